@@ -1,0 +1,52 @@
+# newsportal: `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+MANAGE := $(PY) manage.py
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run serve migrate import-seeds test test-sqlite test-postgres bench corpus clean help
+
+help:
+	@echo "make run            set everything up and serve on http://$(HOST):$(PORT)"
+	@echo "make test           run the test suite (SQLite)"
+	@echo "make test-postgres  run the test suite on a throwaway PostgreSQL cluster"
+	@echo "make bench          run the import benchmark (see docs/BENCHMARKS.md)"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+# A developer's local settings: DEBUG on and a secret key made once for this
+# checkout. Never committed (.gitignore); production sets real variables.
+.env:
+	@$(PYTHON) -c "import secrets; print('DJANGO_DEBUG=1'); print('DJANGO_SECRET_KEY=' + secrets.token_urlsafe(50))" > $@
+	@echo "wrote .env (DJANGO_DEBUG=1 and a random DJANGO_SECRET_KEY)"
+
+install: $(VENV)/.installed .env
+
+migrate: install
+	$(MANAGE) migrate --noinput
+
+import-seeds: migrate
+	$(MANAGE) import_articles seeds/
+
+run: import-seeds
+	@$(MANAGE) ensure_admin
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	bash tests/with_postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/bench_import.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache staticfiles

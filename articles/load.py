@@ -1,0 +1,215 @@
+"""Write parsed, sanitised articles to the database in batches.
+
+One transaction per batch; authors, categories and tags are resolved from
+in-memory maps (created once, then reused), articles are inserted and updated
+in bulk. A batch that fails is rolled back and retried one article at a time,
+so one bad record never takes the others down with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError, connection, transaction
+from django.utils.text import slugify
+from taggit.models import Tag
+
+from .models import Article, ArticleCategory, Author, Category, TaggedArticle, local_date, unicode_slug, unique_slug
+from .parse import ParsedArticle
+
+log = logging.getLogger(__name__)
+
+# Fields an import owns; on re-import of a changed file they are overwritten.
+IMPORTED_FIELDS = (
+    "title", "body", "published_at", "status", "author", "head_image", "thumbnail",
+    "comments_enabled", "extra_front_matter", "source_path", "content_hash",
+)
+
+
+@dataclass
+class LoadResult:
+    created: int = 0
+    updated: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+
+
+@dataclass
+class _Pending:
+    parsed: ParsedArticle
+    body_html: str
+
+
+class ArticleLoader:
+    """Accumulates articles and writes them `batch_size` at a time."""
+
+    def __init__(self, *, batch_size: int = 500, dry_run: bool = False) -> None:
+        self.batch_size = batch_size
+        self.dry_run = dry_run
+        self.result = LoadResult()
+        self._pending: dict[str, _Pending] = {}
+        self._load_maps()
+
+    # -- public ------------------------------------------------------------
+
+    def known_hashes(self) -> set[str]:
+        """Content hashes already stored: a file with one of them is unchanged."""
+        return set(Article.objects.exclude(content_hash="").values_list("content_hash", flat=True))
+
+    def add(self, parsed: ParsedArticle, body_html: str) -> None:
+        if parsed.import_key in self._pending:
+            # The same story twice in one batch (a copy under another name):
+            # the later file wins, as it would across two runs.
+            self._pending[parsed.import_key] = _Pending(parsed, body_html)
+            self.result.updated += 1
+            return
+        self._pending[parsed.import_key] = _Pending(parsed, body_html)
+        if len(self._pending) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        batch = list(self._pending.values())
+        self._pending.clear()
+        if not batch:
+            return
+        try:
+            self._write_batch(batch)
+        except DatabaseError:
+            if len(batch) == 1:
+                raise
+            log.warning("batch of %d failed; retrying one article at a time", len(batch), exc_info=True)
+            self._load_maps()  # the rollback undid any authors, categories, tags it made
+            for item in batch:
+                try:
+                    self._write_batch([item])
+                except DatabaseError as exc:
+                    self._load_maps()
+                    self.result.failed.append((item.parsed.source_path, f"database error: {exc}"))
+
+    def finish(self) -> LoadResult:
+        self.flush()
+        if self.result.created > 1000 and not self.dry_run:
+            # Fresh statistics let the query planner use the new indexes well.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        return self.result
+
+    # -- maps of existing rows ----------------------------------------------
+
+    def _load_maps(self) -> None:
+        self._authors = dict(Author.objects.values_list("name", "id"))
+        self._author_slugs = set(Author.objects.values_list("slug", flat=True))
+        self._categories = {(c.parent_id, c.name): c for c in Category.objects.all()}
+        self._tags = {name.casefold(): pk for name, pk in Tag.objects.values_list("name", "id")}
+        self._tag_slugs = set(Tag.objects.values_list("slug", flat=True))
+
+    def _author_id(self, name: str) -> int | None:
+        if not name:
+            return None
+        if name not in self._authors:
+            slug = unique_slug(unicode_slug(name, "author", 100), self._author_slugs, 100)
+            author = Author.objects.create(name=name, slug=slug)
+            self._author_slugs.add(slug)
+            self._authors[name] = author.id
+        return self._authors[name]
+
+    def _category_ids(self, chains: tuple[tuple[str, ...], ...]) -> set[int]:
+        """Every node of every chain, as Hexo links a post to each level."""
+        ids: set[int] = set()
+        for chain in chains:
+            parent: Category | None = None
+            for name in chain:
+                key = (parent.id if parent else None, name)
+                node = self._categories.get(key)
+                if node is None:
+                    node = Category(name=name, parent=parent)
+                    node.save()
+                    self._categories[key] = node
+                ids.add(node.id)
+                parent = node
+        return ids
+
+    def _tag_ids(self, names: tuple[str, ...]) -> list[int]:
+        missing = {n.casefold(): n for n in names if n.casefold() not in self._tags}
+        if missing:
+            new = []
+            for name in missing.values():
+                slug = unique_slug(slugify(name, allow_unicode=True)[:100] or "tag", self._tag_slugs, 100)
+                self._tag_slugs.add(slug)
+                new.append(Tag(name=name, slug=slug))
+            for tag in Tag.objects.bulk_create(new):
+                self._tags[tag.name.casefold()] = tag.id
+        return [self._tags[n.casefold()] for n in names]
+
+    # -- writing ------------------------------------------------------------
+
+    def _write_batch(self, batch: list[_Pending]) -> None:
+        with transaction.atomic():
+            existing = {
+                a.import_key: a
+                for a in Article.objects.filter(import_key__in=[p.parsed.import_key for p in batch])
+            }
+            if self.dry_run:
+                self.result.updated += sum(1 for p in batch if p.parsed.import_key in existing)
+                self.result.created += sum(1 for p in batch if p.parsed.import_key not in existing)
+                return
+            new_articles, changed_articles, links = [], [], []
+            taken = self._taken_slugs({local_date(p.parsed.published_at) for p in batch})
+            for item in batch:
+                article = existing.get(item.parsed.import_key)
+                is_new = article is None
+                if is_new:
+                    article = Article(import_key=item.parsed.import_key)
+                old_day = article.published_date
+                self._apply(article, item)
+                day = local_date(article.published_at)
+                if is_new or day != old_day:
+                    base = article.slug or unicode_slug(article.title, "article")
+                    article.slug = unique_slug(base, taken.setdefault(day, set()))
+                    taken[day].add(article.slug)
+                (new_articles if is_new else changed_articles).append(article)
+                links.append((article, item))
+            Article.objects.bulk_create(new_articles, batch_size=200)
+            if changed_articles:
+                Article.objects.bulk_update(changed_articles, [*IMPORTED_FIELDS, "slug"], batch_size=200)
+                ids = [a.id for a in changed_articles]
+                ArticleCategory.objects.filter(article_id__in=ids).delete()
+                TaggedArticle.objects.filter(content_object_id__in=ids).delete()
+            self._write_links(links)
+        self.result.created += len(new_articles)
+        self.result.updated += len(changed_articles)
+
+    def _apply(self, article: Article, item: _Pending) -> None:
+        parsed = item.parsed
+        article.title = parsed.title
+        article.body = item.body_html
+        article._sanitized_body = item.body_html  # it came through sanitize_body
+        article.published_at = parsed.published_at
+        article.status = Article.Status.PUBLISHED if parsed.published else Article.Status.DRAFT
+        article.author_id = self._author_id(parsed.author)
+        article.head_image = parsed.head_image
+        article.thumbnail = parsed.thumbnail
+        article.comments_enabled = parsed.comments_enabled
+        article.extra_front_matter = parsed.extra
+        article.source_path = parsed.source_path
+        article.content_hash = parsed.content_hash
+
+    def _taken_slugs(self, days: set[dt.date]) -> dict[dt.date, set[str]]:
+        taken: dict[dt.date, set[str]] = {}
+        rows = Article.objects.filter(published_date__in=days).values_list("published_date", "slug")
+        for day, slug in rows:
+            taken.setdefault(day, set()).add(slug)
+        return taken
+
+    def _write_links(self, links: list[tuple[Article, _Pending]]) -> None:
+        category_rows, tag_rows = [], []
+        for article, item in links:
+            for category_id in self._category_ids(item.parsed.category_chains):
+                category_rows.append(
+                    ArticleCategory(article_id=article.id, category_id=category_id, published_at=article.published_at)
+                )
+            for tag_id in self._tag_ids(item.parsed.tags):
+                tag_rows.append(TaggedArticle(content_object_id=article.id, tag_id=tag_id))
+        ArticleCategory.objects.bulk_create(category_rows, batch_size=500)
+        TaggedArticle.objects.bulk_create(tag_rows, batch_size=500)

@@ -1,0 +1,60 @@
+"""`manage.py import_articles PATH [PATH ...]`: import Hexo posts."""
+
+from __future__ import annotations
+
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from articles.importer import find_source_files, import_files
+from articles.parse import get_timezone
+
+
+class Command(BaseCommand):
+    help = (
+        "Import Hexo posts (YAML or JSON front matter and an HTML body) from files or "
+        "directories (walked recursively for *.md, *.markdown and *.txt). Re-importing "
+        "is safe: unchanged files are skipped and changed ones update their article."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="+", metavar="PATH", help="post files or directories")
+        parser.add_argument("--dry-run", action="store_true", help="parse and validate only; write nothing")
+        parser.add_argument(
+            "--timezone", default=settings.TIME_ZONE,
+            help="zone of dates written without an offset (default: %(default)s)",
+        )
+        parser.add_argument(
+            "--max-bytes", type=int, default=settings.NEWSPORTAL_IMPORT_MAX_BYTES,
+            help="refuse files larger than this many bytes (default: %(default)s)",
+        )
+        parser.add_argument("--batch-size", type=int, default=500, help="articles written per transaction")
+
+    def handle(self, *args, **options) -> None:
+        try:
+            tz = get_timezone(options["timezone"])
+        except ValueError as exc:
+            raise CommandError(f"--timezone: {exc}") from exc
+        if options["max_bytes"] < 1 or options["batch_size"] < 1:
+            raise CommandError("--max-bytes and --batch-size must be positive")
+
+        files, missing = find_source_files(options["paths"])
+        verbosity = options["verbosity"]
+        # tqdm turns itself off when stderr is not a terminal (disable=None).
+        with tqdm(total=len(files), unit="file", disable=None if verbosity > 0 else True,
+                  file=sys.stderr, leave=False) as bar:
+            report = import_files(
+                files, tz=tz, max_bytes=options["max_bytes"], dry_run=options["dry_run"],
+                batch_size=options["batch_size"], on_file=bar.update,
+            )
+        report.errors[:0] = missing
+
+        for line in report.errors:
+            self.stderr.write(line)
+        prefix = "Dry run (nothing written): would have " if options["dry_run"] else ""
+        if verbosity > 0:
+            self.stdout.write(f"{prefix}{report.summary()}")
+        if report.failed:
+            raise CommandError(f"{report.failed} file(s) failed to import", returncode=1)

@@ -1,0 +1,318 @@
+"""The article store: categories (a tree), authors, tags and articles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Iterable
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models, transaction
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+from taggit.models import TaggedItemBase
+
+from .sanitize import make_excerpt, sanitize_body
+
+SLUG_MAX_LENGTH = 80
+EXCERPT_LENGTH = 140
+
+url_or_path = RegexValidator(
+    r"^(?:https?://\S+|/\S*)$", _("Enter an http(s) URL or a site path starting with /.")
+)
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The calendar date of `moment` where the newsroom is (TIME_ZONE, Beijing)."""
+    return moment.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()
+
+
+def unicode_slug(text: str, fallback: str, max_length: int = SLUG_MAX_LENGTH) -> str:
+    """A Unicode slug of `text`, never empty, at most `max_length` characters."""
+    slug = slugify(text, allow_unicode=True)[:max_length].strip("-_")
+    return slug or fallback
+
+
+def unique_slug(base: str, taken: Iterable[str] | set[str], max_length: int = SLUG_MAX_LENGTH) -> str:
+    """`base`, or `base-2`, `base-3`, … : the first not in `taken`."""
+    taken = taken if isinstance(taken, set) else set(taken)
+    if base not in taken:
+        return base
+    n = 2
+    while True:
+        suffix = f"-{n}"
+        candidate = base[: max_length - len(suffix)].rstrip("-_") + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, allow_unicode=True, blank=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="children",
+    )
+    # Slugs from the root down, e.g. 金融/财联社/深度: the URL, the breadcrumbs and
+    # the descendant lookup (path__startswith) all read it without recursion.
+    path = models.CharField(_("path"), max_length=1100, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name_in_parent"),
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(parent__isnull=True),
+                name="category_unique_top_level_name",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.path_display
+
+    @property
+    def path_display(self) -> str:
+        return " › ".join(self.path_names)
+
+    @property
+    def path_names(self) -> list[str]:
+        return [c.name for c in self.ancestors_and_self()]
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/")
+
+    def ancestors_and_self(self) -> list["Category"]:
+        parts = self.path.split("/")
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)]
+        ancestors = {c.path: c for c in Category.objects.filter(path__in=prefixes)}
+        return [ancestors[p] for p in prefixes if p in ancestors] + [self]
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:category", kwargs={"path": self.path})
+
+    @staticmethod
+    def build_path(parent: "Category | None", slug: str) -> str:
+        return f"{parent.path}/{slug}" if parent else slug
+
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():
+            if not self.slug:
+                siblings = Category.objects.filter(parent=self.parent).exclude(pk=self.pk)
+                self.slug = unique_slug(
+                    unicode_slug(self.name, "category", 100),
+                    set(siblings.values_list("slug", flat=True)), 100,
+                )
+            old_path = self.path
+            self.path = self.build_path(self.parent, self.slug)
+            super().save(*args, **kwargs)
+            if old_path and old_path != self.path:
+                self._move_descendants(old_path)
+
+    def _move_descendants(self, old_path: str) -> None:
+        for child in Category.objects.filter(path__startswith=old_path + "/").order_by("path"):
+            child.path = self.path + child.path[len(old_path):]
+            super(Category, child).save(update_fields=["path"])
+
+
+class Author(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, allow_unicode=True, unique=True, blank=True)
+
+    class Meta:
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:author", kwargs={"slug": self.slug})
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            others = Author.objects.exclude(pk=self.pk).values_list("slug", flat=True)
+            self.slug = unique_slug(unicode_slug(self.name, "author", 100), set(others), 100)
+        super().save(*args, **kwargs)
+
+
+class TaggedArticle(TaggedItemBase):
+    """taggit's link table, with a real foreign key to Article (joins, not GFKs)."""
+
+    content_object = models.ForeignKey("Article", on_delete=models.CASCADE, related_name="tagged_items")
+
+    class Meta:
+        verbose_name = _("tagged article")
+        verbose_name_plural = _("tagged articles")
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="taggedarticle_unique_tag"),
+        ]
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self) -> "ArticleQuerySet":
+        """The one definition of what the public may see.
+
+        Status published and a publication time that has come: a future time
+        is a schedule, and the article appears by itself when it passes.
+        """
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def bulk_create(self, objs, *args, **kwargs):
+        for obj in objs:
+            obj.prepare_for_save()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        for obj in objs:
+            obj.prepare_for_save()
+        fields = set(fields) | {"body", "excerpt", "published_date", "updated_at"}
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    title = models.CharField(_("title"), max_length=500)
+    slug = models.SlugField(
+        _("slug"), max_length=SLUG_MAX_LENGTH, allow_unicode=True, blank=True,
+        help_text=_("Unique per publication day; made from the title when left empty."),
+    )
+    body = models.TextField(_("body"), blank=True)
+    excerpt = models.TextField(_("excerpt"), blank=True, editable=False)
+    published_at = models.DateTimeField(_("publication time"), default=timezone.now)
+    # The Beijing calendar day of published_at: the day in the article's URL,
+    # and what "unique per publication day" means for slugs.
+    published_date = models.DateField(_("publication date"), editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    author = models.ForeignKey(
+        Author, verbose_name=_("author"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="articles",
+    )
+    categories = models.ManyToManyField(
+        Category, verbose_name=_("categories"), through="ArticleCategory",
+        related_name="articles", blank=True,
+    )
+    tags = TaggableManager(verbose_name=_("tags"), through=TaggedArticle, blank=True)
+    head_image = models.CharField(_("head image"), max_length=1000, blank=True, validators=[url_or_path])
+    thumbnail = models.CharField(_("thumbnail"), max_length=1000, blank=True, validators=[url_or_path])
+    comments_enabled = models.BooleanField(_("comments enabled"), default=True)
+    extra_front_matter = models.JSONField(
+        _("other front matter"), default=dict, blank=True,
+        help_text=_("Front-matter keys the importer does not map to a field, kept as they were."),
+    )
+
+    source_path = models.CharField(_("source path"), max_length=1000, blank=True, editable=False)
+    import_key = models.CharField(
+        _("import key"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        ordering = ["-published_at", "-id"]
+        get_latest_by = "published_at"
+        constraints = [
+            models.UniqueConstraint(fields=["published_date", "slug"], name="article_unique_slug_per_day"),
+        ]
+        indexes = [
+            models.Index(fields=["-published_at", "-id"], name="article_published_at_idx"),
+            models.Index(fields=["status", "-published_at"], name="article_status_published_idx"),
+            models.Index(fields=["author", "-published_at"], name="article_author_published_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        day = self.published_date or local_date(self.published_at)
+        return reverse(
+            "articles:article",
+            kwargs={"year": day.year, "month": day.month, "day": day.day, "slug": self.slug},
+        )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+    def prepare_for_save(self) -> None:
+        """Derive everything stored from the editable fields; sanitise the body.
+
+        Every write path calls this (save, bulk_create, bulk_update), so no
+        path can store unsanitised HTML. A body that is exactly the string the
+        sanitiser returned is not sanitised again.
+        """
+        if self.body is not getattr(self, "_sanitized_body", None):
+            self.body = sanitize_body(self.body)
+            self._sanitized_body = self.body
+        self.excerpt = make_excerpt(self.body, EXCERPT_LENGTH)
+        self.published_date = local_date(self.published_at)
+        self.updated_at = timezone.now()
+
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():
+            self.prepare_for_save()
+            if not self.slug:
+                self.slug = unicode_slug(self.title, "article")
+            self.slug = self._slug_free_on(self.published_date)
+            super().save(*args, **kwargs)
+            ArticleCategory.objects.filter(article=self).exclude(
+                published_at=self.published_at
+            ).update(published_at=self.published_at)
+
+    def _slug_free_on(self, day: dt.date) -> str:
+        taken = Article.objects.filter(published_date=day, slug__startswith=self.slug[:60])
+        return unique_slug(self.slug, set(taken.exclude(pk=self.pk).values_list("slug", flat=True)))
+
+
+class ArticleCategory(models.Model):
+    """An article's link to one category node.
+
+    `published_at` is copied from the article so that a category listing is one
+    index range scan on (category, published_at) instead of a join and a sort.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE)
+    published_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "category"], name="articlecategory_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["category", "-published_at"], name="articlecategory_listing_idx"),
+        ]
+
+
+@receiver(m2m_changed, sender=ArticleCategory)
+def _copy_published_at(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """Links made through `article.categories.add()` (the admin) get the time too."""
+    if action != "post_add":
+        return
+    if reverse:
+        for article in Article.objects.filter(pk__in=pk_set).only("published_at"):
+            ArticleCategory.objects.filter(article=article, category=instance).update(
+                published_at=article.published_at
+            )
+    else:
+        ArticleCategory.objects.filter(article=instance, published_at__isnull=True).update(
+            published_at=instance.published_at
+        )

@@ -1,0 +1,124 @@
+"""The one HTML sanitiser of the project.
+
+Every article body reaches the database through `sanitize_body`, whichever way
+it came in (import, admin, shell): `Article.save()` and the bulk paths of the
+importer call it, and nothing else in the project calls nh3.
+
+nh3 (the Python binding of the Rust Ammonia sanitiser) parses with html5ever,
+the same HTML5 algorithm browsers use, so entity-, whitespace- and
+case-encoded tricks are decoded before the allow-list is applied.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+
+ALLOWED_TAGS = frozenset(
+    {
+        # text structure
+        "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
+        # emphasis
+        "strong", "b", "em", "i", "u", "s", "del", "ins", "mark", "sub", "sup",
+        "small", "code", "abbr", "cite", "q",
+        # lists
+        "ul", "ol", "li", "dl", "dt", "dd",
+        # tables
+        "table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "th", "td",
+        # media and links
+        "figure", "figcaption", "img", "a",
+    }
+)
+
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "abbr": {"title"},
+    "th": {"colspan", "rowspan", "scope"},
+    "td": {"colspan", "rowspan"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "ol": {"start", "reversed"},
+}
+
+# Source CDNs (img.cls.cn, sinaimg.cn, …) refuse hot-linked images that send a
+# Referer, so every image is forced to `no-referrer`; `lazy` keeps long
+# articles cheap to open.
+FORCED_ATTRIBUTES = {"img": {"referrerpolicy": "no-referrer", "loading": "lazy"}}
+
+# Tags dropped together with their content: their text is code or chrome, not
+# article prose.
+DROPPED_WITH_CONTENT = frozenset(
+    {"script", "style", "template", "noscript", "textarea", "select", "iframe",
+     "object", "embed", "svg", "math", "title", "noembed", "noframes", "xmp"}
+)
+
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_REL = "noopener noreferrer nofollow"
+
+_cleaner = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+    set_tag_attribute_values=FORCED_ATTRIBUTES,
+    clean_content_tags=set(DROPPED_WITH_CONTENT),
+    url_schemes=set(URL_SCHEMES),
+    link_rel=LINK_REL,
+    strip_comments=True,
+)
+
+# A body with none of these is plain text (wire stories with raw line breaks),
+# possibly wrapped in a <div> or with inline links and emphasis.
+_BLOCK_TAG = re.compile(
+    r"<(?:p|h[1-6]|ul|ol|dl|table|blockquote|pre|figure|br|hr)\b", re.IGNORECASE
+)
+_EMPTY_PARAGRAPH = re.compile(r"<p>(?:\s|&nbsp;|<br>)*</p>")
+_BLOCK_BOUNDARY = re.compile(
+    r"</?(?:p|h[1-6]|li|dt|dd|tr|td|th|caption|blockquote|pre|figure|figcaption|br|hr|img)\b[^>]*>",
+    re.IGNORECASE,
+)
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+# U+3000 (ideographic space) is how Chinese sources indent paragraphs; CSS
+# indents ours, so it is trimmed like ASCII white space.
+_TRIM = " \t\r\n\f\v\u00a0\u3000"
+
+
+def sanitize_body(raw: str) -> str:
+    """Return `raw` as safe HTML for an article body.
+
+    Idempotent: sanitising an already sanitised body returns it unchanged, so
+    `Article.save()` can call it on every save.
+    """
+    if not raw or not raw.strip(_TRIM):
+        return ""
+    cleaned = _cleaner.clean(raw)
+    if not _BLOCK_TAG.search(cleaned):
+        cleaned = _cleaner.clean(_lines_to_paragraphs(cleaned))
+    return _EMPTY_PARAGRAPH.sub("", cleaned).strip()
+
+
+def _lines_to_paragraphs(cleaned: str) -> str:
+    lines = (line.strip(_TRIM) for line in cleaned.splitlines())
+    return "".join(f"<p>{line}</p>" for line in lines if line)
+
+
+def html_to_text(body_html: str) -> str:
+    """Plain text of sanitised HTML, white space collapsed (for excerpts and search)."""
+    # Block boundaries become spaces; inline tags vanish, since Chinese puts no
+    # space around <strong>财联社</strong>.
+    text = _TAG.sub("", _BLOCK_BOUNDARY.sub(" ", body_html))
+    return _SPACE.sub(" ", html.unescape(text)).strip(_TRIM)
+
+
+def make_excerpt(body_html: str, length: int = 140) -> str:
+    """The first `length` characters of the body's text.
+
+    Cut by characters, not words: Chinese has no spaces between words.
+    """
+    text = html_to_text(body_html)
+    if len(text) <= length:
+        return text
+    return text[: length - 1].rstrip(_TRIM) + "…"

@@ -1,0 +1,14 @@
+"""Test settings: production settings with a throwaway secret key.
+
+DATABASE_URL still comes from the environment, so the same suite runs on
+SQLite (the default) and on PostgreSQL (`make test-postgres`).
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-production")
+
+from newsportal.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -220,17 +220,17 @@ def load_front_matter(split: _Split, path: str) -> dict[str, Any]:
     text = split.front_matter
     if len(text.encode()) > MAX_FRONT_MATTER_BYTES:
         raise ImportFileError(
-            path, f"front matter is over {MAX_FRONT_MATTER_BYTES // 1024} KiB", "front matter"
+            path, f"is over {MAX_FRONT_MATTER_BYTES // 1024} KiB", "front matter"
         )
     if split.kind == "json":
         data = _load_json(text, path)
     else:
         data = _load_yaml(text, split.first_line, path)
     if data is None:
-        raise ImportFileError(path, "front matter is empty", "front matter")
+        raise ImportFileError(path, "is empty", "front matter")
     if not isinstance(data, dict):
         raise ImportFileError(
-            path, f"front matter must be a mapping of fields, not a {_type_name(data)}", "front matter"
+            path, f"must be a mapping of fields, not a {_type_name(data)}", "front matter"
         )
     _check_bounded(data, path)
     return data
@@ -240,7 +240,7 @@ def _load_yaml(text: str, first_line: int, path: str) -> Any:
     # Aliases can multiply work exponentially (merge-key and "billion laughs"
     # bombs); real front matter never needs more than a few.
     if "&" in text and "*" in text and len(_ALIAS.findall(text)) > MAX_ALIASES:
-        raise ImportFileError(path, f"front matter uses more than {MAX_ALIASES} YAML aliases", "front matter")
+        raise ImportFileError(path, f"uses more than {MAX_ALIASES} YAML aliases", "front matter")
     loader = _FastLoader if len(text) <= C_LOADER_MAX_BYTES else _SafePureLoader
     try:
         return yaml.load(text, Loader=loader)  # noqa: S506 - both loaders are safe loaders
@@ -252,7 +252,7 @@ def _load_yaml(text: str, first_line: int, path: str) -> Any:
     except yaml.YAMLError as exc:
         raise ImportFileError(path, f"invalid YAML: {exc}", "front matter") from exc
     except RecursionError as exc:
-        raise ImportFileError(path, "front matter nests too deeply", "front matter") from exc
+        raise ImportFileError(path, "nests too deeply", "front matter") from exc
 
 
 def _load_json(text: str, path: str) -> Any:
@@ -263,7 +263,7 @@ def _load_json(text: str, path: str) -> Any:
     except json.JSONDecodeError as exc:
         raise ImportFileError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}", "front matter") from exc
     except RecursionError as exc:
-        raise ImportFileError(path, "front matter nests too deeply", "front matter") from exc
+        raise ImportFileError(path, "nests too deeply", "front matter") from exc
 
 
 def _check_bounded(data: Any, path: str) -> None:
@@ -274,9 +274,9 @@ def _check_bounded(data: Any, path: str) -> None:
         node, depth = stack.pop()
         budget -= 1
         if budget < 0:
-            raise ImportFileError(path, f"front matter has more than {MAX_NODES:,} values", "front matter")
+            raise ImportFileError(path, f"has more than {MAX_NODES:,} values", "front matter")
         if depth > MAX_DEPTH:
-            raise ImportFileError(path, f"front matter nests deeper than {MAX_DEPTH} levels", "front matter")
+            raise ImportFileError(path, f"nests deeper than {MAX_DEPTH} levels", "front matter")
         if isinstance(node, dict):
             stack.extend((v, depth + 1) for v in node.values())
         elif isinstance(node, (list, tuple, set)):
@@ -459,15 +459,20 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def import_key(meta: dict, author: str, title: str, published_at: dt.datetime) -> str:
-    """A story's identity, independent of its file name."""
+def import_key(meta: dict, author: str, title: str) -> str:
+    """A story's identity, independent of its file name and of --timezone.
+
+    A naive date is taken as written (read as UTC here), so re-importing a
+    file with another --timezone moves its article instead of copying it.
+    """
     for name in IDENTITY_FIELDS:
         value = meta.get(name)
         if value not in (None, "") and not isinstance(value, (dict, list)):
             identity = f"{name}\0{str(value).strip()}"
             break
     else:
-        identity = f"story\0{author}\0{title}\0{published_at.isoformat()}"
+        written_at = parse_date(meta.get("date"), dt.timezone.utc)
+        identity = f"story\0{author}\0{title}\0{written_at.isoformat()}"
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
@@ -499,7 +504,7 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
     return ParsedArticle(
         source_path=path,
         content_hash=digest,
-        import_key=import_key(meta, values["author"], values["title"], values["published_at"]),
+        import_key=import_key(meta, values["author"], values["title"]),
         body=body,
         extra=extra,
         **values,

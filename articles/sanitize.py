@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 import nh3
 
@@ -58,7 +59,24 @@ DROPPED_WITH_CONTENT = frozenset(
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "noopener noreferrer nofollow"
 
+# Invisible characters hidden inside a scheme ("java\u200bscript:") make a URL
+# that Ammonia reads as relative and harmless; a browser or a later tool that
+# normalises the text may not. Such URLs are dropped outright.
+_HIDDEN_SCHEME = re.compile(r"^(?:javascript|vbscript|data|file|about):")
+
+
+def _drop_hidden_schemes(tag: str, attribute: str, value: str) -> str | None:
+    if attribute in ("href", "src") and not value.isascii():
+        visible = "".join(
+            ch for ch in value if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Zs")
+        )
+        if _HIDDEN_SCHEME.match(visible.lower()):
+            return None
+    return value
+
+
 _cleaner = nh3.Cleaner(
+    attribute_filter=_drop_hidden_schemes,
     tags=set(ALLOWED_TAGS),
     attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
     set_tag_attribute_values=FORCED_ATTRIBUTES,
@@ -94,10 +112,10 @@ def sanitize_body(raw: str) -> str:
     """
     if not raw or not raw.strip(_TRIM):
         return ""
-    cleaned = _cleaner.clean(raw)
+    cleaned = _EMPTY_PARAGRAPH.sub("", _cleaner.clean(raw))
     if not _BLOCK_TAG.search(cleaned):
-        cleaned = _cleaner.clean(_lines_to_paragraphs(cleaned))
-    return _EMPTY_PARAGRAPH.sub("", cleaned).strip()
+        cleaned = _EMPTY_PARAGRAPH.sub("", _cleaner.clean(_lines_to_paragraphs(cleaned)))
+    return cleaned.strip()
 
 
 def _lines_to_paragraphs(cleaned: str) -> str:

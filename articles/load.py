@@ -75,17 +75,21 @@ class ArticleLoader:
             return
         try:
             self._write_batch(batch)
-        except DatabaseError:
-            if len(batch) == 1:
-                raise
-            log.warning("batch of %d failed; retrying one article at a time", len(batch), exc_info=True)
+        except DatabaseError as exc:
             self._load_maps()  # the rollback undid any authors, categories, tags it made
+            if len(batch) == 1:
+                self._fail(batch[0], exc)
+                return
+            log.warning("batch of %d failed (%s); retrying one article at a time", len(batch), exc)
             for item in batch:
                 try:
                     self._write_batch([item])
-                except DatabaseError as exc:
+                except DatabaseError as item_exc:
                     self._load_maps()
-                    self.result.failed.append((item.parsed.source_path, f"database error: {exc}"))
+                    self._fail(item, item_exc)
+
+    def _fail(self, item: _Pending, exc: Exception) -> None:
+        self.result.failed.append((item.parsed.source_path, f"database error: {exc}"))
 
     def finish(self) -> LoadResult:
         self.flush()

@@ -10,9 +10,10 @@ import subprocess
 import sys
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from taggit.models import Tag
 
+from articles.load import ArticleLoader
 from articles.models import Article, ArticleCategory, Author, Category
 from tests.conftest import PROJECT, SEEDS, SHANGHAI, post
 
@@ -282,3 +283,25 @@ def test_command_process_exit_codes_and_wal_mode(tmp_path):
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT count(*) FROM articles_article").fetchone()[0] == 2
+
+
+def test_a_database_error_fails_only_its_own_file(run_import, write_post, monkeypatch, tmp_path):
+    """A batch that hits a database error is rolled back and retried file by file."""
+    original = ArticleLoader._write_links
+
+    def failing_for_one_story(self, links):
+        if any(article.title == "坏" for article, _ in links):
+            raise IntegrityError("simulated constraint failure")
+        return original(self, links)
+
+    monkeypatch.setattr(ArticleLoader, "_write_links", failing_for_one_story)
+    write_post("db/1.md", post(title="'好一'", categories="[甲]"))
+    write_post("db/2.md", post(title="'坏'", categories="[乙]", author="坏作者"))
+    result = run_import(write_post("db/3.md", post(title="'好二'", categories="[甲]")).parent)
+    assert result.exit_code == 1
+    assert "created 2, updated 0, unchanged 0, failed 1" in result.stdout
+    [error] = result.error_lines
+    assert error.startswith(str(tmp_path / "db" / "2.md")) and "database error" in error
+    assert set(Article.objects.values_list("title", flat=True)) == {"好一", "好二"}
+    # nothing of the failed file is left behind
+    assert not Category.objects.filter(name="乙").exists() and not Author.objects.filter(name="坏作者").exists()

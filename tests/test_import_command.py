@@ -274,6 +274,7 @@ def test_command_process_exit_codes_and_wal_mode(tmp_path):
     ok = _manage("import_articles", str(SEEDS), db_url=url)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.strip().endswith("created 2, updated 0, unchanged 0, failed 0")
+    assert ok.stderr == ""  # no progress bar when not on a terminal
     bad = tmp_path / "bad.md"
     bad.write_text("no front matter here")
     failed = _manage("import_articles", str(bad), str(SEEDS), db_url=url)

@@ -269,3 +269,26 @@ def test_deep_nesting_is_an_error_not_a_crash(depth):
 def test_huge_front_matter_is_refused():
     text = "---\ntitle: x\ndate: 2022-01-01\nx: '" + "a" * 100_000 + "'\n---\nbody"
     assert "front matter: is over 64 KiB" in error_of(text)
+
+
+# --- fuzzing: whatever the bytes, a clean error or an article ---------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_yaml_bits = st.sampled_from(
+    ["---\n", ";;;\n", "title: ", "date: ", "categories: ", "tags: ", "- ", "[", "]", "{", "}", "&a ", "*a",
+     "!!python/object:os.system ", "'", '"', ":", "\n", "  ", "2022-04-30 09:33:09", "Invalid Date", "金融",
+     "\x00", "\ufeff", "\r\n", "null", "<<: *a", "!!binary aGk=", "!!set {a, b}"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=300), st.lists(_yaml_bits, max_size=40).map(lambda p: "".join(p).encode())))
+def test_fuzzed_input_gives_an_article_or_one_clean_error(data):
+    try:
+        article = parse(data)
+    except ImportFileError as exc:
+        assert str(exc).startswith("post.md") and "\n" not in str(exc)
+    else:
+        assert article.title.strip() and article.published_at.tzinfo is not None

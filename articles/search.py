@@ -1,0 +1,741 @@
+"""Ranked full-text search over article titles and bodies that works for Chinese.
+
+Chinese has no spaces between words, and FTS5's trigram tokenizer cannot match
+the two-character words readers type most (券商, 腾讯). So we tokenise the text
+ourselves and hand the database ready-made tokens:
+
+* a run of CJK characters becomes its overlapping bigrams plus its last
+  character on its own: 火山引擎 → 火山 山引 引擎 擎. The lone last character
+  makes every character the *first* character of some token, so a
+  one-character query is a prefix query (擎*) that finds every occurrence;
+* any other run of letters or digits is one lower-cased word (TikTok → tiktok);
+* everything is NFKC-normalised first, character by character (full-width
+  ＡＢＣ１２３ → abc123).
+
+A query is tokenised the same way, each white-space separated term becomes a
+phrase (adjacent tokens), and all terms must match. Bigrams at consecutive
+positions give exact-substring semantics for CJK: 火山引擎 does not match an
+article that only mentions 火山 and 引擎 apart.
+
+The index lives where the database is:
+
+* SQLite: an FTS5 table ``articles_search`` (rowid = article id; columns
+  title and body hold the space-separated tokens; the ``ascii`` tokenizer
+  keeps every non-ASCII token exactly as we wrote it), ranked by bm25() with
+  the title weighted 10×;
+* PostgreSQL: ``articles_searchdocument`` (article_id; title, the title's
+  tsvector; document, title at weight A and body at weight D) with a GIN index
+  on document, ranked by ts_rank_cd(). The tsvectors are written as tsvector
+  literals, not with to_tsvector(): the server's text parser and locale never
+  see the text. See `_PostgresBackend` for how common words stay fast.
+
+Both are created by migration 0003_search_index. Drafts and scheduled
+articles are indexed too; `search` only returns ids from the queryset it is
+given, by default ``Article.objects.published()``. The index is kept in sync
+by ``articles.signals`` (save/delete) and by the importer's bulk path
+(``articles.load``); ``manage.py rebuild_search_index`` rebuilds it, which is
+only needed after titles or bodies were changed behind Django's back (raw SQL,
+``QuerySet.update()``).
+
+Typical use in a view::
+
+    ids = search.search(q)                         # ranked ids, best first
+    page = Paginator(ids, 20).get_page(n)
+    articles = Article.objects.in_bulk(page.object_list)
+    results = [articles[i] for i in page.object_list if i in articles]
+    snippet = search.highlight(html_to_text(article.body), q, max_chars=120)
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import operator
+import re
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Iterator, Protocol, Sequence
+
+from django.db import connections, router, transaction
+from django.db.models import F
+from django.utils.safestring import SafeString, mark_safe
+
+from .models import Article
+from .sanitize import html_to_text
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import QuerySet
+
+MAX_QUERY_CHARS = 100
+# Longer "words" (hashes, base64 in a body) are cut: nobody types them, and a
+# PostgreSQL lexeme must stay under 2 KB.
+MAX_WORD_CHARS = 64
+# Bodies beyond this are not indexed further: it keeps a pathological 5 MB
+# import under PostgreSQL's 1 MB tsvector limit; real articles are far shorter.
+MAX_INDEXED_CHARS = 100_000
+BATCH_SIZE = 500
+TITLE_WEIGHT = 10.0  # bm25 weight of the title against the body (1.0)
+# Up to this many full-text matches, SQLite looks each up in the queryset;
+# beyond it, gathering the queryset's ids once is cheaper (measured at 50,000
+# articles: about 2 µs per lookup against 20 ms to gather them all).
+SQLITE_JOIN_LIMIT = 10_000
+# On PostgreSQL, at most this many candidates (or `limit`, if larger) are read
+# and ranked; see _PostgresBackend.
+POSTGRES_RANKED_CANDIDATES = 1000
+
+SQLITE_TABLE = "articles_search"
+POSTGRES_TABLE = "articles_searchdocument"
+
+
+# --- Tokenising ----------------------------------------------------------------
+
+# Scripts written without spaces between words: Han (with its extensions and
+# compatibility ideographs), kana, Hangul, Bopomofo and the iteration marks.
+_CJK_MIXED_BLOCKS = (
+    (0x2E80, 0x2FDF), (0x3005, 0x3007), (0x3021, 0x3029), (0x3038, 0x303C),
+    (0x3040, 0x30FF), (0x3100, 0x312F), (0x3130, 0x318F), (0x31A0, 0x31BF),
+    (0x31F0, 0x31FF), (0xA960, 0xA97F), (0xF900, 0xFAFF),
+)
+# Blocks of nothing but ideographs and syllables (and unassigned code points,
+# harmless to include): taken whole, which keeps the module quick to import.
+_CJK_WHOLE_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3), (0x20000, 0x3FFFF))
+
+
+def _cjk_class() -> str:
+    """A regex class body of the CJK code points that are letters or digits.
+
+    Filtering by isalnum() keeps punctuation inside the blocks (・, ゠) out, so
+    the CJK class and the word class together are exactly the token characters.
+    """
+    spans: list[list[int]] = [[low, high] for low, high in _CJK_WHOLE_BLOCKS]
+    for low, high in _CJK_MIXED_BLOCKS:
+        for cp in range(low, high + 1):
+            if chr(cp).isalnum():
+                if spans[-1][1] == cp - 1:
+                    spans[-1][1] = cp
+                else:
+                    spans.append([cp, cp])
+    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in spans)
+
+
+_CJK = _cjk_class()
+# A run of CJK characters, or a run of other letters and digits. `[^\W_]` is
+# "letter or digit" (str.isalnum); everything else separates tokens.
+_RUN = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)")
+_WORD_CHAR = f"[^\\W_{_CJK}]"
+
+
+class _CharNormalizer(dict):
+    """A str.translate table: each character to its NFKC, lower-cased form, computed once."""
+
+    def __missing__(self, codepoint: int) -> str:
+        self[codepoint] = normalized = unicodedata.normalize("NFKC", chr(codepoint)).lower()
+        return normalized
+
+
+_char_normalizer = _CharNormalizer()
+
+
+def normalize(text: str) -> str:
+    """NFKC and lower case, character by character: how documents and queries are compared.
+
+    Character by character (through a cached translate table) is twice as fast
+    as NFKC on the whole text, which Chinese text almost never passes
+    unchanged (full-width punctuation), and keeps the result aligned with the
+    text for highlighting. It differs from whole-text NFKC only for combining
+    sequences (a letter followed by a separate accent).
+    """
+    return text.translate(_char_normalizer)
+
+
+def _cjk_tokens(run: str) -> list[str]:
+    # Bigrams, then the last character alone (see the module docstring).
+    tokens = list(map(operator.add, run, run[1:]))
+    tokens.append(run[-1])
+    return tokens
+
+
+def document_tokens(text: str) -> list[str]:
+    """The tokens stored in the index for `text` (plain text, not HTML)."""
+    tokens: list[str] = []
+    extend, append, pair = tokens.extend, tokens.append, operator.add  # hot loop: ~2,000 tokens an article
+    for cjk, word in _RUN.findall(normalize(text)):
+        if cjk:
+            extend(map(pair, cjk, cjk[1:]))  # the bigrams, then the last character alone
+            append(cjk[-1])
+        else:
+            append(word[:MAX_WORD_CHARS])
+    return tokens
+
+
+@dataclass(frozen=True)
+class Term:
+    """One white-space separated query term: a phrase of adjacent tokens.
+
+    `prefix` marks the last token as a prefix: a term ending in a single CJK
+    character must match the first character of a longer run (A股 in A股票).
+    """
+
+    tokens: tuple[str, ...]
+    prefix: bool
+
+
+def _term(runs: Sequence[tuple[str, str]]) -> Term:
+    """A query term from its runs (cjk, word), as `document_tokens` would index it.
+
+    Within the term, a CJK run that another run follows must end where the
+    text's run ends, so it keeps its lone last character; the term's last run
+    may continue in the text, so it has bigrams only (or, if one character
+    long, becomes a prefix).
+    """
+    tokens: list[str] = []
+    prefix = False
+    for i, (cjk, word) in enumerate(runs):
+        last = i == len(runs) - 1
+        if not cjk:
+            tokens.append(word[:MAX_WORD_CHARS])
+        elif len(cjk) == 1:
+            tokens.append(cjk)
+            prefix = last
+        else:
+            tokens.extend(_cjk_tokens(cjk) if not last else _cjk_tokens(cjk)[:-1])
+    return Term(tuple(tokens), prefix)
+
+
+def query_terms(query: str) -> list[Term]:
+    """The terms of `query`; all must match. Empty if nothing is searchable."""
+    terms = []
+    for chunk in normalize(query[:MAX_QUERY_CHARS]).split():
+        runs = _RUN.findall(chunk)
+        if runs:
+            terms.append(_term(runs))
+    return list(dict.fromkeys(terms))  # a repeated term adds nothing
+
+
+# --- Backends --------------------------------------------------------------------
+
+Row = tuple[int, str, str]  # (article id, title, sanitised body HTML)
+
+
+def _document(title: str, body_html: str) -> tuple[list[str], list[str]]:
+    return document_tokens(title), document_tokens(html_to_text(body_html)[:MAX_INDEXED_CHARS])
+
+
+class _Backend(Protocol):
+    def write(self, cursor, rows: Sequence[Row]) -> None: ...
+    def delete(self, cursor, ids: Sequence[int]) -> None: ...
+    def clear(self, cursor) -> None: ...
+    def optimize(self, cursor) -> None: ...
+    def search(self, cursor, terms: list[Term], queryset: QuerySet, limit: int) -> list[int]: ...
+
+
+def _placeholders(n: int) -> str:
+    return ", ".join(["%s"] * n)
+
+
+class _SQLiteBackend:
+    """FTS5; the tokens are stored space-separated and split by the `ascii` tokenizer."""
+
+    def write(self, cursor, rows: Sequence[Row]) -> None:
+        # FTS5 has no upsert: delete, then insert.
+        self.delete(cursor, [row[0] for row in rows])
+        values = []
+        for pk, title, body in rows:
+            title_tokens, body_tokens = _document(title, body)
+            values.append((pk, " ".join(title_tokens), " ".join(body_tokens)))
+        cursor.executemany(f"INSERT INTO {SQLITE_TABLE} (rowid, title, body) VALUES (%s, %s, %s)", values)
+
+    def delete(self, cursor, ids: Sequence[int]) -> None:
+        if ids:
+            cursor.execute(f"DELETE FROM {SQLITE_TABLE} WHERE rowid IN ({_placeholders(len(ids))})", list(ids))
+
+    def clear(self, cursor) -> None:
+        # DELETE FROM an FTS5 table removes rows one by one and leaves delete
+        # markers in the index (16 s at 50,000 articles); dropping and
+        # recreating it, from its own definition, is instant and leaves it clean.
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [SQLITE_TABLE])
+        (definition,) = cursor.fetchone()
+        cursor.execute(f"DROP TABLE {SQLITE_TABLE}")
+        cursor.execute(definition)
+
+    def optimize(self, cursor) -> None:
+        """Merge the index into one b-tree: fewer segments to read per query."""
+        cursor.execute(f"INSERT INTO {SQLITE_TABLE} ({SQLITE_TABLE}) VALUES ('optimize')")
+
+    @staticmethod
+    def match_expression(terms: list[Term]) -> str:
+        """An FTS5 query: each term a quoted phrase, so nothing the user typed is syntax."""
+        phrases = []
+        for term in terms:
+            quoted = '"' + " ".join(term.tokens).replace('"', '""') + '"'
+            phrases.append(quoted + (" *" if term.prefix else ""))
+        return " AND ".join(phrases)
+
+    def search(self, cursor, terms: list[Term], queryset: QuerySet, limit: int) -> list[int]:
+        scope = _scope_sql(queryset, cursor.db)
+        match = self.match_expression(terms)
+        # First rank the matches alone and keep the scope's among the best
+        # 2 × limit: one primary-key lookup each. That settles it when the
+        # scope lets most through (published() does) or when there are fewer
+        # matches than that; otherwise filter by the scope before ranking.
+        shortlist = 2 * limit
+        ids, complete = self._ranked_then_scoped(cursor, match, scope, shortlist, limit)
+        if complete or len(ids) == limit:
+            return ids
+        return self._scoped_then_ranked(cursor, match, scope, limit)
+
+    def _ranked_then_scoped(
+        self, cursor, match: str, scope: tuple[str, tuple], shortlist: int, limit: int
+    ) -> tuple[list[int], bool]:
+        """The scope's ids among the best `shortlist` matches, and whether that was every match."""
+        scope_sql, scope_params = scope
+        table = SQLITE_TABLE
+        cursor.execute(
+            # The LIMIT keeps SQLite from flattening the ranked subquery into the
+            # join: the top of the ranking is taken first, then looked up.
+            f"SELECT hits.id, scope.search_scope_id IS NOT NULL FROM ("
+            f" SELECT rowid AS id, bm25({table}, {TITLE_WEIGHT}, 1.0) AS rank FROM {table}"
+            f" WHERE {table} MATCH %s ORDER BY rank, rowid DESC LIMIT %s) AS hits "
+            f"LEFT JOIN ({scope_sql}) AS scope ON scope.search_scope_id = hits.id "
+            "ORDER BY hits.rank, hits.id DESC",
+            (match, shortlist, *scope_params),
+        )
+        rows = cursor.fetchall()
+        return [pk for pk, in_scope in rows if in_scope][:limit], len(rows) < shortlist
+
+    def _scoped_then_ranked(self, cursor, match: str, scope: tuple[str, tuple], limit: int) -> list[int]:
+        """Every match in the scope, ranked: for a scope that excludes most matches."""
+        scope_sql, scope_params = scope
+        table = SQLITE_TABLE
+        if self._matches_more_than(cursor, match, SQLITE_JOIN_LIMIT):
+            # Many matches: gather the scope's ids once (an index-only scan of
+            # article_status_published_idx for published()) and test each match
+            # against them. The unary + keeps SQLite from pushing the IN into
+            # FTS5, which would rerun the full-text query once per id.
+            sql = (
+                f"SELECT rowid FROM {table} WHERE {table} MATCH %s AND +rowid IN ({scope_sql}) "
+                f"ORDER BY bm25({table}, {TITLE_WEIGHT}, 1.0), rowid DESC LIMIT %s"
+            )
+            params = (match, *scope_params, limit)
+        else:
+            # Few matches: look each one up in the scope by primary key.
+            sql = (
+                f"SELECT {table}.rowid FROM {table} "
+                f"JOIN ({scope_sql}) AS scope ON scope.search_scope_id = {table}.rowid "
+                f"WHERE {table} MATCH %s "
+                f"ORDER BY bm25({table}, {TITLE_WEIGHT}, 1.0), {table}.rowid DESC LIMIT %s"
+            )
+            params = (*scope_params, match, limit)
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+    @staticmethod
+    def _matches_more_than(cursor, match: str, n: int) -> bool:
+        """Whether the query matches more than `n` rows; stops counting at n + 1."""
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH %s LIMIT %s)",
+            (match, n + 1),
+        )
+        return cursor.fetchone()[0] > n
+
+
+# tsvector positions stop at 16383 and keep at most 256 per lexeme; we apply
+# the limits ourselves so the literal stays small.
+_PG_MAX_POSITION = 16383
+_PG_MAX_POSITIONS_PER_LEXEME = 256
+
+
+def _pg_quote(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _positions(tokens: Sequence[str], first: int) -> dict[str, list[int]]:
+    """Each token's positions, numbered from `first`, as PostgreSQL would store them."""
+    found: dict[str, list[int]] = {}
+    room = _PG_MAX_POSITION - first + 1
+    for position, token in enumerate(tokens[:room] if len(tokens) > room else tokens, first):
+        positions = found.get(token)
+        if positions is None:
+            found[token] = [position]
+        else:
+            positions.append(position)
+    for token in tokens[room:]:  # PostgreSQL piles positions past the limit onto it
+        positions = found.setdefault(token, [])
+        if not positions or positions[-1] != _PG_MAX_POSITION:
+            positions.append(_PG_MAX_POSITION)
+    return found
+
+
+def tsvector_literal(title_tokens: Sequence[str], body_tokens: Sequence[str]) -> str:
+    """A tsvector in its text form: title tokens at weight A, then the body's at D.
+
+    Written directly, so the server's parser (and its locale's idea of which
+    characters are letters) never re-tokenises our tokens. Tokens are letters
+    and digits only, so they need no escaping inside the quotes. A gap of one
+    position keeps a phrase from spanning the title and the body.
+    """
+    limit = _PG_MAX_POSITIONS_PER_LEXEME
+    title = _positions(title_tokens, 1)
+    body = _positions(body_tokens, len(title_tokens) + 2)
+    entries = []
+    for token, positions in title.items():
+        labels = [f"{p}A" for p in positions]
+        labels += map(str, body.pop(token, ()))
+        entries.append(f"'{token}':{','.join(labels[:limit])}")
+    for token, positions in body.items():
+        if len(positions) > limit:
+            del positions[limit:]
+        entries.append(f"'{token}':{','.join(map(str, positions))}")
+    return " ".join(entries)
+
+
+def tsquery_literal(terms: list[Term], phrases: bool = True) -> str:
+    """A tsquery in its text form: phrases (<->) joined by AND (&).
+
+    With `phrases=False` every token is simply ANDed: a GIN index answers that
+    exactly, without reading any document; the phrase form needs each
+    candidate's positions, so PostgreSQL rechecks it against the tsvector.
+    """
+    parts = []
+    for term in terms:
+        quoted = [_pg_quote(token) for token in term.tokens]
+        if term.prefix:
+            quoted[-1] += ":*"
+        parts.append("(" + (" <-> " if phrases else " & ").join(quoted) + ")")
+    return " & ".join(parts)
+
+
+class _PostgresBackend:
+    """Two tsvectors per article in their own table: the title's, and the
+    title's and body's together, with a GIN index on the latter.
+
+    Reading a document's tsvector (TOASTed, about 13 KB for a typical article)
+    costs some 10 µs; ranking 40,000 matches of a common word with ts_rank_cd
+    took a second at 50,000 articles. So a search runs in two steps: the GIN
+    index alone finds the candidates, which are cut to the best
+    POSTGRES_RANKED_CANDIDATES by what costs no document read (a match in the
+    small, inline title vector first, then the newest); only those are checked
+    for the exact phrase and ranked. A query with fewer candidates (nearly
+    all) is ranked in full.
+    """
+
+    def write(self, cursor, rows: Sequence[Row]) -> None:
+        values = []
+        for pk, title, body in rows:
+            title_tokens, body_tokens = _document(title, body)
+            values.append((pk, tsvector_literal(title_tokens, ()), tsvector_literal(title_tokens, body_tokens)))
+        cursor.executemany(
+            f"INSERT INTO {POSTGRES_TABLE} (article_id, title, document) VALUES (%s, %s::tsvector, %s::tsvector) "
+            "ON CONFLICT (article_id) DO UPDATE SET title = EXCLUDED.title, document = EXCLUDED.document",
+            values,
+        )
+
+    def delete(self, cursor, ids: Sequence[int]) -> None:
+        if ids:
+            cursor.execute(f"DELETE FROM {POSTGRES_TABLE} WHERE article_id = ANY(%s)", [list(ids)])
+
+    def clear(self, cursor) -> None:
+        cursor.execute(f"TRUNCATE {POSTGRES_TABLE}")
+
+    def optimize(self, cursor) -> None:
+        """Fresh statistics, so the planner knows how selective the GIN index is."""
+        cursor.execute(f"ANALYZE {POSTGRES_TABLE}")
+
+    def search(self, cursor, terms: list[Term], queryset: QuerySet, limit: int) -> list[int]:
+        scope_sql, scope_params = _scope_sql(queryset, cursor.db, search_scope_time="published_at")
+        exact, loose = tsquery_literal(terms), tsquery_literal(terms, phrases=False)
+        # Without phrases the GIN match was exact already: no need to read the document again.
+        phrase_check = "d.document @@ %s::tsquery" if exact != loose else "TRUE"
+        with transaction.atomic(using=cursor.db.alias), _no_seqscan(cursor):
+            cursor.execute(
+                "WITH candidates AS MATERIALIZED ("
+                f" SELECT d.article_id FROM {POSTGRES_TABLE} AS d"
+                f" JOIN ({scope_sql}) AS scope ON scope.search_scope_id = d.article_id"
+                " WHERE d.document @@ %s::tsquery"
+                " ORDER BY d.title @@ %s::tsquery DESC, scope.search_scope_time DESC, d.article_id DESC"
+                " LIMIT %s), "
+                # OFFSET 0 keeps the phrase check here, on the candidates only:
+                # pushed down, the planner rechecks every GIN match instead.
+                "ranked AS ("
+                f" SELECT d.article_id, {phrase_check} AS exact,"
+                # Weights {D, C, B, A}: the title (A) counts ten times the body (D).
+                " ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', d.document, %s::tsquery) AS rank"
+                f" FROM candidates AS c JOIN {POSTGRES_TABLE} AS d ON d.article_id = c.article_id OFFSET 0) "
+                "SELECT article_id FROM ranked WHERE exact ORDER BY rank DESC, article_id DESC LIMIT %s",
+                (
+                    *scope_params, loose, exact, max(limit, POSTGRES_RANKED_CANDIDATES),
+                    *((exact,) if exact != loose else ()), exact, limit,
+                ),
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+
+@contextmanager
+def _no_seqscan(cursor) -> Iterator[None]:
+    """Make the planner use the GIN index for the next statements in this transaction.
+
+    Its cost model does not count reading TOASTed tsvectors, so for a common
+    word it picks a sequential scan that reads every document (ten times
+    slower). `enable_seqscan` only penalises a sequential scan; a query with no
+    other way still runs. The previous value is put back, since SET LOCAL would
+    otherwise last until the end of a caller's enclosing transaction.
+    """
+    cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
+    previous = cursor.fetchone()[0]
+    yield
+    cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
+
+
+class _UnsupportedBackend:
+    """Another database: saves keep working, searching says why it cannot."""
+
+    def write(self, cursor, rows: Sequence[Row]) -> None:
+        pass
+
+    def delete(self, cursor, ids: Sequence[int]) -> None:
+        pass
+
+    def clear(self, cursor) -> None:
+        pass
+
+    def optimize(self, cursor) -> None:
+        pass
+
+    def search(self, cursor, terms: list[Term], queryset: QuerySet, limit: int) -> list[int]:
+        from django.db import NotSupportedError
+
+        raise NotSupportedError(f"search needs SQLite (FTS5) or PostgreSQL, not {cursor.db.vendor}")
+
+
+_BACKENDS: dict[str, _Backend] = {"sqlite": _SQLiteBackend(), "postgresql": _PostgresBackend()}
+
+
+def backend_for(connection: BaseDatabaseWrapper) -> _Backend:
+    """The index implementation for this database connection."""
+    return _BACKENDS.get(connection.vendor, _UnsupportedBackend())
+
+
+# --- Public API ------------------------------------------------------------------
+
+
+def _write_connection() -> BaseDatabaseWrapper:
+    return connections[router.db_for_write(Article)]
+
+
+def _chunks(ids: Iterable[int], size: int = BATCH_SIZE) -> Iterator[list[int]]:
+    chunk: list[int] = []
+    for pk in dict.fromkeys(ids):
+        chunk.append(pk)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def index_rows(rows: Sequence[Row]) -> None:
+    """Index articles already in memory: (id, title, sanitised body HTML) each."""
+    if not rows:
+        return
+    connection = _write_connection()
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        backend_for(connection).write(cursor, rows)
+
+
+def index_articles(ids: Iterable[int]) -> None:
+    """Insert or replace the index rows of these articles, reading them in one query per 500.
+
+    Ids of articles that no longer exist are removed from the index.
+    """
+    connection = _write_connection()
+    backend = backend_for(connection)
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for chunk in _chunks(ids):
+            rows = list(Article._base_manager.using(connection.alias)
+                        .filter(pk__in=chunk).values_list("pk", "title", "body"))
+            found = {row[0] for row in rows}
+            backend.delete(cursor, [pk for pk in chunk if pk not in found])
+            if rows:
+                backend.write(cursor, rows)
+
+
+def remove_articles(ids: Iterable[int]) -> None:
+    """Remove these articles from the index (unknown ids are ignored)."""
+    connection = _write_connection()
+    backend = backend_for(connection)
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for chunk in _chunks(ids):
+            backend.delete(cursor, chunk)
+
+
+def rebuild() -> int:
+    """Rebuild the whole index from the articles table, in one transaction; returns the count.
+
+    Readers keep seeing the old index until it commits.
+    """
+    connection = _write_connection()
+    backend = backend_for(connection)
+    articles = Article._base_manager.using(connection.alias).order_by("pk")
+    count = 0
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        backend.clear(cursor)
+        last = 0
+        while True:  # keyset pages: one batch of bodies in memory at a time
+            rows = list(articles.filter(pk__gt=last).values_list("pk", "title", "body")[:BATCH_SIZE])
+            if not rows:
+                break
+            backend.write(cursor, rows)
+            count += len(rows)
+            last = rows[-1][0]
+        backend.optimize(cursor)
+    return count
+
+
+def _scope_sql(queryset: QuerySet, connection: BaseDatabaseWrapper, **columns: str) -> tuple[str, tuple]:
+    """The SQL of `queryset`'s ids (as search_scope_id, plus `columns`), compiled for `connection`."""
+    if not queryset.query.is_sliced:
+        queryset = queryset.order_by()  # an ORDER BY would only slow the subquery down
+    # Aliases of our own: the subquery's columns are then named the same on every backend.
+    fields = {"search_scope_id": F("pk")} | {alias: F(field) for alias, field in columns.items()}
+    query = queryset.values(**fields).query
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    return sql, tuple(params)
+
+
+def search(query: str, queryset: QuerySet | None = None, limit: int = 1000) -> list[int]:
+    """Ids of the articles matching `query`, best first, at most `limit`.
+
+    Only ids in `queryset` (default: ``Article.objects.published()``) are
+    returned. Every term of the query must occur (as an exact substring for
+    Chinese, as whole words otherwise). A blank query, or one with nothing to
+    search for, gives []. Only the first 100 characters are used; whatever the
+    query contains is treated as text, never as search syntax.
+    """
+    if not isinstance(query, str) or limit <= 0:
+        return []
+    terms = query_terms(query)
+    if not terms:
+        return []
+    if queryset is None:
+        queryset = Article.objects.published()
+    if not issubclass(queryset.model, Article):
+        raise TypeError(f"search() needs a queryset of articles, not of {queryset.model.__name__}")
+    connection = connections[queryset.db]
+    with connection.cursor() as cursor:
+        return backend_for(connection).search(cursor, terms, queryset, limit)
+
+
+# --- Highlighting ------------------------------------------------------------------
+
+_SEPARATORS = r"[\W_]"
+
+
+def _term_pattern(chunk: str) -> str | None:
+    """A regex for a query term in normalised text: what the index would match.
+
+    Runs adjacent in the term may be separated by punctuation or space in the
+    text when they are of different kinds (A股 / A 股), and must be when they
+    are of the same kind (2022-04 / 2022 04). Words match whole words; CJK
+    matches anywhere.
+    """
+    runs = list(_RUN.finditer(chunk))
+    if not runs:
+        return None
+    parts = []
+    if runs[0].group(2):
+        parts.append(f"(?<!{_WORD_CHAR})")
+    for i, run in enumerate(runs):
+        if i:
+            previous = runs[i - 1]
+            same_kind = bool(previous.group(1)) == bool(run.group(1))
+            parts.append(f"{_SEPARATORS}+" if same_kind else f"{_SEPARATORS}*")
+        parts.append(re.escape(run.group(0)))
+    if runs[-1].group(2):
+        parts.append(f"(?!{_WORD_CHAR})")
+    return "".join(parts)
+
+
+def _highlight_regex(query: str) -> re.Pattern[str] | None:
+    chunks = dict.fromkeys(normalize(query[:MAX_QUERY_CHARS]).split())
+    patterns = [p for p in map(_term_pattern, chunks) if p]
+    if not patterns:
+        return None
+    # Longest first, so 火山引擎 wins over 火山 where both match.
+    patterns.sort(key=len, reverse=True)
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def _normalized_with_offsets(text: str) -> tuple[str, list[int] | None]:
+    """`normalize(text)` and, for each of its characters, the index in `text` it came from.
+
+    None instead of the list when the two line up one to one: the usual case,
+    since no character normalises to nothing, so equal lengths mean every
+    character became exactly one.
+    """
+    normalized = normalize(text)
+    if len(normalized) == len(text):
+        return normalized, None
+    offsets = []
+    for i, char in enumerate(text):
+        offsets.extend([i] * len(_char_normalizer[ord(char)]))
+    return normalized, offsets
+
+
+def _match_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Where the query's terms occur in `text`: sorted, non-overlapping spans."""
+    regex = _highlight_regex(query)
+    if regex is None or not text:
+        return []
+    normalized, offsets = _normalized_with_offsets(text)
+    spans = []
+    for match in regex.finditer(normalized):
+        start, end = match.span()
+        if start == end:
+            continue
+        if offsets is not None:
+            start, end = offsets[start], offsets[end - 1] + 1
+        if spans and start < spans[-1][1]:
+            continue  # overlaps the previous span (a combined character)
+        spans.append((start, end))
+    return spans
+
+
+def _window(text: str, spans: list[tuple[int, int]], max_chars: int) -> tuple[int, int]:
+    """About `max_chars` characters of `text` around the first match."""
+    if len(text) <= max_chars:
+        return 0, len(text)
+    if not spans:
+        return 0, max_chars
+    # Some context before the match, most of the window after it.
+    start = max(0, min(spans[0][0] - max_chars // 4, len(text) - max_chars))
+    return start, start + max_chars
+
+
+def highlight(text: str, query: str, max_chars: int | None = None) -> SafeString:
+    """`text`, HTML-escaped, with each occurrence of the query's terms in <mark>.
+
+    With `max_chars`, only a window of that many characters around the first
+    match (or the start, if nothing matches), with … where it was cut: a
+    search-result snippet. `text` is plain text (a title, or the body through
+    ``html_to_text``); all of it is escaped.
+    """
+    text = text or ""
+    spans = _match_spans(text, query or "")
+    start, end = 0, len(text)
+    if max_chars is not None:
+        start, end = _window(text, spans, max(1, max_chars))
+    out = ["…" if start > 0 else ""]
+    position = start
+    first = bisect.bisect_left(spans, (start, -1))
+    for span_start, span_end in spans[first:]:
+        if span_start >= end:
+            break
+        span_end = min(span_end, end)
+        out.append(html.escape(text[position:span_start]))
+        out.append(f"<mark>{html.escape(text[span_start:span_end])}</mark>")
+        position = span_end
+    out.append(html.escape(text[position:end]))
+    out.append("…" if end < len(text) else "")
+    return mark_safe("".join(out))

@@ -1,0 +1,32 @@
+"""Keep the search index in step with every save and delete of an article.
+
+The index is written inside the same transaction as the article (Article.save
+and Django's delete both run in one), so a rolled-back save leaves no trace in
+the index and a committed one is searchable at once. The importer's bulk path
+sends no signals; it indexes each batch itself (articles.load).
+"""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from . import search
+from .models import Article
+
+# Only these fields reach the index: a save that touches none of them (say,
+# update_fields=["status"]) leaves the index as it is.
+INDEXED_FIELDS = frozenset({"title", "body"})
+
+
+@receiver(post_save, sender=Article, dispatch_uid="articles.search.index_saved_article")
+def index_saved_article(sender, instance: Article, update_fields=None, **kwargs) -> None:
+    if update_fields is not None and not INDEXED_FIELDS & set(update_fields):
+        return
+    # The instance already holds the sanitised body save() wrote: no query needed.
+    search.index_rows([(instance.pk, instance.title, instance.body)])
+
+
+@receiver(post_delete, sender=Article, dispatch_uid="articles.search.unindex_deleted_article")
+def unindex_deleted_article(sender, instance: Article, **kwargs) -> None:
+    search.remove_articles([instance.pk])

@@ -1,0 +1,402 @@
+"""Full-text search (articles.search): Chinese words of any length, ranking,
+visibility, keeping the index in sync, hostile input and highlighting.
+
+Runs on SQLite (FTS5) and on PostgreSQL (tsvector + GIN) alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from articles import search
+from articles.models import Article
+from articles.sanitize import html_to_text
+from tests.conftest import SEEDS, post
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+HOUR = dt.timedelta(hours=1)
+
+
+def publish(title: str, body: str = "<p>正文</p>", **fields) -> Article:
+    defaults = {"status": Article.Status.PUBLISHED, "published_at": timezone.now() - HOUR}
+    return Article.objects.create(title=title, body=body, **(defaults | fields))
+
+
+def indexed_ids() -> set[int]:
+    """The article ids the index holds, read from the backend's own table."""
+    table, column = (
+        (search.SQLITE_TABLE, "rowid") if connection.vendor == "sqlite" else (search.POSTGRES_TABLE, "article_id")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table}")
+        return {row[0] for row in cursor.fetchall()}
+
+
+# --- Tokenising (no database) ---------------------------------------------------
+
+
+def test_cjk_runs_become_bigrams_and_their_last_character():
+    assert search.document_tokens("火山引擎") == ["火山", "山引", "引擎", "擎"]
+    assert search.document_tokens("涨。") == ["涨"]
+
+
+def test_words_are_lower_cased_and_nfkc_normalised():
+    assert search.document_tokens("ＴｉｋＴｏｋ与A股，２０２２年") == ["tiktok", "与", "a", "股", "2022", "年"]
+
+
+def test_query_terms_are_phrases_with_a_prefix_for_a_trailing_single_character():
+    assert search.query_terms("火山引擎") == [search.Term(("火山", "山引", "引擎"), prefix=False)]
+    assert search.query_terms("A股") == [search.Term(("a", "股"), prefix=True)]
+    assert search.query_terms("涨") == [search.Term(("涨",), prefix=True)]
+    # A CJK run followed by more of the term keeps its lone last character.
+    assert search.query_terms("5亿元 券商A") == [
+        search.Term(("5", "亿元"), prefix=False),
+        search.Term(("券商", "商", "a"), prefix=False),
+    ]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "，。！", "\x00", "\u200f", "___"])
+def test_queries_with_nothing_to_search_have_no_terms(query):
+    assert search.query_terms(query) == []
+
+
+def _phrase_matches(tokens: list[str], term: search.Term) -> bool:
+    """What FTS5 and tsquery do with a phrase, in Python."""
+    n = len(term.tokens)
+    for i in range(len(tokens) - n + 1):
+        window = tokens[i:i + n]
+        if window[:-1] == list(term.tokens[:-1]) and (
+            window[-1].startswith(term.tokens[-1]) if term.prefix else window[-1] == term.tokens[-1]
+        ):
+            return True
+    return False
+
+
+_WORD_CHARS = "abＡ1"
+_TEXT = st.text(alphabet="券商腾讯火山引擎涨股" + _WORD_CHARS + " ，-", max_size=40)
+
+
+def _cuts_a_word(text: str, at: int) -> bool:
+    return 0 < at < len(text) and text[at - 1] in _WORD_CHARS and text[at] in _WORD_CHARS
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXT, data=st.data())
+def test_any_substring_not_cutting_a_word_is_found_and_highlighted(text, data):
+    """Exact-substring semantics: index and query tokenisation agree, and so does highlight."""
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    piece = text[start:end]
+    terms = search.query_terms(piece)
+    if not terms or _cuts_a_word(text, start) or _cuts_a_word(text, end):
+        return
+    tokens = search.document_tokens(text)
+    assert all(_phrase_matches(tokens, term) for term in terms), (text, piece, tokens, terms)
+    assert "<mark>" in search.highlight(text, piece)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXT, query=_TEXT)
+def test_whatever_search_matches_highlight_marks(text, query):
+    terms = search.query_terms(query)
+    tokens = search.document_tokens(text)
+    if terms and all(_phrase_matches(tokens, term) for term in terms):
+        assert "<mark>" in search.highlight(text, query), (text, query)
+
+
+# --- Searching ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["券商", "腾讯"])
+def test_two_character_words_match(word):
+    hit = publish(f"关于{word}的报道", f"<p>今日{word}板块走强。</p>")
+    body_only = publish("无关标题", f"<p>据悉，{word}人士表示。</p>")
+    publish("其他新闻", "<p>今日大盘震荡。</p>")
+    assert set(search.search(word)) == {hit.id, body_only.id}
+
+
+def test_seed_article_is_found_by_a_four_character_phrase(run_import):
+    assert run_import(SEEDS).exit_code == 0
+    ids = search.search("火山引擎")
+    assert ids and Article.objects.get(pk=ids[0]).title.startswith("涨停有因？华林证券又有新动作")
+
+
+def test_phrase_needs_its_characters_adjacent():
+    together = publish("火山引擎合作", "<p>与火山引擎合作。</p>")
+    publish("火山与引擎", "<p>火山喷发，引擎故障。</p>")
+    assert search.search("火山引擎") == [together.id]
+
+
+def test_one_character_query_finds_every_position():
+    end_of_run = publish("大盘", "<p>三大指数集体大涨。</p>")
+    middle = publish("行情", "<p>股价涨停。</p>")
+    alone = publish("快讯", "<p>涨！</p>")
+    publish("无关", "<p>下跌。</p>")
+    assert set(search.search("涨")) == {end_of_run.id, middle.id, alone.id}
+
+
+def test_mixed_latin_and_chinese_terms():
+    article = publish("A股走强", "<p>TikTok与火山引擎合作，金额5亿元。</p>")
+    for query in ("A股", "a股", "ＴｉｋＴｏｋ", "tiktok 火山", "5亿元", "亿元"):
+        assert search.search(query) == [article.id], query
+    assert search.search("tik") == []  # words match whole, not inside
+    assert search.search("tiktok 区块链") == []  # every term must match
+
+
+def test_an_article_about_the_term_ranks_above_a_passing_mention():
+    about = publish("券商数字化转型", "<p>" + "券商加大投入。" * 8 + "</p>")
+    mention = publish("市场综述", "<p>今日大盘震荡，" + "板块轮动。" * 8 + "券商板块小幅上涨。</p>")
+    assert search.search("券商") == [about.id, mention.id]
+
+
+def test_title_match_ranks_above_body_match():
+    body = publish("市场综述", "<p>腾讯发布财报。其他内容若干。</p>")
+    title = publish("腾讯发布财报", "<p>详情如下，其他内容若干。</p>")
+    assert search.search("腾讯")[0] == title.id and body.id in search.search("腾讯")
+
+
+def test_drafts_and_scheduled_articles_are_never_returned():
+    draft = Article.objects.create(title="券商草稿", body="<p>券商</p>", published_at=timezone.now() - HOUR)
+    scheduled = publish("券商定时", "<p>券商</p>", published_at=timezone.now() + HOUR)
+    visible = publish("券商已发布", "<p>券商</p>")
+    assert search.search("券商") == [visible.id]
+    # They are indexed, for the admin's sake, and show through a wider queryset.
+    assert {draft.id, scheduled.id} <= indexed_ids()
+    assert set(search.search("券商", Article.objects.all())) == {draft.id, scheduled.id, visible.id}
+
+
+def test_queryset_restricts_and_limit_caps():
+    articles = [publish(f"券商{i}", "<p>券商</p>") for i in range(5)]
+    assert len(search.search("券商", limit=2)) == 2
+    assert search.search("券商", limit=0) == []
+    some = Article.objects.filter(pk__in=[articles[0].id, articles[3].id])
+    assert set(search.search("券商", some)) == {articles[0].id, articles[3].id}
+    newest_two = Article.objects.published().order_by("-id")[:2]  # a sliced queryset works too
+    assert set(search.search("券商", newest_two)) == {articles[4].id, articles[3].id}
+
+
+@pytest.mark.parametrize("join_limit", [10_000, 0], ids=["lookups", "gathered-scope"])
+def test_a_narrow_queryset_gets_its_matches_even_below_the_best(monkeypatch, join_limit):
+    """SQLite ranks first and filters the top; when the queryset excludes the top
+    it filters first instead (by lookups, or above SQLITE_JOIN_LIMIT matches by
+    gathering the queryset's ids). Every path gives the same answer."""
+    monkeypatch.setattr(search, "SQLITE_JOIN_LIMIT", join_limit)
+    best = [publish(f"券商{i}", "<p>券商，券商，券商。</p>") for i in range(4)]
+    weak = publish("其他", "<p>一家券商。</p>")
+    Article.objects.create(title="券商草稿", body="<p>券商</p>", published_at=timezone.now() - HOUR)
+    assert search.search("券商", Article.objects.filter(pk=weak.id), limit=1) == [weak.id]
+    assert search.search("券商", limit=2) == search.search("券商")[:2]
+    assert set(search.search("券商")) == {*(a.id for a in best), weak.id}
+
+
+def test_when_matches_are_cut_for_ranking_title_matches_are_kept(monkeypatch):
+    """PostgreSQL ranks only the best candidates of a very common word; a title match is one."""
+    about = publish("券商年报", "<p>券商</p>", published_at=timezone.now() - 100 * HOUR)
+    for i in range(4):  # newer, and only mention it
+        publish(f"新闻{i}", "<p>提及券商。</p>")
+    monkeypatch.setattr(search, "POSTGRES_RANKED_CANDIDATES", 1)
+    assert search.search("券商", limit=1) == [about.id]
+    assert len(search.search("券商", limit=3)) == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
+def test_search_leaves_the_planner_settings_as_they_were():
+    from django.db import transaction
+
+    publish("券商", "<p>券商</p>")
+    with transaction.atomic(), connection.cursor() as cursor:
+        search.search("券商")
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone()[0] == "on"
+
+
+def test_search_is_served_by_the_index_not_like():
+    publish("券商研报", "<p>券商</p>")
+    for query in ("券商", "涨", "火山引擎", "a"):
+        with CaptureQueriesContext(connection) as queries:
+            search.search(query)
+        assert queries.captured_queries, query
+        assert not any(re.search(r"\bLIKE\b", q["sql"], re.IGNORECASE) for q in queries.captured_queries)
+
+
+HOSTILE = [
+    '"', '""', '"券商', "*", "券商*", "OR", "券商 OR 腾讯", "NOT 券商", "AND", "NEAR(", "NEAR(券商 腾讯, 2)",
+    ")", "(", "title:券商", "^券商", "-券商", "券商 & 腾讯", "券商 <-> 腾讯", "!券商", "'", "\\", "%", "_",
+    "券商\x00腾讯", "\x00", "\u200f券商\u200e", "\u202e商券", "券" * 10_000, "a" * 10_000, "券商 " * 3000,
+    "🙂", "𠀀𠀁", "ﷺ", "\u0301", "é", "İ", "\ufeff", "\r\n\t",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_queries_return_a_list(query):
+    article = publish("券商与腾讯 OR NEAR", "<p>券商和腾讯。</p>")
+    result = search.search(query)
+    assert isinstance(result, list) and set(result) <= {article.id}
+
+
+def test_long_query_is_cut_to_100_characters():
+    article = publish("券商", "<p>券商</p>")
+    assert search.search("券商" + " " * 98 + "区块链") == [article.id]  # 区块链 falls past the cut
+
+
+def test_blank_and_unsearchable_queries_give_nothing():
+    publish("券商", "<p>券商</p>")
+    assert search.search("") == [] and search.search("   ") == [] and search.search("。，") == []
+
+
+def test_queryset_of_another_model_is_refused():
+    from articles.models import Author
+
+    with pytest.raises(TypeError):
+        search.search("券商", Author.objects.all())
+
+
+# --- Keeping the index in sync ---------------------------------------------------
+
+
+def test_saving_an_article_updates_the_index():
+    article = publish("旧标题", "<p>这是腾讯的新闻。</p>")
+    assert search.search("腾讯") == [article.id]
+    article.title = "新标题"
+    article.body = "<p>这是券商的新闻。</p>"
+    article.save()
+    assert search.search("腾讯") == [] and search.search("旧标题") == []
+    assert search.search("券商") == [article.id] and search.search("新标题") == [article.id]
+
+
+def test_a_save_that_does_not_touch_title_or_body_keeps_the_index():
+    article = Article.objects.create(title="券商草稿", body="<p>x</p>", published_at=timezone.now() - HOUR)
+    assert search.search("券商") == []
+    article.status = Article.Status.PUBLISHED
+    article.save(update_fields=["status"])
+    assert search.search("券商") == [article.id]
+
+
+def test_deleting_an_article_removes_it_from_the_index():
+    article = publish("券商", "<p>券商</p>")
+    kept = publish("券商二", "<p>券商</p>")
+    article_id = article.id
+    article.delete()
+    assert article_id not in indexed_ids() and search.search("券商") == [kept.id]
+    Article.objects.filter(pk=kept.id).delete()  # the queryset path sends post_delete too
+    assert indexed_ids() == set()
+
+
+def test_reimporting_a_changed_file_updates_the_index(run_import, write_post):
+    path = write_post("story.md", post(title="'公告'", body="<p>今日腾讯发布公告。</p>"))
+    assert run_import(path).exit_code == 0
+    [article_id] = search.search("腾讯")
+    # Same title, author and date: the same story, its body revised.
+    path.write_text(post(title="'公告'", body="<p>今日券商发布公告。</p>"), encoding="utf-8")
+    run = run_import(path)
+    assert run.exit_code == 0 and Article.objects.count() == 1
+    assert search.search("腾讯") == [] and search.search("券商") == [article_id]
+
+
+def test_import_indexes_every_batch(write_post):
+    from articles.importer import find_source_files, import_files
+    from tests.conftest import SHANGHAI
+
+    paths = [
+        write_post(f"p{i}.md", post(title=f"'券商新闻{i}'", date=f"2022-04-0{i + 1} 10:00:00", body=f"<p>第{i}篇</p>"))
+        for i in range(7)
+    ]
+    files, _ = find_source_files([paths[0].parent])
+    report = import_files(files, tz=SHANGHAI, batch_size=3)
+    assert report.created == 7 and len(search.search("券商")) == 7
+
+
+def test_rebuild_reindexes_everything_and_drops_stale_rows():
+    first, second = publish("券商", "<p>券商</p>"), publish("腾讯", "<p>腾讯</p>")
+    search.remove_articles([first.id])
+    Article.objects.filter(pk=second.id).update(title="京东", body="<p>京东</p>")  # behind the signals' back
+    assert search.search("券商") == [] and search.search("京东") == []
+    call_command("rebuild_search_index", verbosity=0)
+    assert search.search("券商") == [first.id] and search.search("京东") == [second.id]
+    assert search.search("腾讯") == [] and indexed_ids() == {first.id, second.id}
+    assert search.rebuild() == 2
+
+
+def test_index_articles_drops_ids_that_no_longer_exist():
+    article = publish("券商", "<p>券商</p>")
+    Article.objects.filter(pk=article.id)._raw_delete(Article.objects.db)  # no signal
+    assert article.id in indexed_ids()
+    search.index_articles([article.id])
+    assert article.id not in indexed_ids()
+
+
+def test_a_huge_body_is_indexed_without_error():
+    body = "<p>开头有券商。</p>" + "<p>" + "各类资产价格波动加剧，市场情绪谨慎。" * 12_000 + "</p>"
+    article = publish("长文", body)
+    assert search.search("券商") == [article.id]
+    assert search.search("市场情绪") == [article.id]
+
+
+# --- Highlighting ----------------------------------------------------------------
+
+
+def test_highlight_marks_matches_and_escapes_everything_else():
+    text = '<script>alert("券商")</script> 券商与腾讯 & A股'
+    html = search.highlight(text, "券商 a股")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&amp;" in html
+    assert html.count("<mark>券商</mark>") == 2 and "<mark>A股</mark>" in html
+    assert "&quot;" in html
+    assert str(html) == html and hasattr(html, "__html__")  # a SafeString
+
+
+def test_highlight_marks_whole_words_only():
+    assert str(search.highlight("AI said: ai-driven", "ai")) == "<mark>AI</mark> said: <mark>ai</mark>-driven"
+
+
+def test_highlight_marks_full_width_text_in_place():
+    assert str(search.highlight("ＴｉｋＴｏｋ火山", "tiktok")) == "<mark>ＴｉｋＴｏｋ</mark>火山"
+    # Characters that normalise to several (㈱ → (株), ﬁ → fi) keep the offsets right.
+    assert str(search.highlight("㈱腾讯与ﬁnance", "腾讯 finance")) == "㈱<mark>腾讯</mark>与<mark>ﬁnance</mark>"
+
+
+def test_highlight_marks_a_phrase_split_by_punctuation_in_the_query_alike():
+    assert str(search.highlight("日期2022/04/29发布", "2022-04-29")) == "日期<mark>2022/04/29</mark>发布"
+
+
+def test_highlight_window_around_the_first_match():
+    text = "前文" * 200 + "券商<b>" + "后文" * 200
+    snippet = str(search.highlight(text, "券商", max_chars=60))
+    assert "<mark>券商</mark>" in snippet and "&lt;b&gt;" in snippet
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert len(re.sub("&lt;|&gt;", "x", re.sub("</?mark>", "", snippet))) == 62  # 60 and two …
+    assert str(search.highlight("短文", "券商", max_chars=60)) == "短文"
+    assert str(search.highlight("无匹配" * 50, "券商", max_chars=10)) == "无匹配无匹配无匹配无…"
+
+
+@pytest.mark.parametrize("query", ["", "   ", '"', "\x00", "<mark>"])
+def test_highlight_without_terms_only_escapes(query):
+    assert str(search.highlight("<b>券商</b>", query)) == "&lt;b&gt;券商&lt;/b&gt;"
+
+
+# --- The real corpus ---------------------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_real_corpus_search_returns_only_articles_containing_the_word(corpus_dir, run_import):
+    run_import(corpus_dir)
+    ids = search.search("券商")
+    assert len(ids) >= 3
+    for article in Article.objects.filter(pk__in=ids):
+        text = search.normalize(article.title + " " + html_to_text(article.body))
+        assert "券商" in text, article.title
+    # ...and nothing that contains it is missed.
+    containing = {
+        a.id for a in Article.objects.published()
+        if "券商" in search.normalize(a.title + " " + html_to_text(a.body))
+    }
+    assert set(ids) == containing

@@ -81,23 +81,26 @@ def import_files(
     """Import `files`, streaming: only one batch of articles is held in memory."""
     report = ImportReport()
     loader = ArticleLoader(batch_size=batch_size, dry_run=dry_run)
-    seen = loader.known_hashes()
+    known = loader.known_files()
     tz_name = getattr(tz, "key", str(tz))
     for path in files:
+        source = os.path.abspath(path)
         try:
             data = read_source(path, max_bytes)
             digest = content_hash(data, tz_name)
-            if digest in seen:
+            if known.get(source) == digest:
+                # Skipped unread: re-importing an archive costs little more than hashing it.
                 report.unchanged += 1
             else:
-                parsed = parse_bytes(data, path=str(path), tz=tz, digest=digest)
+                parsed = parse_bytes(data, path=source, tz=tz, digest=digest)
                 loader.add(parsed, sanitize_body(parsed.body))
-                seen.add(digest)
+                known[source] = digest
         except ImportFileError as exc:
             report.errors.append(str(exc))
         if on_file:
             on_file()
     result = loader.finish()
     report.created, report.updated = result.created, result.updated
+    report.unchanged += result.unchanged
     report.errors.extend(f"{path}: {message}" for path, message in result.failed)
     return report

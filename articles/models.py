@@ -13,6 +13,7 @@ from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
@@ -85,13 +86,15 @@ class Category(models.Model):
 
     @property
     def path_names(self) -> list[str]:
-        return [c.name for c in self.ancestors_and_self()]
+        return [c.name for c in self.lineage]
 
     @property
     def depth(self) -> int:
         return self.path.count("/")
 
-    def ancestors_and_self(self) -> list["Category"]:
+    @cached_property
+    def lineage(self) -> list["Category"]:
+        """Ancestors from the root down, then this category (one query, cached)."""
         parts = self.path.split("/")
         prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)]
         ancestors = {c.path: c for c in Category.objects.filter(path__in=prefixes)}
@@ -241,6 +244,15 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        article = super().from_db(db, field_names, values)
+        # Remembered so that a changed slug or day can redirect from the old URL.
+        fields = article.__dict__
+        if "published_date" in fields and "slug" in fields:
+            article._loaded_url_key = (article.published_date, article.slug)
+        return article
+
     def get_absolute_url(self) -> str:
         day = self.published_date or local_date(self.published_at)
         return reverse(
@@ -273,9 +285,26 @@ class Article(models.Model):
                 self.slug = unicode_slug(self.title, "article")
             self.slug = self._slug_free_on(self.published_date)
             super().save(*args, **kwargs)
+            record_url_changes([self])
             ArticleCategory.objects.filter(article=self).exclude(
                 published_at=self.published_at
             ).update(published_at=self.published_at)
+
+    @cached_property
+    def category_trail(self) -> list["Category"]:
+        """The deepest category's chain, root first (金融, 财联社, 深度).
+
+        Built from the article's own links (it is linked to every node of its
+        chains), so a prefetched listing needs no query per article.
+        """
+        linked = list(self.categories.all())
+        if not linked:
+            return []
+        by_path = {c.path: c for c in linked}
+        deepest = max(linked, key=lambda c: (c.depth, c.path))
+        parts = deepest.path.split("/")
+        prefixes = ("/".join(parts[: i + 1]) for i in range(len(parts)))
+        return [by_path[p] for p in prefixes if p in by_path]
 
     def _slug_free_on(self, day: dt.date) -> str:
         taken = Article.objects.filter(published_date=day, slug__startswith=self.slug[:60])
@@ -302,6 +331,66 @@ class ArticleCategory(models.Model):
         ]
 
 
+class ImportedFile(models.Model):
+    """A source file the importer has read, with the content hash it had.
+
+    Kept per path, not per article: two files may hold the same story (a feed
+    re-crawl), and each must count as unchanged until its own bytes change.
+    """
+
+    path = models.CharField(_("path"), max_length=1000, unique=True)
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="source_files")
+    imported_at = models.DateTimeField(_("imported at"))
+
+    class Meta:
+        verbose_name = _("imported file")
+        verbose_name_plural = _("imported files")
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class ArticleRedirect(models.Model):
+    """An old article URL (day + slug) that now answers with a 301."""
+
+    published_date = models.DateField()
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, allow_unicode=True)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="redirects")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["published_date", "slug"], name="articleredirect_unique_url"),
+        ]
+
+
+def record_url_changes(articles: Iterable[Article]) -> None:
+    """Keep each changed article's previous URL working, as a redirect."""
+    for article in articles:
+        loaded = getattr(article, "_loaded_url_key", None)
+        current = (article.published_date, article.slug)
+        if loaded and loaded != current:
+            ArticleRedirect.objects.update_or_create(
+                published_date=loaded[0], slug=loaded[1], defaults={"article": article}
+            )
+            # The new URL must not be shadowed by an older redirect of the same address.
+            ArticleRedirect.objects.filter(published_date=current[0], slug=current[1]).delete()
+        article._loaded_url_key = current
+
+
+def link_ancestors(article: Article) -> None:
+    """Link `article` to every ancestor of its categories, as Hexo does.
+
+    Listings of a category then need only that category's own links to cover
+    its whole subtree.
+    """
+    paths = set(article.categories.values_list("path", flat=True))
+    wanted = {"/".join(p.split("/")[:i]) for p in paths for i in range(1, p.count("/") + 1)}
+    missing = Category.objects.filter(path__in=wanted - paths)
+    if missing:
+        article.categories.add(*missing)
+
+
 @receiver(m2m_changed, sender=ArticleCategory)
 def _copy_published_at(sender, instance, action, reverse, pk_set, **kwargs) -> None:
     """Links made through `article.categories.add()` (the admin) get the time too."""
@@ -312,7 +401,10 @@ def _copy_published_at(sender, instance, action, reverse, pk_set, **kwargs) -> N
             ArticleCategory.objects.filter(article=article, category=instance).update(
                 published_at=article.published_at
             )
+        for article in Article.objects.filter(pk__in=pk_set):
+            link_ancestors(article)
     else:
         ArticleCategory.objects.filter(article=instance, published_at__isnull=True).update(
             published_at=instance.published_at
         )
+        link_ancestors(instance)

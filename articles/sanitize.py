@@ -97,6 +97,7 @@ _BLOCK_BOUNDARY = re.compile(
     re.IGNORECASE,
 )
 _TAG = re.compile(r"<[^>]*>")
+_PARTIAL_TAG = re.compile(r"<[^>]*$")
 _SPACE = re.compile(r"\s+")
 
 # U+3000 (ideographic space) is how Chinese sources indent paragraphs; CSS
@@ -136,7 +137,11 @@ def make_excerpt(body_html: str, length: int = 140) -> str:
 
     Cut by characters, not words: Chinese has no spaces between words.
     """
-    text = html_to_text(body_html)
+    # Only the start of the body is needed; a cut-off tag at the end is dropped.
+    window = length * 8
+    text = html_to_text(_PARTIAL_TAG.sub("", body_html[:window]))
+    if len(text) <= length and len(body_html) > window:
+        text = html_to_text(body_html)
     if len(text) <= length:
         return text
     return text[: length - 1].rstrip(_TRIM) + "…"

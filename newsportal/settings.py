@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "taggit",
     "django_filters",
     "articles",
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "articles.context_processors.site",
             ],
         },
     },
@@ -135,6 +137,7 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -150,6 +153,12 @@ STORAGES = {
 # 'ETF' and 'etf' are one tag in a newsroom; slugs keep Chinese characters.
 TAGGIT_CASE_INSENSITIVE = True
 TAGGIT_STRIP_UNICODE_WHEN_SLUGIFYING = False
+
+# --- The site -----------------------------------------------------------------
+NEWSPORTAL_SITE_NAME = os.environ.get("NEWSPORTAL_SITE_NAME", "财经新闻门户")
+NEWSPORTAL_SITE_DESCRIPTION = os.environ.get(
+    "NEWSPORTAL_SITE_DESCRIPTION", "金融、证券与科技行业的最新资讯、深度报道与数据"
+)
 
 # --- Import -----------------------------------------------------------------
 NEWSPORTAL_IMPORT_MAX_BYTES = int(os.environ.get("NEWSPORTAL_IMPORT_MAX_BYTES", 5 * 1024 * 1024))

@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from articles import sitemaps
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("sitemap.xml", sitemaps.sitemap_index, name="sitemap-index"),
+    path("sitemap-news.xml", sitemaps.news_sitemap, name="sitemap-news"),
+    path("sitemap-<str:section>.xml", sitemaps.sitemap_section, name="sitemap-section"),
+    path("robots.txt", sitemaps.robots_txt, name="robots"),
     path("", include("articles.urls")),
 ]

@@ -306,3 +306,30 @@ def test_a_database_error_fails_only_its_own_file(run_import, write_post, monkey
     assert set(Article.objects.values_list("title", flat=True)) == {"好一", "好二"}
     # nothing of the failed file is left behind
     assert not Category.objects.filter(name="乙").exists() and not Author.objects.filter(name="坏作者").exists()
+
+
+def test_recrawled_copies_of_a_story_settle_after_one_run(run_import, write_post):
+    """Two files with one story but different bytes must not overwrite each other on every run."""
+    write_post("feed/a.md", post(headimg="'https://picsum.photos/400/300?random=1'"))
+    folder = write_post("feed/b.md", post(headimg="'https://picsum.photos/400/300?random=2'")).parent
+    first = run_import(folder)
+    assert "created 1, updated 1, unchanged 0, failed 0" in first.stdout
+    article = Article.objects.get()
+    for _ in range(2):
+        again = run_import(folder)
+        assert "created 0, updated 0, unchanged 2, failed 0" in again.stdout
+    assert Article.objects.get().updated_at == article.updated_at
+
+
+def test_byte_identical_copy_under_another_name_is_unchanged(run_import, write_post):
+    run_import(write_post("one/a.md", post()))
+    result = run_import(write_post("two/copy.md", post()))
+    assert "created 0, updated 0, unchanged 1, failed 0" in result.stdout
+    assert Article.objects.count() == 1
+
+
+def test_deleted_article_comes_back_on_reimport(run_import, write_post):
+    path = write_post("a.md", post())
+    run_import(path)
+    Article.objects.get().delete()
+    assert "created 1" in run_import(path).stdout

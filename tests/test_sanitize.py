@@ -162,3 +162,11 @@ def test_excerpt_is_cut_by_characters():
 
 def test_text_has_no_spaces_around_inline_tags():
     assert html_to_text("<p><strong>财联社</strong>，华林证券</p><p>第二段</p>") == "财联社，华林证券 第二段"
+
+
+def test_excerpt_of_a_long_body_ignores_a_tag_cut_in_half():
+    body = "<p>" + "券" * 100 + '<img src="https://example.com/a-very-long-image-name.jpg" alt="x">' + "商" * 2000 + "</p>"
+    excerpt = make_excerpt(body, 140)
+    assert excerpt == "券" * 100 + " " + "商" * 38 + "…"
+    short = "<p>" + "<strong>x</strong>" * 200 + "</p>"
+    assert make_excerpt(short, 140).startswith("x" * 139)

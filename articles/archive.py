@@ -1,0 +1,38 @@
+"""Counts of published articles per year and month, for the archive pages.
+
+Grouped by the stored Beijing publication date (an indexed DateField), so the
+database does the work; Django's dates()/datetimes() would, on SQLite, convert
+every row's timestamp in Python.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from django.db.models import Count, QuerySet
+
+from .models import Article
+
+
+def day_counts(queryset: QuerySet[Article]) -> Counter:
+    rows = queryset.order_by().values_list("published_date").annotate(n=Count("id"))
+    return Counter({day: n for day, n in rows})
+
+
+def month_counts(queryset: QuerySet[Article]) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """[(year, year_total, [(month, count), ...]), ...], newest year first."""
+    by_year: dict[int, Counter] = defaultdict(Counter)
+    for day, n in day_counts(queryset).items():
+        by_year[day.year][day.month] += n
+    return [
+        (year, sum(months.values()), sorted(months.items()))
+        for year, months in sorted(by_year.items(), reverse=True)
+    ]
+
+
+def months_of_year(queryset: QuerySet[Article], year: int) -> list[tuple[int, int]]:
+    """[(month, count), ...] for one year, months with articles only."""
+    months: Counter = Counter()
+    for day, n in day_counts(queryset.filter(published_date__year=year)).items():
+        months[day.month] += n
+    return sorted(months.items())

@@ -1,0 +1,112 @@
+"""RSS and Atom feeds (contrib.syndication): site-wide, per category, per tag."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from taggit.models import Tag
+
+from .models import Article, Category
+from .views import listing
+
+FEED_SIZE = 20
+
+
+class FullContentAtom1Feed(Atom1Feed):
+    """Atom with the whole sanitised body in <content>, not only a summary."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("content"):
+            handler.addQuickElement("content", item["content"], {"type": "html"})
+
+
+class LatestArticlesFeed(Feed):
+    feed_type = Rss201rev2Feed
+    description_template = None
+
+    def title(self, obj=None) -> str:
+        return settings.NEWSPORTAL_SITE_NAME
+
+    def description(self, obj=None) -> str:
+        return settings.NEWSPORTAL_SITE_DESCRIPTION
+
+    subtitle = description
+
+    def link(self, obj=None) -> str:
+        return reverse("articles:home")
+
+    def items(self, obj=None):
+        return listing(Article.objects.published())[:FEED_SIZE]
+
+    def item_title(self, item: Article) -> str:
+        return item.title
+
+    def item_description(self, item: Article) -> str:
+        return item.body  # sanitised on save
+
+    def item_pubdate(self, item: Article):
+        return item.published_at
+
+    def item_updateddate(self, item: Article):
+        return item.updated_at
+
+    def item_author_name(self, item: Article) -> str | None:
+        return item.author.name if item.author else None
+
+    def item_categories(self, item: Article) -> list[str]:
+        return [c.path_display for c in item.category_trail[-1:]]
+
+    def item_guid(self, item: Article) -> str:
+        return f"article-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_extra_kwargs(self, item: Article) -> dict:
+        return {"content": item.body}
+
+
+class LatestArticlesAtomFeed(LatestArticlesFeed):
+    feed_type = FullContentAtom1Feed
+
+    def item_description(self, item: Article) -> str:
+        return item.excerpt
+
+
+class CategoryFeed(LatestArticlesFeed):
+    def get_object(self, request, path: str) -> Category:
+        return get_object_or_404(Category, path=path)
+
+    def title(self, obj: Category) -> str:
+        return f"{obj.path_display} - {settings.NEWSPORTAL_SITE_NAME}"
+
+    def link(self, obj: Category) -> str:
+        return obj.get_absolute_url()
+
+    def items(self, obj: Category):
+        return listing(Article.objects.published().filter(categories=obj))[:FEED_SIZE]
+
+
+class CategoryAtomFeed(CategoryFeed, LatestArticlesAtomFeed):
+    pass
+
+
+class TagFeed(LatestArticlesFeed):
+    def get_object(self, request, slug: str) -> Tag:
+        return get_object_or_404(Tag, slug=slug)
+
+    def title(self, obj: Tag) -> str:
+        return f"{obj.name} - {settings.NEWSPORTAL_SITE_NAME}"
+
+    def link(self, obj: Tag) -> str:
+        return reverse("articles:tag", kwargs={"slug": obj.slug})
+
+    def items(self, obj: Tag):
+        return listing(Article.objects.published().filter(tags=obj))[:FEED_SIZE]
+
+
+class TagAtomFeed(TagFeed, LatestArticlesAtomFeed):
+    pass

@@ -1,0 +1,31 @@
+"""The listing filters: category, tag, author and a date range, as query parameters."""
+
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from taggit.models import Tag
+
+from .models import Article, Author, Category
+
+
+class ArticleFilter(django_filters.FilterSet):
+    """?category=金融/财联社&tag=券商&author=财联社&date_from=2022-01-01&date_to=2022-12-31"""
+
+    category = django_filters.ModelChoiceFilter(
+        label=_("category"), field_name="categories", to_field_name="path",
+        queryset=Category.objects.all(),
+    )
+    tag = django_filters.ModelChoiceFilter(
+        label=_("tag"), field_name="tags", to_field_name="slug", queryset=Tag.objects.all(),
+    )
+    author = django_filters.ModelChoiceFilter(
+        label=_("author"), field_name="author", to_field_name="slug", queryset=Author.objects.all(),
+    )
+    # Publication days are Beijing calendar days (Article.published_date).
+    date_from = django_filters.DateFilter(label=_("from"), field_name="published_date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(label=_("to"), field_name="published_date", lookup_expr="lte")
+
+    class Meta:
+        model = Article
+        fields = ["category", "tag", "author", "date_from", "date_to"]

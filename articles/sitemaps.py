@@ -1,0 +1,80 @@
+"""Sitemaps (contrib.sitemaps): an index with one section per year, a Google
+News sitemap of the last 48 hours, and robots.txt pointing at both."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import views as sitemap_views
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from . import archive
+from .models import Article, Category
+
+NEWS_WINDOW = dt.timedelta(hours=48)
+
+
+class ArticleYearSitemap(Sitemap):
+    """The articles published in one (Beijing) year."""
+
+    changefreq = "monthly"
+    limit = 10_000
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+
+    def items(self):
+        return (Article.objects.published().filter(published_date__year=self.year)
+                .order_by("published_at", "id").only("slug", "published_date", "published_at", "updated_at"))
+
+    def lastmod(self, item: Article):
+        return item.updated_at
+
+
+class CategorySitemap(Sitemap):
+    changefreq = "daily"
+
+    def items(self):
+        return Category.objects.order_by("path")
+
+
+def sections() -> dict[str, Sitemap]:
+    years = [year for year, _, _ in archive.month_counts(Article.objects.published())]
+    return {"categories": CategorySitemap(), **{str(year): ArticleYearSitemap(year) for year in years}}
+
+
+@require_safe
+def sitemap_index(request: HttpRequest) -> HttpResponse:
+    return sitemap_views.index(request, sitemaps=sections(), sitemap_url_name="sitemap-section")
+
+
+@require_safe
+def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
+    return sitemap_views.sitemap(request, sitemaps=sections(), section=section)
+
+
+@require_safe
+def news_sitemap(request: HttpRequest) -> HttpResponse:
+    since = timezone.now() - NEWS_WINDOW
+    articles = (Article.objects.published().filter(published_at__gte=since)
+                .order_by("-published_at").only("title", "slug", "published_date", "published_at")[:1000])
+    return TemplateResponse(
+        request, "articles/sitemap_news.xml", {"articles": articles}, content_type="application/xml",
+    )
+
+
+@require_safe
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /search/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap-index'))}",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap-news'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -58,7 +58,8 @@ class LatestArticlesFeed(Feed):
         return item.author.name if item.author else None
 
     def item_categories(self, item: Article) -> list[str]:
-        return [c.path_display for c in item.category_trail[-1:]]
+        trail = item.category_trail  # from the prefetched links: no query per item
+        return [" › ".join(c.name for c in trail)] if trail else []
 
     def item_guid(self, item: Article) -> str:
         return f"article-{item.pk}"

@@ -333,3 +333,48 @@ def test_friendly_404(client):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     assert "页面不存在" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/", "/category/金融/", "/tag/券商/", "/author/甲/", "/archive/{y}/",
+                                 "/archive/{y}/{m}/", "/search/?q=券商", "/feed/", "/feed/atom/"])
+def test_every_listing_runs_the_same_queries_whatever_its_size(client, url, django_assert_max_num_queries):
+    now = timezone.localtime()
+    url = url.format(y=now.year, m=f"{now.month:02d}")
+    deep = chain("金融", "财联社", "深度")
+
+    def add(n: int, prefix: str) -> None:
+        for i in range(n):
+            publish(f"{prefix}券商{i}", timezone.now() - dt.timedelta(minutes=i + 1), categories=[deep],
+                    tags=["券商", f"{prefix}{i}"], author="甲")
+
+    add(3, "少")
+    with django_assert_max_num_queries(12) as small:
+        assert client.get(url).status_code == 200
+    add(30, "多")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+def test_server_error_page_is_friendly():
+    from django.template.loader import render_to_string
+
+    page = render_to_string("500.html")
+    assert "服务器出了点问题" in page and 'href="/"' in page
+
+
+def test_static_files_are_hashed_and_compressed(tmp_path):
+    """Production static files: collectstatic writes hashed names and .gz/.br copies."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsportal.settings", "DJANGO_DEBUG": "0",
+           "DJANGO_SECRET_KEY": "x", "DJANGO_STATIC_ROOT": str(tmp_path)}
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=PROJECT, env=env,
+                   check=True, timeout=300)
+    css = [p.name for p in (tmp_path / "css").iterdir()]
+    hashed = [n for n in css if re.fullmatch(r"site\.[0-9a-f]{12}\.css", n)]
+    assert hashed and f"{hashed[0]}.gz" in css, css
+    assert (tmp_path / "staticfiles.json").exists()

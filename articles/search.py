@@ -29,7 +29,8 @@ The index lives where the database is:
   literals, not with to_tsvector(): the server's text parser and locale never
   see the text. See `_PostgresBackend` for how common words stay fast.
 
-Both are created by migration 0003_search_index. Drafts and scheduled
+Both are created by migrations (0003_search_index, 0005_search_published_at),
+and filled by a post_migrate hook when they are empty. Drafts and scheduled
 articles are indexed too; `search` only returns ids from the queryset it is
 given, by default ``Article.objects.published()``. The index is kept in sync
 by ``articles.signals`` (save/delete) and by the importer's bulk path
@@ -49,6 +50,7 @@ Typical use in a view::
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import html
 import operator
 import re
@@ -216,7 +218,9 @@ def query_terms(query: str) -> list[Term]:
 
 # --- Backends --------------------------------------------------------------------
 
-Row = tuple[int, str, str]  # (article id, title, sanitised body HTML)
+# (article id, title, sanitised body HTML, publication time): what the index is built from.
+Row = tuple[int, str, str, dt.datetime]
+ROW_FIELDS = ("pk", "title", "body", "published_at")
 
 
 def _document(title: str, body_html: str) -> tuple[list[str], list[str]]:
@@ -242,7 +246,7 @@ class _SQLiteBackend:
         # FTS5 has no upsert: delete, then insert.
         self.delete(cursor, [row[0] for row in rows])
         values = []
-        for pk, title, body in rows:
+        for pk, title, body, _published_at in rows:
             title_tokens, body_tokens = _document(title, body)
             values.append((pk, " ".join(title_tokens), " ".join(body_tokens)))
         cursor.executemany(f"INSERT INTO {SQLITE_TABLE} (rowid, title, body) VALUES (%s, %s, %s)", values)
@@ -294,13 +298,13 @@ class _SQLiteBackend:
         table = SQLITE_TABLE
         cursor.execute(
             # The LIMIT keeps SQLite from flattening the ranked subquery into the
-            # join: the top of the ranking is taken first, then looked up.
-            f"SELECT hits.id, scope.search_scope_id IS NOT NULL FROM ("
-            f" SELECT rowid AS id, bm25({table}, {TITLE_WEIGHT}, 1.0) AS rank FROM {table}"
+            # outer query: the top of the ranking is taken first, then each id
+            # looked up (EXISTS, not a join: a queryset with joins may repeat ids).
+            f"SELECT hits.id, EXISTS (SELECT 1 FROM ({scope_sql}) AS scope WHERE scope.search_scope_id = hits.id) "
+            f"FROM (SELECT rowid AS id, bm25({table}, {TITLE_WEIGHT}, 1.0) AS rank FROM {table}"
             f" WHERE {table} MATCH %s ORDER BY rank, rowid DESC LIMIT %s) AS hits "
-            f"LEFT JOIN ({scope_sql}) AS scope ON scope.search_scope_id = hits.id "
             "ORDER BY hits.rank, hits.id DESC",
-            (match, shortlist, *scope_params),
+            (*scope_params, match, shortlist),
         )
         rows = cursor.fetchall()
         return [pk for pk, in_scope in rows if in_scope][:limit], len(rows) < shortlist
@@ -322,12 +326,11 @@ class _SQLiteBackend:
         else:
             # Few matches: look each one up in the scope by primary key.
             sql = (
-                f"SELECT {table}.rowid FROM {table} "
-                f"JOIN ({scope_sql}) AS scope ON scope.search_scope_id = {table}.rowid "
-                f"WHERE {table} MATCH %s "
-                f"ORDER BY bm25({table}, {TITLE_WEIGHT}, 1.0), {table}.rowid DESC LIMIT %s"
+                f"SELECT rowid FROM {table} WHERE {table} MATCH %s AND EXISTS ("
+                f"SELECT 1 FROM ({scope_sql}) AS scope WHERE scope.search_scope_id = {table}.rowid) "
+                f"ORDER BY bm25({table}, {TITLE_WEIGHT}, 1.0), rowid DESC LIMIT %s"
             )
-            params = (*scope_params, match, limit)
+            params = (match, *scope_params, limit)
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
@@ -408,27 +411,34 @@ def tsquery_literal(terms: list[Term], phrases: bool = True) -> str:
 
 
 class _PostgresBackend:
-    """Two tsvectors per article in their own table: the title's, and the
-    title's and body's together, with a GIN index on the latter.
+    """Per article: the title's tsvector, the whole document's (title at weight
+    A, body at D) with a GIN index, and the publication time.
 
     Reading a document's tsvector (TOASTed, about 13 KB for a typical article)
-    costs some 10 µs; ranking 40,000 matches of a common word with ts_rank_cd
-    took a second at 50,000 articles. So a search runs in two steps: the GIN
-    index alone finds the candidates, which are cut to the best
-    POSTGRES_RANKED_CANDIDATES by what costs no document read (a match in the
-    small, inline title vector first, then the newest); only those are checked
-    for the exact phrase and ranked. A query with fewer candidates (nearly
-    all) is ranked in full.
+    costs some 10 µs: ranking all 40,000 matches of a common word with
+    ts_rank_cd took a second at 50,000 articles. So the GIN index alone finds
+    the candidates (every token ANDed, which it answers without reading a
+    document), they are ordered by what is inline in the row (a match in the
+    small title vector first, then the newest) and cut to the best
+    POSTGRES_RANKED_CANDIDATES (or `limit`); only those are read, checked for
+    the exact phrase and ranked. Queries with fewer matches are ranked in full.
+
+    The cut is first made before the queryset is applied, which costs nothing
+    for published(); when that leaves too few (a narrow queryset), the
+    queryset is applied first and the cut made after.
     """
 
     def write(self, cursor, rows: Sequence[Row]) -> None:
         values = []
-        for pk, title, body in rows:
+        for pk, title, body, published_at in rows:
             title_tokens, body_tokens = _document(title, body)
-            values.append((pk, tsvector_literal(title_tokens, ()), tsvector_literal(title_tokens, body_tokens)))
+            values.append(
+                (pk, tsvector_literal(title_tokens, ()), tsvector_literal(title_tokens, body_tokens), published_at)
+            )
         cursor.executemany(
-            f"INSERT INTO {POSTGRES_TABLE} (article_id, title, document) VALUES (%s, %s::tsvector, %s::tsvector) "
-            "ON CONFLICT (article_id) DO UPDATE SET title = EXCLUDED.title, document = EXCLUDED.document",
+            f"INSERT INTO {POSTGRES_TABLE} (article_id, title, document, published_at) "
+            "VALUES (%s, %s::tsvector, %s::tsvector, %s) ON CONFLICT (article_id) DO UPDATE "
+            "SET title = EXCLUDED.title, document = EXCLUDED.document, published_at = EXCLUDED.published_at",
             values,
         )
 
@@ -444,32 +454,48 @@ class _PostgresBackend:
         cursor.execute(f"ANALYZE {POSTGRES_TABLE}")
 
     def search(self, cursor, terms: list[Term], queryset: QuerySet, limit: int) -> list[int]:
-        scope_sql, scope_params = _scope_sql(queryset, cursor.db, search_scope_time="published_at")
-        exact, loose = tsquery_literal(terms), tsquery_literal(terms, phrases=False)
-        # Without phrases the GIN match was exact already: no need to read the document again.
-        phrase_check = "d.document @@ %s::tsquery" if exact != loose else "TRUE"
+        scope = _scope_sql(queryset, cursor.db)
+        cut = max(limit, POSTGRES_RANKED_CANDIDATES)
+        shortlist = cut + cut // 4  # room for drafts and near-miss phrases
         with transaction.atomic(using=cursor.db.alias), _no_seqscan(cursor):
-            cursor.execute(
-                "WITH candidates AS MATERIALIZED ("
-                f" SELECT d.article_id FROM {POSTGRES_TABLE} AS d"
-                f" JOIN ({scope_sql}) AS scope ON scope.search_scope_id = d.article_id"
-                " WHERE d.document @@ %s::tsquery"
-                " ORDER BY d.title @@ %s::tsquery DESC, scope.search_scope_time DESC, d.article_id DESC"
-                " LIMIT %s), "
-                # OFFSET 0 keeps the phrase check here, on the candidates only:
-                # pushed down, the planner rechecks every GIN match instead.
-                "ranked AS ("
-                f" SELECT d.article_id, {phrase_check} AS exact,"
-                # Weights {D, C, B, A}: the title (A) counts ten times the body (D).
-                " ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', d.document, %s::tsquery) AS rank"
-                f" FROM candidates AS c JOIN {POSTGRES_TABLE} AS d ON d.article_id = c.article_id OFFSET 0) "
-                "SELECT article_id FROM ranked WHERE exact ORDER BY rank DESC, article_id DESC LIMIT %s",
-                (
-                    *scope_params, loose, exact, max(limit, POSTGRES_RANKED_CANDIDATES),
-                    *((exact,) if exact != loose else ()), exact, limit,
-                ),
-            )
-            return [row[0] for row in cursor.fetchall()]
+            rows = self._run(cursor, terms, scope, shortlist, limit, scope_first=False)
+            seen = rows[0][1] if rows else shortlist
+            if len(rows) < limit and seen == shortlist:
+                rows = self._run(cursor, terms, scope, cut, limit, scope_first=True)
+        return [row[0] for row in rows]
+
+    @staticmethod
+    def _run(
+        cursor, terms: list[Term], scope: tuple[str, tuple], cut: int, limit: int, *, scope_first: bool
+    ) -> list[tuple[int, int]]:
+        """(article id, number of candidates) for the best `limit` matches among `cut` candidates."""
+        scope_sql, scope_params = scope
+        exact, loose = tsquery_literal(terms), tsquery_literal(terms, phrases=False)
+        # Without phrases the GIN match was exact already: no need to read the document for it.
+        phrase_check = "d.document @@ %s::tsquery" if exact != loose else "TRUE"
+        in_scope = f"d.article_id IN ({scope_sql})"
+        cursor.execute(
+            "WITH candidates AS MATERIALIZED ("
+            f" SELECT d.article_id FROM {POSTGRES_TABLE} AS d"
+            f" WHERE d.document @@ %s::tsquery AND {in_scope if scope_first else 'TRUE'}"
+            " ORDER BY d.title @@ %s::tsquery DESC, d.published_at DESC NULLS LAST, d.article_id DESC"
+            " LIMIT %s), "
+            # OFFSET 0 keeps the phrase check here, on the candidates only:
+            # pushed down, the planner rechecks every GIN match instead.
+            "ranked AS ("
+            f" SELECT d.article_id, {phrase_check} AS exact,"
+            # Weights {D, C, B, A}: the title (A) counts ten times the body (D).
+            " ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', d.document, %s::tsquery) AS rank"
+            f" FROM candidates AS c JOIN {POSTGRES_TABLE} AS d ON d.article_id = c.article_id"
+            f" WHERE {'TRUE' if scope_first else in_scope} OFFSET 0) "
+            "SELECT article_id, (SELECT count(*) FROM candidates) FROM ranked WHERE exact "
+            "ORDER BY rank DESC, article_id DESC LIMIT %s",
+            (
+                loose, *(scope_params if scope_first else ()), exact, cut,
+                *((exact,) if exact != loose else ()), exact, *(() if scope_first else scope_params), limit,
+            ),
+        )
+        return cursor.fetchall()
 
 
 @contextmanager
@@ -554,7 +580,7 @@ def index_articles(ids: Iterable[int]) -> None:
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         for chunk in _chunks(ids):
             rows = list(Article._base_manager.using(connection.alias)
-                        .filter(pk__in=chunk).values_list("pk", "title", "body"))
+                        .filter(pk__in=chunk).values_list(*ROW_FIELDS))
             found = {row[0] for row in rows}
             backend.delete(cursor, [pk for pk in chunk if pk not in found])
             if rows:
@@ -570,12 +596,13 @@ def remove_articles(ids: Iterable[int]) -> None:
             backend.delete(cursor, chunk)
 
 
-def rebuild() -> int:
+def rebuild(using: str | None = None) -> int:
     """Rebuild the whole index from the articles table, in one transaction; returns the count.
 
-    Readers keep seeing the old index until it commits.
+    Readers keep seeing the old index until it commits. `using`: a database
+    alias (default: where articles are written).
     """
-    connection = _write_connection()
+    connection = connections[using] if using else _write_connection()
     backend = backend_for(connection)
     articles = Article._base_manager.using(connection.alias).order_by("pk")
     count = 0
@@ -583,7 +610,7 @@ def rebuild() -> int:
         backend.clear(cursor)
         last = 0
         while True:  # keyset pages: one batch of bodies in memory at a time
-            rows = list(articles.filter(pk__gt=last).values_list("pk", "title", "body")[:BATCH_SIZE])
+            rows = list(articles.filter(pk__gt=last).values_list(*ROW_FIELDS)[:BATCH_SIZE])
             if not rows:
                 break
             backend.write(cursor, rows)
@@ -593,13 +620,32 @@ def rebuild() -> int:
     return count
 
 
-def _scope_sql(queryset: QuerySet, connection: BaseDatabaseWrapper, **columns: str) -> tuple[str, tuple]:
-    """The SQL of `queryset`'s ids (as search_scope_id, plus `columns`), compiled for `connection`."""
+def fill_if_empty(using: str) -> int:
+    """Build the index if its table exists and is empty while articles exist.
+
+    Every article is indexed (drafts too), so that state means the index was
+    just created by a migration; the post_migrate hook calls this. Returns how
+    many articles were indexed.
+    """
+    connection = connections[using]
+    table = {"sqlite": SQLITE_TABLE, "postgresql": POSTGRES_TABLE}.get(connection.vendor)
+    with connection.cursor() as cursor:
+        if table is None or table not in connection.introspection.table_names(cursor):
+            return 0
+        cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")
+        if cursor.fetchone() is not None:
+            return 0
+    if not Article._base_manager.using(using).exists():
+        return 0
+    return rebuild(using)
+
+
+def _scope_sql(queryset: QuerySet, connection: BaseDatabaseWrapper) -> tuple[str, tuple]:
+    """The SQL of `queryset`'s ids, as column search_scope_id, compiled for `connection`."""
     if not queryset.query.is_sliced:
         queryset = queryset.order_by()  # an ORDER BY would only slow the subquery down
-    # Aliases of our own: the subquery's columns are then named the same on every backend.
-    fields = {"search_scope_id": F("pk")} | {alias: F(field) for alias, field in columns.items()}
-    query = queryset.values(**fields).query
+    # An alias of our own: the subquery's column is then named the same on every backend.
+    query = queryset.values(search_scope_id=F("pk")).query
     sql, params = query.get_compiler(connection=connection).as_sql()
     return sql, tuple(params)
 

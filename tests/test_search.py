@@ -187,10 +187,12 @@ def test_queryset_restricts_and_limit_caps():
 
 @pytest.mark.parametrize("join_limit", [10_000, 0], ids=["lookups", "gathered-scope"])
 def test_a_narrow_queryset_gets_its_matches_even_below_the_best(monkeypatch, join_limit):
-    """SQLite ranks first and filters the top; when the queryset excludes the top
-    it filters first instead (by lookups, or above SQLITE_JOIN_LIMIT matches by
-    gathering the queryset's ids). Every path gives the same answer."""
+    """Both backends rank (or shortlist) first and apply the queryset to the top;
+    when the queryset excludes the top they apply it first instead (SQLite by
+    lookups or, above SQLITE_JOIN_LIMIT matches, by gathering the queryset's
+    ids). Every path gives the same answer."""
     monkeypatch.setattr(search, "SQLITE_JOIN_LIMIT", join_limit)
+    monkeypatch.setattr(search, "POSTGRES_RANKED_CANDIDATES", 1)
     best = [publish(f"券商{i}", "<p>券商，券商，券商。</p>") for i in range(4)]
     weak = publish("其他", "<p>一家券商。</p>")
     Article.objects.create(title="券商草稿", body="<p>券商</p>", published_at=timezone.now() - HOUR)
@@ -218,6 +220,19 @@ def test_search_leaves_the_planner_settings_as_they_were():
         search.search("券商")
         cursor.execute("SHOW enable_seqscan")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_a_queryset_whose_joins_repeat_an_article_gives_it_once():
+    from articles.models import Category
+
+    parent = Category.objects.create(name="金融")
+    child = Category.objects.create(name="券商", parent=parent)
+    article = publish("券商新闻", "<p>券商</p>")
+    article.categories.add(parent, child)
+    repeated = Article.objects.published().filter(categories__path__startswith="金融")
+    assert repeated.count() == 2  # the join yields the article twice
+    assert search.search("券商", repeated) == [article.id]
+    assert search.search("券商", repeated, limit=1) == [article.id]
 
 
 def test_search_is_served_by_the_index_not_like():
@@ -325,6 +340,15 @@ def test_rebuild_reindexes_everything_and_drops_stale_rows():
     assert search.search("券商") == [first.id] and search.search("京东") == [second.id]
     assert search.search("腾讯") == [] and indexed_ids() == {first.id, second.id}
     assert search.rebuild() == 2
+
+
+def test_an_empty_index_is_filled_after_migrate():
+    """Migrations only create the index; post_migrate indexes what is already there."""
+    article = publish("券商", "<p>券商</p>")
+    search.remove_articles([article.id])
+    call_command("migrate", verbosity=0)
+    assert indexed_ids() == {article.id} and search.search("券商") == [article.id]
+    assert search.fill_if_empty(connection.alias) == 0  # a filled index is left alone
 
 
 def test_index_articles_drops_ids_that_no_longer_exist():

@@ -2,8 +2,11 @@
 
 SQLite: an FTS5 virtual table. PostgreSQL: a table of tsvectors with a GIN
 index. Neither is a Django model, so both are created here with SQL, for the
-running database's vendor only; other databases get nothing. Existing articles
-are indexed at once, so an upgraded site can search what it already has.
+running database's vendor only; other databases get nothing.
+
+Only the tables: the articles already in the database are indexed by the
+post_migrate hook in articles.signals, with the code of the day, so this
+migration never runs indexing code written for a later schema.
 """
 
 from django.db import migrations
@@ -38,22 +41,6 @@ def create_index(apps, schema_editor):
     elif vendor == "postgresql":
         for statement in POSTGRES_CREATE:
             schema_editor.execute(statement)
-    else:
-        return
-    index_existing_articles(apps, schema_editor)
-
-
-def index_existing_articles(apps, schema_editor):
-    from articles.search import BATCH_SIZE, backend_for
-
-    Article = apps.get_model("articles", "Article")
-    connection = schema_editor.connection
-    articles = Article.objects.using(connection.alias).order_by("pk")
-    last = 0
-    with connection.cursor() as cursor:
-        while rows := list(articles.filter(pk__gt=last).values_list("pk", "title", "body")[:BATCH_SIZE]):
-            backend_for(connection).write(cursor, rows)
-            last = rows[-1][0]
 
 
 def drop_index(apps, schema_editor):

@@ -8,16 +8,22 @@ with its path and the problem, and every other file still imports.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
+from . import search
 from .load import ArticleLoader
-from .parse import DEFAULT_MAX_BYTES, ImportFileError, content_hash, parse_bytes, read_source
+from .parse import DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, parse_bytes, read_source
 from .sanitize import sanitize_body
 
 SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+PARALLEL_MIN_FILES = 200
+MAX_WORKERS = 4
+WINDOW = 256  # files prepared ahead of the database writer
 
 
 @dataclass
@@ -45,20 +51,21 @@ class ImportReport:
 def find_source_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str]]:
     """Post files under `paths` (files, or directories walked recursively), sorted.
 
-    Returns the files and an error line for each path that does not exist.
-    A file named explicitly is taken whatever its suffix.
+    Returns the files, each once, and an error line for each path that does
+    not exist. A file named explicitly is taken whatever its suffix.
     """
-    found: list[Path] = []
+    found: dict[str, Path] = {}
     missing: list[str] = []
     for raw in paths:
         path = Path(raw)
         if path.is_file():
-            found.append(path)
+            found.setdefault(os.path.abspath(path), path)
         elif path.is_dir():
-            found.extend(sorted(_walk(path)))
+            for file in sorted(_walk(path)):
+                found.setdefault(os.path.abspath(file), file)
         else:
             missing.append(f"{path}: no such file or directory")
-    return found, missing
+    return list(found.values()), missing
 
 
 def _walk(root: Path) -> Iterator[Path]:
@@ -69,36 +76,125 @@ def _walk(root: Path) -> Iterator[Path]:
                 yield Path(dirpath, name)
 
 
+# --- the CPU stage: no database, so it can run in worker processes -----------
+
+
+@dataclass(frozen=True)
+class _Task:
+    path: Path
+    known_digest: str | None
+    max_bytes: int
+    tz: dt.tzinfo
+
+
+@dataclass
+class PreparedFile:
+    """One file after read → hash → parse → sanitise → tokenise."""
+
+    source: str
+    unchanged: bool = False
+    error: str | None = None
+    article: ParsedArticle | None = None
+    body_html: str = ""
+    document: search.Document | None = None
+
+
+def prepare_file(task: _Task) -> PreparedFile:
+    source = os.path.abspath(task.path)
+    try:
+        data = read_source(task.path, task.max_bytes)
+        digest = content_hash(data, getattr(task.tz, "key", str(task.tz)))
+        if digest == task.known_digest:
+            # Skipped unread: re-importing an archive costs little more than hashing it.
+            return PreparedFile(source, unchanged=True)
+        article = parse_bytes(data, path=source, tz=task.tz, digest=digest)
+        body_html = sanitize_body(article.body)
+        document = search.prepare_document(article.title, body_html)
+        return PreparedFile(source, article=article, body_html=body_html, document=document)
+    except ImportFileError as exc:
+        return PreparedFile(source, error=str(exc))
+
+
+def default_workers(file_count: int) -> int:
+    """Worker processes for the CPU stage: one beside the database writer, for big imports.
+
+    Measured on 2 cores, a worker halves the CPU stage's share of the wall
+    time; for a few hundred files, starting it costs more than it saves.
+    """
+    if file_count < PARALLEL_MIN_FILES or (os.cpu_count() or 1) < 2:
+        return 0
+    return min(MAX_WORKERS, (os.cpu_count() or 2) - 1)
+
+
+@contextmanager
+def _prepared(tasks: Iterable[_Task], workers: int) -> Iterator[Iterable[PreparedFile]]:
+    if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
+        yield map(prepare_file, tasks)
+        return
+    # Forked workers inherit the loaded Django and parsers; they never touch
+    # the database, and leave by os._exit, so the parent's connection is safe.
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield _pipelined(pool, tasks)
+
+
+def _pipelined(pool, tasks: Iterable[_Task]) -> Iterator[PreparedFile]:
+    """Results in the files' order, with one window being prepared ahead.
+
+    Order keeps "the later file wins" as in one process; the bounded window
+    keeps memory flat however large the archive (Pool.imap reads ahead
+    without limit when the database writer is the slower side).
+    """
+    windows = _windows(tasks, WINDOW)
+    in_flight = None
+    for window in windows:
+        ahead = pool.map_async(prepare_file, window, chunksize=16)
+        if in_flight is not None:
+            yield from in_flight.get()
+        in_flight = ahead
+    if in_flight is not None:
+        yield from in_flight.get()
+
+
+def _windows(items: Iterable[_Task], size: int) -> Iterator[list[_Task]]:
+    window: list[_Task] = []
+    for item in items:
+        window.append(item)
+        if len(window) == size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+# --- the whole import --------------------------------------------------------
+
+
 def import_files(
-    files: Iterable[Path],
+    files: Sequence[Path],
     *,
     tz: dt.tzinfo,
     max_bytes: int = DEFAULT_MAX_BYTES,
     dry_run: bool = False,
     batch_size: int = 500,
+    workers: int | None = None,
     on_file: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Import `files`, streaming: only one batch of articles is held in memory."""
     report = ImportReport()
     loader = ArticleLoader(batch_size=batch_size, dry_run=dry_run)
     known = loader.known_files()
-    tz_name = getattr(tz, "key", str(tz))
-    for path in files:
-        source = os.path.abspath(path)
-        try:
-            data = read_source(path, max_bytes)
-            digest = content_hash(data, tz_name)
-            if known.get(source) == digest:
-                # Skipped unread: re-importing an archive costs little more than hashing it.
+    tasks = (_Task(path, known.get(os.path.abspath(path)), max_bytes, tz) for path in files)
+    workers = default_workers(len(files)) if workers is None else workers
+    with _prepared(tasks, workers) as prepared_files:
+        for prepared in prepared_files:
+            if prepared.error:
+                report.errors.append(prepared.error)
+            elif prepared.unchanged:
                 report.unchanged += 1
             else:
-                parsed = parse_bytes(data, path=source, tz=tz, digest=digest)
-                loader.add(parsed, sanitize_body(parsed.body))
-                known[source] = digest
-        except ImportFileError as exc:
-            report.errors.append(str(exc))
-        if on_file:
-            on_file()
+                loader.add(prepared.article, prepared.body_html, prepared.document)
+            if on_file:
+                on_file()
     result = loader.finish()
     report.created, report.updated = result.created, result.updated
     report.unchanged += result.unchanged

@@ -45,6 +45,7 @@ class LoadResult:
 class _Pending:
     parsed: ParsedArticle
     body_html: str
+    document: search.Document | None
     # Every file of this batch that holds the story: (path, content hash).
     files: list[tuple[str, str]] = field(default_factory=list)
 
@@ -65,7 +66,8 @@ class ArticleLoader:
         """Each imported file's path and the content hash it had then."""
         return dict(ImportedFile.objects.values_list("path", "content_hash"))
 
-    def add(self, parsed: ParsedArticle, body_html: str) -> None:
+    def add(self, parsed: ParsedArticle, body_html: str, document: search.Document | None = None) -> None:
+        """Queue an article; `document` is its search tokens if already prepared."""
         source = (parsed.source_path, parsed.content_hash)
         pending = self._pending.get(parsed.import_key)
         if pending is not None:
@@ -75,10 +77,10 @@ class ArticleLoader:
             if pending.parsed.content_hash == parsed.content_hash:
                 self.result.unchanged += 1
             else:
-                pending.parsed, pending.body_html = parsed, body_html
+                pending.parsed, pending.body_html, pending.document = parsed, body_html, document
                 self.result.updated += 1
             return
-        self._pending[parsed.import_key] = _Pending(parsed, body_html, [source])
+        self._pending[parsed.import_key] = _Pending(parsed, body_html, document, [source])
         if len(self._pending) >= self.batch_size:
             self.flush()
 
@@ -200,7 +202,9 @@ class ArticleLoader:
                 TaggedArticle.objects.filter(content_object_id__in=ids).delete()
             self._write_links(links)
             # bulk_create/bulk_update send no signals: index the batch here, in its transaction.
-            search.index_articles(article.id for article, _ in links)
+            search.index_documents(
+                [(a.id, item.document, a.published_at) for a, item in links if item.document is not None])
+            search.index_articles(a.id for a, item in links if item.document is None)
             self._record_files([*links, *same])
         self.result.created += len(new_articles)
         self.result.updated += len(changed_articles)
@@ -218,16 +222,10 @@ class ArticleLoader:
 
     def _record_files(self, written: list[tuple[Article, _Pending]]) -> None:
         """Remember each file's hash, so an unchanged file is skipped unread next time."""
-        now = timezone.now()
-        rows = [
-            ImportedFile(path=path, content_hash=digest, article_id=article.id, imported_at=now)
-            for article, item in written
-            for path, digest in item.files
-        ]
-        ImportedFile.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["path"],
-            update_fields=["content_hash", "article", "imported_at"],
-        )
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        rows = [(path, digest, article.id, now) for article, item in written for path, digest in item.files]
+        _insert_rows(ImportedFile, ("path", "content_hash", "article_id", "imported_at"), rows,
+                     upsert_on="path")
 
     def _apply(self, article: Article, item: _Pending) -> None:
         parsed = item.parsed
@@ -265,12 +263,17 @@ class ArticleLoader:
         _insert_rows(TaggedArticle, ("content_object_id", "tag_id"), tag_rows)
 
 
-def _insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple]) -> None:
+def _insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple],
+                 upsert_on: str | None = None) -> None:
+    """INSERT plain tuples; with `upsert_on`, a row whose key exists replaces its columns."""
     if not rows:
         return
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         quote(model._meta.db_table), ", ".join(map(quote, columns)), ", ".join(["%s"] * len(columns))
     )
+    if upsert_on:
+        updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c != upsert_on)
+        sql += f" ON CONFLICT ({quote(upsert_on)}) DO UPDATE SET {updates}"
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

@@ -223,12 +223,28 @@ Row = tuple[int, str, str, dt.datetime]
 ROW_FIELDS = ("pk", "title", "body", "published_at")
 
 
-def _document(title: str, body_html: str) -> tuple[list[str], list[str]]:
-    return document_tokens(title), document_tokens(html_to_text(body_html)[:MAX_INDEXED_CHARS])
+# (title tokens, body tokens), each space-separated in one string: a string
+# crosses from a worker process far more cheaply than thousands of them.
+Document = tuple[str, str]
+DocumentRow = tuple[int, Document, dt.datetime]  # (article id, document, published_at)
+
+
+def prepare_document(title: str, body_html: str) -> Document:
+    """The tokens to index for an article.
+
+    Pure CPU and no database, so the importer can run it in a worker process
+    alongside parsing and sanitising.
+    """
+    body_text = html_to_text(body_html)[:MAX_INDEXED_CHARS]
+    return " ".join(document_tokens(title)), " ".join(document_tokens(body_text))
+
+
+def _documents(rows: Sequence[Row]) -> list[DocumentRow]:
+    return [(pk, prepare_document(title, body), published_at) for pk, title, body, published_at in rows]
 
 
 class _Backend(Protocol):
-    def write(self, cursor, rows: Sequence[Row]) -> None: ...
+    def write(self, cursor, docs: Sequence[DocumentRow]) -> None: ...
     def delete(self, cursor, ids: Sequence[int]) -> None: ...
     def clear(self, cursor) -> None: ...
     def optimize(self, cursor) -> None: ...
@@ -242,13 +258,10 @@ def _placeholders(n: int) -> str:
 class _SQLiteBackend:
     """FTS5; the tokens are stored space-separated and split by the `ascii` tokenizer."""
 
-    def write(self, cursor, rows: Sequence[Row]) -> None:
+    def write(self, cursor, docs: Sequence[DocumentRow]) -> None:
         # FTS5 has no upsert: delete, then insert.
-        self.delete(cursor, [row[0] for row in rows])
-        values = []
-        for pk, title, body, _published_at in rows:
-            title_tokens, body_tokens = _document(title, body)
-            values.append((pk, " ".join(title_tokens), " ".join(body_tokens)))
+        self.delete(cursor, [doc[0] for doc in docs])
+        values = [(pk, title, body) for pk, (title, body), _published_at in docs]
         cursor.executemany(f"INSERT INTO {SQLITE_TABLE} (rowid, title, body) VALUES (%s, %s, %s)", values)
 
     def delete(self, cursor, ids: Sequence[int]) -> None:
@@ -428,10 +441,10 @@ class _PostgresBackend:
     queryset is applied first and the cut made after.
     """
 
-    def write(self, cursor, rows: Sequence[Row]) -> None:
+    def write(self, cursor, docs: Sequence[DocumentRow]) -> None:
         values = []
-        for pk, title, body, published_at in rows:
-            title_tokens, body_tokens = _document(title, body)
+        for pk, (title, body), published_at in docs:
+            title_tokens, body_tokens = title.split(), body.split()
             values.append(
                 (pk, tsvector_literal(title_tokens, ()), tsvector_literal(title_tokens, body_tokens), published_at)
             )
@@ -517,7 +530,7 @@ def _no_seqscan(cursor) -> Iterator[None]:
 class _UnsupportedBackend:
     """Another database: saves keep working, searching says why it cannot."""
 
-    def write(self, cursor, rows: Sequence[Row]) -> None:
+    def write(self, cursor, docs: Sequence[DocumentRow]) -> None:
         pass
 
     def delete(self, cursor, ids: Sequence[int]) -> None:
@@ -567,7 +580,16 @@ def index_rows(rows: Sequence[Row]) -> None:
         return
     connection = _write_connection()
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        backend_for(connection).write(cursor, rows)
+        backend_for(connection).write(cursor, _documents(rows))
+
+
+def index_documents(docs: Sequence[DocumentRow]) -> None:
+    """Index articles whose documents were prepared already (`prepare_document`)."""
+    if not docs:
+        return
+    connection = _write_connection()
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        backend_for(connection).write(cursor, docs)
 
 
 def index_articles(ids: Iterable[int]) -> None:
@@ -584,7 +606,7 @@ def index_articles(ids: Iterable[int]) -> None:
             found = {row[0] for row in rows}
             backend.delete(cursor, [pk for pk in chunk if pk not in found])
             if rows:
-                backend.write(cursor, rows)
+                backend.write(cursor, _documents(rows))
 
 
 def remove_articles(ids: Iterable[int]) -> None:
@@ -613,7 +635,7 @@ def rebuild(using: str | None = None) -> int:
             rows = list(articles.filter(pk__gt=last).values_list(*ROW_FIELDS)[:BATCH_SIZE])
             if not rows:
                 break
-            backend.write(cursor, rows)
+            backend.write(cursor, _documents(rows))
             count += len(rows)
             last = rows[-1][0]
         backend.optimize(cursor)

@@ -333,3 +333,32 @@ def test_deleted_article_comes_back_on_reimport(run_import, write_post):
     run_import(path)
     Article.objects.get().delete()
     assert "created 1" in run_import(path).stdout
+
+
+@pytest.mark.corpus
+def test_worker_processes_import_exactly_what_one_process_does(run_import, corpus_dir):
+    """The CPU stage in a worker process changes nothing but the speed."""
+    parallel = run_import("--workers", "1", corpus_dir)
+    assert "created 147, updated 0, unchanged 0, failed 3" in parallel.stdout
+    assert len(parallel.error_lines) == 3
+    snapshot = {a.import_key: (a.title, a.slug, a.body, a.published_at) for a in Article.objects.all()}
+    Article.objects.all().delete()
+    from articles.models import ImportedFile
+    ImportedFile.objects.all().delete()
+    single = run_import("--workers", "0", corpus_dir)
+    assert "created 147, updated 0, unchanged 0, failed 3" in single.stdout
+    assert {a.import_key: (a.title, a.slug, a.body, a.published_at) for a in Article.objects.all()} == snapshot
+    assert sorted(parallel.error_lines) == sorted(single.error_lines)
+
+
+def test_search_finds_imported_articles_from_worker_processes(run_import, tmp_path):
+    from articles import search
+
+    for i in range(3):
+        (tmp_path / f"{i}.md").write_text(post(title=f"'券商观察{i}'"), encoding="utf-8")
+    run_import("--workers", "1", tmp_path)
+    assert len(search.search("券商")) == 3
+
+
+def test_negative_workers_is_an_error(run_import):
+    assert run_import("--workers", "-1", SEEDS).exit_code != 0

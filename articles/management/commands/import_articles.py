@@ -31,6 +31,11 @@ class Command(BaseCommand):
             help="refuse files larger than this many bytes (default: %(default)s)",
         )
         parser.add_argument("--batch-size", type=int, default=500, help="articles written per transaction")
+        parser.add_argument(
+            "--workers", type=int, default=None,
+            help="processes that read, parse and sanitise beside the database writer "
+                 "(default: 1 on a multi-core machine for 200+ files; 0 = none)",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -39,6 +44,8 @@ class Command(BaseCommand):
             raise CommandError(f"--timezone: {exc}") from exc
         if options["max_bytes"] < 1 or options["batch_size"] < 1:
             raise CommandError("--max-bytes and --batch-size must be positive")
+        if options["workers"] is not None and options["workers"] < 0:
+            raise CommandError("--workers must be 0 or more")
 
         files, missing = find_source_files(options["paths"])
         verbosity = options["verbosity"]
@@ -47,7 +54,7 @@ class Command(BaseCommand):
                   file=sys.stderr, leave=False) as bar:
             report = import_files(
                 files, tz=tz, max_bytes=options["max_bytes"], dry_run=options["dry_run"],
-                batch_size=options["batch_size"], on_file=bar.update,
+                batch_size=options["batch_size"], workers=options["workers"], on_file=bar.update,
             )
         report.errors[:0] = missing
 

@@ -11,16 +11,10 @@ class UnicodeSlugConverter:
         return value
 
 
-class CategoryPathConverter:
+class CategoryPathConverter(UnicodeSlugConverter):
     """A category path such as 金融/财联社/深度."""
 
     regex = r"[-\w]+(?:/[-\w]+)*"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
 
 
 class TwoDigitConverter:

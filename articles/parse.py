@@ -362,18 +362,24 @@ def _name(value: Any, field_name: str) -> str:
     return name
 
 
+def _as_list(value: Any, field_name: str) -> list:
+    """Hexo lets a single name stand for a list of one."""
+    if value is None:
+        return []
+    if isinstance(value, (str, int, float)):
+        return [value]
+    if not isinstance(value, list):
+        raise _FieldError(field_name, f"must be a string or a list, not a {_type_name(value)}")
+    return value
+
+
 def parse_categories(value: Any) -> tuple[tuple[str, ...], ...]:
     """Hexo's category chains: a flat list is ONE chain; a list of lists, several."""
-    if value is None:
-        return ()
-    if isinstance(value, (str, int, float)):
-        value = [value]
-    if not isinstance(value, list):
-        raise _FieldError("categories", f"must be a string or a list, not a {_type_name(value)}")
+    value = _as_list(value, "categories")
     if any(isinstance(item, list) for item in value):
         raw_chains = [item if isinstance(item, list) else [item] for item in value]
     else:
-        raw_chains = [value]
+        raw_chains = [value] if value else []
     if len(raw_chains) > MAX_CATEGORY_CHAINS:
         raise _FieldError("categories", f"has {len(raw_chains)} chains, over the limit of {MAX_CATEGORY_CHAINS}")
     chains: list[tuple[str, ...]] = []
@@ -389,12 +395,7 @@ def parse_categories(value: Any) -> tuple[tuple[str, ...], ...]:
 
 
 def parse_tags(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, (str, int, float)):
-        value = [value]
-    if not isinstance(value, list):
-        raise _FieldError("tags", f"must be a string or a list, not a {_type_name(value)}")
+    value = _as_list(value, "tags")
     if len(value) > MAX_TAGS:
         raise _FieldError("tags", f"has {len(value)} entries, over the limit of {MAX_TAGS}")
     tags: dict[str, str] = {}

@@ -79,6 +79,9 @@ def test_sitemap_index_has_a_section_per_year(client, seeded):
     locations = [unquote(s.findtext(f"{SM}loc")) for s in index.findall(f"{SM}sitemap")]
     assert "http://testserver/sitemap-2022.xml" in locations and "http://testserver/sitemap-2019.xml" in locations
     assert "http://testserver/sitemap-categories.xml" in locations
+    newest = Article.objects.filter(published_date__year=2022).latest("updated_at").updated_at
+    lastmods = {unquote(s.findtext(f"{SM}loc")): s.findtext(f"{SM}lastmod") for s in index.findall(f"{SM}sitemap")}
+    assert dt.datetime.fromisoformat(lastmods["http://testserver/sitemap-2022.xml"]) == newest
     section = xml_of(client.get("/sitemap-2022.xml"))
     urls = section.findall(f"{SM}url")
     assert len(urls) == 2

@@ -1,0 +1,220 @@
+"""The editorial admin: articles, the category tree, authors and tags."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from taggit.admin import TagAdmin as TaggitTagAdmin
+from taggit.models import Tag
+
+from . import search
+from .models import Article, ArticleCategory, Author, Category, TaggedArticle, link_ancestors
+
+
+class MoveToCategoryForm(forms.Form):
+    category = forms.ModelChoiceField(label=_("category"), queryset=Category.objects.order_by("path"))
+
+
+class ArticleCategoryInline(admin.TabularInline):
+    """An article's categories; choosing a leaf links its ancestors too."""
+
+    model = ArticleCategory
+    fields = ("category",)
+    autocomplete_fields = ("category",)
+    extra = 1
+    verbose_name = _("category")
+    verbose_name_plural = _("categories")
+
+
+def sync_category_links(article: Article) -> None:
+    """Links saved by the inline get the publication time and the ancestors."""
+    ArticleCategory.objects.filter(article=article).update(published_at=article.published_at)
+    link_ancestors(article)
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ("title", "status", "published_at", "author", "category_paths")
+    list_filter = ("status", "categories", "author", "tags", "published_at")
+    date_hierarchy = "published_at"
+    # Titles and bodies are searched with the site's own Chinese-capable index.
+    search_fields = ("title",)
+    search_help_text = _("Searches titles and bodies; two-character Chinese words work.")
+    autocomplete_fields = ("author",)
+    prepopulated_fields = {"slug": ("title",)}
+    list_select_related = ("author",)
+    actions = ("publish", "unpublish", "move_to_category")
+    readonly_fields = ("source_path", "import_key", "content_hash", "last_import", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "status", "published_at", "author", "tags")}),
+        (_("Content"), {"fields": ("body", "head_image", "thumbnail", "comments_enabled")}),
+        (_("Import"), {"classes": ("collapse",),
+                       "fields": ("source_path", "import_key", "content_hash", "last_import",
+                                  "extra_front_matter", "created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
+        return super().get_queryset(request).prefetch_related("categories")
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        ids = search.search(search_term, queryset=Article.objects.all(), limit=5000)
+        return queryset.filter(pk__in=ids), False
+
+    @admin.display(description=_("categories"))
+    def category_paths(self, article: Article) -> str:
+        # From the prefetched links: no query per row.
+        return " › ".join(c.name for c in article.category_trail) or "—"
+
+    @admin.display(description=_("last import"))
+    def last_import(self, article: Article):
+        latest = article.source_files.order_by("-imported_at").first()
+        return latest.imported_at if latest else "—"
+
+    def get_inlines(self, request, obj):
+        return [ArticleCategoryInline]
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        sync_category_links(form.instance)
+
+    @admin.action(description=_("Publish selected articles"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        count = self._set_status(queryset, Article.Status.PUBLISHED)
+        self.message_user(request, _("%d articles published.") % count, messages.SUCCESS)
+
+    @admin.action(description=_("Unpublish selected articles (back to draft)"))
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        count = self._set_status(queryset, Article.Status.DRAFT)
+        self.message_user(request, _("%d articles moved back to draft.") % count, messages.SUCCESS)
+
+    @staticmethod
+    def _set_status(queryset: QuerySet[Article], status: str) -> int:
+        # Saved one by one so every save path (sanitising, search index) runs.
+        with transaction.atomic():
+            articles = list(queryset.exclude(status=status))
+            for article in articles:
+                article.status = status
+                article.save(update_fields=["status", "updated_at"])
+        return len(articles)
+
+    @admin.action(description=_("Move selected articles to a category"))
+    def move_to_category(self, request: HttpRequest, queryset: QuerySet[Article]):
+        form = MoveToCategoryForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            category = form.cleaned_data["category"]
+            with transaction.atomic():
+                for article in queryset:
+                    article.categories.set([category])
+                    sync_category_links(article)
+            self.message_user(
+                request, _("%(n)d articles moved to %(c)s.") % {"n": queryset.count(), "c": category},
+                messages.SUCCESS,
+            )
+            return None
+        return render(request, "admin/articles/move_to_category.html", {
+            **self.admin_site.each_context(request),
+            "title": _("Move articles to a category"), "form": form, "articles": queryset,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "opts": self.model._meta,
+        })
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("indented_name", "path", "published_articles")
+    search_fields = ("name", "path")
+    ordering = ("path",)
+    fields = ("name", "slug", "parent")
+    autocomplete_fields = ("parent",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
+        return super().get_queryset(request).annotate(article_count=Count("articles"))
+
+    @admin.display(description=_("name"), ordering="path")
+    def indented_name(self, category: Category) -> str:
+        # Indented with ideographic spaces: plain text, no inline style.
+        return "\u3000" * category.depth + ("└ " if category.depth else "") + category.name
+
+    @admin.display(description=_("articles"), ordering="article_count")
+    def published_articles(self, category: Category) -> int:
+        return category.article_count
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and "parent" in form.base_fields:
+            # A category cannot move under itself or its own descendants.
+            form.base_fields["parent"].queryset = Category.objects.exclude(path=obj.path).exclude(
+                path__startswith=obj.path + "/")
+        return form
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "article_count")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+    actions = ("merge_authors",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n=Count("articles"))
+
+    @admin.display(description=_("articles"), ordering="n")
+    def article_count(self, author: Author) -> int:
+        return author.n
+
+    @admin.action(description=_("Merge selected authors into the one with the most articles"))
+    def merge_authors(self, request: HttpRequest, queryset: QuerySet[Author]) -> None:
+        authors = sorted(queryset, key=lambda a: (-a.n, a.pk))
+        if len(authors) < 2:
+            self.message_user(request, _("Select at least two authors to merge."), messages.WARNING)
+            return
+        keep, others = authors[0], authors[1:]
+        with transaction.atomic():
+            Article.objects.filter(author__in=others).update(author=keep, updated_at=timezone.now())
+            Author.objects.filter(pk__in=[a.pk for a in others]).delete()
+        self.message_user(request, _("Merged %(n)d authors into %(a)s.") % {"n": len(others), "a": keep},
+                          messages.SUCCESS)
+
+
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(TaggitTagAdmin):
+    list_display = ("name", "slug", "article_count")
+    actions = ("merge_tags",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n=Count("articles_taggedarticle_items"))
+
+    @admin.display(description=_("articles"), ordering="n")
+    def article_count(self, tag: Tag) -> int:
+        return tag.n
+
+    @admin.action(description=_("Merge selected tags into the one with the most articles"))
+    def merge_tags(self, request: HttpRequest, queryset: QuerySet[Tag]) -> None:
+        tags = sorted(queryset, key=lambda t: (-t.n, t.pk))
+        if len(tags) < 2:
+            self.message_user(request, _("Select at least two tags to merge."), messages.WARNING)
+            return
+        keep, others = tags[0], tags[1:]
+        other_ids = [t.pk for t in others]
+        with transaction.atomic():
+            already = set(TaggedArticle.objects.filter(tag=keep).values_list("content_object_id", flat=True))
+            moved = TaggedArticle.objects.filter(tag_id__in=other_ids).exclude(content_object_id__in=already)
+            for article_id in set(moved.values_list("content_object_id", flat=True)):
+                TaggedArticle.objects.create(content_object_id=article_id, tag=keep)
+            Tag.objects.filter(pk__in=other_ids).delete()
+        self.message_user(request, _("Merged %(n)d tags into %(t)s.") % {"n": len(others), "t": keep},
+                          messages.SUCCESS)
+
+
+admin.site.site_header = _("Newsroom")
+admin.site.site_title = _("Newsroom admin")

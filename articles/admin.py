@@ -13,8 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
 from . import search
 from .models import Article, ArticleCategory, Author, Category, TaggedArticle, link_ancestors
+from .permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
 
 
 class MoveToCategoryForm(forms.Form):
@@ -38,8 +42,43 @@ def sync_category_links(article: Article) -> None:
     link_ancestors(article)
 
 
+class ArticleAdminForm(forms.ModelForm):
+    """Checks, on the server, what the user may set, and refuses stale edits."""
+
+    # The version the editor started from (optimistic locking).
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    may_publish = True  # set per request by ArticleAdmin.get_form
+
+    class Meta:
+        model = Article
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        if not self.may_publish and status not in AUTHOR_STATUSES:
+            raise ValidationError(_("Only editors can publish or schedule articles; submit it for review."))
+        return status
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            current = Article.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+            if cleaned.get("version") != current:
+                raise ValidationError(_(
+                    "Someone else saved this article while you were editing it. Your changes were not "
+                    "saved: open the article again to see their version, then make your changes."
+                ), code="stale")
+        return cleaned
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
+    form = ArticleAdminForm
     list_display = ("title", "status", "published_at", "author", "category_paths")
     list_filter = ("status", "categories", "author", "tags", "published_at")
     date_hierarchy = "published_at"
@@ -60,7 +99,40 @@ class ArticleAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
-        return super().get_queryset(request).prefetch_related("categories")
+        return visible_to(request.user, super().get_queryset(request).prefetch_related("categories"))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.may_publish = can_publish(request.user)
+        return form
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status" and not can_publish(request.user):
+            kwargs["choices"] = [c for c in Article.Status.choices if c[0] in AUTHOR_STATUSES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return super().has_view_permission(request, obj) and (obj is None or can_view(request.user, obj))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or can_edit(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or can_edit(request.user, obj))
+
+    def has_publish_permission(self, request) -> bool:
+        return can_publish(request.user)
+
+    def save_model(self, request, obj: Article, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        obj.edited_locally = True  # a later import keeps this version (see import_articles)
+        super().save_model(request, obj, form, change)
+
+    def get_view_on_site_url(self, obj=None):
+        if obj is not None and not obj.is_published:
+            return reverse("articles:preview", kwargs={"pk": obj.pk})
+        return super().get_view_on_site_url(obj)
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
@@ -85,12 +157,12 @@ class ArticleAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         sync_category_links(form.instance)
 
-    @admin.action(description=_("Publish selected articles"))
+    @admin.action(description=_("Publish selected articles"), permissions=["publish"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         count = self._set_status(queryset, Article.Status.PUBLISHED)
         self.message_user(request, _("%d articles published.") % count, messages.SUCCESS)
 
-    @admin.action(description=_("Unpublish selected articles (back to draft)"))
+    @admin.action(description=_("Unpublish selected articles (back to draft)"), permissions=["publish"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         count = self._set_status(queryset, Article.Status.DRAFT)
         self.message_user(request, _("%d articles moved back to draft.") % count, messages.SUCCESS)
@@ -102,10 +174,11 @@ class ArticleAdmin(admin.ModelAdmin):
             articles = list(queryset.exclude(status=status))
             for article in articles:
                 article.status = status
-                article.save(update_fields=["status", "updated_at"])
+                article.edited_locally = True
+                article.save(update_fields=["status", "edited_locally", "updated_at"])
         return len(articles)
 
-    @admin.action(description=_("Move selected articles to a category"))
+    @admin.action(description=_("Move selected articles to a category"), permissions=["publish"])
     def move_to_category(self, request: HttpRequest, queryset: QuerySet[Article]):
         form = MoveToCategoryForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():

@@ -31,6 +31,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    kept_local_edits: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -42,10 +43,10 @@ class ImportReport:
         return self.created + self.updated + self.unchanged + self.failed
 
     def summary(self) -> str:
-        return (
-            f"created {self.created}, updated {self.updated}, "
-            f"unchanged {self.unchanged}, failed {self.failed}"
-        )
+        summary = f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}"
+        if self.kept_local_edits:
+            summary += f", kept local edits {self.kept_local_edits}"
+        return summary
 
 
 def find_source_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str]]:
@@ -177,11 +178,12 @@ def import_files(
     dry_run: bool = False,
     batch_size: int = 500,
     workers: int | None = None,
+    overwrite_edited: bool = False,
     on_file: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Import `files`, streaming: only one batch of articles is held in memory."""
     report = ImportReport()
-    loader = ArticleLoader(batch_size=batch_size, dry_run=dry_run)
+    loader = ArticleLoader(batch_size=batch_size, dry_run=dry_run, overwrite_edited=overwrite_edited)
     known = loader.known_files()
     tasks = (_Task(path, known.get(os.path.abspath(path)), max_bytes, tz) for path in files)
     workers = default_workers(len(files)) if workers is None else workers
@@ -198,5 +200,6 @@ def import_files(
     result = loader.finish()
     report.created, report.updated = result.created, result.updated
     report.unchanged += result.unchanged
+    report.kept_local_edits = result.kept_local_edits
     report.errors.extend(f"{path}: {message}" for path, message in result.failed)
     return report

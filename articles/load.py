@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 # Fields an import owns; on re-import of a changed file they are overwritten.
 IMPORTED_FIELDS = (
     "title", "body", "published_at", "status", "author", "head_image", "thumbnail",
-    "comments_enabled", "extra_front_matter", "source_path", "content_hash",
+    "comments_enabled", "extra_front_matter", "source_path", "content_hash", "version", "edited_locally",
 )
 
 
@@ -38,6 +38,7 @@ class LoadResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    kept_local_edits: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
 
 
@@ -53,9 +54,10 @@ class _Pending:
 class ArticleLoader:
     """Accumulates articles and writes them `batch_size` at a time."""
 
-    def __init__(self, *, batch_size: int = 500, dry_run: bool = False) -> None:
+    def __init__(self, *, batch_size: int = 500, dry_run: bool = False, overwrite_edited: bool = False) -> None:
         self.batch_size = batch_size
         self.dry_run = dry_run
+        self.overwrite_edited = overwrite_edited
         self.result = LoadResult()
         self._pending: dict[str, _Pending] = {}
         self._load_maps()
@@ -181,6 +183,11 @@ class ArticleLoader:
                 if article is not None and article.content_hash == item.parsed.content_hash:
                     same.append((article, item))  # a copy of a file already imported
                     continue
+                if article is not None and article.edited_locally and not self.overwrite_edited:
+                    # An editor's changes win over the archive; the file is not
+                    # recorded, so --overwrite-edited can still apply it later.
+                    self.result.kept_local_edits += 1
+                    continue
                 is_new = article is None
                 if is_new:
                     article = Article(import_key=item.parsed.import_key)
@@ -217,6 +224,8 @@ class ArticleLoader:
                 self.result.created += 1
             elif article.content_hash == item.parsed.content_hash:
                 self.result.unchanged += 1
+            elif article.edited_locally and not self.overwrite_edited:
+                self.result.kept_local_edits += 1
             else:
                 self.result.updated += 1
 
@@ -241,6 +250,9 @@ class ArticleLoader:
         article.extra_front_matter = parsed.extra
         article.source_path = parsed.source_path
         article.content_hash = parsed.content_hash
+        if article.pk is not None:
+            article.version += 1  # an editor's open form for it is now stale
+            article.edited_locally = False
 
     def _taken_slugs(self, days: set[dt.date]) -> dict[dt.date, set[str]]:
         taken: dict[dt.date, set[str]] = {}

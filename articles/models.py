@@ -186,6 +186,7 @@ class ArticleQuerySet(models.QuerySet):
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        REVIEW = "review", _("In review")
         PUBLISHED = "published", _("Published")
 
     title = models.CharField(_("title"), max_length=500)
@@ -217,6 +218,18 @@ class Article(models.Model):
         help_text=_("Front-matter keys the importer does not map to a field, kept as they were."),
     )
 
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="articles",
+        help_text=_("The staff user who created the article."),
+    )
+    # Optimistic locking: every save increments it; an edit based on an older
+    # version is refused instead of overwriting someone else's changes.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # Set when an editor changes the article; a later import leaves it alone
+    # (reported as "kept local edits") unless run with --overwrite-edited.
+    edited_locally = models.BooleanField(_("edited locally"), default=False, editable=False)
+
     source_path = models.CharField(_("source path"), max_length=1000, blank=True, editable=False)
     import_key = models.CharField(
         _("import key"), max_length=64, unique=True, null=True, blank=True, editable=False
@@ -232,6 +245,7 @@ class Article(models.Model):
         verbose_name_plural = _("articles")
         ordering = ["-published_at", "-id"]
         get_latest_by = "published_at"
+        permissions = [("publish_article", _("Can publish and schedule articles"))]
         constraints = [
             models.UniqueConstraint(fields=["published_date", "slug"], name="article_unique_slug_per_day"),
         ]
@@ -281,6 +295,10 @@ class Article(models.Model):
     def save(self, *args, **kwargs) -> None:
         with transaction.atomic():
             self.prepare_for_save()
+            if self.pk is not None:
+                self.version += 1
+                if kwargs.get("update_fields") is not None:
+                    kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
             if not self.slug:
                 self.slug = unicode_slug(self.title, "article")
             self.slug = self._slug_free_on(self.published_date)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("archive/<yyyy:year>/<mm:month>/", views.MonthArchive.as_view(), name="archive-month"),
     path("archive/<yyyy:year>/<mm:month>/<mm:day>/", views.DayArchive.as_view(), name="archive-day"),
     path("<yyyy:year>/<mm:month>/<mm:day>/<uslug:slug>/", views.ArticleDetailView.as_view(), name="article"),
+    path("preview/<int:pk>/", views.PreviewView.as_view(), name="preview"),
     # Feeds live under /feed/ so that no category or tag name can shadow them.
     path("feed/", feeds.LatestArticlesFeed(), name="feed"),
     path("feed/atom/", feeds.LatestArticlesAtomFeed(), name="feed-atom"),

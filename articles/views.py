@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.views.generic import DetailView, ListView, TemplateView
 from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArchiveView
@@ -18,6 +21,7 @@ from . import archive, search
 from .filters import ArticleFilter
 from .models import EXCERPT_LENGTH as EXCERPT_CHARS
 from .models import Article, ArticleRedirect, Author, Category
+from .permissions import can_view
 from .sanitize import html_to_text
 
 PAGE_SIZE = 20
@@ -306,6 +310,29 @@ class ArticleDetailView(SeoMixin, DetailView):
             json_ld=news_article_json_ld(self.request, article),
             **kwargs,
         )
+
+
+@method_decorator(staff_member_required, name="dispatch")
+class PreviewView(ArticleDetailView):
+    """Any article as readers will see it, for the staff allowed to see it; never cached or indexed."""
+
+    get = DetailView.get  # no old-URL redirects here: previews are addressed by id
+
+    def get_object(self, queryset=None):
+        article = get_object_or_404(Article.objects.select_related("author"), pk=self.kwargs["pk"])
+        if not can_view(self.request.user, article):
+            raise Http404("No such article")
+        return article
+
+    def get_seo(self):
+        return {**super().get_seo(), "noindex": True, "title": f"[预览] {self.object.title}"}
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        add_never_cache_headers(response)
+        patch_cache_control(response, private=True)
+        return response
 
 
 def _neighbour(article: Article, *, older: bool) -> Article | None:

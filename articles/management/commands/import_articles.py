@@ -30,6 +30,10 @@ class Command(BaseCommand):
             "--max-bytes", type=int, default=settings.NEWSPORTAL_IMPORT_MAX_BYTES,
             help="refuse files larger than this many bytes (default: %(default)s)",
         )
+        parser.add_argument(
+            "--overwrite-edited", action="store_true",
+            help="replace articles changed in the admin too (by default they are kept and reported)",
+        )
         parser.add_argument("--batch-size", type=int, default=500, help="articles written per transaction")
         parser.add_argument(
             "--workers", type=int, default=None,
@@ -54,7 +58,8 @@ class Command(BaseCommand):
                   file=sys.stderr, leave=False) as bar:
             report = import_files(
                 files, tz=tz, max_bytes=options["max_bytes"], dry_run=options["dry_run"],
-                batch_size=options["batch_size"], workers=options["workers"], on_file=bar.update,
+                batch_size=options["batch_size"], workers=options["workers"],
+                overwrite_edited=options["overwrite_edited"], on_file=bar.update,
             )
         report.errors[:0] = missing
 

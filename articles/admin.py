@@ -228,65 +228,68 @@ class CategoryAdmin(admin.ModelAdmin):
         return form
 
 
+class MergeMixin:
+    """A merge action: the selected rows fold into the one with the most articles.
+
+    The queryset must be annotated with `n`, the article count; subclasses
+    re-point the articles in `repoint(keep, others)`.
+    """
+
+    merge_noun = ""
+
+    def repoint(self, keep, others: list) -> None:
+        raise NotImplementedError
+
+    @admin.display(description=_("articles"), ordering="n")
+    def article_count(self, obj) -> int:
+        return obj.n
+
+    @admin.action(description=_("Merge selected rows into the one with the most articles"))
+    def merge(self, request: HttpRequest, queryset: QuerySet) -> None:
+        rows = sorted(queryset, key=lambda row: (-row.n, row.pk))
+        if len(rows) < 2:
+            self.message_user(request, _("Select at least two to merge."), messages.WARNING)
+            return
+        keep, others = rows[0], rows[1:]
+        with transaction.atomic():
+            self.repoint(keep, others)
+            type(keep).objects.filter(pk__in=[row.pk for row in others]).delete()
+        self.message_user(request, _("Merged %(n)d into %(kept)s.") % {"n": len(others), "kept": keep},
+                          messages.SUCCESS)
+
+
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(MergeMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "article_count")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
-    actions = ("merge_authors",)
+    actions = ("merge",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n=Count("articles"))
 
-    @admin.display(description=_("articles"), ordering="n")
-    def article_count(self, author: Author) -> int:
-        return author.n
-
-    @admin.action(description=_("Merge selected authors into the one with the most articles"))
-    def merge_authors(self, request: HttpRequest, queryset: QuerySet[Author]) -> None:
-        authors = sorted(queryset, key=lambda a: (-a.n, a.pk))
-        if len(authors) < 2:
-            self.message_user(request, _("Select at least two authors to merge."), messages.WARNING)
-            return
-        keep, others = authors[0], authors[1:]
-        with transaction.atomic():
-            Article.objects.filter(author__in=others).update(author=keep, updated_at=timezone.now())
-            Author.objects.filter(pk__in=[a.pk for a in others]).delete()
-        self.message_user(request, _("Merged %(n)d authors into %(a)s.") % {"n": len(others), "a": keep},
-                          messages.SUCCESS)
+    def repoint(self, keep: Author, others: list[Author]) -> None:
+        Article.objects.filter(author__in=others).update(author=keep, updated_at=timezone.now())
 
 
 admin.site.unregister(Tag)
 
 
 @admin.register(Tag)
-class TagAdmin(TaggitTagAdmin):
+class TagAdmin(MergeMixin, TaggitTagAdmin):
     list_display = ("name", "slug", "article_count")
-    actions = ("merge_tags",)
+    actions = ("merge",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n=Count("articles_taggedarticle_items"))
 
-    @admin.display(description=_("articles"), ordering="n")
-    def article_count(self, tag: Tag) -> int:
-        return tag.n
-
-    @admin.action(description=_("Merge selected tags into the one with the most articles"))
-    def merge_tags(self, request: HttpRequest, queryset: QuerySet[Tag]) -> None:
-        tags = sorted(queryset, key=lambda t: (-t.n, t.pk))
-        if len(tags) < 2:
-            self.message_user(request, _("Select at least two tags to merge."), messages.WARNING)
-            return
-        keep, others = tags[0], tags[1:]
-        other_ids = [t.pk for t in others]
-        with transaction.atomic():
-            already = set(TaggedArticle.objects.filter(tag=keep).values_list("content_object_id", flat=True))
-            moved = TaggedArticle.objects.filter(tag_id__in=other_ids).exclude(content_object_id__in=already)
-            for article_id in set(moved.values_list("content_object_id", flat=True)):
-                TaggedArticle.objects.create(content_object_id=article_id, tag=keep)
-            Tag.objects.filter(pk__in=other_ids).delete()
-        self.message_user(request, _("Merged %(n)d tags into %(t)s.") % {"n": len(others), "t": keep},
-                          messages.SUCCESS)
+    def repoint(self, keep: Tag, others: list[Tag]) -> None:
+        already = TaggedArticle.objects.filter(tag=keep).values_list("content_object_id", flat=True)
+        moved = TaggedArticle.objects.filter(tag__in=others).exclude(content_object_id__in=already)
+        TaggedArticle.objects.bulk_create(
+            TaggedArticle(content_object_id=article_id, tag=keep)
+            for article_id in set(moved.values_list("content_object_id", flat=True))
+        )
 
 
 admin.site.site_header = _("Newsroom")

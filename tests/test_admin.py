@@ -114,7 +114,7 @@ def test_merging_authors_repoints_their_articles(editor):
     publish("三", author="财联社")
     keep = Author.objects.get(name="财联社")
     other = Author.objects.get(name="财联社 ")
-    editor.post(changelist("author"), {"action": "merge_authors", "_selected_action": [keep.pk, other.pk]})
+    editor.post(changelist("author"), {"action": "merge", "_selected_action": [keep.pk, other.pk]})
     assert list(Author.objects.all()) == [keep]
     b.refresh_from_db()
     assert b.author == keep and a.author == keep
@@ -127,7 +127,7 @@ def test_merging_tags_repoints_their_articles(editor):
     publish("四", tags=["券商"])
     tags = Tag.objects.filter(name__in=["券商", "证券公司"])
     response = editor.post(reverse("admin:taggit_tag_changelist"),
-                           {"action": "merge_tags", "_selected_action": [t.pk for t in tags]})
+                           {"action": "merge", "_selected_action": [t.pk for t in tags]})
     assert response.status_code == 302
     assert list(Tag.objects.values_list("name", flat=True)) == ["券商"]
     for article in (one, both, only_other):

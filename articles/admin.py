@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
-from django.core.exceptions import ValidationError
-from django.urls import reverse
-
 from . import search
-from .models import Article, ArticleCategory, Author, Category, TaggedArticle, link_ancestors
+from .models import Article, ArticleCategory, Author, Category, TaggedArticle, sync_category_links
 from .permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
 
 
@@ -34,12 +33,6 @@ class ArticleCategoryInline(admin.TabularInline):
     extra = 1
     verbose_name = _("category")
     verbose_name_plural = _("categories")
-
-
-def sync_category_links(article: Article) -> None:
-    """Links saved by the inline get the publication time and the ancestors."""
-    ArticleCategory.objects.filter(article=article).update(published_at=article.published_at)
-    link_ancestors(article)
 
 
 class ArticleAdminForm(forms.ModelForm):
@@ -155,7 +148,7 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
-        sync_category_links(form.instance)
+        sync_category_links(form.instance)  # the inline saves links without m2m signals
 
     @admin.action(description=_("Publish selected articles"), permissions=["publish"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
@@ -185,8 +178,7 @@ class ArticleAdmin(admin.ModelAdmin):
             category = form.cleaned_data["category"]
             with transaction.atomic():
                 for article in queryset:
-                    article.categories.set([category])
-                    sync_category_links(article)
+                    article.categories.set([category])  # the m2m signal links the ancestors
             self.message_user(
                 request, _("%(n)d articles moved to %(c)s.") % {"n": queryset.count(), "c": category},
                 messages.SUCCESS,
@@ -234,8 +226,6 @@ class MergeMixin:
     The queryset must be annotated with `n`, the article count; subclasses
     re-point the articles in `repoint(keep, others)`.
     """
-
-    merge_noun = ""
 
     def repoint(self, keep, others: list) -> None:
         raise NotImplementedError

@@ -40,6 +40,12 @@ def unicode_slug(text: str, fallback: str, max_length: int = SLUG_MAX_LENGTH) ->
     return slug or fallback
 
 
+def path_prefixes(path: str) -> list[str]:
+    """The paths from the root down to `path`: 金融, 金融/财联社, 金融/财联社/深度."""
+    parts = path.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
 def unique_slug(base: str, taken: Iterable[str] | set[str], max_length: int = SLUG_MAX_LENGTH) -> str:
     """`base`, or `base-2`, `base-3`, … : the first not in `taken`."""
     taken = taken if isinstance(taken, set) else set(taken)
@@ -95,8 +101,7 @@ class Category(models.Model):
     @cached_property
     def lineage(self) -> list["Category"]:
         """Ancestors from the root down, then this category (one query, cached)."""
-        parts = self.path.split("/")
-        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)]
+        prefixes = path_prefixes(self.path)[:-1]
         ancestors = {c.path: c for c in Category.objects.filter(path__in=prefixes)}
         return [ancestors[p] for p in prefixes if p in ancestors] + [self]
 
@@ -304,9 +309,7 @@ class Article(models.Model):
             self.slug = self._slug_free_on(self.published_date)
             super().save(*args, **kwargs)
             record_url_changes([self])
-            ArticleCategory.objects.filter(article=self).exclude(
-                published_at=self.published_at
-            ).update(published_at=self.published_at)
+            stamp_category_links(self)
 
     @cached_property
     def category_trail(self) -> list["Category"]:
@@ -320,9 +323,7 @@ class Article(models.Model):
             return []
         by_path = {c.path: c for c in linked}
         deepest = max(linked, key=lambda c: (c.depth, c.path))
-        parts = deepest.path.split("/")
-        prefixes = ("/".join(parts[: i + 1]) for i in range(len(parts)))
-        return [by_path[p] for p in prefixes if p in by_path]
+        return [by_path[p] for p in path_prefixes(deepest.path) if p in by_path]
 
     def _slug_free_on(self, day: dt.date) -> str:
         taken = Article.objects.filter(published_date=day, slug__startswith=self.slug[:60])
@@ -403,26 +404,29 @@ def link_ancestors(article: Article) -> None:
     its whole subtree.
     """
     paths = set(article.categories.values_list("path", flat=True))
-    wanted = {"/".join(p.split("/")[:i]) for p in paths for i in range(1, p.count("/") + 1)}
+    wanted = {prefix for path in paths for prefix in path_prefixes(path)}
     missing = Category.objects.filter(path__in=wanted - paths)
     if missing:
         article.categories.add(*missing)
 
 
+def stamp_category_links(article: Article) -> None:
+    """Copy the article's publication time onto its category links (see ArticleCategory)."""
+    ArticleCategory.objects.filter(article=article).exclude(published_at=article.published_at).update(
+        published_at=article.published_at
+    )
+
+
+def sync_category_links(article: Article) -> None:
+    """After links were made by any means: stamp them, and link the ancestors."""
+    stamp_category_links(article)
+    link_ancestors(article)
+
+
 @receiver(m2m_changed, sender=ArticleCategory)
-def _copy_published_at(sender, instance, action, reverse, pk_set, **kwargs) -> None:
-    """Links made through `article.categories.add()` (the admin) get the time too."""
+def _sync_added_links(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """Links made through `categories.add()`/`set()` get the time and the ancestors too."""
     if action != "post_add":
         return
-    if reverse:
-        for article in Article.objects.filter(pk__in=pk_set).only("published_at"):
-            ArticleCategory.objects.filter(article=article, category=instance).update(
-                published_at=article.published_at
-            )
-        for article in Article.objects.filter(pk__in=pk_set):
-            link_ancestors(article)
-    else:
-        ArticleCategory.objects.filter(article=instance, published_at__isnull=True).update(
-            published_at=instance.published_at
-        )
-        link_ancestors(instance)
+    for article in Article.objects.filter(pk__in=pk_set) if reverse else [instance]:
+        sync_category_links(article)

@@ -33,6 +33,10 @@ IMPORTED_FIELDS = (
 )
 
 
+# What importing a file does to its article; each names its LoadResult counter.
+CREATED, UPDATED, UNCHANGED, KEPT = "created", "updated", "unchanged", "kept_local_edits"
+
+
 @dataclass
 class LoadResult:
     created: int = 0
@@ -174,21 +178,22 @@ class ArticleLoader:
                 for a in Article.objects.filter(import_key__in=[p.parsed.import_key for p in batch])
             }
             if self.dry_run:
-                self._count_dry_run(batch, existing)
+                for item in batch:
+                    self._count(self._classify(existing.get(item.parsed.import_key), item))
                 return
             new_articles, changed_articles, links, same = [], [], [], []
             taken = self._taken_slugs({local_date(p.parsed.published_at) for p in batch})
             for item in batch:
                 article = existing.get(item.parsed.import_key)
-                if article is not None and article.content_hash == item.parsed.content_hash:
+                outcome = self._classify(article, item)
+                if outcome == UNCHANGED:
                     same.append((article, item))  # a copy of a file already imported
                     continue
-                if article is not None and article.edited_locally and not self.overwrite_edited:
-                    # An editor's changes win over the archive; the file is not
-                    # recorded, so --overwrite-edited can still apply it later.
-                    self.result.kept_local_edits += 1
+                if outcome == KEPT:
+                    # The file is not recorded, so --overwrite-edited can still apply it later.
+                    self._count(KEPT)
                     continue
-                is_new = article is None
+                is_new = outcome == CREATED
                 if is_new:
                     article = Article(import_key=item.parsed.import_key)
                 old_day = article.published_date
@@ -217,17 +222,18 @@ class ArticleLoader:
         self.result.updated += len(changed_articles)
         self.result.unchanged += len(same)
 
-    def _count_dry_run(self, batch: list[_Pending], existing: dict[str, Article]) -> None:
-        for item in batch:
-            article = existing.get(item.parsed.import_key)
-            if article is None:
-                self.result.created += 1
-            elif article.content_hash == item.parsed.content_hash:
-                self.result.unchanged += 1
-            elif article.edited_locally and not self.overwrite_edited:
-                self.result.kept_local_edits += 1
-            else:
-                self.result.updated += 1
+    def _classify(self, article: Article | None, item: _Pending) -> str:
+        """What importing `item` does to its stored article (None: there is none)."""
+        if article is None:
+            return CREATED
+        if article.content_hash == item.parsed.content_hash:
+            return UNCHANGED
+        if article.edited_locally and not self.overwrite_edited:
+            return KEPT  # an editor's changes win over the archive
+        return UPDATED
+
+    def _count(self, outcome: str) -> None:
+        setattr(self.result, outcome, getattr(self.result, outcome) + 1)
 
     def _record_files(self, written: list[tuple[Article, _Pending]]) -> None:
         """Remember each file's hash, so an unchanged file is skipped unread next time."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import search
+from .iterables import batched
 from .load import ArticleLoader
 from .parse import DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, parse_bytes, read_source
 from .sanitize import sanitize_body
@@ -104,7 +105,7 @@ def prepare_file(task: _Task) -> PreparedFile:
     source = os.path.abspath(task.path)
     try:
         data = read_source(task.path, task.max_bytes)
-        digest = content_hash(data, getattr(task.tz, "key", str(task.tz)))
+        digest = content_hash(data, task.tz)
         if digest == task.known_digest:
             # Skipped unread: re-importing an archive costs little more than hashing it.
             return PreparedFile(source, unchanged=True)
@@ -145,26 +146,14 @@ def _pipelined(pool, tasks: Iterable[_Task]) -> Iterator[PreparedFile]:
     keeps memory flat however large the archive (Pool.imap reads ahead
     without limit when the database writer is the slower side).
     """
-    windows = _windows(tasks, WINDOW)
     in_flight = None
-    for window in windows:
+    for window in batched(tasks, WINDOW):
         ahead = pool.map_async(prepare_file, window, chunksize=16)
         if in_flight is not None:
             yield from in_flight.get()
         in_flight = ahead
     if in_flight is not None:
         yield from in_flight.get()
-
-
-def _windows(items: Iterable[_Task], size: int) -> Iterator[list[_Task]]:
-    window: list[_Task] = []
-    for item in items:
-        window.append(item)
-        if len(window) == size:
-            yield window
-            window = []
-    if window:
-        yield window
 
 
 # --- the whole import --------------------------------------------------------

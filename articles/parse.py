@@ -108,14 +108,14 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         raise ImportFileError(str(path), f"cannot read file: {exc.strerror or exc}") from exc
 
 
-def content_hash(data: bytes, timezone_name: str) -> str:
+def content_hash(data: bytes, tz: dt.tzinfo) -> str:
     """Fingerprint of a file as this importer reads it.
 
     The time zone is included because naive dates depend on it, and the
     pipeline version because a changed sanitiser must re-process old files.
     """
     digest = hashlib.sha256(data)
-    digest.update(f"\0{timezone_name}\0{PIPELINE_VERSION}".encode())
+    digest.update(f"\0{getattr(tz, 'key', str(tz))}\0{PIPELINE_VERSION}".encode())
     return digest.hexdigest()
 
 
@@ -521,7 +521,7 @@ def parse_text(text: str, *, path: str, digest: str, tz: dt.tzinfo) -> ParsedArt
 def parse_bytes(data: bytes, *, path: str, tz: dt.tzinfo, digest: str | None = None) -> ParsedArticle:
     """Parse one file's bytes (already read) into a `ParsedArticle`."""
     if digest is None:
-        digest = content_hash(data, getattr(tz, "key", str(tz)))
+        digest = content_hash(data, tz)
     return parse_text(decode_source(data, path), path=path, digest=digest, tz=tz)
 
 

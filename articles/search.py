@@ -63,6 +63,7 @@ from django.db import connections, router, transaction
 from django.db.models import F
 from django.utils.safestring import SafeString, mark_safe
 
+from .iterables import batched
 from .models import Article
 from .sanitize import html_to_text
 
@@ -564,23 +565,12 @@ def _write_connection() -> BaseDatabaseWrapper:
 
 
 def _chunks(ids: Iterable[int], size: int = BATCH_SIZE) -> Iterator[list[int]]:
-    chunk: list[int] = []
-    for pk in dict.fromkeys(ids):
-        chunk.append(pk)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    return batched(dict.fromkeys(ids), size)  # each id once
 
 
 def index_rows(rows: Sequence[Row]) -> None:
-    """Index articles already in memory: (id, title, sanitised body HTML) each."""
-    if not rows:
-        return
-    connection = _write_connection()
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        backend_for(connection).write(cursor, _documents(rows))
+    """Index articles already in memory: (id, title, sanitised body HTML, published_at) each."""
+    index_documents(_documents(rows))
 
 
 def index_documents(docs: Sequence[DocumentRow]) -> None:

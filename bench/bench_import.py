@@ -76,11 +76,10 @@ def _floor(corpus: Path) -> dict[str, Any]:
     from articles.sanitize import sanitize_body
 
     tz = get_timezone(settings.TIME_ZONE)
-    tz_name = tz.key
     files, _ = find_source_files([corpus])
     for path in files:
         data = read_source(path, DEFAULT_MAX_BYTES)
-        digest = content_hash(data, tz_name)
+        digest = content_hash(data, tz)
         parsed = parse_bytes(data, path=str(path), tz=tz, digest=digest)
         sanitize_body(parsed.body)
     return {"files": len(files)}

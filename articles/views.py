@@ -38,9 +38,10 @@ def listing(queryset: QuerySet[Article]) -> QuerySet[Article]:
     )
 
 
-def published_counts() -> Q:
-    """A Count() filter: only what the public may see."""
-    return Q(articles__status=Article.Status.PUBLISHED, articles__published_at__lte=timezone.now())
+def published_count() -> Count:
+    """A category's number of articles the public may see, for annotate()."""
+    visible = Q(articles__status=Article.Status.PUBLISHED, articles__published_at__lte=timezone.now())
+    return Count("articles", filter=visible)
 
 
 class SeoMixin:
@@ -97,7 +98,7 @@ class CategoryIndexView(SeoMixin, TemplateView):
     seo_title = "全部栏目"
 
     def get_context_data(self, **kwargs):
-        tree = Category.objects.annotate(article_count=Count("articles", filter=published_counts()))
+        tree = Category.objects.annotate(article_count=published_count())
         return super().get_context_data(categories=tree.order_by("path"), **kwargs)
 
 
@@ -118,9 +119,7 @@ class CategoryView(ArticleListView):
                 "description": f"{self.category.path_display}栏目的最新文章"}
 
     def get_context_data(self, **kwargs):
-        children = self.category.children.annotate(
-            article_count=Count("articles", filter=published_counts())
-        ).order_by("name")
+        children = self.category.children.annotate(article_count=published_count()).order_by("name")
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in self.category.lineage]
         return super().get_context_data(category=self.category, children=children, crumbs=crumbs, **kwargs)
 

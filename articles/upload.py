@@ -17,6 +17,7 @@ bombs), judged from the archive's directory before anything is decompressed.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import stat
 import tempfile
@@ -183,11 +184,11 @@ def import_uploads(
     """Import checked uploads with the command's importer, recorded as an ImportRun."""
     limits = limits or UploadLimits.from_settings()
     with recorded_import(
-        origin=ImportRun.Origin.UPLOAD, sources=[u.name for u in uploads], time_zone=getattr(tz, "key", str(tz)),
-        overwrite_edited=overwrite_edited, user=user,
+        origin=ImportRun.Origin.UPLOAD, sources=[u.name for u in uploads],
+        time_zone=getattr(tz, "key", str(tz)), overwrite_edited=overwrite_edited, user=user,
     ) as run, tempfile.TemporaryDirectory(prefix="newsportal-upload-") as directory:
         staged = _stage(uploads, Path(directory), limits)
-        # workers=0: in this process, as a web worker must not fork.
+        # workers=0: in this process and this request; a web worker must not fork.
         report = import_files(staged.paths, names=staged.names, tz=tz, max_bytes=limits.post_bytes,
                               overwrite_edited=overwrite_edited, workers=0)
         report.errors[:0] = staged.errors
@@ -198,6 +199,7 @@ def import_uploads(
 def _stage(uploads: Sequence[Upload], directory: Path, limits: UploadLimits) -> _Staged:
     """Copy every post into `directory` as 0.md, 1.txt, …; errors for those that cannot be."""
     staged = _Staged()
+    numbers = itertools.count()
 
     def add(name: str, size: int, open_source) -> None:
         display = NAME_PREFIX + name
@@ -209,15 +211,17 @@ def _stage(uploads: Sequence[Upload], directory: Path, limits: UploadLimits) -> 
                 f"{display}: file is {size:,} bytes, over the {limits.post_bytes:,}-byte limit "
                 "(NEWSPORTAL_IMPORT_MAX_BYTES)")
             return
-        target = directory / f"{len(staged.paths)}{PurePosixPath(name).suffix.lower()}"
+        target = directory / f"{next(numbers)}{PurePosixPath(name).suffix.lower()}"
         try:
             with open_source() as source, open(target, "xb") as out:
                 _copy_capped(source, out, limits.post_bytes)
-        except _TooLarge:
+        except _TooLarge:  # longer than its archive entry declared
+            target.unlink(missing_ok=True)
             staged.errors.append(f"{display}: file is over the {limits.post_bytes:,}-byte limit")
             return
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError) as exc:
-            # A damaged member (bad CRC, unsupported compression, encrypted) fails alone.
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:
+            # A damaged member (bad CRC, unsupported compression) fails alone.
+            target.unlink(missing_ok=True)
             staged.errors.append(f"{display}: cannot unpack from the archive: {exc}")
             return
         staged.paths.append(target)
@@ -272,6 +276,8 @@ class MultipleFileField(forms.FileField):
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".md,.markdown,.txt,.zip"}))
+        # An empty post fails alone, named, in the import's report (as on the command line).
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None) -> list[UploadedFile]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import stat
+import tempfile
 import zipfile
 
 import pytest
@@ -344,3 +345,18 @@ def test_import_history_filters(client, desk, run_import):
     assert "good.md" in upload_only and str(SEEDS) not in upload_only
     command_only = page_text(client.get(reverse(CHANGELIST), {"origin__exact": "command"}))
     assert str(SEEDS) in command_only and "good.md" not in command_only
+
+
+def test_nothing_is_left_in_the_temporary_directory(client, desk, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    send(client, make_zip("posts.zip", {"a/b.md": story("临时"), "bad.md": BAD_YAML}))
+    assert Article.objects.get().title == "临时"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_only_editors_hold_the_import_permissions():
+    editors = set(Group.objects.get(name="Editors").permissions.values_list("codename", flat=True))
+    authors = set(Group.objects.get(name="Authors").permissions.values_list("codename", flat=True))
+    assert {"view_importrun", "upload_importrun"} <= editors
+    assert not {"view_importrun", "upload_importrun", "add_importrun", "change_importrun"} & authors
+    assert not {"add_importrun", "change_importrun", "delete_importrun"} & editors

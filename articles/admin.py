@@ -18,6 +18,7 @@ from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
 from . import revisions, search
+from .editor import body_widget
 from .models import Article, ArticleCategory, Author, Category, TaggedArticle, sync_category_links
 from .permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
 
@@ -47,6 +48,7 @@ class ArticleAdminForm(forms.ModelForm):
     class Meta:
         model = Article
         fields = "__all__"
+        widgets = {"body": body_widget()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "simple_history",
+    "django_prose_editor",
     "articles",
 ]
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
@@ -233,12 +234,14 @@ class ArticleAdmin(SimpleHistoryAdmin):
     @admin.action(description=_("Publish selected articles"), permissions=["publish"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         count = self._set_status(request, queryset, Article.Status.PUBLISHED)
-        self.message_user(request, _("%d articles published.") % count, messages.SUCCESS)
+        self.message_user(request, ngettext("%d article published.", "%d articles published.", count) % count,
+                          messages.SUCCESS)
 
     @admin.action(description=_("Unpublish selected articles (back to draft)"), permissions=["publish"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         count = self._set_status(request, queryset, Article.Status.DRAFT)
-        self.message_user(request, _("%d articles moved back to draft.") % count, messages.SUCCESS)
+        self.message_user(request, ngettext(
+            "%d article moved back to draft.", "%d articles moved back to draft.", count) % count, messages.SUCCESS)
 
     @staticmethod
     def _save_edit(request: HttpRequest, article: Article, fields: list[str]) -> None:
@@ -268,7 +271,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
                     self._save_edit(request, article, [])
                     article.categories.set([category])  # the m2m signal links the ancestors
             self.message_user(
-                request, _("%(n)d articles moved to %(c)s.") % {"n": queryset.count(), "c": category},
+                request, ngettext("%(n)d article moved to %(c)s.", "%(n)d articles moved to %(c)s.",
+                                  queryset.count()) % {"n": queryset.count(), "c": category},
                 messages.SUCCESS,
             )
             return None
@@ -332,7 +336,8 @@ class MergeMixin:
         with transaction.atomic():
             self.repoint(keep, others)
             type(keep).objects.filter(pk__in=[row.pk for row in others]).delete()
-        self.message_user(request, _("Merged %(n)d into %(kept)s.") % {"n": len(others), "kept": keep},
+        self.message_user(request, ngettext("Merged %(n)d row into %(kept)s.", "Merged %(n)d rows into %(kept)s.",
+                                            len(others)) % {"n": len(others), "kept": keep},
                           messages.SUCCESS)
 
 

@@ -362,11 +362,13 @@ class ArticleCategory(models.Model):
     index range scan on (category, published_at) instead of a join and a sort.
     """
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE)
-    category = models.ForeignKey(Category, on_delete=models.CASCADE)
-    published_at = models.DateTimeField(null=True)
+    article = models.ForeignKey(Article, verbose_name=_("article"), on_delete=models.CASCADE)
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.CASCADE)
+    published_at = models.DateTimeField(_("publication time"), null=True)
 
     class Meta:
+        verbose_name = _("category link")
+        verbose_name_plural = _("category links")
         constraints = [
             models.UniqueConstraint(fields=["article", "category"], name="articlecategory_unique"),
         ]

@@ -65,7 +65,8 @@ def test_bulk_import_writes_no_revisions_and_the_first_edit_keeps_the_imported_v
     client.force_login(desk)
     note = client.get(history_url(article), **EN).content.decode()
     assert "written by an import and has no revision yet" in note
-    client.post(change_url(article), change_form(article, body="<p>编辑改写的正文</p>", tags="券商"))
+    # A revision's note is written in the language of the request that saved it.
+    client.post(change_url(article), change_form(article, body="<p>编辑改写的正文</p>", tags="券商"), **EN)
     edited, imported = revisions_of(article)
     assert imported.body == "<p>导入的正文</p>" and imported.history_change_reason == "As imported"
     assert imported.history_user is None and imported.tag_names == ["券商"]
@@ -74,9 +75,9 @@ def test_bulk_import_writes_no_revisions_and_the_first_edit_keeps_the_imported_v
     write_post("story.md", post(title="'导入的标题'", body="<p>导入的第二版</p>"))
     run_import("--overwrite-edited", path)
     article.refresh_from_db()
-    client.post(change_url(article), change_form(article, title="再改标题"))
+    client.post(change_url(article), change_form(article, title="再改标题"))  # in Chinese, the default
     assert [r.body for r in revisions_of(article)][:2] == ["<p>导入的第二版</p>", "<p>导入的第二版</p>"]
-    assert revisions_of(article)[1].history_change_reason == "As imported"
+    assert revisions_of(article)[1].history_change_reason == "导入时的版本"
 
 
 def test_restore_brings_back_fields_and_links_as_a_new_revision_and_bumps_the_version(client, desk):
@@ -91,7 +92,7 @@ def test_restore_brings_back_fields_and_links_as_a_new_revision_and_bumps_the_ve
     stale = change_form(article, title="基于第二版的编辑")  # a form opened before the restore
     detail = client.get(revision_url(first), **EN).content.decode()
     assert "第一版正文" in detail and "第二版正文" in detail and "Restore this revision" in detail
-    response = client.post(revision_url(first), {"version": str(article.version)})
+    response = client.post(revision_url(first), {"version": str(article.version)}, **EN)
     assert response.status_code == 302 and response["Location"] == change_url(article)
     before = article.version
     article.refresh_from_db()

@@ -108,6 +108,14 @@ def test_restore_brings_back_fields_and_links_as_a_new_revision_and_bumps_the_ve
     assert refused.status_code == 200 and "Someone else saved this article" in refused.content.decode()
 
 
+def test_the_change_page_carries_the_version_it_was_opened_at(client, desk):
+    article = publish("带版本的文章")
+    article.save()
+    client.force_login(desk)
+    page = client.get(change_url(article)).content.decode()
+    assert f'<input type="hidden" name="version" value="{article.version}"' in page
+
+
 def test_a_restore_from_a_stale_page_is_refused(client, desk):
     article = publish("标题一")
     first = revisions_of(article)[0]

@@ -7,13 +7,14 @@ MANAGE := $(PY) manage.py
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run serve migrate import-seeds test test-sqlite test-postgres bench corpus clean help
+.PHONY: install run serve migrate import-seeds test test-sqlite test-postgres bench corpus messages clean help
 
 help:
 	@echo "make run            set everything up and serve on http://$(HOST):$(PORT)"
 	@echo "make test           run the test suite (SQLite)"
 	@echo "make test-postgres  run the test suite on a throwaway PostgreSQL cluster"
 	@echo "make bench          run the import benchmark (see docs/BENCHMARKS.md)"
+	@echo "make messages       update locale/zh_Hans/.../django.po from the code and compile the .mo (needs gettext)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,14 @@ test-postgres: install
 
 bench: install
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
+
+# The Chinese translation: django.po is updated from the marked strings (new
+# ones come in untranslated: translate them), then compiled. Both files are
+# committed, as Django does, so installing and CI need no gettext tools.
+MESSAGES_IGNORE := --ignore=.venv --ignore=tests --ignore=bench --ignore=seeds --ignore=staticfiles
+messages: install
+	$(MANAGE) makemessages --locale=zh_Hans --add-location=file --no-obsolete $(MESSAGES_IGNORE)
+	$(MANAGE) compilemessages --locale=zh_Hans $(MESSAGES_IGNORE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache staticfiles

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
-from . import search
+from . import revisions, search
+from .editor import body_widget
 from .models import Article, ArticleCategory, Author, Category, TaggedArticle, sync_category_links
 from .permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
 
@@ -45,6 +49,7 @@ class ArticleAdminForm(forms.ModelForm):
     class Meta:
         model = Article
         fields = "__all__"
+        widgets = {"body": body_widget()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,7 +75,7 @@ class ArticleAdminForm(forms.ModelForm):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(SimpleHistoryAdmin):
     form = ArticleAdminForm
     list_display = ("title", "status", "published_at", "author", "category_paths")
     list_filter = ("status", "categories", "author", "tags", "published_at")
@@ -119,8 +124,10 @@ class ArticleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj: Article, form, change: bool) -> None:
         if not change:
             obj.created_by = request.user
+        else:
+            revisions.record_unrevised_version(obj.pk)  # e.g. the imported version, before its first edit
         obj.edited_locally = True  # a later import keeps this version (see import_articles)
-        super().save_model(request, obj, form, change)
+        super().save_model(request, obj, form, change)  # the revision names request.user
 
     def get_view_on_site_url(self, obj=None):
         if obj is not None and not obj.is_published:
@@ -149,26 +156,108 @@ class ArticleAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         sync_category_links(form.instance)  # the inline saves links without m2m signals
+        revisions.record_links(form.instance)  # the links were saved after the revision
+
+    # -- revisions: the history list is simple-history's; a revision's page is ours --
+
+    history_list_display = ["version"]
+    object_history_template = "admin/articles/article/object_history.html"
+    revision_template = "admin/articles/article/revision.html"
+
+    def _article_or_404(self, request: HttpRequest, object_id: str) -> Article:
+        """The article, if this user may see it; its history is as private as the article."""
+        article = self.get_object(request, object_id)
+        if article is None or not self.has_view_permission(request, article):
+            raise Http404(_("No such article."))
+        return article
+
+    def history_view(self, request, object_id, extra_context=None):
+        article = self._article_or_404(request, object_id)
+        latest = revisions.latest_revision(article)
+        context = {
+            "unrevised_version": latest is None or latest.version != article.version,
+            "article": article,
+            **(extra_context or {}),
+        }
+        return super().history_view(request, object_id, extra_context=context)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        # Our comparison: the editorial fields plus the categories and tags the
+        # revisions keep, texts shortened (the revision's page has the full diff).
+        records = list(historical_records)
+        for newer, older in zip(records, records[1:]):
+            newer.history_delta_changes = [
+                {"field": c.label, "old": Truncator(c.old).chars(80), "new": Truncator(c.new).chars(80)}
+                for c in revisions.changes(older, newer)
+            ]
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """One revision: what it held, how it differs from now, and restoring it."""
+        article = self._article_or_404(request, object_id)
+        if not str(version_id).isdigit():
+            raise Http404(_("No such revision."))
+        revision = get_object_or_404(revisions.Revision, id=article.pk, history_id=version_id)
+        may_restore = self.has_change_permission(request, article)
+        if request.method == "POST":
+            if not may_restore:
+                raise PermissionDenied
+            try:
+                seen = int(request.POST.get("version", ""))
+            except ValueError:
+                seen = -1
+            try:
+                revisions.restore(revision, request.user, seen_version=seen)
+            except revisions.RestoreRefused as refused:
+                self.message_user(request, str(refused), messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            self.message_user(request, _("The revision was restored; it is now the article's current version."),
+                              messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+        now = revisions.current_state(article)
+        previous = revisions.previous_revision(revision)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Revision of %(title)s") % {"title": revision.title},
+            "opts": self.model._meta,
+            "original": article,
+            "article": article,
+            "revision": revision,
+            "changes_from_previous": revisions.changes(previous, revision) if previous else None,
+            "changes_to_now": revisions.changes(revision, now),
+            "body_diff": revisions.body_diff(revision.body, article.body),
+            "may_restore": may_restore,
+            "is_current": revision.version == article.version,
+            **(extra_context or {}),
+        }
+        return render(request, self.revision_template, context)
 
     @admin.action(description=_("Publish selected articles"), permissions=["publish"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
-        count = self._set_status(queryset, Article.Status.PUBLISHED)
-        self.message_user(request, _("%d articles published.") % count, messages.SUCCESS)
+        count = self._set_status(request, queryset, Article.Status.PUBLISHED)
+        self.message_user(request, ngettext("%d article published.", "%d articles published.", count) % count,
+                          messages.SUCCESS)
 
     @admin.action(description=_("Unpublish selected articles (back to draft)"), permissions=["publish"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
-        count = self._set_status(queryset, Article.Status.DRAFT)
-        self.message_user(request, _("%d articles moved back to draft.") % count, messages.SUCCESS)
+        count = self._set_status(request, queryset, Article.Status.DRAFT)
+        self.message_user(request, ngettext(
+            "%d article moved back to draft.", "%d articles moved back to draft.", count) % count, messages.SUCCESS)
 
     @staticmethod
-    def _set_status(queryset: QuerySet[Article], status: str) -> int:
-        # Saved one by one so every save path (sanitising, search index) runs.
+    def _save_edit(request: HttpRequest, article: Article, fields: list[str]) -> None:
+        """Save an action's change to `fields` as an edit by the user, with its revision."""
+        revisions.record_unrevised_version(article.pk)
+        article.edited_locally = True
+        article._history_user = request.user
+        article.save(update_fields=[*fields, "edited_locally", "updated_at"])
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet[Article], status: str) -> int:
+        # Saved one by one so every save path (sanitising, search index, revisions) runs.
         with transaction.atomic():
             articles = list(queryset.exclude(status=status))
             for article in articles:
                 article.status = status
-                article.edited_locally = True
-                article.save(update_fields=["status", "edited_locally", "updated_at"])
+                self._save_edit(request, article, ["status"])
         return len(articles)
 
     @admin.action(description=_("Move selected articles to a category"), permissions=["publish"])
@@ -178,9 +267,12 @@ class ArticleAdmin(admin.ModelAdmin):
             category = form.cleaned_data["category"]
             with transaction.atomic():
                 for article in queryset:
+                    # A new version: a form opened before the move would put the old categories back.
+                    self._save_edit(request, article, [])
                     article.categories.set([category])  # the m2m signal links the ancestors
             self.message_user(
-                request, _("%(n)d articles moved to %(c)s.") % {"n": queryset.count(), "c": category},
+                request, ngettext("%(n)d article moved to %(c)s.", "%(n)d articles moved to %(c)s.",
+                                  queryset.count()) % {"n": queryset.count(), "c": category},
                 messages.SUCCESS,
             )
             return None
@@ -244,7 +336,8 @@ class MergeMixin:
         with transaction.atomic():
             self.repoint(keep, others)
             type(keep).objects.filter(pk__in=[row.pk for row in others]).delete()
-        self.message_user(request, _("Merged %(n)d into %(kept)s.") % {"n": len(others), "kept": keep},
+        self.message_user(request, ngettext("Merged %(n)d row into %(kept)s.", "Merged %(n)d rows into %(kept)s.",
+                                            len(others)) % {"n": len(others), "kept": keep},
                           messages.SUCCESS)
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 
@@ -188,6 +189,23 @@ class ArticleQuerySet(models.QuerySet):
         return super().bulk_update(objs, fields, *args, **kwargs)
 
 
+class RevisionLinks(models.Model):
+    """What a revision keeps beside the article's own columns: its categories and tags then.
+
+    A snapshot per revision rather than simple-history's m2m tracking, which
+    writes a revision for every link change (the admin's inline, the ancestors
+    linked after it, taggit) instead of one per save. Filled by
+    articles.revisions.
+    """
+
+    category_ids = models.JSONField(_("category ids"), default=list, blank=True)
+    category_names = models.JSONField(_("categories"), default=list, blank=True)  # as they read then
+    tag_names = models.JSONField(_("tags"), default=list, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -244,6 +262,13 @@ class Article(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ArticleQuerySet.as_manager()
+    # A revision per save (who, when, every field; see articles.revisions). The
+    # importer's bulk writes record none: the admin records an import's version
+    # when an editor first changes it.
+    history = HistoricalRecords(
+        bases=[RevisionLinks], excluded_fields=["excerpt"],
+        verbose_name=_("article revision"), verbose_name_plural=_("article revisions"),
+    )
 
     class Meta:
         verbose_name = _("article")
@@ -337,11 +362,13 @@ class ArticleCategory(models.Model):
     index range scan on (category, published_at) instead of a join and a sort.
     """
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE)
-    category = models.ForeignKey(Category, on_delete=models.CASCADE)
-    published_at = models.DateTimeField(null=True)
+    article = models.ForeignKey(Article, verbose_name=_("article"), on_delete=models.CASCADE)
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.CASCADE)
+    published_at = models.DateTimeField(_("publication time"), null=True)
 
     class Meta:
+        verbose_name = _("category link")
+        verbose_name_plural = _("category links")
         constraints = [
             models.UniqueConstraint(fields=["article", "category"], name="articlecategory_unique"),
         ]

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "taggit",
     "django_filters",
+    "simple_history",
+    "django_prose_editor",
     "articles",
 ]
 
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Lets a revision name its user on every save made during a request.
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "newsportal.urls"
@@ -128,8 +132,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Internationalisation ------------------------------------------------
+# The admin speaks Chinese; LocaleMiddleware switches to English for a browser
+# (or a user's django_language cookie) that asks for it. Our translations live
+# in locale/ (`make messages` regenerates them).
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -5,6 +5,8 @@ from articles import sitemaps
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # set_language: the admin's language choice (a cookie), over the browser's Accept-Language.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("sitemap.xml", sitemaps.sitemap_index, name="sitemap-index"),
     path("sitemap-news.xml", sitemaps.news_sitemap, name="sitemap-news"),
     path("sitemap-<str:section>.xml", sitemaps.sitemap_section, name="sitemap-section"),

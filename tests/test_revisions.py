@@ -1,0 +1,213 @@
+"""Revisions: recorded on every save, browsed and restored in the admin, private to who may edit."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from articles.models import Article
+from articles.revisions import Revision
+from tests.conftest import SEEDS, post
+from tests.test_admin import changelist
+from tests.test_site import chain, publish
+from tests.test_workflow import change_form, change_url, staff
+
+pytestmark = pytest.mark.django_db
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+@pytest.fixture
+def desk():
+    return staff("desk", "Editors")
+
+
+def history_url(article: Article) -> str:
+    return reverse("admin:articles_article_history", args=[article.pk])
+
+
+def revision_url(revision: Revision) -> str:
+    return reverse("admin:articles_article_simple_history", args=[revision.id, revision.history_id])
+
+
+def revisions_of(article: Article) -> list[Revision]:
+    return list(Revision.objects.filter(id=article.pk).order_by("-history_date", "-history_id"))
+
+
+def test_an_admin_save_records_who_when_and_what_changed(client, desk):
+    deep = chain("金融", "财联社", "深度")
+    article = publish("原来的标题", body="<p>第一段</p>", categories=[deep], tags=["券商"])
+    client.force_login(desk)
+    response = client.post(change_url(article), change_form(
+        article, title="新的标题", body="<p>第一段</p><p>新增的第二段</p>", tags="券商, 腾讯",
+        **{"articlecategory_set-0-category": str(deep.pk)}))
+    assert response.status_code == 302
+    latest, first = revisions_of(article)[:2]
+    assert latest.history_user == desk and first.history_user is None
+    assert latest.title == "新的标题" and latest.version == first.version + 1
+    assert latest.tag_names == ["券商", "腾讯"] and latest.category_names == ["金融 › 财联社 › 深度"]
+    page = client.get(history_url(article), **EN).content.decode()
+    assert "desk" in page
+    for label in ("Title:", "Body:", "Tags:"):
+        assert label in page
+    assert "Status:" not in page  # only what changed is listed
+    detail = client.get(revision_url(latest), **EN).content.decode()
+    assert "Changed in this revision" in detail and "新增的第二段" in detail
+
+
+def test_bulk_import_writes_no_revisions_and_the_first_edit_keeps_the_imported_version(
+        client, desk, run_import, write_post):
+    path = write_post("story.md", post(title="'导入的标题'", body="<p>导入的正文</p>", tags="[券商]"))
+    run_import(SEEDS)
+    run_import(path)
+    assert not Revision.objects.exists()  # the bulk path stays as fast as it was
+    article = Article.objects.get(title="导入的标题")
+    client.force_login(desk)
+    note = client.get(history_url(article), **EN).content.decode()
+    assert "written by an import and has no revision yet" in note
+    # A revision's note is written in the language of the request that saved it.
+    client.post(change_url(article), change_form(article, body="<p>编辑改写的正文</p>", tags="券商"), **EN)
+    edited, imported = revisions_of(article)
+    assert imported.body == "<p>导入的正文</p>" and imported.history_change_reason == "As imported"
+    assert imported.history_user is None and imported.tag_names == ["券商"]
+    assert edited.body == "<p>编辑改写的正文</p>" and edited.history_user == desk
+    # an import that updates it (--overwrite-edited) is recorded before the next edit, too
+    write_post("story.md", post(title="'导入的标题'", body="<p>导入的第二版</p>"))
+    run_import("--overwrite-edited", path)
+    article.refresh_from_db()
+    client.post(change_url(article), change_form(article, title="再改标题"))  # in Chinese, the default
+    assert [r.body for r in revisions_of(article)][:2] == ["<p>导入的第二版</p>", "<p>导入的第二版</p>"]
+    assert revisions_of(article)[1].history_change_reason == "导入时的版本"
+
+
+def test_restore_brings_back_fields_and_links_as_a_new_revision_and_bumps_the_version(client, desk):
+    old_home, new_home = chain("金融", "证券"), chain("科技")
+    article = publish("第一版标题", body="<p>第一版正文</p>", categories=[old_home], tags=["券商"])
+    first = revisions_of(article)[0]
+    client.force_login(desk)
+    client.post(change_url(article), change_form(
+        article, title="第二版标题", body="<p>第二版正文</p>", tags="科技股",
+        **{"articlecategory_set-0-category": str(new_home.pk)}))
+    article.refresh_from_db()
+    stale = change_form(article, title="基于第二版的编辑")  # a form opened before the restore
+    detail = client.get(revision_url(first), **EN).content.decode()
+    assert "第一版正文" in detail and "第二版正文" in detail and "Restore this revision" in detail
+    response = client.post(revision_url(first), {"version": str(article.version)}, **EN)
+    assert response.status_code == 302 and response["Location"] == change_url(article)
+    before = article.version
+    article.refresh_from_db()
+    assert (article.title, article.body) == ("第一版标题", "<p>第一版正文</p>")
+    assert set(article.categories.values_list("path", flat=True)) == {"金融", "金融/证券"}
+    assert list(article.tags.names()) == ["券商"]
+    assert article.version == before + 1 and article.edited_locally  # never rewound to first.version
+    restored = revisions_of(article)[0]
+    assert restored.history_user == desk and restored.version == article.version
+    assert restored.history_change_reason.startswith("Restored the revision of")
+    assert len(revisions_of(article)) == 3
+    refused = client.post(change_url(article), stale, **EN)
+    assert refused.status_code == 200 and "Someone else saved this article" in refused.content.decode()
+
+
+def test_the_change_page_carries_the_version_it_was_opened_at(client, desk):
+    article = publish("带版本的文章")
+    article.save()
+    client.force_login(desk)
+    page = client.get(change_url(article)).content.decode()
+    assert f'<input type="hidden" name="version" value="{article.version}"' in page
+
+
+def test_a_restore_from_a_stale_page_is_refused(client, desk):
+    article = publish("标题一")
+    first = revisions_of(article)[0]
+    seen = article.version
+    article.title = "别人刚保存的标题"
+    article.save()
+    client.force_login(desk)
+    response = client.post(revision_url(first), {"version": str(seen)}, follow=True, **EN)
+    assert "Nothing was restored" in response.content.decode()
+    article.refresh_from_db()
+    assert article.title == "别人刚保存的标题"
+
+
+def test_a_restored_body_passes_through_the_sanitiser(client, desk):
+    article = publish("旧稿")
+    first = revisions_of(article)[0]
+    # A revision written before the sanitiser learnt of some trick still cannot bring it back.
+    Revision.objects.filter(pk=first.pk).update(body='<p>旧</p><script>alert(1)</script><a href="javascript:x">链</a>')
+    article.title = "新稿"
+    article.save()
+    client.force_login(desk)
+    client.post(revision_url(first), {"version": str(article.version)})
+    article.refresh_from_db()
+    assert article.title == "旧稿"
+    assert "<script" not in article.body and "javascript:" not in article.body and "<p>旧</p>" in article.body
+
+
+def test_actions_record_revisions_by_their_user(client, desk):
+    draft = publish("草稿", status=Article.Status.DRAFT)
+    target = chain("科技")
+    client.force_login(desk)
+    client.post(changelist("article"), {"action": "publish", "_selected_action": [draft.pk]})
+    client.post(changelist("article"), {"action": "move_to_category", "_selected_action": [draft.pk],
+                                        "apply": "1", "category": str(target.pk)})
+    moved, published, created = revisions_of(draft)
+    assert (published.status, published.history_user) == ("published", desk)
+    assert moved.category_names == ["科技"] and moved.history_user == desk
+    assert created.status == "draft"
+
+
+def test_authors_see_and_restore_only_what_they_may_edit(client):
+    writer, other = staff("writer", "Authors"), staff("other", "Authors")
+    theirs = Article.objects.create(title="别人的稿", body="<p>x</p>", created_by=other)
+    mine = Article.objects.create(title="我的稿", body="<p>一</p>", created_by=writer)
+    mine.title = "我的稿（改）"
+    mine.save()
+    client.force_login(writer)
+    their_revision = revisions_of(theirs)[0]
+    for url in (history_url(theirs), revision_url(their_revision)):
+        response = client.get(url)
+        assert response.status_code == 404 and "别人的稿" not in response.content.decode()
+    client.post(revision_url(their_revision), {"version": str(theirs.version)})
+    assert Revision.objects.filter(id=theirs.pk).count() == 1
+    # a revision of someone else's article cannot be reached through one's own article's URL either
+    assert client.get(reverse("admin:articles_article_simple_history",
+                              args=[mine.pk, their_revision.history_id])).status_code == 404
+
+    assert client.get(history_url(mine)).status_code == 200
+    first_of_mine = revisions_of(mine)[-1]
+    client.post(revision_url(first_of_mine), {"version": str(mine.version)})
+    mine.refresh_from_db()
+    assert mine.title == "我的稿"
+
+    # once published, the author may look but not restore
+    mine.status = Article.Status.PUBLISHED
+    mine.save()
+    assert client.get(revision_url(first_of_mine)).status_code == 200
+    assert client.post(revision_url(first_of_mine), {"version": str(mine.version)}).status_code == 403
+    mine.refresh_from_db()
+    assert mine.status == "published"
+
+
+def test_authors_cannot_restore_a_published_revision(client):
+    writer = staff("writer", "Authors")
+    article = Article.objects.create(title="曾经发表", body="<p>x</p>", created_by=writer,
+                                     status=Article.Status.PUBLISHED)
+    published = revisions_of(article)[0]
+    article.status = Article.Status.DRAFT
+    article.save()
+    client.force_login(writer)
+    response = client.post(revision_url(published), {"version": str(article.version)}, follow=True, **EN)
+    assert "only editors can restore it" in response.content.decode()
+    article.refresh_from_db()
+    assert article.status == "draft"
+
+
+def test_the_public_never_reaches_history(client):
+    article = publish("公开文章")
+    revision = revisions_of(article)[0]
+    for url in (history_url(article), revision_url(revision)):
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    response = client.post(revision_url(revision), {"version": str(article.version)})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert Revision.objects.filter(id=article.pk).count() == 1

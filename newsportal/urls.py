@@ -5,6 +5,7 @@ from articles import sitemaps
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("articles.api.urls")),
     path("sitemap.xml", sitemaps.sitemap_index, name="sitemap-index"),
     path("sitemap-news.xml", sitemaps.news_sitemap, name="sitemap-news"),
     path("sitemap-<str:section>.xml", sitemaps.sitemap_section, name="sitemap-section"),

@@ -1,7 +1,9 @@
 """The article list's filters: the site's ArticleFilter, plus what the API adds.
 
 The site's filters (category with its subtree, tag, author, date_from/date_to
-as Beijing calendar days) work here exactly as on the site. The API adds:
+as Beijing calendar days) work here as on the site, except that an unknown
+value is a 400 naming the filter (the site shows an empty list), and a tag or
+author known only from unpublished articles counts as unknown. The API adds:
 
 * ``published_after`` / ``published_before``: an ISO 8601 date or date-time,
   as a half-open range [after, before). A value without an offset is Beijing
@@ -18,12 +20,24 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
+from taggit.models import Tag
 
 from .. import search
 from ..filters import ArticleFilter
-from ..models import Article
+from ..models import Article, Author, TaggedArticle
+
+
+def tags_in_use() -> QuerySet[Tag]:
+    """Tags of at least one published article."""
+    links = TaggedArticle.objects.filter(tag=OuterRef("pk"), content_object__in=Article.objects.published())
+    return Tag.objects.filter(Exists(links))
+
+
+def authors_in_use() -> QuerySet[Author]:
+    """Authors of at least one published article."""
+    return Author.objects.filter(Exists(Article.objects.published().filter(author=OuterRef("pk"))))
 
 
 class MomentField(forms.DateTimeField):
@@ -69,6 +83,14 @@ class ArticleAPIFilter(ArticleFilter):
 
     class Meta(ArticleFilter.Meta):
         fields = [*ArticleFilter.Meta.fields, "published_after", "published_before", "q"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A tag or author used only by unpublished work (an embargoed story) is
+        # refused exactly like one that does not exist, so no probe can tell
+        # them apart. Categories are public as a whole (the site lists them all).
+        self.filters["tag"].queryset = tags_in_use()
+        self.filters["author"].queryset = authors_in_use()
 
     def filter_search(self, queryset: QuerySet[Article], name: str, value: str) -> QuerySet[Article]:
         return queryset.filter(id__in=search.search(value, queryset=queryset))

@@ -13,7 +13,7 @@ No row is skipped or repeated while paging, even among equal times, and the
 cursor stays valid when rows are added or removed before it.
 
 A cursor is opaque to clients: URL-safe base64 of a small JSON document, the
-row's values and the direction. Anything that does not decode to exactly that
+ordering it belongs to, the row's values and the direction. Anything that does not decode to exactly that
 is a 400, never a 500.
 """
 
@@ -86,6 +86,8 @@ class KeysetPagination(BasePagination):
         try:
             data = json.loads(base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4)))
             values, reverse = data["p"], data["r"]
+            if data["o"] != ",".join(self.ordering):
+                raise ValueError("a cursor of another list")
             if not isinstance(values, list) or len(values) != len(self.ordering) or reverse not in (0, 1):
                 raise ValueError("wrong shape")
             return [self._field_value(model, name, raw) for name, raw in zip(self._fields, values)], bool(reverse)
@@ -118,7 +120,8 @@ class KeysetPagination(BasePagination):
 
     def _encode_cursor(self, row: models.Model, reverse: bool) -> str:
         values = [self._encode_value(getattr(row, name)) for name in self._fields]
-        data = json.dumps({"p": values, "r": int(reverse)}, ensure_ascii=False, separators=(",", ":"))
+        document = {"o": ",".join(self.ordering), "p": values, "r": int(reverse)}
+        data = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         return base64.urlsafe_b64encode(data.encode()).decode("ascii").rstrip("=")
 
     # --- the page ----------------------------------------------------------------

@@ -17,6 +17,8 @@ throttled per client address (throttling).
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
@@ -89,10 +91,17 @@ def reject_unknown_parameters(request, allowed: set[str]) -> None:
 
 
 class ThrottleMessageMixin:
+    """A 429 that says what the limit is and when to come back (also in Retry-After)."""
+
     def throttled(self, request, wait):
-        rate = settings.NEWSPORTAL_API_ANON_RATE
-        raise Throttled(wait, detail=_("Too many requests: each client address may make %(rate)s.")
-                        % {"rate": rate.replace("/", " requests per ")})
+        number, period = settings.NEWSPORTAL_API_ANON_RATE.split("/")
+        unit = {"s": "second", "m": "minute", "h": "hour", "d": "day"}[period[0]]
+        seconds = math.ceil(wait or 1)
+        exc = Throttled(detail=_(
+            "Too many requests: each client address may make %(number)s requests per %(unit)s. "
+            "Try again in %(seconds)d seconds.") % {"number": number, "unit": unit, "seconds": seconds})
+        exc.wait = seconds
+        raise exc
 
 
 class ContentAPIView(ThrottleMessageMixin, viewsets.GenericViewSet):

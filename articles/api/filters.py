@@ -16,6 +16,7 @@ author known only from unpublished articles counts as unknown. The API adds:
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import django_filters
 from django import forms
@@ -27,6 +28,9 @@ from taggit.models import Tag
 from .. import search
 from ..filters import ArticleFilter
 from ..models import Article, Author, TaggedArticle
+
+
+UNENCODED_PLUS_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
 
 
 def tags_in_use() -> QuerySet[Tag]:
@@ -53,6 +57,10 @@ class MomentField(forms.DateTimeField):
     }
 
     def to_python(self, value):
+        if isinstance(value, str):
+            # An unencoded "+08:00" in a URL arrives as " 08:00" (a form-encoded
+            # space); a space cannot precede an offset otherwise, so restore it.
+            value = UNENCODED_PLUS_OFFSET.sub(r"\1+\2", value.strip())
         try:
             moment = super().to_python(value)
             if moment is not None:

@@ -34,7 +34,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 MAX_BIGINT = 2**63 - 1
 
@@ -157,11 +156,17 @@ class KeysetPagination(BasePagination):
         self.page = page
         return page
 
-    def _link(self, row: models.Model | None, reverse: bool) -> str | None:
-        url = self.request.build_absolute_uri()
-        if row is None:  # a previous link back from an empty page: the first page
-            return remove_query_param(url, self.cursor_query_param)
-        return replace_query_param(url, self.cursor_query_param, self._encode_cursor(row, reverse))
+    def _link(self, row: models.Model | None, reverse: bool) -> str:
+        # Rebuilt from the parsed parameters, not from the raw query string: a
+        # client such as curl may send ?q=券商 unencoded, and Django's
+        # build_absolute_uri() would percent-encode its bytes a second time.
+        params = self.request.query_params.copy()
+        if row is None:  # a link back from an empty page: the first page
+            params.pop(self.cursor_query_param, None)
+        else:
+            params[self.cursor_query_param] = self._encode_cursor(row, reverse)
+        url = self.request.build_absolute_uri(self.request.path)
+        return f"{url}?{params.urlencode()}" if params else url
 
     def get_next_link(self) -> str | None:
         if not self.has_next:

@@ -284,3 +284,6 @@ class TagAdmin(MergeMixin, TaggitTagAdmin):
 
 admin.site.site_header = _("Newsroom")
 admin.site.site_title = _("Newsroom admin")
+
+# The import history and the upload page live in their own module.
+from . import admin_imports  # noqa: E402,F401

@@ -87,6 +87,17 @@ class _Task:
     known_digest: str | None
     max_bytes: int
     tz: dt.tzinfo
+    # What the file is called in reports, source_path and ImportedFile, when its
+    # path on disk means nothing to anyone (an upload unpacked into a temp dir).
+    name: str | None = None
+
+    @property
+    def source(self) -> str:
+        return _source_name(self.path, self.name)
+
+
+def _source_name(path: Path, name: str | None) -> str:
+    return name if name is not None else os.path.abspath(path)
 
 
 @dataclass
@@ -102,9 +113,14 @@ class PreparedFile:
 
 
 def prepare_file(task: _Task) -> PreparedFile:
-    source = os.path.abspath(task.path)
+    source = task.source
     try:
-        data = read_source(task.path, task.max_bytes)
+        try:
+            data = read_source(task.path, task.max_bytes)
+        except ImportFileError as exc:
+            if task.name is None:
+                raise
+            raise ImportFileError(source, exc.message, exc.field) from exc
         digest = content_hash(data, task.tz)
         if digest == task.known_digest:
             # Skipped unread: re-importing an archive costs little more than hashing it.
@@ -169,12 +185,23 @@ def import_files(
     workers: int | None = None,
     overwrite_edited: bool = False,
     on_file: Callable[[], None] | None = None,
+    names: Sequence[str] | None = None,
 ) -> ImportReport:
-    """Import `files`, streaming: only one batch of articles is held in memory."""
+    """Import `files`, streaming: only one batch of articles is held in memory.
+
+    `names`, if given, is each file's stable name (one per file, in order),
+    used instead of its absolute path as its source path and in reports.
+    """
+    if names is not None and len(names) != len(files):
+        raise ValueError(f"{len(names)} names for {len(files)} files")
     report = ImportReport()
     loader = ArticleLoader(batch_size=batch_size, dry_run=dry_run, overwrite_edited=overwrite_edited)
     known = loader.known_files()
-    tasks = (_Task(path, known.get(os.path.abspath(path)), max_bytes, tz) for path in files)
+    named = zip(files, names) if names is not None else ((path, None) for path in files)
+    tasks = (
+        _Task(path, known.get(_source_name(path, name)), max_bytes, tz, name)
+        for path, name in named
+    )
     workers = default_workers(len(files)) if workers is None else workers
     with _prepared(tasks, workers) as prepared_files:
         for prepared in prepared_files:

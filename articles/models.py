@@ -430,3 +430,68 @@ def _sync_added_links(sender, instance, action, reverse, pk_set, **kwargs) -> No
         return
     for article in Article.objects.filter(pk__in=pk_set) if reverse else [instance]:
         sync_category_links(article)
+
+
+class ImportRun(models.Model):
+    """One run of the importer, from the command line or the admin's upload page.
+
+    Created as "running" before the first file is read and finished afterwards,
+    so a run that crashed part-way is never mistaken for a successful one (see
+    articles.import_runs, which writes these).
+    """
+
+    class Origin(models.TextChoices):
+        COMMAND = "command", _("command line")
+        UPLOAD = "upload", _("upload")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        WITH_ERRORS = "with_errors", _("finished with file errors")
+        FAILED = "failed", _("failed")
+
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="import_runs",
+        help_text=_("The staff user who uploaded the files; empty for command-line runs."),
+    )
+    # Command-line runs have no Django user: who ran them is the OS account.
+    system_user = models.CharField(
+        _("system user"), max_length=200, blank=True, help_text=_("user@host of a command-line run."))
+    started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.RUNNING)
+    failure_reason = models.TextField(_("failure reason"), blank=True)
+    # The paths given on the command line, or the uploaded files' names.
+    sources = models.JSONField(_("source"), default=list)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    overwrite_edited = models.BooleanField(_("overwrite edited"), default=False)
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    kept_local_edits = models.PositiveIntegerField(_("kept local edits"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    # One line per file that failed: "<file>: <field>: <problem>".
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+        ordering = ["-started_at", "-id"]
+        get_latest_by = "started_at"
+        permissions = [("upload_importrun", _("Can import articles by uploading files"))]
+
+    def __str__(self) -> str:
+        return f"{self.get_origin_display()} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def who(self) -> str:
+        if self.user_id is not None:
+            return self.user.get_username()
+        return self.system_user or "—"
+
+    @property
+    def source_display(self) -> str:
+        return ", ".join(self.sources)

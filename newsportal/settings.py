@@ -163,6 +163,18 @@ NEWSPORTAL_SITE_DESCRIPTION = os.environ.get(
 # --- Import -----------------------------------------------------------------
 NEWSPORTAL_IMPORT_MAX_BYTES = int(os.environ.get("NEWSPORTAL_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
 
+# Uploads on the admin's import page (articles.upload). A request larger than
+# NEWSPORTAL_UPLOAD_MAX_BYTES is refused before its body is read; smaller ones
+# are streamed by Django (kept in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then
+# spooled to a temporary file), at most DATA_UPLOAD_MAX_NUMBER_FILES (100) files
+# a request. Each post must also be within NEWSPORTAL_IMPORT_MAX_BYTES; a .zip may
+# hold at most NEWSPORTAL_UPLOAD_MAX_ENTRIES entries whose posts unpack to at most
+# NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES together (zip bombs are refused unread).
+NEWSPORTAL_UPLOAD_MAX_BYTES = int(os.environ.get("NEWSPORTAL_UPLOAD_MAX_BYTES", 50 * 1024 * 1024))
+NEWSPORTAL_UPLOAD_MAX_ENTRIES = int(os.environ.get("NEWSPORTAL_UPLOAD_MAX_ENTRIES", 10_000))
+NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES = int(
+    os.environ.get("NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES", 500 * 1024 * 1024))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from articles.import_runs import finish_run, recorded_import
 from articles.importer import find_source_files, import_files
+from articles.models import ImportRun
 from articles.parse import get_timezone
 
 
@@ -16,12 +19,17 @@ class Command(BaseCommand):
     help = (
         "Import Hexo posts (YAML or JSON front matter and an HTML body) from files or "
         "directories (walked recursively for *.md, *.markdown and *.txt). Re-importing "
-        "is safe: unchanged files are skipped and changed ones update their article."
+        "is safe: unchanged files are skipped and changed ones update their article. "
+        "Every run, dry runs included (marked as such), is recorded as an ImportRun "
+        "in the admin's import history."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", metavar="PATH", help="post files or directories")
-        parser.add_argument("--dry-run", action="store_true", help="parse and validate only; write nothing")
+        parser.add_argument(
+            "--dry-run", action="store_true",
+            help="parse and validate only; write no articles (the run is recorded, marked as a dry run)",
+        )
         parser.add_argument(
             "--timezone", default=settings.TIME_ZONE,
             help="zone of dates written without an offset (default: %(default)s)",
@@ -51,17 +59,22 @@ class Command(BaseCommand):
         if options["workers"] is not None and options["workers"] < 0:
             raise CommandError("--workers must be 0 or more")
 
-        files, missing = find_source_files(options["paths"])
         verbosity = options["verbosity"]
-        # tqdm turns itself off when stderr is not a terminal (disable=None).
-        with tqdm(total=len(files), unit="file", disable=None if verbosity > 0 else True,
-                  file=sys.stderr, leave=False) as bar:
-            report = import_files(
-                files, tz=tz, max_bytes=options["max_bytes"], dry_run=options["dry_run"],
-                batch_size=options["batch_size"], workers=options["workers"],
-                overwrite_edited=options["overwrite_edited"], on_file=bar.update,
-            )
-        report.errors[:0] = missing
+        with recorded_import(
+            origin=ImportRun.Origin.COMMAND, sources=[os.path.abspath(p) for p in options["paths"]],
+            time_zone=options["timezone"], dry_run=options["dry_run"], overwrite_edited=options["overwrite_edited"],
+        ) as run:
+            files, missing = find_source_files(options["paths"])
+            # tqdm turns itself off when stderr is not a terminal (disable=None).
+            with tqdm(total=len(files), unit="file", disable=None if verbosity > 0 else True,
+                      file=sys.stderr, leave=False) as bar:
+                report = import_files(
+                    files, tz=tz, max_bytes=options["max_bytes"], dry_run=options["dry_run"],
+                    batch_size=options["batch_size"], workers=options["workers"],
+                    overwrite_edited=options["overwrite_edited"], on_file=bar.update,
+                )
+            report.errors[:0] = missing
+            finish_run(run, report)
 
         for line in report.errors:
             self.stderr.write(line)

@@ -189,3 +189,45 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# --- Content API (/api/v1/, articles.api) -------------------------------------------
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "corsheaders"]
+# CORS headers must be added before anything (CommonMiddleware, WhiteNoise) can answer.
+MIDDLEWARE.insert(MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware"), "corsheaders.middleware.CorsMiddleware")
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    # A read-only public API: nobody logs in, so every client is throttled as anonymous.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": ["articles.api.throttling.AnonymousRateThrottle"],
+    # Behind N reverse proxies, the client is the Nth address from the right of
+    # X-Forwarded-For; with 0 it is REMOTE_ADDR (a client cannot spoof it).
+    "NUM_PROXIES": int(os.environ.get("NEWSPORTAL_API_NUM_PROXIES", "0")),
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# Requests per second/minute/hour/day for each client address; empty turns throttling off.
+NEWSPORTAL_API_ANON_RATE = os.environ.get("NEWSPORTAL_API_ANON_RATE", "120/min") or None
+# How long clients and shared caches may reuse an API response, and how long the
+# server keeps a rendered list (a change to any article makes a new one at once).
+NEWSPORTAL_API_CACHE_SECONDS = int(os.environ.get("NEWSPORTAL_API_CACHE_SECONDS", "60"))
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "newsportal content API",
+    "DESCRIPTION": "Read-only access to the published articles, categories, tags and authors.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI and ReDoc from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Browsers may call the API from these origins only (comma-separated, e.g.
+# https://app.example.com); none by default. Only /api/ answers CORS at all.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]

@@ -1,0 +1,104 @@
+"""The article list's filters: the site's ArticleFilter, plus what the API adds.
+
+The site's filters (category with its subtree, tag, author, date_from/date_to
+as Beijing calendar days) work here as on the site, except that an unknown
+value is a 400 naming the filter (the site shows an empty list), and a tag or
+author known only from unpublished articles counts as unknown. The API adds:
+
+* ``published_after`` / ``published_before``: an ISO 8601 date or date-time,
+  as a half-open range [after, before). A value without an offset is Beijing
+  time (TIME_ZONE); a date alone means that day's midnight in Beijing.
+* ``q``: the site's full-text search (articles.search). Results stay in the
+  list's order, newest first; like the site, the search considers at most its
+  1000 best-ranked matches (after all other filters are applied).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
+from taggit.models import Tag
+
+from .. import search
+from ..filters import ArticleFilter
+from ..models import Article, Author, TaggedArticle
+
+
+UNENCODED_PLUS_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
+
+
+def tags_in_use() -> QuerySet[Tag]:
+    """Tags of at least one published article."""
+    links = TaggedArticle.objects.filter(tag=OuterRef("pk"), content_object__in=Article.objects.published())
+    return Tag.objects.filter(Exists(links))
+
+
+def authors_in_use() -> QuerySet[Author]:
+    """Authors of at least one published article."""
+    return Author.objects.filter(Exists(Article.objects.published().filter(author=OuterRef("pk"))))
+
+
+class MomentField(forms.DateTimeField):
+    """An ISO 8601 date or date-time, made aware in TIME_ZONE when naive.
+
+    Moments the database cannot take (year 1 at +08:00 is year 0 in UTC) are
+    a validation error here instead of an OverflowError in the query.
+    """
+
+    default_error_messages = {
+        "invalid": _("Enter an ISO 8601 date or date-time, e.g. 2022-04-30 or 2022-04-30T09:33:09+08:00."),
+        "out_of_range": _("Enter a date between the years 1 and 9999 (in UTC)."),
+    }
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            # An unencoded "+08:00" in a URL arrives as " 08:00" (a form-encoded
+            # space); a space cannot precede an offset otherwise, so restore it.
+            value = UNENCODED_PLUS_OFFSET.sub(r"\1+\2", value.strip())
+        try:
+            moment = super().to_python(value)
+            if moment is not None:
+                moment.astimezone(dt.timezone.utc)
+        except OverflowError as exc:
+            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range") from exc
+        return moment
+
+
+class MomentFilter(django_filters.DateTimeFilter):
+    field_class = MomentField
+
+
+class ArticleAPIFilter(ArticleFilter):
+    """?category=金融&tag=券商&author=财联社&published_after=2022-04-01&published_before=2022-05-01&q=火山引擎"""
+
+    published_after = MomentFilter(
+        label=_("published at or after (ISO 8601; Beijing time unless an offset is given)"),
+        field_name="published_at", lookup_expr="gte",
+    )
+    published_before = MomentFilter(
+        label=_("published before (ISO 8601; Beijing time unless an offset is given)"),
+        field_name="published_at", lookup_expr="lt",
+    )
+    # Declared last, so django-filter applies it last: the search then runs
+    # within what the other filters left (see search.search's `queryset`).
+    q = django_filters.CharFilter(label=_("full-text search, as on the site"), method="filter_search")
+
+    class Meta(ArticleFilter.Meta):
+        fields = [*ArticleFilter.Meta.fields, "published_after", "published_before", "q"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A tag or author used only by unpublished work (an embargoed story) is
+        # refused exactly like one that does not exist, so no probe can tell
+        # them apart. Categories are public as a whole (the site lists them all).
+        self.filters["tag"].queryset = tags_in_use()
+        self.filters["author"].queryset = authors_in_use()
+
+    def filter_search(self, queryset: QuerySet[Article], name: str, value: str) -> QuerySet[Article]:
+        return queryset.filter(id__in=search.search(value, queryset=queryset))

@@ -1,0 +1,215 @@
+"""Keyset ("cursor") pagination: every page is one index range scan, at any depth.
+
+DRF's CursorPagination keys only on the first ordering field and falls back
+to an OFFSET among rows that share it (articles published in the same second).
+Here the cursor holds the values of *all* ordering fields of the row it
+continues from, the last of which is unique (the id), so a page is always
+
+    WHERE (published_at, id) < (:t, :id) ORDER BY published_at DESC, id DESC LIMIT n + 1
+
+written out as ``published_at <= :t AND (published_at < :t OR id < :id)`` so
+that both SQLite and PostgreSQL bound the index scan by the first field.
+No row is skipped or repeated while paging, even among equal times, and the
+cursor stays valid when rows are added or removed before it.
+
+A cursor is opaque to clients: URL-safe base64 of a small JSON document, the
+ordering it belongs to, the row's values and the direction. Anything that does not decode to exactly that
+is a 400, never a 500.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+MAX_BIGINT = 2**63 - 1
+
+
+class KeysetPagination(BasePagination):
+    """Pages of `page_size` rows in `ordering`, with next/previous links.
+
+    `ordering` lists the fields, each optionally prefixed with "-", all in the
+    same direction; the last one must be unique.
+    """
+
+    ordering: tuple[str, ...] = ("-published_at", "-id")
+    page_size = 20
+    max_page_size = 100
+    cursor_query_param = "cursor"
+    page_size_query_param = "page_size"
+
+    @property
+    def query_params(self) -> tuple[str, str]:
+        """The query parameters this paginator reads (for the views' strict check)."""
+        return (self.cursor_query_param, self.page_size_query_param)
+
+    @property
+    def _fields(self) -> list[str]:
+        return [name.lstrip("-") for name in self.ordering]
+
+    @property
+    def _descending(self) -> bool:
+        return self.ordering[0].startswith("-")
+
+    # --- reading the request ---------------------------------------------------
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+            raise ValidationError({self.page_size_query_param: [
+                _("Enter a whole number from 1 to %(max)d.") % {"max": self.max_page_size}]})
+        # Larger sizes are capped rather than refused: a client asking for 1000
+        # gets full pages and a next link.
+        return min(int(raw), self.max_page_size)
+
+    def _decode_cursor(self, request, model: type[models.Model]) -> tuple[list[Any], bool] | None:
+        """(the row's values, whether paging backwards), or None on the first page."""
+        token = request.query_params.get(self.cursor_query_param)
+        if token is None:
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4)))
+            values, reverse = data["p"], data["r"]
+            if data["o"] != ",".join(self.ordering):
+                raise ValueError("a cursor of another list")
+            if not isinstance(values, list) or len(values) != len(self.ordering) or reverse not in (0, 1):
+                raise ValueError("wrong shape")
+            return [self._field_value(model, name, raw) for name, raw in zip(self._fields, values)], bool(reverse)
+        except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error, DjangoValidationError,
+                OverflowError, json.JSONDecodeError) as exc:
+            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]}) from exc
+
+    @staticmethod
+    def _field_value(model: type[models.Model], name: str, raw: Any) -> Any:
+        """`raw` from a cursor as a valid value of the model's field, or ValueError."""
+        field = model._meta.get_field(name)
+        if isinstance(field, models.DateTimeField):
+            if not isinstance(raw, str):
+                raise ValueError("not a date-time")
+            moment = dt.datetime.fromisoformat(raw)
+            if moment.tzinfo is None:
+                raise ValueError("naive date-time")
+            return moment.astimezone(dt.timezone.utc)
+        if isinstance(field, models.IntegerField):
+            if type(raw) is not int or not 0 <= raw <= MAX_BIGINT:
+                raise ValueError("not an id")
+            return raw
+        if not isinstance(raw, str) or "\x00" in raw:
+            raise ValueError("not a string")
+        return field.to_python(raw)
+
+    @staticmethod
+    def _encode_value(value: Any) -> Any:
+        return value.astimezone(dt.timezone.utc).isoformat() if isinstance(value, dt.datetime) else value
+
+    def _encode_cursor(self, row: models.Model, reverse: bool) -> str:
+        values = [self._encode_value(getattr(row, name)) for name in self._fields]
+        document = {"o": ",".join(self.ordering), "p": values, "r": int(reverse)}
+        data = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        return base64.urlsafe_b64encode(data.encode()).decode("ascii").rstrip("=")
+
+    # --- the page ----------------------------------------------------------------
+
+    def _beyond(self, values: list[Any], backwards: bool) -> Q:
+        """Rows after `values` in the paging direction (before them when `backwards`)."""
+        op = "lt" if self._descending != backwards else "gt"
+        fields = self._fields
+        clauses = [
+            Q(**{f: v for f, v in zip(fields[:i], values[:i])}, **{f"{fields[i]}__{op}": values[i]})
+            for i in range(len(fields))
+        ]
+        # The first field's own bound lets the database scan just the index range.
+        return Q(**{f"{fields[0]}__{op}e": values[0]}) & reduce(or_, clauses)
+
+    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+        self.request = request
+        size = self.get_page_size(request)
+        cursor = self._decode_cursor(request, queryset.model)
+        backwards = cursor is not None and cursor[1]
+        descending = self._descending != backwards
+        queryset = queryset.order_by(*(f"-{f}" if descending else f for f in self._fields))
+        if cursor is not None:
+            queryset = queryset.filter(self._beyond(cursor[0], backwards))
+        rows = list(queryset[: size + 1])
+        more = len(rows) > size
+        page = rows[:size]
+        if backwards:
+            page.reverse()
+            self.has_next, self.has_previous = True, more
+        else:
+            self.has_next, self.has_previous = more, cursor is not None
+        self.page = page
+        return page
+
+    def _link(self, row: models.Model | None, reverse: bool) -> str:
+        # Rebuilt from the parsed parameters, not from the raw query string: a
+        # client such as curl may send ?q=券商 unencoded, and Django's
+        # build_absolute_uri() would percent-encode its bytes a second time.
+        params = self.request.query_params.copy()
+        if row is None:  # a link back from an empty page: the first page
+            params.pop(self.cursor_query_param, None)
+        else:
+            params[self.cursor_query_param] = self._encode_cursor(row, reverse)
+        url = self.request.build_absolute_uri(self.request.path)
+        return f"{url}?{params.urlencode()}" if params else url
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next:
+            return None
+        return self._link(self.page[-1] if self.page else None, reverse=False)
+
+    def get_previous_link(self) -> str | None:
+        if not self.has_previous:
+            return None
+        return self._link(self.page[0] if self.page else None, reverse=True)
+
+    def get_paginated_response(self, data) -> Response:
+        return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {"next": link, "previous": link, "results": schema},
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {"name": self.cursor_query_param, "in": "query", "required": False,
+             "description": "Where the page starts: the cursor from a `next` or `previous` link.",
+             "schema": {"type": "string"}},
+            {"name": self.page_size_query_param, "in": "query", "required": False,
+             "description": f"Results per page (default {self.page_size}; larger values are capped "
+                            f"at {self.max_page_size}).",
+             "schema": {"type": "integer", "minimum": 1}},
+        ]
+
+
+class ArticlePagination(KeysetPagination):
+    """Newest first; articles published in the same instant, highest id first."""
+
+    ordering = ("-published_at", "-id")
+
+
+class NamePagination(KeysetPagination):
+    """Alphabetical (the database's collation), for tags and authors."""
+
+    ordering = ("name", "id")
+    page_size = 100
+    max_page_size = 100

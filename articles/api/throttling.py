@@ -1,0 +1,17 @@
+"""The API's rate limit for anonymous clients (that is, every client)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework.throttling import AnonRateThrottle
+
+
+class AnonymousRateThrottle(AnonRateThrottle):
+    """DRF's per-address limit, with its rate read from settings at each request.
+
+    DRF's own classes read DEFAULT_THROTTLE_RATES once, at import; reading
+    NEWSPORTAL_API_ANON_RATE here lets a deployment (or a test) change it.
+    """
+
+    def get_rate(self) -> str | None:
+        return settings.NEWSPORTAL_API_ANON_RATE

@@ -5,12 +5,9 @@ from articles import sitemaps
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-<<<<<<< HEAD
     # set_language: the admin's language choice (a cookie), over the browser's Accept-Language.
     path("i18n/", include("django.conf.urls.i18n")),
-=======
     path("api/v1/", include("articles.api.urls")),
->>>>>>> wt-api
     path("sitemap.xml", sitemaps.sitemap_index, name="sitemap-index"),
     path("sitemap-news.xml", sitemaps.news_sitemap, name="sitemap-news"),
     path("sitemap-<str:section>.xml", sitemaps.sitemap_section, name="sitemap-section"),

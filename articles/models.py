@@ -178,11 +178,13 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
     def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)  # a generator would be used up by the loop below
         for obj in objs:
             obj.prepare_for_save()
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
         for obj in objs:
             obj.prepare_for_save()
         fields = set(fields) | {"body", "excerpt", "published_date", "updated_at"}

@@ -70,6 +70,15 @@ def test_bulk_create_and_bulk_update_sanitise_the_body():
     assert "javascript" not in article.body
 
 
+def test_bulk_create_accepts_a_generator():
+    now = timezone.now()
+    created = Article.objects.bulk_create(
+        Article(title=f"生成{i}", slug=f"sheng-cheng-{i}", body="<p>文</p>", published_at=now) for i in range(3)
+    )
+    assert len(created) == 3
+    assert Article.objects.filter(title__startswith="生成").count() == 3
+
+
 def test_excerpt_follows_the_body():
     article = make_article(body="<p>" + "腾讯" * 100 + "</p>")
     assert len(article.excerpt) == 140 and article.excerpt.endswith("…")

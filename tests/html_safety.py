@@ -22,6 +22,8 @@ URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "back
 FORBIDDEN_TAGS = {"iframe", "frame", "frameset", "object", "embed", "applet", "base", "portal", "style",
                   "noscript", "template", "isindex", "bgsound"}
 FOREIGN = ("{http://www.w3.org/2000/svg}", "{http://www.w3.org/1998/Math/MathML}")
+FOREIGN_ACTIVE = {"script", "foreignObject", "animate", "set", "animateMotion", "animateTransform", "discard",
+                  "handler", "listener", "style", "iframe", "maction", "annotation-xml"}
 DANGEROUS_URL = re.compile(r"^(?:javascript|vbscript|livescript|mocha|data):", re.IGNORECASE)
 CSS_DANGER = re.compile(r"expression|javascript|vbscript|behavior|-moz-binding|url\(|@import", re.IGNORECASE)
 OUR_SCRIPTS = ("/static/", "/admin/jsi18n/")
@@ -47,10 +49,16 @@ def _local(name: str) -> str:
 def element_problems(element: ElementTree.Element) -> list[str]:
     found = []
     tag = element.tag if isinstance(element.tag, str) else ""
-    if tag.startswith(FOREIGN):
-        found.append(f"<{tag.split('}')[1]}> (SVG/MathML)")
     name = tag.lower()
     attrs = {_local(k): v for k, v in element.attrib.items()}
+    if tag.startswith(FOREIGN):
+        # The admin's own icons are <svg><use href="/static/…#id">; anything
+        # that can run, animate a link or embed a document is not.
+        local = tag.split("}")[1]
+        name = local.lower()
+        refs = [attrs[a] for a in ("href", "xlink:href") if a in attrs]
+        if local in FOREIGN_ACTIVE or any(not r.startswith(("/static/", "#")) for r in refs):
+            found.append(f"<{local}> (SVG/MathML)")
     if name == "script":
         src, kind = attrs.get("src", ""), attrs.get("type", "").lower()
         if not (src.startswith(OUR_SCRIPTS) or (not src and kind in DATA_BLOCK_TYPES)):
@@ -78,10 +86,11 @@ def element_problems(element: ElementTree.Element) -> list[str]:
     return found
 
 
-def problems(html: str) -> list[str]:
-    """Every script-capable construct in `html` (a page or a fragment)."""
+def problems(html: str | ElementTree.Element) -> list[str]:
+    """Every script-capable construct in `html` (a page or a fragment, as text or parsed)."""
+    tree = parse(html) if isinstance(html, str) else html
     found = []
-    for element in parse(html).iter():
+    for element in tree.iter():
         found.extend(element_problems(element))
     return found
 

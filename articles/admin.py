@@ -344,6 +344,7 @@ class MergeMixin:
 @admin.register(Author)
 class AuthorAdmin(MergeMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "article_count")
+    ordering = ("name",)  # stable pages in the list and the autocomplete
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
     actions = ("merge",)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from taggit.models import Tag
 
@@ -13,6 +16,22 @@ from .models import Article, Category
 from .views import listing
 
 FEED_SIZE = 20
+
+# Characters XML 1.0 cannot carry at all: C0 controls other than tab and line
+# breaks, lone surrogates and the two non-characters. A title or name holding
+# one (a pasted or imported control character) must not make the feed a 500.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value):
+    """`value` (a string, or a list or dict of them) without the characters XML cannot hold."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("", value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(xml_text(item) for item in value)
+    if isinstance(value, dict):
+        return {key: xml_text(item) for key, item in value.items()}
+    return value
 
 
 class FullContentAtom1Feed(Atom1Feed):
@@ -27,6 +46,12 @@ class FullContentAtom1Feed(Atom1Feed):
 class LatestArticlesFeed(Feed):
     feed_type = Rss201rev2Feed
     description_template = None
+
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)
+        feed.feed = xml_text(feed.feed)
+        feed.items = [xml_text(item) for item in feed.items]
+        return feed
 
     def title(self, obj=None) -> str:
         return settings.NEWSPORTAL_SITE_NAME
@@ -74,7 +99,10 @@ class LatestArticlesAtomFeed(LatestArticlesFeed):
     feed_type = FullContentAtom1Feed
 
     def item_description(self, item: Article) -> str:
-        return item.excerpt
+        # Atom's <summary> is declared type="html": the plain-text excerpt is
+        # escaped, or a title-like "<script>" in the text would become markup
+        # in feed readers.
+        return escape(item.excerpt)
 
 
 class CategoryFeed(LatestArticlesFeed):

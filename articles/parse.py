@@ -27,7 +27,7 @@ import yaml
 
 # Bump to make the next import re-process every file (parsing or sanitising
 # rules changed): it is part of each file's content hash.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 64 * 1024

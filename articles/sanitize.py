@@ -59,16 +59,18 @@ DROPPED_WITH_CONTENT = frozenset(
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "noopener noreferrer nofollow"
 
-# Invisible characters hidden inside a scheme ("java\u200bscript:") make a URL
-# that Ammonia reads as relative and harmless; a browser or a later tool that
-# normalises the text may not. Such URLs are dropped outright.
+# Invisible characters hidden inside a scheme ("java\u200bscript:") and
+# full-width look-alikes ("ｊａｖａｓｃｒｉｐｔ:") make a URL that Ammonia reads
+# as relative and harmless; a browser or a later tool that normalises the text
+# (NFKC, as our own importer does for names) may not. Such URLs are dropped.
 _HIDDEN_SCHEME = re.compile(r"^(?:javascript|vbscript|data|file|about):")
 
 
 def _drop_hidden_schemes(tag: str, attribute: str, value: str) -> str | None:
     if attribute in ("href", "src") and not value.isascii():
         visible = "".join(
-            ch for ch in value if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Zs")
+            ch for ch in unicodedata.normalize("NFKC", value)
+            if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Zs")
         )
         if _HIDDEN_SCHEME.match(visible.lower()):
             return None

@@ -9,11 +9,12 @@ sends no signals; it indexes each batch itself (articles.load). After
 
 from __future__ import annotations
 
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 from django.dispatch import receiver
+from taggit.models import Tag
 
 from . import search
-from .models import Article
+from .models import Article, unicode_slug, unique_slug
 
 # Only these fields reach the index (the time orders PostgreSQL's candidates):
 # a save that touches none of them (say, update_fields=["status"]) leaves the
@@ -43,3 +44,14 @@ def fill_new_index(sender, app_config, using: str, **kwargs) -> None:
     """
     if app_config.label == "articles":
         search.fill_if_empty(using)
+
+
+@receiver(pre_save, sender=Tag, dispatch_uid="articles.tags.never_an_empty_slug")
+def give_tag_a_slug(sender, instance: Tag, **kwargs) -> None:
+    """A tag named only with symbols ("<>", "&#") gets taggit's empty slug; its URL
+    could not be built and every page listing it would fail. Such tags get
+    `tag`, `tag-2`, … like the importer's (models.unicode_slug)."""
+    if instance.slug.strip("-_"):
+        return
+    taken = Tag.objects.filter(slug__startswith="tag").exclude(pk=instance.pk).values_list("slug", flat=True)
+    instance.slug = unique_slug(unicode_slug(instance.name, "tag", 100), set(taken), 100)

@@ -219,6 +219,12 @@ class DateArchiveMixin(SeoMixin):
     def get_queryset(self):
         return listing(Article.objects.published())
 
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except OverflowError as exc:  # the period after 9999-12-31 does not exist
+            raise Http404("No such period") from exc
+
 
 class YearArchive(DateArchiveMixin, YearArchiveView):
     template_name = "articles/archive_year.html"

@@ -56,11 +56,15 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "django_prose_editor",
+    "csp",
     "articles",
+    # Last, as its documentation asks: it wraps the authentication backends.
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -71,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Lets a revision name its user on every save made during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns axes' lockout signal into the 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "newsportal.urls"
@@ -131,6 +137,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# django-axes checks every login (the admin's included) against its failure
+# records before Django's own backend is asked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 # --- Internationalisation ------------------------------------------------
 # The admin speaks Chinese; LocaleMiddleware switches to English for a browser
 # (or a user's django_language cookie) that asks for it. Our translations live
@@ -182,6 +195,68 @@ NEWSPORTAL_UPLOAD_MAX_BYTES = int(os.environ.get("NEWSPORTAL_UPLOAD_MAX_BYTES", 
 NEWSPORTAL_UPLOAD_MAX_ENTRIES = int(os.environ.get("NEWSPORTAL_UPLOAD_MAX_ENTRIES", 10_000))
 NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES = int(
     os.environ.get("NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES", 500 * 1024 * 1024))
+# --- Security: HTTPS, cookies, headers -------------------------------------
+# Production defaults are strict; each can be changed from the environment
+# (docs/SECURITY.md explains when). With DEBUG on (development over plain
+# http) they are off.
+PRODUCTION = not DEBUG
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind a reverse proxy that terminates TLS, Django sees plain http; set
+# DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO (and make the proxy
+# overwrite, never pass on, that header) so it knows the request was https.
+if os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (os.environ["DJANGO_SECURE_PROXY_SSL_HEADER"], "https")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Article images set their own `no-referrer` (articles.sanitize).
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4). No inline script or style anywhere
+# in our templates; the nonce is only added to the header when a page asks
+# for one (the admin's import maps, see templates/admin/change_form.html).
+# Images: articles hot-link pictures from many news CDNs, so img-src allows any
+# https: image unless NEWSPORTAL_CSP_IMG_HOSTS lists the allowed hosts
+# (docs/SECURITY.md weighs the two).
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CSP_IMG_HOSTS = env_list("NEWSPORTAL_CSP_IMG_HOSTS", "") or ["https:"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *CSP_IMG_HOSTS],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        # http:// image URLs in old articles are fetched over https.
+        "upgrade-insecure-requests": SECURE_SSL_REDIRECT,
+    },
+}
+
+# --- Admin login rate limit (django-axes) ------------------------------------
+# After AXES_FAILURE_LIMIT failed logins from one address for one user name,
+# that pair is locked out (HTTP 429) for AXES_COOLOFF_TIME hours; a success
+# resets the count. Other users from the same office address keep working.
+AXES_FAILURE_LIMIT = int(os.environ.get("NEWSPORTAL_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("NEWSPORTAL_LOGIN_COOLOFF_HOURS", "1"))
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+# The client address: REMOTE_ADDR, or behind NEWSPORTAL_TRUSTED_PROXIES
+# reverse proxies the address the outermost of them saw (articles.client_ip).
+NEWSPORTAL_TRUSTED_PROXIES = int(os.environ.get("NEWSPORTAL_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "articles.client_ip.client_ip"
 
 LOGGING = {
     "version": 1,

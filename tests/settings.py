@@ -7,6 +7,9 @@ SQLite (the default) and on PostgreSQL (`make test-postgres`).
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-production")
+# The test client and the live server speak plain http; tests that check the
+# https behaviour (HSTS, redirects) ask for secure requests themselves.
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 
 from newsportal.settings import *  # noqa: E402,F403
 

@@ -18,3 +18,11 @@ def json_ld(data: dict) -> str:
     """`data` as a <script type="application/ld+json"> block, safe inside HTML."""
     payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))
+
+
+@register.filter
+def xml_text(value: str) -> str:
+    """Text without the characters XML 1.0 cannot hold (for the XML templates)."""
+    from articles.feeds import xml_text as strip_non_xml
+
+    return strip_non_xml(str(value))

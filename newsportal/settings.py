@@ -14,8 +14,12 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # A local .env (written by `make install`, git-ignored) holds a developer's
-# settings; real environment variables always win over it.
-load_dotenv(BASE_DIR / ".env", override=False)
+# settings; real environment variables always win over it. NEWSPORTAL_ENV_FILE
+# names another file, or none when empty (a server configured only by its
+# environment, and tests that must not see a developer's .env).
+_env_file = os.environ.get("NEWSPORTAL_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file:
+    load_dotenv(_env_file, override=False)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -225,12 +229,21 @@ X_FRAME_OPTIONS = "DENY"
 # (docs/SECURITY.md weighs the two).
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
+# Inline styles of the packages the admin uses, each a fixed string allowed by
+# its hash, so no other inline style can apply.
+CSP_STYLE_HASHES = [
+    "'unsafe-hashes'",  # lets a hash match a style *attribute*, never a script
+    # the <style> element tiptap (django-prose-editor's editor) injects
+    "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='",
+    # style="border-top: 0" on django-simple-history's history paginator
+    "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='",
+]
 CSP_IMG_HOSTS = env_list("NEWSPORTAL_CSP_IMG_HOSTS", "") or ["https:"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF],
+        "style-src": [SELF, *CSP_STYLE_HASHES],
         "img-src": [SELF, "data:", *CSP_IMG_HOSTS],
         "font-src": [SELF],
         "connect-src": [SELF],

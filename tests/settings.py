@@ -6,6 +6,9 @@ SQLite (the default) and on PostgreSQL (`make test-postgres`).
 
 import os
 
+# Production settings, whatever a developer's .env says (make install writes
+# DJANGO_DEBUG=1 there for runserver): the security tests check production mode.
+os.environ["DJANGO_DEBUG"] = "0"
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-production")
 # The test client and the live server speak plain http; tests that check the
 # https behaviour (HSTS, redirects) ask for secure requests themselves.

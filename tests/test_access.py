@@ -28,7 +28,8 @@ OBJECT_URLS = [
     ("admin:articles_article_history", lambda a: [a.pk]),
     ("admin:articles_article_delete", lambda a: [a.pk]),
     ("articles:preview", lambda a: [a.pk]),
-    # e.g. after merging revisions: ("admin:articles_article_simple_history", lambda a: [a.pk, <history id>]),
+    # one revision's page (with its restore button)
+    ("admin:articles_article_simple_history", lambda a: [a.pk, a.history.latest().history_id]),
 ]
 
 # Listings where someone else's article could leak through filters, search or ordering.
@@ -205,7 +206,8 @@ def test_an_author_cannot_reach_the_newsroom_settings(client, newsroom):
     client.force_login(writer)
     for name in ("admin:articles_category_add", "admin:taggit_tag_add", "admin:auth_user_changelist",
                  "admin:auth_group_changelist", "admin:axes_accessattempt_changelist",
-                 "admin:axes_accesslog_changelist"):
+                 "admin:axes_accesslog_changelist", "admin:articles_importrun_changelist",
+                 "admin:articles_importrun_upload"):
         assert client.get(reverse(name)).status_code == 403, name
     response = client.post(reverse("admin:articles_category_add"), {"name": "新栏目"})
     assert response.status_code == 403 and not Category.objects.filter(name="新栏目").exists()

@@ -60,7 +60,8 @@ def test_admin_login_add_article_autocomplete_and_save_under_the_csp(admin_page)
     page.click("#articlecategory_set-0 .select2-selection")  # select2 autocomplete, via fetch/XHR
     page.keyboard.type("金")
     page.locator(".select2-results__option", has_text="金融").click()
-    page.fill("#id_body", "<p>正文</p>")
+    page.locator(".ProseMirror[contenteditable=true]").click()  # the editor widget runs too
+    page.keyboard.type("正文")
     page.click("input[name=_save]")
     page.wait_for_url(site + "/admin/articles/article/")
     assert "浏览器里写的稿件" in page.content()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 import unicodedata
 import zoneinfo
@@ -455,8 +456,9 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
-    if isinstance(value, float) and value != value:  # NaN is not JSON
-        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        # NaN and infinities are not JSON: keep them as YAML spells them.
+        return ".nan" if value != value else (".inf" if value > 0 else "-.inf")
     return value
 
 

@@ -292,3 +292,8 @@ def test_fuzzed_input_gives_an_article_or_one_clean_error(data):
         assert str(exc).startswith("post.md") and "\n" not in str(exc)
     else:
         assert article.title.strip() and article.published_at.tzinfo is not None
+
+
+def test_non_finite_numbers_in_extra_fields_are_kept_as_text():
+    article = parse_bytes(post(ratio=".inf", low="-.inf", odd=".nan").encode(), path="post.md", tz=SHANGHAI)
+    assert article.extra == {"ratio": ".inf", "low": "-.inf", "odd": ".nan"}

@@ -9,3 +9,4 @@ class ArticlesConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the search-index receivers)
+        from . import cache  # noqa: F401  (installs the content-version write watcher)

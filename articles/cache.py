@@ -277,13 +277,13 @@ def public_page(view: Callable | None = None, *, time_bucket: int | None = None)
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def cached_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method not in ("GET", "HEAD") or _is_personal(request):
+            if request.method not in ("GET", "HEAD"):
                 return view(request, *args, **kwargs)
             state = content_state()
-            if state is None:
-                return view(request, *args, **kwargs)
-            token = _request_state.set(state)
+            token = _request_state.set(state)  # read once per request (see `remembered`)
             try:
+                if state is None or _is_personal(request):
+                    return view(request, *args, **kwargs)
                 return _respond(request, state, view, args, kwargs, time_bucket)
             finally:
                 _request_state.reset(token)

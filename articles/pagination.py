@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db.models import F, QuerySet
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan, TupleLookupMixin
 from django.http import Http404, QueryDict
 
 BEFORE, AFTER, PAGE = "before", "after", "page"
@@ -43,6 +43,24 @@ class Key:
         except OverflowError as exc:
             raise Http404("Not a page key") from exc
         return cls(moment, int(match.group(2)))
+
+
+class _RowValueLessThan(TupleLessThan):
+    """`(a, b) < (%s, %s)` as a row value on every backend.
+
+    Django writes `a < x OR (a = x AND b < y)` on SQLite, for which SQLite's
+    planner (given parameters) merges two index scans and sorts the whole
+    listing: 130-400 ms at 100,000 articles instead of 0.1 ms. SQLite has
+    compared row values since 3.15 (Django needs 3.31).
+    """
+
+    def as_sql(self, compiler, connection):
+        return super(TupleLookupMixin, self).as_sql(compiler, connection)
+
+
+class _RowValueGreaterThan(TupleGreaterThan):
+    def as_sql(self, compiler, connection):
+        return super(TupleLookupMixin, self).as_sql(compiler, connection)
 
 
 class Redirect(Exception):
@@ -75,10 +93,10 @@ class Keys:
         return Tuple(F(self.time_field), F(self.id_field))
 
     def older_than(self, key: Key) -> QuerySet:
-        return self.newest_first().filter(TupleLessThan(self._pair(), (key.published_at, key.pk)))
+        return self.newest_first().filter(_RowValueLessThan(self._pair(), (key.published_at, key.pk)))
 
     def newer_than(self, key: Key) -> QuerySet:
-        return self.oldest_first().filter(TupleGreaterThan(self._pair(), (key.published_at, key.pk)))
+        return self.oldest_first().filter(_RowValueGreaterThan(self._pair(), (key.published_at, key.pk)))
 
     def rows(self, queryset: QuerySet, limit: int) -> list[Key]:
         return [Key(t, pk) for t, pk in queryset.values_list(self.time_field, self.id_field)[:limit]]

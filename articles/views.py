@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Count, Prefetch, QuerySet
@@ -53,8 +54,15 @@ def category_counts() -> dict[int, int]:
     every view.
     """
     def count() -> dict[int, int]:
-        links = ArticleCategory.objects.filter(Article.published_q("article__"))
-        return dict(links.order_by().values_list("category").annotate(n=Count("article")))
+        # All links that are due, read from the covering (category, published_at, article)
+        # index, minus the links of articles that are due but not published (drafts; few).
+        # Joining every link to its article instead took 2.3 s at 100,000 articles.
+        due = ArticleCategory.objects.filter(published_at__lte=timezone.now())
+        hidden = Article.objects.filter(published_at__lte=timezone.now()).exclude(Article.published_q())
+        counts = Counter(dict(due.order_by().values_list("category").annotate(n=Count("*"))))
+        counts.subtract(dict(due.filter(article__in=hidden.values("id")).order_by().values_list("category")
+                             .annotate(n=Count("*"))))
+        return dict(counts)
 
     return cache.remembered("category-counts", count)
 
@@ -311,6 +319,16 @@ class YearArchive(DateArchiveMixin, YearArchiveView):
 class MonthArchive(DateArchiveMixin, MonthArchiveView):
     template_name = "articles/archive_month.html"
 
+    def get_date_list(self, queryset, date_type=None, ordering="ASC"):
+        # The month's days from the indexed publication date (see YearArchive).
+        first = dt.date(int(self.get_year()), int(self.get_month()), 1)
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        days = archive.day_counts(Article.objects.published().filter(
+            published_date__gte=first, published_date__lt=following))
+        if not days:
+            raise Http404("No articles this month")
+        return sorted(days)
+
     def get_seo(self):
         return {"title": f"{self.get_year()}年{int(self.get_month())}月文章归档"}
 
@@ -427,14 +445,17 @@ def related_articles(article: Article, tag_ids: list[int], limit: int = 5) -> li
     leaf_ids = [trail[-1].id] if trail else []
     if not tag_ids and not leaf_ids:
         return []
-    recent = Article.objects.published().exclude(pk=article.pk).order_by("-published_at")
+    # Read from the link tables' (owner, published_at, article) indexes: the
+    # latest 50 of each, without sorting all of a big tag's articles.
     scores: dict[int, int] = {}
-    for tag_id in tag_ids:
-        for pk in recent.filter(tags=tag_id).values_list("pk", flat=True)[:50]:
-            scores[pk] = scores.get(pk, 0) + 2
-    for category_id in leaf_ids:
-        for pk in recent.filter(categories=category_id).values_list("pk", flat=True)[:50]:
-            scores[pk] = scores.get(pk, 0) + 1
+    for links, owner, article_field, weight in (
+            (TaggedArticle, "tag", "content_object", 2), (ArticleCategory, "category", "article", 1)):
+        for owner_id in tag_ids if owner == "tag" else leaf_ids:
+            recent = (published_links(links, article_field).filter(**{owner: owner_id})
+                      .exclude(**{article_field: article.pk}).order_by("-published_at", f"-{article_field}_id")
+                      .values_list(f"{article_field}_id", flat=True)[:50])
+            for pk in recent:
+                scores[pk] = scores.get(pk, 0) + weight
     best = sorted(scores, key=lambda pk: (-scores[pk], -pk))[:limit]
     found = {a.pk: a for a in Article.objects.filter(pk__in=best).only("title", "slug", "published_date", "published_at")}
     return [found[pk] for pk in best if pk in found]

@@ -53,6 +53,10 @@ class Migration(migrations.Migration):
             model_name="articlecategory",
             index=models.Index(fields=["category", "-published_at", "-article"], name="articlecategory_listing_idx"),
         ),
+        migrations.AddIndex(
+            model_name="article",
+            index=models.Index(fields=["status", "published_date", "published_at"], name="article_status_day_idx"),
+        ),
         migrations.CreateModel(
             name="ContentVersion",
             fields=[

@@ -298,7 +298,7 @@ def _respond(request, state: ContentState, view, args, kwargs, time_bucket: int 
     now = timezone.now()
     bucket = f"~{int(now.timestamp()) // time_bucket}" if time_bucket else ""
     etag = _etag(state, request, bucket)
-    last_modified = state.last_modified.timestamp()
+    last_modified = int(state.last_modified.timestamp())  # HTTP dates have whole seconds
     if not bucket:
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
@@ -325,7 +325,7 @@ def _respond(request, state: ContentState, view, args, kwargs, time_bucket: int 
     return response
 
 
-def _public_headers(response: HttpResponse, etag: str, last_modified: float, bucket: str) -> None:
+def _public_headers(response: HttpResponse, etag: str, last_modified: int, bucket: str) -> None:
     if not bucket:
         response["ETag"] = etag
         response["Last-Modified"] = http_date(last_modified)

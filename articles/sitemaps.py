@@ -27,7 +27,8 @@ class ArticleYearSitemap(Sitemap):
     """The articles published in one (Beijing) year."""
 
     changefreq = "monthly"
-    limit = 10_000
+    # 1,000 URLs a page: rendering 10,000 through the sitemap template took 2 s.
+    limit = 1_000
 
     def __init__(self, year: int, count: int) -> None:
         self.year = year

@@ -49,6 +49,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, quote_etag
 
 # Writes to these tables change what readers see. Import bookkeeping and the
@@ -160,32 +161,47 @@ _request_state: contextvars.ContextVar[ContentState | None] = contextvars.Contex
 
 
 def content_state() -> ContentState | None:
-    """The current content version, in one query; None before any write."""
-    from .models import Article, ContentVersion
+    """The current content version, in one query; None before any write.
+
+    Plain SQL: it runs on every request, cached pages included, and building
+    the same query through the ORM took ~2 ms of Python, more than the rest
+    of serving a cached page.
+    """
+    from django.db import connection
+
+    from .models import Article
 
     now = timezone.now()
-    due = Article.objects.filter(status=Article.Status.PUBLISHED)
-    row = (
-        ContentVersion.objects.filter(pk=VERSION_ROW)
-        .annotate(
-            passed=due.filter(published_at__gt=_outer("changed_at"), published_at__lte=now)
-            .order_by("-published_at").values("published_at")[:1],
-            upcoming=due.filter(published_at__gt=now).order_by("published_at").values("published_at")[:1],
-        )
-        .values_list("generation", "changed_at", "passed", "upcoming")
-        .first()
-    )
+    published = Article.Status.PUBLISHED.value
+    when = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(_STATE_SQL, [published, when, published, when, VERSION_ROW])
+        row = cursor.fetchone()
     if row is None:
         return None
-    generation, changed_at, passed, upcoming = row
+    generation, changed_at, passed, upcoming = row[0], *map(_as_datetime, row[1:])
     version = f"{generation}.{int(passed.timestamp() * 1_000_000)}" if passed else str(generation)
     return ContentState(version, max(changed_at, passed or changed_at), upcoming)
 
 
-def _outer(name: str):
-    from django.db.models import OuterRef
+# The latest scheduled time that has passed since the last write, and the next
+# one to come: both read from the (status, published_at) index.
+_STATE_SQL = """
+SELECT v.generation, v.changed_at,
+  (SELECT a.published_at FROM articles_article a WHERE a.status = %s AND a.published_at > v.changed_at
+     AND a.published_at <= %s ORDER BY a.published_at DESC LIMIT 1),
+  (SELECT a.published_at FROM articles_article a WHERE a.status = %s AND a.published_at > %s
+     ORDER BY a.published_at ASC LIMIT 1)
+FROM articles_contentversion v WHERE v.id = %s
+"""
 
-    return OuterRef(name)
+
+def _as_datetime(value) -> dt.datetime | None:
+    """A timestamp column as an aware datetime (SQLite returns text)."""
+    if value is None or isinstance(value, dt.datetime):
+        return value if value is None or timezone.is_aware(value) else timezone.make_aware(value, dt.timezone.utc)
+    parsed = parse_datetime(value)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.timezone.utc)
 
 
 def current_state() -> ContentState | None:

@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
              "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
         wait_for(base + "/")
         urls = {"static file (same size as home)": f"/static/{blob.name}", "home": "/",
-                "category (top level)": urllib.request.quote(category), "article": urllib.request.quote(article)}
+                "category (top level)": category, "article": article}
         for url in urls.values():
             for _ in range(20):  # both workers' caches
                 urllib.request.urlopen(base + url).read()

@@ -104,7 +104,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # timeout makes a second writer wait instead of failing with "database is
     # locked"; IMMEDIATE transactions take the write lock up front so two
     # writers cannot deadlock upgrading from a read lock.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept (DJANGO_CONN_MAX_AGE) as on PostgreSQL: opening one
+    # parses the whole schema, ~5 ms a request at 100,000 articles, more than
+    # serving a cached page takes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": (

@@ -13,7 +13,7 @@ help:
 	@echo "make run            set everything up and serve on http://$(HOST):$(PORT)"
 	@echo "make test           run the test suite (SQLite)"
 	@echo "make test-postgres  run the test suite on a throwaway PostgreSQL cluster"
-	@echo "make bench          run the import benchmark (see docs/BENCHMARKS.md)"
+	@echo "make bench          run the import and page benchmarks (see docs/BENCHMARKS.md)"
 	@echo "make messages       update locale/zh_Hans/.../django.po from the code and compile the .mo (needs gettext)"
 
 $(VENV)/.installed: pyproject.toml
@@ -46,8 +46,11 @@ test: install
 test-postgres: install
 	bash tests/with_postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
 
+# BENCH_ARGS go to the import benchmark, PAGES_BENCH_ARGS to the page benchmark
+# (e.g. PAGES_BENCH_ARGS=--postgres for the PostgreSQL figures beside SQLite's).
 bench: install
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
+	$(PY) bench/bench_pages.py $(PAGES_BENCH_ARGS)
 
 # The Chinese translation: django.po is updated from the marked strings (new
 # ones come in untranslated: translate them), then compiled. Both files are

@@ -370,9 +370,10 @@ class TagAdmin(MergeMixin, TaggitTagAdmin):
     def repoint(self, keep: Tag, others: list[Tag]) -> None:
         already = TaggedArticle.objects.filter(tag=keep).values_list("content_object_id", flat=True)
         moved = TaggedArticle.objects.filter(tag__in=others).exclude(content_object_id__in=already)
+        # The links carry their article's publication time (the tag listing's index reads it).
         TaggedArticle.objects.bulk_create(
-            TaggedArticle(content_object_id=article_id, tag=keep)
-            for article_id in set(moved.values_list("content_object_id", flat=True))
+            TaggedArticle(content_object_id=article_id, tag=keep, published_at=published_at)
+            for article_id, published_at in set(moved.values_list("content_object_id", "content_object__published_at"))
         )
 
 

@@ -9,3 +9,4 @@ class ArticlesConfig(AppConfig):
 
     def ready(self) -> None:
         from . import revisions, signals  # noqa: F401  (connect the revision and search-index receivers)
+        from . import cache  # noqa: F401  (installs the content-version write watcher)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
+from . import cache
 from .models import Article
 
 
@@ -36,3 +37,25 @@ def months_of_year(queryset: QuerySet[Article], year: int) -> list[tuple[int, in
     for day, n in day_counts(queryset.filter(published_date__year=year)).items():
         months[day.month] += n
     return sorted(months.items())
+
+
+def published_months() -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """`month_counts` of the published articles, kept per content version.
+
+    A GROUP BY over the whole archive (tens of milliseconds at 100,000
+    articles), shared by the archive index and the sitemap index.
+    """
+    return cache.remembered("published-months", lambda: month_counts(Article.objects.published()))
+
+
+def latest_updates_by_year() -> dict[int, object]:
+    """Each year's latest `updated_at` among published articles, in one scan (kept per version)."""
+    def compute() -> dict[int, object]:
+        years = [year for year, _, _ in published_months()]
+        if not years:
+            return {}
+        latest = Article.objects.published().aggregate(
+            **{f"y{year}": Max("updated_at", filter=Q(published_date__year=year)) for year in years})
+        return {year: latest[f"y{year}"] for year in years}
+
+    return cache.remembered("latest-updates-by-year", compute)

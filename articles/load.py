@@ -276,9 +276,9 @@ class ArticleLoader:
             for category_id in self._category_ids(item.parsed.category_chains):
                 category_rows.append((article.id, category_id, published_at))
             for tag_id in self._tag_ids(item.parsed.tags):
-                tag_rows.append((article.id, tag_id))
+                tag_rows.append((article.id, tag_id, published_at))
         _insert_rows(ArticleCategory, ("article_id", "category_id", "published_at"), category_rows)
-        _insert_rows(TaggedArticle, ("content_object_id", "tag_id"), tag_rows)
+        _insert_rows(TaggedArticle, ("content_object_id", "tag_id", "published_at"), tag_rows)
 
 
 def _insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple],

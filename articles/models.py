@@ -156,15 +156,24 @@ class Author(models.Model):
 
 
 class TaggedArticle(TaggedItemBase):
-    """taggit's link table, with a real foreign key to Article (joins, not GFKs)."""
+    """taggit's link table, with a real foreign key to Article (joins, not GFKs).
+
+    `published_at` is copied from the article, as on ArticleCategory, so that a
+    tag listing is one index range scan on (tag, published_at) instead of
+    sorting all of the tag's articles.
+    """
 
     content_object = models.ForeignKey("Article", on_delete=models.CASCADE, related_name="tagged_items")
+    published_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("tagged article")
         verbose_name_plural = _("tagged articles")
         constraints = [
             models.UniqueConstraint(fields=["content_object", "tag"], name="taggedarticle_unique_tag"),
+        ]
+        indexes = [
+            models.Index(fields=["tag", "-published_at", "-content_object"], name="taggedarticle_listing_idx"),
         ]
 
 
@@ -175,7 +184,7 @@ class ArticleQuerySet(models.QuerySet):
         Status published and a publication time that has come: a future time
         is a schedule, and the article appears by itself when it passes.
         """
-        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+        return self.filter(Article.published_q())
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)  # a generator would be used up by the loop below
@@ -284,11 +293,18 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["-published_at", "-id"], name="article_published_at_idx"),
             models.Index(fields=["status", "-published_at"], name="article_status_published_idx"),
+            # Covers the archive's per-day counts (GROUP BY published_date) without reading rows.
+            models.Index(fields=["status", "published_date", "published_at"], name="article_status_day_idx"),
             models.Index(fields=["author", "-published_at"], name="article_author_published_idx"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @staticmethod
+    def published_q(prefix: str = "") -> models.Q:
+        """The rule `published()` applies, for filters across a relation (prefix "article__")."""
+        return models.Q(**{f"{prefix}status": Article.Status.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -336,7 +352,7 @@ class Article(models.Model):
             self.slug = self._slug_free_on(self.published_date)
             super().save(*args, **kwargs)
             record_url_changes([self])
-            stamp_category_links(self)
+            stamp_links(self)
 
     @cached_property
     def category_trail(self) -> list["Category"]:
@@ -375,7 +391,7 @@ class ArticleCategory(models.Model):
             models.UniqueConstraint(fields=["article", "category"], name="articlecategory_unique"),
         ]
         indexes = [
-            models.Index(fields=["category", "-published_at"], name="articlecategory_listing_idx"),
+            models.Index(fields=["category", "-published_at", "-article"], name="articlecategory_listing_idx"),
         ]
 
 
@@ -439,16 +455,19 @@ def link_ancestors(article: Article) -> None:
         article.categories.add(*missing)
 
 
-def stamp_category_links(article: Article) -> None:
-    """Copy the article's publication time onto its category links (see ArticleCategory)."""
-    ArticleCategory.objects.filter(article=article).exclude(published_at=article.published_at).update(
-        published_at=article.published_at
-    )
+def stamp_links(article: Article) -> None:
+    """Copy the article's publication time onto its category and tag links.
+
+    See ArticleCategory and TaggedArticle: the listings read the copy.
+    """
+    for links in (ArticleCategory.objects.filter(article=article),
+                  TaggedArticle.objects.filter(content_object=article)):
+        links.exclude(published_at=article.published_at).update(published_at=article.published_at)
 
 
 def sync_category_links(article: Article) -> None:
     """After links were made by any means: stamp them, and link the ancestors."""
-    stamp_category_links(article)
+    stamp_links(article)
     link_ancestors(article)
 
 
@@ -524,3 +543,25 @@ class ImportRun(models.Model):
     @property
     def source_display(self) -> str:
         return ", ".join(self.sources)
+
+
+@receiver(m2m_changed, sender=TaggedArticle)
+def _stamp_added_tags(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """Tags added through `tags.add()`/`set()` (the admin's tag field too) get the time."""
+    if action == "post_add" and not reverse:
+        stamp_links(instance)
+
+
+class ContentVersion(models.Model):
+    """One row: the generation of the public content (see articles.cache).
+
+    Bumped inside every transaction that writes articles, categories, authors,
+    tags or their links, so cached pages keyed by it are never stale.
+    """
+
+    generation = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("content version")
+        verbose_name_plural = _("content versions")

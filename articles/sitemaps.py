@@ -7,7 +7,10 @@ import datetime as dt
 
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
-from django.db.models import Max
+from urllib.parse import quote
+
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -24,10 +27,12 @@ class ArticleYearSitemap(Sitemap):
     """The articles published in one (Beijing) year."""
 
     changefreq = "monthly"
-    limit = 10_000
+    # 1,000 URLs a page: rendering 10,000 through the sitemap template took 2 s.
+    limit = 1_000
 
-    def __init__(self, year: int) -> None:
+    def __init__(self, year: int, count: int) -> None:
         self.year = year
+        self.count = count  # from the archive's kept counts: no COUNT per request
 
     def items(self):
         return (Article.objects.published().filter(published_date__year=self.year)
@@ -37,8 +42,23 @@ class ArticleYearSitemap(Sitemap):
         return item.updated_at
 
     def get_latest_lastmod(self):
-        # One aggregate instead of Django's default: loading the year's every row.
-        return self.items().order_by().aggregate(latest=Max("updated_at"))["latest"]
+        # Every year's in one kept aggregate, instead of loading the year's every row.
+        return archive.latest_updates_by_year().get(self.year)
+
+    @property
+    def paginator(self) -> Paginator:
+        paginator = Paginator(self._items(), self.limit)
+        paginator.count = self.count  # a cached_property: set, it is never counted
+        return paginator
+
+    def location(self, item: Article) -> str:
+        # The URL pattern filled in directly: reverse() for each of 10,000 rows was most of the time.
+        day = item.published_date
+        return f"{self._prefix}{day.year:04d}/{day.month:02d}/{day.day:02d}/{quote(item.slug)}/"
+
+    @cached_property
+    def _prefix(self) -> str:
+        return reverse("articles:article", kwargs={"year": 2000, "month": 1, "day": 1, "slug": "x"})[:-len("2000/01/01/x/")]
 
 
 class CategorySitemap(Sitemap):
@@ -49,8 +69,8 @@ class CategorySitemap(Sitemap):
 
 
 def sections() -> dict[str, Sitemap]:
-    years = [year for year, _, _ in archive.month_counts(Article.objects.published())]
-    return {"categories": CategorySitemap(), **{str(year): ArticleYearSitemap(year) for year in years}}
+    years = {year: total for year, total, _ in archive.published_months()}
+    return {"categories": CategorySitemap(), **{str(year): ArticleYearSitemap(year, n) for year, n in years.items()}}
 
 
 @require_safe

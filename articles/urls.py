@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from . import feeds, views
+from .cache import public_page
 from .converters import CategoryPathConverter, TwoDigitConverter, UnicodeSlugConverter, YearConverter
 
 register_converter(UnicodeSlugConverter, "uslug")
@@ -10,24 +11,27 @@ register_converter(TwoDigitConverter, "mm")
 
 app_name = "articles"
 
+# Every public page goes through public_page (articles.cache): cached for
+# anonymous readers, keyed by the content version, with ETag/Last-Modified.
+# Previews are for staff and never cached.
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("category/", views.CategoryIndexView.as_view(), name="category-index"),
-    path("category/<catpath:path>/", views.CategoryView.as_view(), name="category"),
-    path("tag/<uslug:slug>/", views.TagView.as_view(), name="tag"),
-    path("author/<uslug:slug>/", views.AuthorView.as_view(), name="author"),
-    path("search/", views.SearchView.as_view(), name="search"),
-    path("archive/", views.ArchiveIndexView.as_view(), name="archive"),
-    path("archive/<yyyy:year>/", views.YearArchive.as_view(), name="archive-year"),
-    path("archive/<yyyy:year>/<mm:month>/", views.MonthArchive.as_view(), name="archive-month"),
-    path("archive/<yyyy:year>/<mm:month>/<mm:day>/", views.DayArchive.as_view(), name="archive-day"),
-    path("<yyyy:year>/<mm:month>/<mm:day>/<uslug:slug>/", views.ArticleDetailView.as_view(), name="article"),
+    path("", public_page(views.HomeView.as_view()), name="home"),
+    path("category/", public_page(views.CategoryIndexView.as_view()), name="category-index"),
+    path("category/<catpath:path>/", public_page(views.CategoryView.as_view()), name="category"),
+    path("tag/<uslug:slug>/", public_page(views.TagView.as_view()), name="tag"),
+    path("author/<uslug:slug>/", public_page(views.AuthorView.as_view()), name="author"),
+    path("search/", public_page(views.SearchView.as_view()), name="search"),
+    path("archive/", public_page(views.ArchiveIndexView.as_view()), name="archive"),
+    path("archive/<yyyy:year>/", public_page(views.YearArchive.as_view()), name="archive-year"),
+    path("archive/<yyyy:year>/<mm:month>/", public_page(views.MonthArchive.as_view()), name="archive-month"),
+    path("archive/<yyyy:year>/<mm:month>/<mm:day>/", public_page(views.DayArchive.as_view()), name="archive-day"),
+    path("<yyyy:year>/<mm:month>/<mm:day>/<uslug:slug>/", public_page(views.ArticleDetailView.as_view()), name="article"),
     path("preview/<int:pk>/", views.PreviewView.as_view(), name="preview"),
     # Feeds live under /feed/ so that no category or tag name can shadow them.
-    path("feed/", feeds.LatestArticlesFeed(), name="feed"),
-    path("feed/atom/", feeds.LatestArticlesAtomFeed(), name="feed-atom"),
-    path("feed/category/<catpath:path>/", feeds.CategoryFeed(), name="category-feed"),
-    path("feed/atom/category/<catpath:path>/", feeds.CategoryAtomFeed(), name="category-feed-atom"),
-    path("feed/tag/<uslug:slug>/", feeds.TagFeed(), name="tag-feed"),
-    path("feed/atom/tag/<uslug:slug>/", feeds.TagAtomFeed(), name="tag-feed-atom"),
+    path("feed/", public_page(feeds.LatestArticlesFeed()), name="feed"),
+    path("feed/atom/", public_page(feeds.LatestArticlesAtomFeed()), name="feed-atom"),
+    path("feed/category/<catpath:path>/", public_page(feeds.CategoryFeed()), name="category-feed"),
+    path("feed/atom/category/<catpath:path>/", public_page(feeds.CategoryAtomFeed()), name="category-feed-atom"),
+    path("feed/tag/<uslug:slug>/", public_page(feeds.TagFeed()), name="tag-feed"),
+    path("feed/atom/tag/<uslug:slug>/", public_page(feeds.TagAtomFeed()), name="tag-feed-atom"),
 ]

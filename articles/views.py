@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -17,10 +18,11 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArchiveView
 from taggit.models import Tag
 
-from . import archive, search
+from . import archive, cache, search
 from .filters import ArticleFilter
 from .models import EXCERPT_LENGTH as EXCERPT_CHARS
-from .models import Article, ArticleRedirect, Author, Category
+from .models import Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle
+from .pagination import Key, Keys, Redirect, paginate
 from .permissions import can_view
 from .sanitize import html_to_text
 
@@ -38,10 +40,44 @@ def listing(queryset: QuerySet[Article]) -> QuerySet[Article]:
     )
 
 
-def published_count() -> Count:
-    """A category's number of articles the public may see, for annotate()."""
-    visible = Q(articles__status=Article.Status.PUBLISHED, articles__published_at__lte=timezone.now())
-    return Count("articles", filter=visible)
+def load_in_order(ids: list[int]) -> list[Article]:
+    """The listing's articles with these ids, in this order (three queries at most)."""
+    found = {a.id: a for a in listing(Article.objects.filter(id__in=ids))} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+def category_counts() -> dict[int, int]:
+    """Published articles per category, for the whole tree in one GROUP BY.
+
+    Counting a big category takes tens of milliseconds at 100,000 articles, so
+    the figures are kept per content version (articles.cache), not counted on
+    every view.
+    """
+    def count() -> dict[int, int]:
+        # All links that are due, read from the covering (category, published_at, article)
+        # index, minus the links of articles that are due but not published (drafts; few).
+        # Joining every link to its article instead took 2.3 s at 100,000 articles.
+        due = ArticleCategory.objects.filter(published_at__lte=timezone.now())
+        hidden = Article.objects.filter(published_at__lte=timezone.now()).exclude(Article.published_q())
+        counts = Counter(dict(due.order_by().values_list("category").annotate(n=Count("*"))))
+        counts.subtract(dict(due.filter(article__in=hidden.values("id")).order_by().values_list("category")
+                             .annotate(n=Count("*"))))
+        return dict(counts)
+
+    return cache.remembered("category-counts", count)
+
+
+def with_counts(categories) -> list[Category]:
+    counts = category_counts()
+    categories = list(categories)
+    for category in categories:
+        category.article_count = counts.get(category.id, 0)
+    return categories
+
+
+def published_links(model, article_field: str) -> QuerySet:
+    """A link table's rows to published articles, by the link's indexed copy of the time."""
+    return model.objects.filter(Article.published_q(f"{article_field}__"), published_at__lte=timezone.now())
 
 
 class SeoMixin:
@@ -58,19 +94,45 @@ class SeoMixin:
         seo = {"og_type": self.og_type, **self.get_seo()}
         page = context.get("page_obj")
         path = self.request.path
-        if page is not None and page.number > 1:
+        if page is not None and page.number and page.number > 1:
             path += f"?page={page.number}"
             seo["title"] = f"{seo.get('title') or ''} 第{page.number}页".strip()
+        elif page is not None and page.has_previous() and context.get("article_list"):
+            # An older page of a listing by key: its own address, and a title that says where it starts.
+            path = self.request.get_full_path()
+            when = timezone.localtime(context["article_list"][0].published_at)
+            seo["title"] = f"{seo.get('title') or ''} {when:%Y-%m-%d %H:%M}及更早".strip()
         seo.setdefault("canonical", self.request.build_absolute_uri(path))
         context["seo"] = seo
         return context
 
 
-class ArticleListView(SeoMixin, ListView):
+class KeysetPaginationMixin:
+    """Pages listings by key (articles.pagination): no COUNT, no OFFSET."""
+
+    paginate_by = PAGE_SIZE
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Redirect as moved:
+            query = moved.query.urlencode()
+            return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
+
+    def paginate_queryset(self, queryset, page_size):
+        if isinstance(queryset, QuerySet) and queryset.model is Article:
+            queryset = Keys(queryset)
+        if not isinstance(queryset, Keys):
+            return super().paginate_queryset(queryset, page_size)
+        page = paginate(queryset, self.request.GET, page_size)
+        page.object_list = load_in_order(page.ids)
+        return (None, page, page.object_list, page.has_other_pages())
+
+
+class ArticleListView(KeysetPaginationMixin, SeoMixin, ListView):
     """A filtered, paginated list of published articles."""
 
     template_name = "articles/article_list.html"
-    paginate_by = PAGE_SIZE
     context_object_name = "article_list"
 
     def base_queryset(self) -> QuerySet[Article]:
@@ -80,10 +142,13 @@ class ArticleListView(SeoMixin, ListView):
     def filterset(self) -> ArticleFilter:
         return ArticleFilter(self.request.GET, queryset=self.base_queryset())
 
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.request.GET.get(name) for name in self.filterset.filters)
+
     def get_queryset(self):
         # An invalid filter value (a malformed date) gives an empty list, not an error.
-        queryset = self.filterset.qs if self.filterset.is_valid() else Article.objects.none()
-        return listing(queryset)
+        return Keys(self.filterset.qs if self.filterset.is_valid() else Article.objects.none())
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(filterset=self.filterset, **kwargs)
@@ -98,8 +163,7 @@ class CategoryIndexView(SeoMixin, TemplateView):
     seo_title = "全部栏目"
 
     def get_context_data(self, **kwargs):
-        tree = Category.objects.annotate(article_count=published_count())
-        return super().get_context_data(categories=tree.order_by("path"), **kwargs)
+        return super().get_context_data(categories=with_counts(Category.objects.order_by("path")), **kwargs)
 
 
 class CategoryView(ArticleListView):
@@ -114,12 +178,19 @@ class CategoryView(ArticleListView):
         # so the category's own links cover its whole subtree: one indexed query.
         return super().base_queryset().filter(categories=self.category)
 
+    def get_queryset(self):
+        if self.is_filtered:
+            return super().get_queryset()
+        # Unfiltered (nearly always): the (category, published_at, article) index, read in order.
+        return Keys(published_links(ArticleCategory, "article").filter(category=self.category),
+                    "published_at", "article_id")
+
     def get_seo(self):
         return {"title": self.category.path_display,
                 "description": f"{self.category.path_display}栏目的最新文章"}
 
     def get_context_data(self, **kwargs):
-        children = self.category.children.annotate(article_count=published_count()).order_by("name")
+        children = with_counts(self.category.children.order_by("name"))
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in self.category.lineage]
         return super().get_context_data(category=self.category, children=children, crumbs=crumbs, **kwargs)
 
@@ -133,6 +204,12 @@ class TagView(ArticleListView):
 
     def base_queryset(self):
         return super().base_queryset().filter(tags=self.tag)
+
+    def get_queryset(self):
+        if self.is_filtered:
+            return super().get_queryset()
+        return Keys(published_links(TaggedArticle, "content_object").filter(tag=self.tag),
+                    "published_at", "content_object_id")
 
     def get_seo(self):
         return {"title": f"标签：{self.tag.name}", "description": f"标签“{self.tag.name}”的相关文章"}
@@ -175,9 +252,7 @@ class SearchView(ArticleListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(query=self.query, result_count=len(self.object_list), **kwargs)
-        page_ids = list(context["article_list"])
-        loaded = {a.id: a for a in listing(Article.objects.filter(id__in=page_ids))}
-        results = [loaded[i] for i in page_ids if i in loaded]
+        results = load_in_order(list(context["article_list"]))
         for article in results:
             article.highlighted_title = search.highlight(article.title, self.query)
             article.highlighted_excerpt = search.highlight(
@@ -197,10 +272,10 @@ class ArchiveIndexView(SeoMixin, TemplateView):
     seo_title = "文章归档"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(years=archive.month_counts(Article.objects.published()), **kwargs)
+        return super().get_context_data(years=archive.published_months(), **kwargs)
 
 
-class DateArchiveMixin(SeoMixin):
+class DateArchiveMixin(KeysetPaginationMixin, SeoMixin):
     """Shared settings of the year, month and day archives.
 
     Django's date views filter with half-open ranges of local (Beijing) time,
@@ -211,13 +286,12 @@ class DateArchiveMixin(SeoMixin):
     date_field = "published_at"
     allow_empty = False
     allow_future = False
-    paginate_by = PAGE_SIZE
     month_format = "%m"
     day_format = "%d"
     context_object_name = "article_list"
 
     def get_queryset(self):
-        return listing(Article.objects.published())
+        return Article.objects.published()
 
     def get(self, request, *args, **kwargs):
         try:
@@ -250,6 +324,16 @@ class YearArchive(DateArchiveMixin, YearArchiveView):
 
 class MonthArchive(DateArchiveMixin, MonthArchiveView):
     template_name = "articles/archive_month.html"
+
+    def get_date_list(self, queryset, date_type=None, ordering="ASC"):
+        # The month's days from the indexed publication date (see YearArchive).
+        first = dt.date(int(self.get_year()), int(self.get_month()), 1)
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        days = archive.day_counts(Article.objects.published().filter(
+            published_date__gte=first, published_date__lt=following))
+        if not days:
+            raise Http404("No articles this month")
+        return sorted(days)
 
     def get_seo(self):
         return {"title": f"{self.get_year()}年{int(self.get_month())}月文章归档"}
@@ -286,7 +370,7 @@ class ArticleDetailView(SeoMixin, DetailView):
             raise Http404("No such date") from exc
 
     def get_object(self, queryset=None):
-        queryset = Article.objects.published().select_related("author").prefetch_related("categories", "tags")
+        queryset = Article.objects.published().select_related("author").prefetch_related("categories")
         return get_object_or_404(queryset, published_date=self.day, slug=self.kwargs["slug"])
 
     def _redirect_for_old_url(self):
@@ -306,12 +390,14 @@ class ArticleDetailView(SeoMixin, DetailView):
         text_length = len(html_to_text(article.body))
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in article.category_trail]
         crumbs.append({"name": article.title})
+        tags = article_tags(article)
         return super().get_context_data(
             crumbs=crumbs,
+            tags=tags,
             reading_minutes=max(1, math.ceil(text_length / READING_CHARS_PER_MINUTE)),
             previous_article=_neighbour(article, older=True),
             next_article=_neighbour(article, older=False),
-            related_articles=related_articles(article),
+            related_articles=related_articles(article, [tag.id for tag in tags]),
             json_ld=news_article_json_ld(self.request, article),
             **kwargs,
         )
@@ -341,35 +427,41 @@ class PreviewView(ArticleDetailView):
 
 
 def _neighbour(article: Article, *, older: bool) -> Article | None:
-    """The published article just before (or after) this one in time."""
-    if older:
-        before = Q(published_at__lt=article.published_at) | Q(published_at=article.published_at, id__lt=article.id)
-        return Article.objects.published().filter(before).order_by("-published_at", "-id").only(
-            "title", "slug", "published_date", "published_at").first()
-    after = Q(published_at__gt=article.published_at) | Q(published_at=article.published_at, id__gt=article.id)
-    return Article.objects.published().filter(after).order_by("published_at", "id").only(
-        "title", "slug", "published_date", "published_at").first()
+    """The published article just before (or after) this one in time (a keyed, indexed lookup)."""
+    keys = Keys(Article.objects.published())
+    key = Key(article.published_at, article.pk)
+    neighbours = keys.older_than(key) if older else keys.newer_than(key)
+    return neighbours.only("title", "slug", "published_date", "published_at").first()
 
 
-def related_articles(article: Article, limit: int = 5) -> list[Article]:
+def article_tags(article: Article) -> list[Tag]:
+    """The article's tags in one plain query (taggit's prefetch costs ~0.7 ms of Python a row)."""
+    rows = TaggedArticle.objects.filter(content_object=article).order_by("tag__name").values_list(
+        "tag_id", "tag__name", "tag__slug")
+    return [Tag(id=pk, name=name, slug=slug) for pk, name, slug in rows]
+
+
+def related_articles(article: Article, tag_ids: list[int], limit: int = 5) -> list[Article]:
     """Recent published articles sharing the most tags and categories.
 
     Candidates are bounded (the latest few dozen per shared tag or leaf
     category), so the cost does not grow with the archive.
     """
-    tag_ids = [t.id for t in article.tags.all()]
     trail = article.category_trail
     leaf_ids = [trail[-1].id] if trail else []
     if not tag_ids and not leaf_ids:
         return []
-    recent = Article.objects.published().exclude(pk=article.pk).order_by("-published_at")
+    # Read from the link tables' (owner, published_at, article) indexes: the
+    # latest 50 of each, without sorting all of a big tag's articles.
     scores: dict[int, int] = {}
-    for tag_id in tag_ids:
-        for pk in recent.filter(tags=tag_id).values_list("pk", flat=True)[:50]:
-            scores[pk] = scores.get(pk, 0) + 2
-    for category_id in leaf_ids:
-        for pk in recent.filter(categories=category_id).values_list("pk", flat=True)[:50]:
-            scores[pk] = scores.get(pk, 0) + 1
+    for links, owner, article_field, weight in (
+            (TaggedArticle, "tag", "content_object", 2), (ArticleCategory, "category", "article", 1)):
+        for owner_id in tag_ids if owner == "tag" else leaf_ids:
+            recent = (published_links(links, article_field).filter(**{owner: owner_id})
+                      .exclude(**{article_field: article.pk}).order_by("-published_at", f"-{article_field}_id")
+                      .values_list(f"{article_field}_id", flat=True)[:50])
+            for pk in recent:
+                scores[pk] = scores.get(pk, 0) + weight
     best = sorted(scores, key=lambda pk: (-scores[pk], -pk))[:limit]
     found = {a.pk: a for a in Article.objects.filter(pk__in=best).only("title", "slug", "published_date", "published_at")}
     return [found[pk] for pk in best if pk in found]

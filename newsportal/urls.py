@@ -2,15 +2,16 @@ from django.contrib import admin
 from django.urls import include, path
 
 from articles import sitemaps
+from articles.cache import public_page
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     # set_language: the admin's language choice (a cookie), over the browser's Accept-Language.
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("articles.api.urls")),
-    path("sitemap.xml", sitemaps.sitemap_index, name="sitemap-index"),
-    path("sitemap-news.xml", sitemaps.news_sitemap, name="sitemap-news"),
-    path("sitemap-<str:section>.xml", sitemaps.sitemap_section, name="sitemap-section"),
+    path("sitemap.xml", public_page(sitemaps.sitemap_index), name="sitemap-index"),
+    path("sitemap-news.xml", public_page(sitemaps.news_sitemap, time_bucket=300), name="sitemap-news"),
+    path("sitemap-<str:section>.xml", public_page(sitemaps.sitemap_section), name="sitemap-section"),
     path("robots.txt", sitemaps.robots_txt, name="robots"),
     path("", include("articles.urls")),
 ]

@@ -72,3 +72,13 @@ def write_post(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty page cache (the database is rolled back between tests)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -86,7 +86,8 @@ def sanitize_allowed() -> set[str]:
 
 
 def get_ok(client, url: str, **params) -> str:
-    response = client.get(url, params)
+    # follow: ?page=N of a listing redirects to its key (?before=…)
+    response = client.get(url, params, follow=True)
     assert response.status_code == 200, (url, params, response.status_code)
     return response.content.decode()
 

@@ -36,7 +36,7 @@ from rest_framework.response import Response
 from taggit.models import Tag
 
 from ..models import Article, Author, Category
-from ..views import listing, published_count
+from ..views import listing, with_counts
 from . import freshness
 from .filters import ArticleAPIFilter
 from .pagination import ArticlePagination, NamePagination
@@ -203,10 +203,11 @@ class CategoryViewSet(ContentAPIView):
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[Category]:
-        return Category.objects.annotate(article_count=published_count()).order_by("path")
+        return Category.objects.order_by("path")
 
     def compute_list(self, request) -> Response:
-        roots = category_tree(list(self.get_queryset()))
+        # The site's per-version counts (articles.views.category_counts), not a GROUP BY per request.
+        roots = category_tree(with_counts(self.get_queryset()))
         return Response(self.get_serializer(roots, many=True).data)
 
 

@@ -1,0 +1,359 @@
+"""The page cache: what is cached, for whom, and that no change leaves a page stale.
+
+Every rule is checked through HTTP: a page is fetched (and cached), the content
+changes by one of the ways a newsroom changes it, and the next fetch must show
+the change. `X-Cache: hit|miss` tells whether the page came from the cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import socket
+import subprocess
+import time
+from unittest import mock
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.utils import timezone
+from taggit.models import Tag
+
+from articles.cache import content_state, public_page
+from articles.models import Article, Author, Category, ContentVersion
+from newsportal.settings import cache_from_url
+from tests.conftest import SEEDS
+from tests.test_site import chain, publish
+
+pytestmark = pytest.mark.django_db
+
+
+def fetch(client, url: str, **headers):
+    response = client.get(url, **headers)
+    assert response.status_code == 200, (url, response.status_code)
+    return response
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+# --- what is cached -------------------------------------------------------------------
+
+
+PUBLIC_URLS = ["/", "/category/", "/category/金融/", "/tag/券商/", "/author/甲/", "/archive/", "/search/?q=券商",
+               "/feed/", "/feed/atom/", "/sitemap.xml", "/sitemap-categories.xml"]
+
+
+@pytest.mark.parametrize("url", PUBLIC_URLS)
+def test_anonymous_readers_get_cached_pages(client, url):
+    publish("券商晨报", categories=[chain("金融")], tags=["券商"], author="甲")
+    first, second = fetch(client, url), fetch(client, url)
+    assert first["X-Cache"] == "miss" and second["X-Cache"] == "hit"
+    assert first.content == second.content and first["Content-Type"] == second["Content-Type"]
+
+
+def test_logged_in_staff_are_never_served_or_stored(client, admin_client):
+    publish("券商晨报")
+    staff = fetch(admin_client, "/")
+    assert "X-Cache" not in staff
+    assert fetch(client, "/")["X-Cache"] == "miss"  # the staff visit stored nothing
+    assert "X-Cache" not in fetch(admin_client, "/")
+
+
+def test_responses_with_cookies_or_private_are_not_stored():
+    calls = []
+
+    @public_page
+    def sets_cookie(request):
+        calls.append(1)
+        response = HttpResponse("hello")
+        response.set_cookie("seen", "1")
+        return response
+
+    publish("任一文章")  # a content version exists
+    factory = RequestFactory()
+    sets_cookie(factory.get("/x/"))
+    sets_cookie(factory.get("/x/"))
+    assert len(calls) == 2
+
+
+def test_post_is_never_cached(client):
+    publish("券商晨报")
+    assert client.post("/").status_code == 405
+
+
+# --- invalidation: every way content changes -----------------------------------------------
+
+
+def test_article_save_shows_at_once(client):
+    article = publish("旧标题")
+    assert "旧标题" in text(fetch(client, "/"))
+    article.title = "新标题"
+    article.save()
+    page = fetch(client, "/")
+    assert page["X-Cache"] == "miss" and "新标题" in text(page) and "旧标题" not in text(page)
+
+
+def test_admin_bulk_publish_action(client, admin_client):
+    draft = publish("草稿待发", status=Article.Status.DRAFT)
+    assert "草稿待发" not in text(fetch(client, "/"))
+    response = admin_client.post("/admin/articles/article/", {
+        "action": "publish", "_selected_action": [draft.pk]})
+    assert response.status_code == 302
+    assert "草稿待发" in text(fetch(client, "/"))
+
+
+def test_queryset_update_and_raw_sql_invalidate(client):
+    article = publish("原来的标题")
+    fetch(client, article.get_absolute_url())
+    Article.objects.filter(pk=article.pk).update(title="更新的标题")  # no signals, no save()
+    assert "更新的标题" in text(fetch(client, article.get_absolute_url()))
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE articles_article SET title = %s WHERE id = %s", ["原始SQL标题", article.pk])
+    assert "原始SQL标题" in text(fetch(client, article.get_absolute_url()))
+
+
+def test_delete_removes_from_every_page(client):
+    article = publish("将被删除", tags=["券商"])
+    for url in ("/", "/tag/券商/", "/feed/"):
+        assert "将被删除" in text(fetch(client, url))
+    article.delete()
+    for url in ("/", "/tag/券商/", "/feed/"):
+        assert "将被删除" not in text(fetch(client, url))
+    assert client.get(article.get_absolute_url()).status_code == 404
+
+
+def test_category_rename_and_author_rename(client):
+    article = publish("某文章", categories=[chain("金融", "券商")], author="记者甲")
+    assert "券商" in text(fetch(client, article.get_absolute_url()))
+    category = Category.objects.get(name="券商")
+    category.name = "证券公司"
+    category.save()
+    author = Author.objects.get(name="记者甲")
+    author.name = "记者乙"
+    author.save()
+    page = text(fetch(client, article.get_absolute_url()))
+    assert "证券公司" in page and "记者乙" in page and "记者甲" not in page
+
+
+def test_tag_merge_shows_on_the_kept_tag(client, admin_client):
+    article = publish("合并标签的文章", tags=["etf基金"])
+    publish("另一篇", tags=["ETF", "x"])
+    publish("第三篇", tags=["ETF"])
+    assert client.get("/tag/etf基金/").status_code == 200
+    fetch(client, "/tag/etf/")
+    ids = list(Tag.objects.filter(name__in=["etf基金", "ETF"]).values_list("pk", flat=True))
+    assert admin_client.post("/admin/taggit/tag/", {"action": "merge", "_selected_action": ids}).status_code == 302
+    assert "合并标签的文章" in text(fetch(client, "/tag/etf/"))
+    assert client.get("/tag/etf基金/").status_code == 404
+    assert "/tag/etf/" in text(fetch(client, article.get_absolute_url()))
+
+
+def test_import_shows_new_articles(client, run_import):
+    assert "华林证券" not in text(fetch(client, "/"))
+    assert run_import(SEEDS).exit_code == 0
+    assert "华林证券" in text(fetch(client, "/"))
+
+
+def test_scheduled_article_appears_when_its_time_comes(client):
+    publish("已发布")
+    due = timezone.now() + dt.timedelta(hours=1)
+    publish("定时发布", due)
+    assert "定时发布" not in text(fetch(client, "/"))
+    assert fetch(client, "/")["X-Cache"] == "hit"
+    later = due + dt.timedelta(seconds=1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        page = fetch(client, "/")
+        assert page["X-Cache"] == "miss" and "定时发布" in text(page)
+        assert "定时发布" in text(fetch(client, "/feed/"))
+
+
+def test_rolled_back_write_keeps_the_version(client):
+    publish("某文章")
+    before = content_state().version
+    with pytest.raises(RuntimeError), transaction.atomic():
+        publish("回滚的文章")
+        raise RuntimeError("roll back")
+    assert content_state().version == before
+    assert fetch(client, "/")["X-Cache"] == "miss"
+    assert fetch(client, "/")["X-Cache"] == "hit"
+
+
+def test_generation_never_goes_back_after_the_row_is_lost(client):
+    publish("某文章")
+    old = ContentVersion.objects.get().generation
+    ContentVersion.objects.all().delete()  # a flushed or restored table
+    publish("另一篇")
+    assert ContentVersion.objects.get().generation > old
+
+
+# --- conditional GET -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/", "/feed/", "/sitemap.xml", "/archive/"])
+def test_conditional_get_answers_304_until_something_changes(client, url):
+    article = publish("某文章")
+    first = fetch(client, url)
+    etag, modified = first["ETag"], first["Last-Modified"]
+    assert "public" in first["Cache-Control"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+    article.title = "改过的标题"
+    article.save()
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+
+
+def test_not_found_is_not_given_an_etag(client):
+    publish("某文章")
+    response = client.get("/tag/没有/")
+    assert response.status_code == 404 and "ETag" not in response
+
+
+# --- query budget and pages by key ----------------------------------------------------------
+
+
+def _grow(n: int, prefix: str) -> None:
+    deep = chain("金融", "财联社", "深度")
+    for i in range(n):
+        publish(f"{prefix}券商{i}", timezone.now() - dt.timedelta(minutes=i + 1), categories=[deep],
+                tags=["券商", f"{prefix}{i}"], author="甲")
+
+
+@pytest.mark.parametrize("url", [
+    "/", "/?page=2", "/category/", "/category/金融/", "/category/金融/财联社/深度/", "/tag/券商/", "/author/甲/",
+    "/archive/", "/archive/{y}/", "/archive/{y}/{m}/", "/archive/{y}/{m}/{d}/", "/search/?q=券商", "/feed/",
+    "/sitemap.xml", "/sitemap-{y}.xml", "{article}",
+])
+def test_every_public_page_runs_the_same_few_queries_at_any_size(client, url, django_assert_num_queries):
+    """At most 10 queries, and exactly as many with 25 articles as with 75 (the bench checks 100,000)."""
+    from django.core.cache import cache
+
+    _grow(25, "少")
+    now = timezone.localtime()
+    article = Article.objects.published().order_by("published_at")[3]
+    url = url.format(y=now.year, m=f"{now.month:02d}", d=f"{now.day:02d}", article=article.get_absolute_url())
+
+    def count() -> int:
+        cache.clear()
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code in (200, 302)
+        return len(captured.captured_queries)
+
+    small = count()
+    _grow(50, "多")
+    assert count() == small <= 10
+
+
+def test_pages_by_key_walk_the_whole_listing(client):
+    base = timezone.now() - dt.timedelta(days=1)
+    same_time = base - dt.timedelta(hours=1)
+    for i in range(45):
+        # Five share one publication time: the id breaks the tie, nothing is skipped or repeated.
+        publish(f"文章{i:02d}", same_time if 20 <= i < 25 else base - dt.timedelta(minutes=i))
+    seen, url = [], "/"
+    while url:
+        page = text(fetch(client, url))
+        seen += [t for t in (f"文章{i:02d}" for i in range(45)) if t in page]
+        match = re.search(r'rel="next" href="([^"]+)"', page)
+        url = "/" + match.group(1).replace("&amp;", "&") if match else None
+    assert sorted(seen) == [f"文章{i:02d}" for i in range(45)] and len(seen) == 45
+    # Back from the last page (the five older ones, 20-24) to the one before it (25-44).
+    last = text(fetch(client, "/?page=3", follow=True))
+    assert "文章20" in last and "文章24" in last and "文章44" not in last
+    previous = re.search(r'rel="prev" href="([^"]+)"', last).group(1).replace("&amp;", "&")
+    page2 = text(fetch(client, "/" + previous))
+    assert "文章25" in page2 and "文章44" in page2 and "文章19" not in page2 and "文章20" not in page2
+
+
+def test_old_page_numbers_redirect_to_the_same_articles(client):
+    base = timezone.now() - dt.timedelta(days=1)
+    for i in range(45):
+        publish(f"文章{i:02d}", base - dt.timedelta(minutes=i))
+    response = client.get("/?page=2&author=")
+    assert response.status_code == 302 and "before=" in response["Location"] and "page=" not in response["Location"]
+    page2 = text(fetch(client, response["Location"]))
+    assert "文章20" in page2 and "文章39" in page2 and "文章19" not in page2
+    assert client.get("/?page=1").status_code == 200
+
+
+def test_newer_than_the_newest_goes_to_the_first_page(client):
+    article = publish("唯一")
+    from articles.pagination import Key
+
+    response = client.get(f"/?after={Key(article.published_at, article.pk - 1)}")
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_tag_links_carry_the_publication_time_however_they_are_made(client):
+    article = publish("有标签", tags=["券商"])
+    article.tags.add("腾讯")
+    later = article.published_at - dt.timedelta(days=3)
+    article.published_at = later
+    article.save()
+    assert set(article.tagged_items.values_list("published_at", flat=True)) == {later}
+    assert "有标签" in text(fetch(client, "/tag/腾讯/"))
+
+
+# --- the cache backend from the environment ---------------------------------------------------
+
+
+def test_cache_url_choices():
+    assert cache_from_url("locmem://")["BACKEND"].endswith("LocMemCache")
+    assert cache_from_url("redis://127.0.0.1:6379/1") == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"}
+    assert cache_from_url("dummy://")["BACKEND"].endswith("DummyCache")
+    with pytest.raises(ImproperlyConfigured, match="CACHE_URL"):
+        cache_from_url("memcached://x")
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server not installed (Debian package redis-server; .ci/run installs it)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_pages_cached_in_a_real_redis(client, redis_url, settings):
+    from django.core.cache import caches
+
+    settings.CACHES = {"default": {**cache_from_url(redis_url), "KEY_PREFIX": "test"}}
+    article = publish("Redis里的文章")
+    assert fetch(client, "/")["X-Cache"] == "miss"
+    assert fetch(client, "/")["X-Cache"] == "hit"
+    import redis
+
+    assert any(b"page:" in key for key in redis.Redis.from_url(redis_url).keys("*"))
+    article.title = "Redis里改过的文章"
+    article.save()
+    page = fetch(client, "/")
+    assert page["X-Cache"] == "miss" and "Redis里改过的文章" in text(page)
+    caches["default"].clear()

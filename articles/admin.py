@@ -18,9 +18,11 @@ from simple_history.admin import SimpleHistoryAdmin
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
-from . import revisions, search
+from . import byline_links, revisions, search
 from .editor import body_widget
-from .models import Article, ArticleCategory, Author, Category, TaggedArticle, sync_category_links
+from .models import (
+    Article, ArticleByline, ArticleCategory, Author, Category, TaggedArticle, sync_category_links,
+)
 from .permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
 
 
@@ -37,6 +39,17 @@ class ArticleCategoryInline(admin.TabularInline):
     extra = 1
     verbose_name = _("category")
     verbose_name_plural = _("categories")
+
+
+class BylineInline(admin.TabularInline):
+    """The reporters credited on the article; changing them marks the bylines as corrected."""
+
+    model = ArticleByline
+    fields = ("role", "author", "position")
+    autocomplete_fields = ("author",)
+    extra = 0
+    verbose_name = _("byline")
+    verbose_name_plural = _("bylines (detected from the dateline; correct them here)")
 
 
 class ArticleAdminForm(forms.ModelForm):
@@ -78,7 +91,7 @@ class ArticleAdminForm(forms.ModelForm):
 class ArticleAdmin(SimpleHistoryAdmin):
     form = ArticleAdminForm
     list_display = ("title", "status", "published_at", "author", "category_paths")
-    list_filter = ("status", "categories", "author", "tags", "published_at")
+    list_filter = ("status", "categories", "author", "tags", "published_at", "bylines_edited")
     date_hierarchy = "published_at"
     # Titles and bodies are searched with the site's own Chinese-capable index.
     search_fields = ("title",)
@@ -86,10 +99,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("author",)
     prepopulated_fields = {"slug": ("title",)}
     list_select_related = ("author",)
-    actions = ("publish", "unpublish", "move_to_category")
+    actions = ("publish", "unpublish", "move_to_category", "redetect_bylines")
     readonly_fields = ("source_path", "import_key", "content_hash", "last_import", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("title", "slug", "status", "published_at", "author", "tags")}),
+        (None, {"fields": ("title", "slug", "status", "published_at", "author", "bylines_edited", "tags")}),
         (_("Content"), {"fields": ("body", "head_image", "thumbnail", "comments_enabled")}),
         (_("Import"), {"classes": ("collapse",),
                        "fields": ("source_path", "import_key", "content_hash", "last_import",
@@ -127,6 +140,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
         else:
             revisions.record_unrevised_version(obj.pk)  # e.g. the imported version, before its first edit
         obj.edited_locally = True  # a later import keeps this version (see import_articles)
+        obj._bylines_from_form = True  # decided in save_related, once the byline inline is saved
         super().save_model(request, obj, form, change)  # the revision names request.user
 
     def get_view_on_site_url(self, obj=None):
@@ -151,12 +165,23 @@ class ArticleAdmin(SimpleHistoryAdmin):
         return latest.imported_at if latest else "—"
 
     def get_inlines(self, request, obj):
-        return [ArticleCategoryInline]
+        return [BylineInline, ArticleCategoryInline]
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         sync_category_links(form.instance)  # the inline saves links without m2m signals
+        self._settle_bylines(form.instance, formsets)
         revisions.record_links(form.instance)  # the links were saved after the revision
+
+    @staticmethod
+    def _settle_bylines(article: Article, formsets) -> None:
+        """An edited byline inline is a correction, kept from now on; otherwise the dateline decides."""
+        edited = any(fs.model is ArticleByline and fs.has_changed() for fs in formsets)
+        if edited and not article.bylines_edited:
+            Article.objects.filter(pk=article.pk).update(bylines_edited=True)
+            article.bylines_edited = True
+        elif not article.bylines_edited:
+            byline_links.set_bylines(article, byline_links.detected(article))
 
     # -- revisions: the history list is simple-history's; a revision's page is ours --
 
@@ -260,6 +285,15 @@ class ArticleAdmin(SimpleHistoryAdmin):
                 self._save_edit(request, article, ["status"])
         return len(articles)
 
+    @admin.action(description=_("Detect bylines again (discards corrections)"), permissions=["publish"])
+    def redetect_bylines(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        queryset.filter(bylines_edited=True).update(bylines_edited=False)
+        report = byline_links.redetect(queryset)
+        self.message_user(request, ngettext(
+            "Bylines detected again on %(n)d article; %(changed)d changed.",
+            "Bylines detected again on %(n)d articles; %(changed)d changed.", report.examined,
+        ) % {"n": report.examined, "changed": report.changed}, messages.SUCCESS)
+
     @admin.action(description=_("Move selected articles to a category"), permissions=["publish"])
     def move_to_category(self, request: HttpRequest, queryset: QuerySet[Article]):
         form = MoveToCategoryForm(request.POST if "apply" in request.POST else None)
@@ -353,6 +387,14 @@ class AuthorAdmin(MergeMixin, admin.ModelAdmin):
 
     def repoint(self, keep: Author, others: list[Author]) -> None:
         Article.objects.filter(author__in=others).update(author=keep, updated_at=timezone.now())
+        # Bylines move too; an article crediting both keeps one line, the first.
+        already = set(ArticleByline.objects.filter(author=keep).values_list("article_id", flat=True))
+        for link in ArticleByline.objects.filter(author__in=others).order_by("position", "id"):
+            if link.article_id in already:
+                link.delete()
+            else:
+                already.add(link.article_id)
+                ArticleByline.objects.filter(pk=link.pk).update(author=keep)
 
 
 admin.site.unregister(Tag)

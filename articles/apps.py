@@ -8,4 +8,4 @@ class ArticlesConfig(AppConfig):
     verbose_name = _("Articles")
 
     def ready(self) -> None:
-        from . import revisions, signals  # noqa: F401  (connect the revision and search-index receivers)
+        from . import byline_links, revisions, signals  # noqa: F401  (connect the byline, revision and search-index receivers)

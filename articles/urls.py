@@ -30,4 +30,6 @@ urlpatterns = [
     path("feed/atom/category/<catpath:path>/", feeds.CategoryAtomFeed(), name="category-feed-atom"),
     path("feed/tag/<uslug:slug>/", feeds.TagFeed(), name="tag-feed"),
     path("feed/atom/tag/<uslug:slug>/", feeds.TagAtomFeed(), name="tag-feed-atom"),
+    path("feed/author/<uslug:slug>/", feeds.AuthorFeed(), name="author-feed"),
+    path("feed/atom/author/<uslug:slug>/", feeds.AuthorAtomFeed(), name="author-feed-atom"),
 ]

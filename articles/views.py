@@ -18,6 +18,7 @@ from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArc
 from taggit.models import Tag
 
 from . import archive, search
+from .byline_links import credited_to
 from .filters import ArticleFilter
 from .models import EXCERPT_LENGTH as EXCERPT_CHARS
 from .models import Article, ArticleRedirect, Author, Category
@@ -149,7 +150,8 @@ class AuthorView(ArticleListView):
         return get_object_or_404(Author, slug=self.kwargs["slug"])
 
     def base_queryset(self):
-        return super().base_queryset().filter(author=self.author)
+        # The outlet's articles and the reporter's bylines alike.
+        return super().base_queryset().filter(credited_to(self.author))
 
     def get_seo(self):
         return {"title": self.author.name, "description": f"{self.author.name}的文章"}

@@ -49,6 +49,24 @@ COMPOUND_SURNAMES = frozenset(
     "司空 左丘 第五 梁丘 拓跋 谷梁 公羊 亓官 乐正 漆雕 壤驷 公西 巫马 段干 仲孙".split()
 )
 
+# Common single-character surnames. Checked only where the name runs on from
+# the role without a space (记者欧阳剑环): there a word such as 记者发稿 or 记者手记
+# would otherwise read as a name. Where a space separates them, pen names
+# (编辑 潇湘) are taken as written.
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
+    "向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌"
+    "毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦"
+    "麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩"
+    "明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼满闻位厉伊仝区郜海阚花权强帅"
+    "屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修"
+    "邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡"
+    "富尧闭由傅钮"
+)
+# An outlet before the role ends like one: 财联社记者, 本报记者, 每经记者, 界面新闻记者.
+_OUTLET_ENDINGS = tuple("社报网台刊闻经道财视")
+
 # Words that can follow the names without being one: 报道 (reports), 发自北京 (from Beijing).
 _TRAILERS = re.compile(r"(?:\s*(?:综合报道|报道|发自[\u4e00-\u9fff]{1,6}|采写|整理))+$")
 # A photo credit (记者 张三 摄) is a caption, not the story's byline.
@@ -62,8 +80,8 @@ _ROLE_SPLIT = re.compile("(" + "|".join(ROLES) + ")")
 _NAME_SEPARATORS = re.compile(r"[\s、,/;|]+")
 _HAN_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 _DOTTED_NAME = re.compile(r"^[\u4e00-\u9fff]{1,6}[·•・][\u4e00-\u9fff]{1,8}$")
-# Before the first role: nothing, the outlet (财联社记者), or a place and a comma (深圳，记者).
-_PREFIX = re.compile(r"^(?:[\u4e00-\u9fffA-Za-z]{1,10},)?[\u4e00-\u9fffA-Za-z0-9]{0,10}$")
+# Before the first role: nothing, a place and a comma (深圳，记者), and/or the outlet (财联社记者).
+_PREFIX = re.compile(r"^(?:[\u4e00-\u9fffA-Za-z]{1,10},)?([\u4e00-\u9fffA-Za-z0-9]{0,12})$")
 
 
 @dataclass(frozen=True)
@@ -82,7 +100,7 @@ def detect(body_html: str) -> list[Byline]:
     head_html = body_html[:HEAD_HTML_CHARS]
     found: list[Byline] = []
     if _may_credit(head_html):
-        head = _text(_PARTIAL_TAG_END.sub("", head_html))[:HEAD_TEXT_CHARS]
+        head = _text(_PARTIAL_TAG_END.sub("", head_html), head=True)
         found += _credits_in(head, dateline=True)
     if len(body_html) > HEAD_TEXT_CHARS:
         # The sign-off; on a short body this is the dateline again, and found once.
@@ -90,7 +108,7 @@ def detect(body_html: str) -> list[Byline]:
         if _may_credit(tail_html):
             if len(body_html) > TAIL_HTML_CHARS:
                 tail_html = _PARTIAL_TAG_START.sub("", tail_html)
-            found += _credits_in(_text(tail_html)[-TAIL_TEXT_CHARS:], dateline=False)
+            found += _credits_in(_text(tail_html, head=False), dateline=False)
     seen: set[str] = set()
     unique = []
     for byline in found:
@@ -107,16 +125,20 @@ def _may_credit(fragment: str) -> bool:
 
 
 # Full-width punctuation and spaces folded to ASCII, so one pattern reads both
-# (str.translate: NFKC of the whole window would cost more than the rest).
-_FOLD = str.maketrans({"\uff08": "(", "\uff09": ")", "\uff0c": ",", "\u3000": " ", "\u00a0": " ",
-                       "\uff0f": "/", "\uff1b": ";", "\uff5c": "|", "\u2022": "•", "\u30fb": "·"})
+# (str.replace per character: str.translate or NFKC would cost more than the rest).
+_FOLD = (("\uff08", "("), ("\uff09", ")"), ("\uff0c", ","), ("\u3000", " "), ("\u00a0", " "),
+         ("\uff0f", "/"), ("\uff1b", ";"), ("\uff5c", "|"), ("\u2022", "•"), ("\u30fb", "·"))
 
 
-def _text(fragment: str) -> str:
+def _text(fragment: str, head: bool) -> str:
     text = _TAG.sub("", fragment)
+    text = text[:HEAD_TEXT_CHARS] if head else text[-TAIL_TEXT_CHARS:]
     if "&" in text:
         text = html.unescape(text)
-    return text.translate(_FOLD)
+    for wide, narrow in _FOLD:
+        if wide in text:
+            text = text.replace(wide, narrow)
+    return text
 
 
 def _credits_in(text: str, *, dateline: bool) -> list[Byline]:
@@ -132,15 +154,19 @@ def parse_credit(inner: str) -> list[Byline]:
     """The bylines of one parenthesised credit (without its parentheses), or [] if it is not one."""
     parts = _ROLE_SPLIT.split(unicodedata.normalize("NFKC", inner).strip())
     prefix, rest = parts[0].replace(" ", ""), parts[1:]
-    if not rest or not _PREFIX.match(prefix):
+    outlet = _PREFIX.match(prefix)
+    if not rest or not outlet or (outlet.group(1) and not outlet.group(1).endswith(_OUTLET_ENDINGS)):
         return []
     bylines: list[Byline] = []
     for role, names_text in zip(rest[::2], rest[1::2]):
+        run_on = not names_text[:1].isspace()
         names_text = _TRAILERS.sub("", names_text.strip())
         if _PHOTO.search(names_text):
             return []
         names = [n for n in _NAME_SEPARATORS.split(names_text) if n]
         if not names or not all(is_name(n) for n in names):
+            return []
+        if run_on and not all(_has_surname(n) for n in names):
             return []
         bylines.extend(Byline(role, name) for name in names)
     return bylines
@@ -154,6 +180,10 @@ def is_name(token: str) -> bool:
         return False
     # Four characters are two names run together (张三李四) unless the surname is compound.
     return len(token) < 4 or token[:2] in COMPOUND_SURNAMES
+
+
+def _has_surname(name: str) -> bool:
+    return name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES or bool(_DOTTED_NAME.match(name))
 
 
 def format_credit(bylines: list[tuple[str, str]]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -21,7 +24,7 @@ from taggit.models import Tag
 from . import byline_links, revisions, search
 from .editor import body_widget
 from .models import (
-    Article, ArticleByline, ArticleCategory, Author, Category, TaggedArticle, sync_category_links,
+    Article, ArticleByline, ArticleCategory, Author, Category, TaggedArticle, TagSuggestion, sync_category_links,
 )
 from .permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
 
@@ -99,10 +102,12 @@ class ArticleAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("author",)
     prepopulated_fields = {"slug": ("title",)}
     list_select_related = ("author",)
-    actions = ("publish", "unpublish", "move_to_category", "redetect_bylines")
-    readonly_fields = ("source_path", "import_key", "content_hash", "last_import", "created_at", "updated_at")
+    actions = ("publish", "unpublish", "move_to_category", "redetect_bylines", "accept_suggested_tags")
+    readonly_fields = ("suggested_tags", "source_path", "import_key", "content_hash", "last_import",
+                       "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("title", "slug", "status", "published_at", "author", "bylines_edited", "tags")}),
+        (None, {"fields": ("title", "slug", "status", "published_at", "author", "bylines_edited", "tags",
+                           "suggested_tags")}),
         (_("Content"), {"fields": ("body", "head_image", "thumbnail", "comments_enabled")}),
         (_("Import"), {"classes": ("collapse",),
                        "fields": ("source_path", "import_key", "content_hash", "last_import",
@@ -159,6 +164,63 @@ class ArticleAdmin(SimpleHistoryAdmin):
         # From the prefetched links: no query per row.
         return " › ".join(c.name for c in article.category_trail) or "—"
 
+    @admin.display(description=_("suggested tags"))
+    def suggested_tags(self, article: Article):
+        """Pending keyword suggestions, each accepted or rejected in one click (saving the form too)."""
+        from .admin_keywords import decision_buttons
+
+        if article is None or article.pk is None:
+            return "—"
+        pending = article.tag_suggestions.filter(state=TagSuggestion.State.PENDING).order_by("-score")
+        if not pending:
+            return "—"
+        return format_html_join(" ", "{}", ((decision_buttons(s, formaction=False),) for s in pending))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            self._suggest_if_none(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _suggest_if_none(self, request: HttpRequest, object_id: str) -> None:
+        """An article opened for the first time gets its keyword suggestions (jieba loads once per process)."""
+        from . import keywords
+
+        article = self.get_object(request, object_id)
+        if article is None or TagSuggestion.objects.filter(article=article).exists():
+            return
+        try:
+            keywords.suggest([article])
+        except Exception:  # suggestions are a help: never let them break the editor's page
+            logging.getLogger(__name__).exception("keyword suggestions failed for article %s", article.pk)
+
+    def response_change(self, request, obj):
+        if "_accept_suggestion" in request.POST or "_reject_suggestion" in request.POST:
+            return HttpResponseRedirect(request.get_full_path())  # back to the article, like "save and continue"
+        return super().response_change(request, obj)
+
+    def _decide_suggestion(self, request: HttpRequest, article: Article) -> None:
+        from . import keywords
+
+        for key, decide in (("_accept_suggestion", keywords.accept), ("_reject_suggestion", keywords.reject)):
+            value = request.POST.get(key, "")
+            if value.isdigit():
+                chosen = list(TagSuggestion.objects.filter(pk=int(value), article=article))
+                if decide is keywords.accept:
+                    # The form's save is the editor's edit; the tag joins it.
+                    keywords.accept(chosen, request.user, as_edit=False)
+                else:
+                    keywords.reject(chosen, request.user)
+
+    @admin.action(description=_("Accept the suggested tags of selected articles"), permissions=["change"])
+    def accept_suggested_tags(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        from . import keywords
+
+        articles = [a for a in queryset.select_related("author") if can_edit(request.user, a)]
+        keywords.suggest(a for a in articles if not a.tag_suggestions.exists())
+        count = keywords.accept(
+            TagSuggestion.objects.filter(article__in=articles, state=TagSuggestion.State.PENDING), request.user)
+        self.message_user(request, ngettext("%d tag added.", "%d tags added.", count) % count, messages.SUCCESS)
+
     @admin.display(description=_("last import"))
     def last_import(self, article: Article):
         latest = article.source_files.order_by("-imported_at").first()
@@ -171,6 +233,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
         super().save_related(request, form, formsets, change)
         sync_category_links(form.instance)  # the inline saves links without m2m signals
         self._settle_bylines(form.instance, formsets)
+        self._decide_suggestion(request, form.instance)
         revisions.record_links(form.instance)  # the links were saved after the revision
 
     @staticmethod
@@ -421,4 +484,4 @@ admin.site.site_header = _("Newsroom")
 admin.site.site_title = _("Newsroom admin")
 
 # The import history and the upload page live in their own module.
-from . import admin_imports  # noqa: E402,F401
+from . import admin_imports, admin_keywords  # noqa: E402,F401

@@ -2,7 +2,42 @@
 
 import django.db.models.deletion
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+# Who may do what with the new models (see 0007_editorial_groups): both roles
+# correct bylines on the articles they may edit; Editors keep the keyword
+# dictionary and decide on tag suggestions.
+GRANTS = {
+    "Authors": [("articlebyline", ("add", "change", "view", "delete"))],
+    "Editors": [
+        ("articlebyline", ("add", "change", "view", "delete")),
+        ("keywordterm", ("add", "change", "view", "delete")),
+        ("tagsuggestion", ("change", "view")),
+    ],
+}
+
+
+def grant(apps, schema_editor):
+    app_config = apps.get_app_config("articles")
+    app_config.models_module = True  # the historical app config lacks it
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, grants in GRANTS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for model, actions in grants:
+            group.permissions.add(*Permission.objects.filter(
+                content_type__app_label="articles", codename__in=[f"{a}_{model}" for a in actions]))
+
+
+def revoke(apps, schema_editor):
+    Permission = apps.get_model("auth", "Permission")
+    for group in apps.get_model("auth", "Group").objects.filter(name__in=GRANTS):
+        group.permissions.remove(*Permission.objects.filter(
+            content_type__app_label="articles", content_type__model__in=["articlebyline", "keywordterm", "tagsuggestion"]))
+
 
 
 class Migration(migrations.Migration):
@@ -88,4 +123,5 @@ class Migration(migrations.Migration):
             model_name='tagsuggestion',
             constraint=models.UniqueConstraint(fields=('article', 'name'), name='tagsuggestion_unique_name'),
         ),
+        migrations.RunPython(grant, revoke),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -18,9 +21,11 @@ from simple_history.admin import SimpleHistoryAdmin
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
-from . import revisions, search
+from . import byline_links, revisions, search
 from .editor import body_widget
-from .models import Article, ArticleCategory, Author, Category, TaggedArticle, sync_category_links
+from .models import (
+    Article, ArticleByline, ArticleCategory, Author, Category, TaggedArticle, TagSuggestion, sync_category_links,
+)
 from .permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
 
 
@@ -37,6 +42,17 @@ class ArticleCategoryInline(admin.TabularInline):
     extra = 1
     verbose_name = _("category")
     verbose_name_plural = _("categories")
+
+
+class BylineInline(admin.TabularInline):
+    """The reporters credited on the article; changing them marks the bylines as corrected."""
+
+    model = ArticleByline
+    fields = ("role", "author", "position")
+    autocomplete_fields = ("author",)
+    extra = 0
+    verbose_name = _("byline")
+    verbose_name_plural = _("bylines (detected from the dateline; correct them here)")
 
 
 class ArticleAdminForm(forms.ModelForm):
@@ -78,7 +94,7 @@ class ArticleAdminForm(forms.ModelForm):
 class ArticleAdmin(SimpleHistoryAdmin):
     form = ArticleAdminForm
     list_display = ("title", "status", "published_at", "author", "category_paths")
-    list_filter = ("status", "categories", "author", "tags", "published_at")
+    list_filter = ("status", "categories", "author", "tags", "published_at", "bylines_edited")
     date_hierarchy = "published_at"
     # Titles and bodies are searched with the site's own Chinese-capable index.
     search_fields = ("title",)
@@ -86,10 +102,12 @@ class ArticleAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("author",)
     prepopulated_fields = {"slug": ("title",)}
     list_select_related = ("author",)
-    actions = ("publish", "unpublish", "move_to_category")
-    readonly_fields = ("source_path", "import_key", "content_hash", "last_import", "created_at", "updated_at")
+    actions = ("publish", "unpublish", "move_to_category", "redetect_bylines", "accept_suggested_tags")
+    readonly_fields = ("suggested_tags", "source_path", "import_key", "content_hash", "last_import",
+                       "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("title", "slug", "status", "published_at", "author", "tags")}),
+        (None, {"fields": ("title", "slug", "status", "published_at", "author", "bylines_edited", "tags",
+                           "suggested_tags")}),
         (_("Content"), {"fields": ("body", "head_image", "thumbnail", "comments_enabled")}),
         (_("Import"), {"classes": ("collapse",),
                        "fields": ("source_path", "import_key", "content_hash", "last_import",
@@ -127,6 +145,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
         else:
             revisions.record_unrevised_version(obj.pk)  # e.g. the imported version, before its first edit
         obj.edited_locally = True  # a later import keeps this version (see import_articles)
+        obj._bylines_from_form = True  # decided in save_related, once the byline inline is saved
         super().save_model(request, obj, form, change)  # the revision names request.user
 
     def get_view_on_site_url(self, obj=None):
@@ -145,18 +164,87 @@ class ArticleAdmin(SimpleHistoryAdmin):
         # From the prefetched links: no query per row.
         return " › ".join(c.name for c in article.category_trail) or "—"
 
+    @admin.display(description=_("suggested tags"))
+    def suggested_tags(self, article: Article):
+        """Pending keyword suggestions, each accepted or rejected in one click (saving the form too)."""
+        from .admin_keywords import decision_buttons
+
+        if article is None or article.pk is None:
+            return "—"
+        pending = article.tag_suggestions.filter(state=TagSuggestion.State.PENDING).order_by("-score")
+        if not pending:
+            return "—"
+        return format_html_join(" ", "{}", ((decision_buttons(s, formaction=False),) for s in pending))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            self._suggest_if_none(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _suggest_if_none(self, request: HttpRequest, object_id: str) -> None:
+        """An article opened for the first time gets its keyword suggestions (jieba loads once per process)."""
+        from . import keywords
+
+        article = self.get_object(request, object_id)
+        if article is None or TagSuggestion.objects.filter(article=article).exists():
+            return
+        try:
+            keywords.suggest([article])
+        except Exception:  # suggestions are a help: never let them break the editor's page
+            logging.getLogger(__name__).exception("keyword suggestions failed for article %s", article.pk)
+
+    def response_change(self, request, obj):
+        if "_accept_suggestion" in request.POST or "_reject_suggestion" in request.POST:
+            return HttpResponseRedirect(request.get_full_path())  # back to the article, like "save and continue"
+        return super().response_change(request, obj)
+
+    def _decide_suggestion(self, request: HttpRequest, article: Article) -> None:
+        from . import keywords
+
+        for key, decide in (("_accept_suggestion", keywords.accept), ("_reject_suggestion", keywords.reject)):
+            value = request.POST.get(key, "")
+            if value.isdigit():
+                chosen = list(TagSuggestion.objects.filter(pk=int(value), article=article))
+                if decide is keywords.accept:
+                    # The form's save is the editor's edit; the tag joins it.
+                    keywords.accept(chosen, request.user, as_edit=False)
+                else:
+                    keywords.reject(chosen, request.user)
+
+    @admin.action(description=_("Accept the suggested tags of selected articles"), permissions=["change"])
+    def accept_suggested_tags(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        from . import keywords
+
+        articles = [a for a in queryset.select_related("author") if can_edit(request.user, a)]
+        keywords.suggest(a for a in articles if not a.tag_suggestions.exists())
+        count = keywords.accept(
+            TagSuggestion.objects.filter(article__in=articles, state=TagSuggestion.State.PENDING), request.user)
+        self.message_user(request, ngettext("%d tag added.", "%d tags added.", count) % count, messages.SUCCESS)
+
     @admin.display(description=_("last import"))
     def last_import(self, article: Article):
         latest = article.source_files.order_by("-imported_at").first()
         return latest.imported_at if latest else "—"
 
     def get_inlines(self, request, obj):
-        return [ArticleCategoryInline]
+        return [BylineInline, ArticleCategoryInline]
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         sync_category_links(form.instance)  # the inline saves links without m2m signals
+        self._settle_bylines(form.instance, formsets)
+        self._decide_suggestion(request, form.instance)
         revisions.record_links(form.instance)  # the links were saved after the revision
+
+    @staticmethod
+    def _settle_bylines(article: Article, formsets) -> None:
+        """An edited byline inline is a correction, kept from now on; otherwise the dateline decides."""
+        edited = any(fs.model is ArticleByline and fs.has_changed() for fs in formsets)
+        if edited and not article.bylines_edited:
+            Article.objects.filter(pk=article.pk).update(bylines_edited=True)
+            article.bylines_edited = True
+        elif not article.bylines_edited:
+            byline_links.set_bylines(article, byline_links.detected(article))
 
     # -- revisions: the history list is simple-history's; a revision's page is ours --
 
@@ -260,6 +348,15 @@ class ArticleAdmin(SimpleHistoryAdmin):
                 self._save_edit(request, article, ["status"])
         return len(articles)
 
+    @admin.action(description=_("Detect bylines again (discards corrections)"), permissions=["publish"])
+    def redetect_bylines(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        queryset.filter(bylines_edited=True).update(bylines_edited=False)
+        report = byline_links.redetect(queryset)
+        self.message_user(request, ngettext(
+            "Bylines detected again on %(n)d article; %(changed)d changed.",
+            "Bylines detected again on %(n)d articles; %(changed)d changed.", report.examined,
+        ) % {"n": report.examined, "changed": report.changed}, messages.SUCCESS)
+
     @admin.action(description=_("Move selected articles to a category"), permissions=["publish"])
     def move_to_category(self, request: HttpRequest, queryset: QuerySet[Article]):
         form = MoveToCategoryForm(request.POST if "apply" in request.POST else None)
@@ -354,6 +451,14 @@ class AuthorAdmin(MergeMixin, admin.ModelAdmin):
 
     def repoint(self, keep: Author, others: list[Author]) -> None:
         Article.objects.filter(author__in=others).update(author=keep, updated_at=timezone.now())
+        # Bylines move too; an article crediting both keeps one line, the first.
+        already = set(ArticleByline.objects.filter(author=keep).values_list("article_id", flat=True))
+        for link in ArticleByline.objects.filter(author__in=others).order_by("position", "id"):
+            if link.article_id in already:
+                link.delete()
+            else:
+                already.add(link.article_id)
+                ArticleByline.objects.filter(pk=link.pk).update(author=keep)
 
 
 admin.site.unregister(Tag)
@@ -381,4 +486,4 @@ admin.site.site_header = _("Newsroom")
 admin.site.site_title = _("Newsroom admin")
 
 # The import history and the upload page live in their own module.
-from . import admin_imports  # noqa: E402,F401
+from . import admin_imports, admin_keywords  # noqa: E402,F401

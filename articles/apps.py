@@ -8,5 +8,4 @@ class ArticlesConfig(AppConfig):
     verbose_name = _("Articles")
 
     def ready(self) -> None:
-        from . import revisions, signals  # noqa: F401  (connect the revision and search-index receivers)
-        from . import cache  # noqa: F401  (installs the content-version write watcher)
+        from . import byline_links, cache, revisions, signals  # noqa: F401  (byline, content-version, revision and search-index receivers)

@@ -55,7 +55,10 @@ from django.utils.http import http_date, quote_etag
 # Writes to these tables change what readers see. Import bookkeeping and the
 # version row itself do not.
 CONTENT_TABLE_PREFIXES = ("articles_", "taggit_")
-IGNORED_TABLES = frozenset({"articles_contentversion", "articles_importedfile"})
+IGNORED_TABLES = frozenset({
+    "articles_contentversion", "articles_importedfile", "articles_importrun", "articles_tagsuggestion",
+    "articles_keywordterm", "articles_historicalarticle",
+})
 VERSION_TABLE = "articles_contentversion"
 VERSION_ROW = 1
 

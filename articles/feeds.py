@@ -12,7 +12,8 @@ from django.utils.html import escape
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from taggit.models import Tag
 
-from .models import Article, Category
+from .byline_links import credited_to
+from .models import Article, Author, Category
 from .views import listing
 
 FEED_SIZE = 20
@@ -138,4 +139,24 @@ class TagFeed(LatestArticlesFeed):
 
 
 class TagAtomFeed(TagFeed, LatestArticlesAtomFeed):
+    pass
+
+
+class AuthorFeed(LatestArticlesFeed):
+    """An author's articles: the outlet's, and a reporter's bylines."""
+
+    def get_object(self, request, slug: str) -> Author:
+        return get_object_or_404(Author, slug=slug)
+
+    def title(self, obj: Author) -> str:
+        return f"{obj.name} - {settings.NEWSPORTAL_SITE_NAME}"
+
+    def link(self, obj: Author) -> str:
+        return obj.get_absolute_url()
+
+    def items(self, obj: Author):
+        return listing(Article.objects.published().filter(credited_to(obj)))[:FEED_SIZE]
+
+
+class AuthorAtomFeed(AuthorFeed, LatestArticlesAtomFeed):
     pass

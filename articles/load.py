@@ -18,10 +18,10 @@ from django.utils.text import slugify
 from taggit.models import Tag
 
 from .models import (
-    Article, ArticleCategory, Author, Category, ImportedFile, TaggedArticle, local_date, record_url_changes,
+    Article, ArticleByline, ArticleCategory, Author, Category, ImportedFile, TaggedArticle, local_date, record_url_changes,
     unicode_slug, unique_slug,
 )
-from . import search
+from . import bylines, search
 from .parse import ParsedArticle
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,9 @@ class _Pending:
     document: search.Document | None
     # Every file of this batch that holds the story: (path, content hash).
     files: list[tuple[str, str]] = field(default_factory=list)
+    # The (role, name) bylines to write; None keeps the article's (an editor corrected them).
+    bylines: list[tuple[str, str]] | None = None
+    is_new: bool = True
 
 
 class ArticleLoader:
@@ -196,10 +199,11 @@ class ArticleLoader:
                 is_new = outcome == CREATED
                 if is_new:
                     article = Article(import_key=item.parsed.import_key)
-                old_day = article.published_date
+                item.is_new = is_new
+                old_day, old_slug = article.published_date, article.slug
                 self._apply(article, item)
                 day = local_date(article.published_at)
-                if is_new or day != old_day:
+                if is_new or day != old_day or article.slug != old_slug:
                     base = article.slug or unicode_slug(article.title, "article")
                     article.slug = unique_slug(base, taken.setdefault(day, set()))
                     taken[day].add(article.slug)
@@ -207,11 +211,15 @@ class ArticleLoader:
                 links.append((article, item))
             Article.objects.bulk_create(new_articles, batch_size=200)
             if changed_articles:
-                Article.objects.bulk_update(changed_articles, [*IMPORTED_FIELDS, "slug"], batch_size=200)
+                Article.objects.bulk_update(
+                    changed_articles, [*IMPORTED_FIELDS, "slug", "bylines_edited"], batch_size=200)
                 record_url_changes(changed_articles)
                 ids = [a.id for a in changed_articles]
                 ArticleCategory.objects.filter(article_id__in=ids).delete()
                 TaggedArticle.objects.filter(content_object_id__in=ids).delete()
+                ArticleByline.objects.filter(
+                    article_id__in=[a.id for a, item in links if not item.is_new and item.bylines is not None]
+                ).delete()
             self._write_links(links)
             # bulk_create/bulk_update send no signals: index the batch here, in its transaction.
             search.index_documents(
@@ -256,9 +264,23 @@ class ArticleLoader:
         article.extra_front_matter = parsed.extra
         article.source_path = parsed.source_path
         article.content_hash = parsed.content_hash
+        if parsed.slug:
+            article.slug = parsed.slug
+        item.bylines = self._bylines_for(article, item)
         if article.pk is not None:
             article.version += 1  # an editor's open form for it is now stale
             article.edited_locally = False
+
+    @staticmethod
+    def _bylines_for(article: Article, item: _Pending) -> list[tuple[str, str]] | None:
+        """An editor's correction stays; a file's own `bylines` list is one; else the dateline decides."""
+        if article.pk is not None and article.bylines_edited:
+            return None
+        if item.parsed.bylines is not None:
+            article.bylines_edited = True
+            return list(item.parsed.bylines)
+        article.bylines_edited = False
+        return [(b.role, b.name) for b in bylines.detect(item.body_html)]
 
     def _taken_slugs(self, days: set[dt.date]) -> dict[dt.date, set[str]]:
         taken: dict[dt.date, set[str]] = {}
@@ -270,15 +292,18 @@ class ArticleLoader:
     def _write_links(self, links: list[tuple[Article, _Pending]]) -> None:
         # Plain-tuple INSERTs: building ~5 link model instances per article
         # through bulk_create was a fifth of the import's time.
-        category_rows, tag_rows = [], []
+        category_rows, tag_rows, byline_rows = [], [], []
         for article, item in links:
             published_at = connection.ops.adapt_datetimefield_value(article.published_at)
             for category_id in self._category_ids(item.parsed.category_chains):
                 category_rows.append((article.id, category_id, published_at))
             for tag_id in self._tag_ids(item.parsed.tags):
                 tag_rows.append((article.id, tag_id, published_at))
+            for position, (role, name) in enumerate(item.bylines or ()):
+                byline_rows.append((article.id, self._author_id(name), role, position))
         _insert_rows(ArticleCategory, ("article_id", "category_id", "published_at"), category_rows)
         _insert_rows(TaggedArticle, ("content_object_id", "tag_id", "published_at"), tag_rows)
+        _insert_rows(ArticleByline, ("article_id", "author_id", "role", "position"), byline_rows)
 
 
 def _insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple],

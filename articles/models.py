@@ -247,6 +247,18 @@ class Article(models.Model):
     head_image = models.CharField(_("head image"), max_length=1000, blank=True, validators=[url_or_path])
     thumbnail = models.CharField(_("thumbnail"), max_length=1000, blank=True, validators=[url_or_path])
     comments_enabled = models.BooleanField(_("comments enabled"), default=True)
+    # The reporters named in the dateline (see articles.bylines), apart from
+    # `author`, which is usually the outlet.
+    bylines = models.ManyToManyField(
+        Author, verbose_name=_("bylines"), through="ArticleByline", related_name="bylined_articles", blank=True,
+    )
+    # Set when an editor corrects the bylines: detection (on save, on import,
+    # by detect_bylines) then leaves them alone.
+    bylines_edited = models.BooleanField(
+        _("bylines corrected"), default=False,
+        help_text=_("Keep these bylines: detection from the dateline (on save and on import) leaves them alone. "
+                    "Untick to let detection set them again."),
+    )
     extra_front_matter = models.JSONField(
         _("other front matter"), default=dict, blank=True,
         help_text=_("Front-matter keys the importer does not map to a field, kept as they were."),
@@ -355,6 +367,13 @@ class Article(models.Model):
             stamp_links(self)
 
     @cached_property
+    def byline_groups(self) -> list[tuple[str, list["Author"]]]:
+        """The bylines as the dateline prints them: [("记者", [张勤峰]), ("实习记者", [连润])]."""
+        from .byline_links import credit_groups  # the module imports this one
+
+        return credit_groups(self) if self.pk else []
+
+    @cached_property
     def category_trail(self) -> list["Category"]:
         """The deepest category's chain, root first (金融, 财联社, 深度).
 
@@ -393,6 +412,37 @@ class ArticleCategory(models.Model):
         indexes = [
             models.Index(fields=["category", "-published_at", "-article"], name="articlecategory_listing_idx"),
         ]
+
+
+class ArticleByline(models.Model):
+    """A reporter credited on an article, in the dateline's order, with the role printed there."""
+
+    class Role(models.TextChoices):
+        REPORTER = "记者", _("reporter")
+        INTERN = "实习记者", _("intern reporter")
+        TRAINEE = "见习记者", _("trainee reporter")
+        CHIEF = "首席记者", _("chief reporter")
+        SPECIAL = "特约记者", _("special correspondent")
+        CORRESPONDENT = "通讯员", _("correspondent")
+        EDITOR = "编辑", _("editor (compiled the story)")
+
+    article = models.ForeignKey(
+        Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="byline_links")
+    author = models.ForeignKey(
+        Author, verbose_name=_("reporter"), on_delete=models.CASCADE, related_name="byline_links")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.REPORTER)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("byline")
+        verbose_name_plural = _("bylines")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "author"], name="articlebyline_unique_author"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.author.name}"
 
 
 class ImportedFile(models.Model):
@@ -565,3 +615,67 @@ class ContentVersion(models.Model):
     class Meta:
         verbose_name = _("content version")
         verbose_name_plural = _("content versions")
+
+
+class KeywordTerm(models.Model):
+    """The keyword suggester's domain dictionary and stop list, kept by editors.
+
+    Market terms and company names are segmented as one word and preferred as
+    tags; stop words are never suggested. They add to the lists shipped in
+    articles/data/keywords/ (see articles.keywords).
+    """
+
+    class Kind(models.TextChoices):
+        TERM = "term", _("market term")
+        COMPANY = "company", _("company name")
+        STOP = "stop", _("stop word")
+
+    word = models.CharField(_("word"), max_length=60, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TERM)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("keyword dictionary entry")
+        verbose_name_plural = _("keyword dictionary")
+        ordering = ["kind", "word"]
+
+    def __str__(self) -> str:
+        return self.word
+
+    def save(self, *args, **kwargs) -> None:
+        self.word = self.word.strip()
+        super().save(*args, **kwargs)
+
+
+class TagSuggestion(models.Model):
+    """A keyword tag suggested for an article, kept apart from its tags until an editor accepts it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ACCEPTED = "accepted", _("accepted")
+        REJECTED = "rejected", _("rejected")
+
+    article = models.ForeignKey(
+        Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="tag_suggestions")
+    name = models.CharField(_("tag"), max_length=100)
+    score = models.FloatField(_("score"), default=0.0)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(_("suggested"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("tag suggestion")
+        verbose_name_plural = _("tag suggestions")
+        ordering = ["article", "-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "name"], name="tagsuggestion_unique_name"),
+        ]
+        indexes = [models.Index(fields=["state", "-created_at"], name="tagsuggestion_state_idx")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from .bylines import ROLES as BYLINE_ROLES
+
 # Bump to make the next import re-process every file (parsing or sanitising
 # rules changed): it is part of each file's content hash.
 PIPELINE_VERSION = "2"
@@ -47,11 +49,15 @@ MAX_URL_CHARS = 1000
 MAX_CATEGORY_CHAINS = 20
 MAX_CHAIN_DEPTH = 10
 MAX_TAGS = 100
+MAX_SLUG_CHARS = 80
+MAX_BYLINES = 20
 
 IDENTITY_FIELDS = ("permalink", "link", "id", "source_url")
+# slug, bylines and import_key are written by export_articles (articles.export)
+# so that an exported archive imports back exactly as it was.
 KNOWN_FIELDS = frozenset(
     {"title", "date", "categories", "category", "tags", "tag", "author",
-     "headimg", "thumbnail", "comments", "published"}
+     "headimg", "thumbnail", "comments", "published", "slug", "bylines", "import_key"}
 )
 
 
@@ -91,6 +97,9 @@ class ParsedArticle:
     comments_enabled: bool = True
     published: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    slug: str = ""  # empty: made from the title
+    # (role, name) pairs an editor confirmed (see articles.bylines); None: detect them.
+    bylines: tuple[tuple[str, str], ...] | None = None
 
 
 # --- reading ------------------------------------------------------------
@@ -446,6 +455,43 @@ def parse_flag(value: Any, field_name: str, default: bool) -> bool:
     raise _FieldError(field_name, f"must be true or false, not {value!r}"[:120])
 
 
+_SLUG = re.compile(r"^[-\w]+$")
+
+
+def parse_slug(value: Any) -> str:
+    if value is None:
+        return ""
+    slug = _scalar_text(value, "slug").strip()
+    if len(slug) > MAX_SLUG_CHARS:
+        raise _FieldError("slug", f"is {len(slug)} characters, over the limit of {MAX_SLUG_CHARS}")
+    if slug and not _SLUG.match(slug):
+        raise _FieldError("slug", f"{slug[:40]!r} is not a slug (letters, digits, '-' and '_' only)")
+    return slug
+
+
+def parse_bylines(value: Any) -> tuple[tuple[str, str], ...] | None:
+    """`bylines: [记者 黄靖斯, 实习记者 连润]`: role and name; a name alone is a 记者."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise _FieldError("bylines", f"must be a list, not a {_type_name(value)}")
+    if len(value) > MAX_BYLINES:
+        raise _FieldError("bylines", f"has {len(value)} entries, over the limit of {MAX_BYLINES}")
+    result: dict[str, tuple[str, str]] = {}
+    for item in value:
+        words = _scalar_text(item, "bylines").split()
+        if len(words) == 1:
+            role, raw_name = "记者", words[0]
+        elif len(words) >= 2 and words[0] in BYLINE_ROLES:
+            role, raw_name = words[0], " ".join(words[1:])
+        else:
+            raise _FieldError(
+                "bylines", f"{str(item)[:40]!r} is not 'role name' (roles: {', '.join(BYLINE_ROLES)})")
+        name = _name(raw_name, "bylines")
+        result.setdefault(name, (role, name))
+    return tuple(result.values())
+
+
 def jsonable(value: Any) -> Any:
     """Front-matter values as JSON: dates as ISO text, sets as lists, keys as text."""
     if isinstance(value, dict):
@@ -468,6 +514,9 @@ def import_key(meta: dict, author: str, title: str) -> str:
     A naive date is taken as written (read as UTC here), so re-importing a
     file with another --timezone moves its article instead of copying it.
     """
+    explicit = meta.get("import_key")
+    if isinstance(explicit, str) and re.fullmatch(r"[0-9a-f]{64}", explicit):
+        return explicit  # written by export_articles: the key the article had
     for name in IDENTITY_FIELDS:
         value = meta.get(name)
         if value not in (None, "") and not isinstance(value, (dict, list)):
@@ -499,6 +548,11 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
     take("thumbnail", parse_url, meta.get("thumbnail"), "thumbnail")
     take("comments_enabled", parse_flag, meta.get("comments"), "comments", True)
     take("published", parse_flag, meta.get("published"), "published", True)
+    take("slug", parse_slug, meta.get("slug"))
+    take("bylines", parse_bylines, meta.get("bylines"))
+    if "import_key" in meta and not (
+            isinstance(meta["import_key"], str) and re.fullmatch(r"[0-9a-f]{64}", meta["import_key"])):
+        problems.append(_FieldError("import_key", "must be 64 lower-case hexadecimal digits"))
     if problems:
         message = "; ".join(f"{p.field} {p}" for p in problems)
         raise ImportFileError(path, message)

@@ -34,4 +34,6 @@ urlpatterns = [
     path("feed/atom/category/<catpath:path>/", public_page(feeds.CategoryAtomFeed()), name="category-feed-atom"),
     path("feed/tag/<uslug:slug>/", public_page(feeds.TagFeed()), name="tag-feed"),
     path("feed/atom/tag/<uslug:slug>/", public_page(feeds.TagAtomFeed()), name="tag-feed-atom"),
+    path("feed/author/<uslug:slug>/", public_page(feeds.AuthorFeed()), name="author-feed"),
+    path("feed/atom/author/<uslug:slug>/", public_page(feeds.AuthorAtomFeed()), name="author-feed-atom"),
 ]

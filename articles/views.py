@@ -7,7 +7,7 @@ import math
 from collections import Counter
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, Value
 from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArc
 from taggit.models import Tag
 
 from . import archive, cache, search
+from .byline_links import credited_to
 from .filters import ArticleFilter
 from .models import EXCERPT_LENGTH as EXCERPT_CHARS
 from .models import Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle
@@ -226,7 +227,8 @@ class AuthorView(ArticleListView):
         return get_object_or_404(Author, slug=self.kwargs["slug"])
 
     def base_queryset(self):
-        return super().base_queryset().filter(author=self.author)
+        # The outlet's articles and the reporter's bylines alike.
+        return super().base_queryset().filter(credited_to(self.author))
 
     def get_seo(self):
         return {"title": self.author.name, "description": f"{self.author.name}的文章"}
@@ -452,19 +454,26 @@ def related_articles(article: Article, tag_ids: list[int], limit: int = 5) -> li
     if not tag_ids and not leaf_ids:
         return []
     # Read from the link tables' (owner, published_at, article) indexes: the
-    # latest 50 of each, without sorting all of a big tag's articles.
+    # latest 50 of each, without sorting all of a big tag's articles; all of
+    # them in one UNION ALL, so the query count does not grow with the tags.
+    parts = [
+        _recent_links(TaggedArticle, "content_object", article, tag=owner_id, weight=2) for owner_id in tag_ids
+    ] + [_recent_links(ArticleCategory, "article", article, category=owner_id, weight=1) for owner_id in leaf_ids]
     scores: dict[int, int] = {}
-    for links, owner, article_field, weight in (
-            (TaggedArticle, "tag", "content_object", 2), (ArticleCategory, "category", "article", 1)):
-        for owner_id in tag_ids if owner == "tag" else leaf_ids:
-            recent = (published_links(links, article_field).filter(**{owner: owner_id})
-                      .exclude(**{article_field: article.pk}).order_by("-published_at", f"-{article_field}_id")
-                      .values_list(f"{article_field}_id", flat=True)[:50])
-            for pk in recent:
-                scores[pk] = scores.get(pk, 0) + weight
+    for pk, weight in parts[0].union(*parts[1:], all=True):
+        scores[pk] = scores.get(pk, 0) + weight
     best = sorted(scores, key=lambda pk: (-scores[pk], -pk))[:limit]
     found = {a.pk: a for a in Article.objects.filter(pk__in=best).only("title", "slug", "published_date", "published_at")}
     return [found[pk] for pk in best if pk in found]
+
+
+def _recent_links(links, article_field: str, article: Article, *, weight: int, **owner) -> QuerySet:
+    """(article id, weight) of the latest 50 published articles linked to one tag or category."""
+    latest = (published_links(links, article_field).filter(**owner).exclude(**{article_field: article.pk})
+              .order_by("-published_at", f"-{article_field}_id").values("pk")[:50])
+    # The LIMIT sits in an IN subquery: SQLite refuses it directly inside a UNION.
+    return (links.objects.filter(pk__in=latest).order_by()
+            .annotate(weight=Value(weight)).values_list(f"{article_field}_id", "weight"))
 
 
 def news_article_json_ld(request, article: Article) -> dict:

@@ -34,6 +34,8 @@ def add_form(title: str, **fields) -> dict:
         "articlecategory_set-TOTAL_FORMS": "1", "articlecategory_set-INITIAL_FORMS": "0",
         "articlecategory_set-MIN_NUM_FORMS": "0", "articlecategory_set-MAX_NUM_FORMS": "1000",
         "articlecategory_set-0-category": "",
+        "byline_links-TOTAL_FORMS": "0", "byline_links-INITIAL_FORMS": "0",
+        "byline_links-MIN_NUM_FORMS": "0", "byline_links-MAX_NUM_FORMS": "1000",
     }
     data.update(fields)
     return data

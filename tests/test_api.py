@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -38,6 +38,13 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 UTC = dt.timezone.utc
+
+
+@pytest.fixture
+def client():
+    """A client that reads the API's messages in English (they are asserted word for word
+    here); without Accept-Language they are in Chinese, see test_messages_follow_the_language."""
+    return Client(headers={"Accept-Language": "en"})
 
 
 @pytest.fixture(autouse=True)
@@ -395,6 +402,13 @@ def test_bad_page_size_is_a_400(client, value):
 ])
 def test_malformed_cursors_are_a_400(client, seeds, cursor):
     assert get(client, f"{API}/articles/", {"cursor": cursor}, status=400).json() == {"cursor": ["Invalid cursor."]}
+
+
+def test_messages_follow_the_language(seeds):
+    """Chinese by default (LANGUAGE_CODE), English for clients that ask for it."""
+    chinese = get(Client(), f"{API}/articles/", {"cursor": "abc"}, status=400).json()
+    english = get(Client(headers={"Accept-Language": "en"}), f"{API}/articles/", {"cursor": "abc"}, status=400).json()
+    assert chinese == {"cursor": ["无效的游标。"]} and english == {"cursor": ["Invalid cursor."]}
 
 
 def test_a_cursor_from_another_list_is_refused_not_crashed(client, newsroom):

@@ -7,11 +7,12 @@ import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from tqdm import tqdm
 
 from articles.import_runs import finish_run, recorded_import
 from articles.importer import find_source_files, import_files
-from articles.models import ImportRun
+from articles.models import Article, ImportRun
 from articles.parse import get_timezone
 
 
@@ -44,6 +45,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=500, help="articles written per transaction")
         parser.add_argument(
+            "--accept-suggested-tags", action="store_true",
+            help="suggest keyword tags (jieba) for the articles this run created or updated and add them as "
+                 "tags at once; several ms an article, so off by default (see suggest_tags)",
+        )
+        parser.add_argument(
             "--workers", type=int, default=None,
             help="processes that read, parse and sanitise beside the database writer "
                  "(default: 1 on a multi-core machine for 200+ files; 0 = none)",
@@ -60,6 +66,7 @@ class Command(BaseCommand):
             raise CommandError("--workers must be 0 or more")
 
         verbosity = options["verbosity"]
+        started = timezone.now()
         with recorded_import(
             origin=ImportRun.Origin.COMMAND, sources=[os.path.abspath(p) for p in options["paths"]],
             time_zone=options["timezone"], dry_run=options["dry_run"], overwrite_edited=options["overwrite_edited"],
@@ -78,6 +85,13 @@ class Command(BaseCommand):
 
         for line in report.errors:
             self.stderr.write(line)
+        if options["accept_suggested_tags"] and not options["dry_run"]:
+            from articles.keywords import accept_for_articles  # jieba loads only when asked for
+
+            written = Article.objects.filter(updated_at__gte=started, import_key__isnull=False)
+            added = accept_for_articles(written.order_by("pk").values_list("pk", flat=True))
+            if verbosity > 0:
+                self.stdout.write(f"added {added} suggested tag(s)")
         prefix = "Dry run (nothing written): would have " if options["dry_run"] else ""
         if verbosity > 0:
             self.stdout.write(f"{prefix}{report.summary()}")

@@ -6,6 +6,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
+from .byline_links import credited_to
 from .models import Article, Author, Category
 
 
@@ -19,8 +20,10 @@ class ArticleFilter(django_filters.FilterSet):
     tag = django_filters.ModelChoiceFilter(
         label=_("tag"), field_name="tags", to_field_name="slug", queryset=Tag.objects.all(),
     )
+    # An author's articles are those they wrote for or are credited on (bylines),
+    # as on their author page.
     author = django_filters.ModelChoiceFilter(
-        label=_("author"), field_name="author", to_field_name="slug", queryset=Author.objects.all(),
+        label=_("author"), to_field_name="slug", queryset=Author.objects.all(), method="filter_author",
     )
     # Publication days are Beijing calendar days (Article.published_date).
     date_from = django_filters.DateFilter(label=_("from"), field_name="published_date", lookup_expr="gte")
@@ -29,3 +32,6 @@ class ArticleFilter(django_filters.FilterSet):
     class Meta:
         model = Article
         fields = ["category", "tag", "author", "date_from", "date_to"]
+
+    def filter_author(self, queryset, name: str, author: Author):
+        return queryset.filter(credited_to(author))

@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from articles import search
+from articles.byline_links import credited_to
 from taggit.models import Tag
 
 from articles.models import Article, ArticleCategory, Author, Category, TaggedArticle, path_prefixes
@@ -197,11 +198,25 @@ def test_detail_adds_the_sanitised_body(client, seeds):
     article = seeds["涨停有因"]
     detail = data(client, f"{API}/articles/{article.id}/")
     listed = data(client, f"{API}/articles/")["results"][1]
-    assert {k: v for k, v in detail.items() if k != "body"} == listed
+    assert {k: v for k, v in detail.items() if k not in ("body", "bylines")} == listed
     assert "华林证券继续加码IT投入" in detail["body"] and detail["body"] == article.body
+    # the dateline's reporter (财联社4月29日讯（记者 黄靖斯）), apart from the outlet in `author`
+    [byline] = detail["bylines"]
+    assert byline["role"] == "记者" and byline["author"]["name"] == "黄靖斯"
+    assert detail["author"]["name"] == "财联社"
+    assert get(client, urlsplit(byline["author"]["url"]).path).status_code == 200
+    # a reporter is an author of the API too: listed with their credited articles, and a filter
+    reporter = Author.objects.get(name="黄靖斯")
+    mine = set(Article.objects.published().filter(credited_to(reporter)).values_list("id", flat=True))
+    reporters = {a["name"]: a["article_count"] for a in data(client, f"{API}/authors/")["results"]}
+    assert reporters["黄靖斯"] == len(mine) and article.id in mine
+    credited = data(client, f"{API}/articles/", {"author": byline["author"]["slug"]})["results"]
+    assert {a["id"] for a in credited} == mine
     hostile = make("带脚本的文章", body='<p onclick="x()">正文</p><script>alert(1)</script>')
-    body = data(client, f"{API}/articles/{hostile.id}/")["body"]
+    hostile_detail = data(client, f"{API}/articles/{hostile.id}/")
+    body = hostile_detail["body"]
     assert "正文" in body and "<script" not in body and "onclick" not in body
+    assert hostile_detail["bylines"] == []
 
 
 def test_blank_images_and_author_are_null_and_site_paths_absolute(client):
@@ -482,9 +497,13 @@ def test_tags_with_published_counts(client, newsroom):
 
 def test_authors_with_published_counts(client, newsroom):
     authors = walk(client, f"{API}/authors/")
-    assert [(a["name"], a["article_count"]) for a in authors] == [("科技日报", 1), ("财联社", 3)]
-    assert authors[1]["url"] == "http://testserver" + Author.objects.get(name="财联社").get_absolute_url()
-    assert [a["name"] for a in walk(client, f"{API}/authors/", {"page_size": 1})] == ["科技日报", "财联社"]
+    # outlets (the front matter's author) and reporters (bylines) alike, counted by credit
+    credited = {a.name: Article.objects.published().filter(credited_to(a)).count() for a in Author.objects.all()}
+    assert [(a["name"], a["article_count"]) for a in authors] == sorted((n, c) for n, c in credited.items() if c)
+    assert ("财联社", 3) in credited.items() and credited["黄靖斯"] >= 1
+    outlet = next(a for a in authors if a["name"] == "财联社")
+    assert outlet["url"] == "http://testserver" + Author.objects.get(name="财联社").get_absolute_url()
+    assert [a["name"] for a in walk(client, f"{API}/authors/", {"page_size": 1})] == [a["name"] for a in authors]
 
 
 def test_api_root_lists_the_endpoints(client):
@@ -686,7 +705,7 @@ def check_every_filter_against_the_models(client) -> None:
         assert ids(client, {"category": node.path}) == expected, node.path
     counts = {a["slug"]: a["article_count"] for a in walk(client, f"{API}/authors/")}
     for author in Author.objects.all():
-        expected = published_ids(published.filter(author=author))
+        expected = published_ids(published.filter(credited_to(author)))
         assert counts.get(author.slug, 0) == len(expected)
         if expected:
             assert ids(client, {"author": author.slug}) == expected

@@ -27,7 +27,7 @@ from taggit.models import Tag
 
 from .. import search
 from ..filters import ArticleFilter
-from ..models import Article, Author, TaggedArticle
+from ..models import Article, ArticleByline, Author, TaggedArticle
 
 
 UNENCODED_PLUS_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
@@ -40,8 +40,11 @@ def tags_in_use() -> QuerySet[Tag]:
 
 
 def authors_in_use() -> QuerySet[Author]:
-    """Authors of at least one published article."""
-    return Author.objects.filter(Exists(Article.objects.published().filter(author=OuterRef("pk"))))
+    """Authors of at least one published article, as its author or in its bylines."""
+    published = Article.objects.published()
+    return Author.objects.filter(
+        Exists(published.filter(author=OuterRef("pk")))
+        | Exists(ArticleByline.objects.filter(author=OuterRef("pk"), article__in=published)))
 
 
 class MomentField(forms.DateTimeField):

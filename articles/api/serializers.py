@@ -3,9 +3,9 @@
 Times are ISO 8601 in Beijing time with its offset (2022-04-30T09:33:09+08:00);
 links and images are absolute URLs; empty images are null.
 
-Bylines: the detail is meant to carry them "where known", but articles have no
-bylines yet (only `author`). When a later change adds them to the model, they
-get a field here; until then the field is absent rather than always empty.
+`author` is the front matter's author (usually the outlet); the detail adds
+`bylines`, the reporters credited in the dateline (articles.bylines), each
+with the role printed there, in order — empty where none are known.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from taggit.models import Tag
 
-from ..models import Article, Author, Category
+from ..models import Article, ArticleByline, Author, Category
 
 
 def absolute(context: dict, url: str) -> str:
@@ -106,13 +106,26 @@ class ArticleSerializer(serializers.ModelSerializer):
         return [p for p in paths if not any(other.startswith(p + "/") for other in paths)]
 
 
+class BylineSerializer(serializers.ModelSerializer):
+    """A reporter credited on the article, with the role printed in the dateline (记者, 实习记者, 编辑…)."""
+
+    author = AuthorSummarySerializer(read_only=True)
+
+    class Meta:
+        model = ArticleByline
+        fields = ["role", "author"]
+        read_only_fields = fields
+
+
 class ArticleDetailSerializer(ArticleSerializer):
-    """An article on its own: the list's fields and the sanitised body (HTML)."""
+    """An article on its own: the list's fields, the sanitised body (HTML) and its bylines."""
 
     body = serializers.CharField(read_only=True, help_text="The body as sanitised HTML (the site's sanitiser).")
+    bylines = BylineSerializer(source="byline_links", many=True, read_only=True,
+                               help_text="Reporters named in the dateline, in order; empty where none are known.")
 
     class Meta(ArticleSerializer.Meta):
-        fields = [*ArticleSerializer.Meta.fields, "body"]
+        fields = [*ArticleSerializer.Meta.fields, "body", "bylines"]
         read_only_fields = fields
 
 

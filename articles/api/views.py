@@ -21,7 +21,7 @@ import math
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -35,7 +35,7 @@ from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from taggit.models import Tag
 
-from ..models import Article, Author, Category
+from ..models import Article, ArticleByline, Author, Category
 from ..views import listing, with_counts
 from . import freshness
 from .filters import ArticleAPIFilter
@@ -171,7 +171,11 @@ class ArticleViewSet(mixins.RetrieveModelMixin, ContentAPIView):
 
     def get_queryset(self) -> QuerySet[Article]:
         # taggit prefetches the whole page's tags in one query (a join on the link table).
-        return listing(Article.objects.published()).prefetch_related("tags")
+        articles = listing(Article.objects.published()).prefetch_related("tags")
+        if self.action == "retrieve":
+            articles = articles.prefetch_related(
+                Prefetch("byline_links", queryset=ArticleByline.objects.select_related("author")))
+        return articles
 
     def get_serializer_class(self):
         return ArticleDetailSerializer if self.action == "retrieve" else ArticleSerializer
@@ -241,7 +245,12 @@ class AuthorViewSet(ContentAPIView):
     pagination_class = NamePagination
 
     def get_queryset(self) -> QuerySet[Author]:
-        return with_published_count(Author.objects.all(), "articles")
+        # Credited articles: as the author (the outlet) or in the bylines, as on author pages.
+        credited = (Article.objects.published().order_by()
+                    .filter(Q(author=OuterRef("pk")) | Q(pk__in=ArticleByline.objects.filter(
+                        author=OuterRef(OuterRef("pk"))).values("article_id")))
+                    .annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+        return Author.objects.annotate(article_count=Subquery(credited)).filter(article_count__gt=0)
 
 
 class SchemaView(ThrottleMessageMixin, SpectacularAPIView):

@@ -33,7 +33,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from .import_runs import finish_run, recorded_import
 from .importer import SUFFIXES, ImportReport, import_files
@@ -98,23 +98,25 @@ def inspect_upload(file: UploadedFile, limits: UploadLimits) -> Upload:
     if suffix in SUFFIXES:
         return Upload(file)
     if suffix != ARCHIVE_SUFFIX:
-        raise UploadRejected(f"{name}: not a .md, .markdown, .txt or .zip file")
+        raise UploadRejected(gettext("%(name)s: not a .md, .markdown, .txt or .zip file") % {"name": name})
     file.seek(0)
     try:
         with zipfile.ZipFile(file) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise UploadRejected(f"{name}: not a readable .zip archive ({exc})") from exc
+        raise UploadRejected(gettext("%(name)s: not a readable .zip archive (%(error)s)") % {"name": name, "error": exc}) from exc
     if len(infos) > limits.entries:
-        raise UploadRejected(
-            f"{name}: {len(infos):,} entries, over the limit of {limits.entries:,} "
+        raise UploadRejected(gettext(
+            "%(name)s: %(count)s entries, over the limit of %(limit)s "
             "(NEWSPORTAL_UPLOAD_MAX_ENTRIES); split it into smaller archives")
+            % {"name": name, "count": f"{len(infos):,}", "limit": f"{limits.entries:,}"})
     upload = Upload(file, members=[])
     for info in infos:
         member_name = _member_name(info)
         problem = _unsafe(info, member_name)
         if problem:
-            raise UploadRejected(f"{name}: {member_name!r} {problem}; the archive was not imported")
+            raise UploadRejected(gettext("%(name)s: %(member)r %(problem)s; the archive was not imported")
+                                 % {"name": name, "member": member_name, "problem": problem})
         if info.is_dir():
             continue
         if _is_post(member_name):
@@ -122,12 +124,13 @@ def inspect_upload(file: UploadedFile, limits: UploadLimits) -> Upload:
         else:
             upload.ignored.append(f"{name}/{member_name}")
     if not upload.members:
-        raise UploadRejected(f"{name}: contains no .md, .markdown or .txt files")
+        raise UploadRejected(gettext("%(name)s: contains no .md, .markdown or .txt files") % {"name": name})
     unpacked = sum(m.info.file_size for m in upload.members if m.info.file_size <= limits.post_bytes)
     if unpacked > limits.unpacked_bytes:
-        raise UploadRejected(
-            f"{name}: its posts would unpack to {unpacked:,} bytes, over the limit of "
-            f"{limits.unpacked_bytes:,} (NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES)")
+        raise UploadRejected(gettext(
+            "%(name)s: its posts would unpack to %(size)s bytes, over the limit of "
+            "%(limit)s (NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES)")
+            % {"name": name, "size": f"{unpacked:,}", "limit": f"{limits.unpacked_bytes:,}"})
     upload.members.sort(key=lambda m: m.name)
     return upload
 
@@ -152,11 +155,11 @@ def _member_name(info: zipfile.ZipInfo) -> str:
 
 def _unsafe(info: zipfile.ZipInfo, name: str) -> str | None:
     if name.startswith("/") or _DRIVE.match(name):
-        return "is an absolute path"
+        return gettext("is an absolute path")
     if ".." in name.split("/"):
-        return "points outside the archive (path traversal)"
+        return gettext("points outside the archive (path traversal)")
     if stat.S_ISLNK(info.external_attr >> 16):
-        return "is a symbolic link"
+        return gettext("is a symbolic link")
     return None
 
 

@@ -19,6 +19,14 @@ from tests.conftest import SEEDS, post
 pytestmark = pytest.mark.django_db
 
 UPLOAD = "admin:articles_importrun_upload"
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Messages are asserted in English here; the Chinese admin is checked by
+    test_form_errors_are_in_the_editors_language."""
+    settings.LANGUAGE_CODE = "en"
+
 CHANGELIST = "admin:articles_importrun_changelist"
 
 
@@ -268,6 +276,14 @@ def test_wrong_or_corrupt_files_get_a_form_error_naming_them(client, desk, name,
     assert response.status_code == 200
     assert message in page_text(response)
     assert not Article.objects.exists() and not ImportRun.objects.exists()
+
+
+def test_form_errors_are_in_the_editors_language(client, desk, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    response = send(client, upload_file("report.pdf", b"%PDF-1.4"))
+    assert "report.pdf：不是 .md、.markdown、.txt 或 .zip 文件" in page_text(response)
+    traversal = make_zip("evil.zip", {"../escape.md": story("越界")})
+    assert "路径穿越" in page_text(send(client, traversal))
 
 
 def test_no_file_chosen_is_a_form_error(client, desk):

@@ -490,7 +490,13 @@ def news_article_json_ld(request, article: Article) -> dict:
     }
     if article.head_image or article.thumbnail:
         data["image"] = [article.head_image or article.thumbnail]
+    # The reporters in the dateline, then the outlet (the front matter's author).
+    authors = [{"@type": "Person", "name": reporter.name,
+                "url": request.build_absolute_uri(reporter.get_absolute_url())}
+               for _role, reporters in article.byline_groups for reporter in reporters]
     if article.author:
-        data["author"] = [{"@type": "Organization", "name": article.author.name,
-                           "url": request.build_absolute_uri(article.author.get_absolute_url())}]
+        authors.append({"@type": "Organization", "name": article.author.name,
+                        "url": request.build_absolute_uri(article.author.get_absolute_url())})
+    if authors:
+        data["author"] = authors
     return data

@@ -314,6 +314,8 @@ def test_seo_tags_on_article_page(client, seeded):
     [ld] = head.json_ld
     assert ld["@type"] == "NewsArticle" and ld["headline"] == article.title
     assert ld["datePublished"] == "2022-04-30T01:33:09+00:00" and ld["image"] == [article.head_image]
+    # the dateline's reporter as a person, then the outlet
+    assert [(a["@type"], a["name"]) for a in ld["author"]] == [("Person", "黄靖斯"), ("Organization", "财联社")]
 
 
 def test_seo_tags_on_listings(client, seeded):

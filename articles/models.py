@@ -201,7 +201,7 @@ class ArticleQuerySet(models.QuerySet):
 
 
 class RevisionLinks(models.Model):
-    """What a revision keeps beside the article's own columns: its categories and tags then.
+    """What a revision keeps beside the article's own columns: its categories, tags and bylines then.
 
     A snapshot per revision rather than simple-history's m2m tracking, which
     writes a revision for every link change (the admin's inline, the ancestors
@@ -212,6 +212,7 @@ class RevisionLinks(models.Model):
     category_ids = models.JSONField(_("category ids"), default=list, blank=True)
     category_names = models.JSONField(_("categories"), default=list, blank=True)  # as they read then
     tag_names = models.JSONField(_("tags"), default=list, blank=True)
+    byline_credits = models.JSONField(_("bylines"), default=list, blank=True)  # [[role, name], …] in order
 
     class Meta:
         abstract = True

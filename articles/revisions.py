@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.signals import m2m_changed
+from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 from django.utils import formats, timezone
 from django.utils.text import capfirst
@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.signals import pre_create_historical_record
 
+from . import byline_links
 from .models import Article, ArticleCategory, Author, Category, TaggedArticle
 from .permissions import AUTHOR_STATUSES, can_publish
 from .sanitize import html_to_text
@@ -43,12 +44,13 @@ RESTORED_FIELDS = (
     "head_image", "thumbnail", "comments_enabled", "extra_front_matter",
 )
 # Compared between revisions, in the order an editor reads them.
-COMPARED_FIELDS = (*RESTORED_FIELDS[:-1], "category_names", "tag_names", "extra_front_matter")
+COMPARED_FIELDS = (*RESTORED_FIELDS[:-1], "category_names", "tag_names", "byline_credits", "extra_front_matter")
 
 _LABELS = {
     "author_id": gettext_lazy("author"),
     "category_names": gettext_lazy("categories"),
     "tag_names": gettext_lazy("tags"),
+    "byline_credits": gettext_lazy("bylines"),
 }
 
 
@@ -59,7 +61,7 @@ class RestoreRefused(Exception):
 # -- what a revision holds --------------------------------------------------
 
 def links_snapshot(article: Article) -> dict[str, list]:
-    """The article's categories and tags as a revision stores them."""
+    """The article's categories, tags and bylines as a revision stores them."""
     categories = sorted(article.categories.all(), key=lambda c: c.path)
     paths = [c.path for c in categories]
     # Only the deepest node of each chain is named: 金融 › 财联社 › 深度, not all three.
@@ -68,6 +70,7 @@ def links_snapshot(article: Article) -> dict[str, list]:
         "category_ids": [c.pk for c in categories],
         "category_names": [c.path_display for c in leaves],
         "tag_names": sorted(article.tags.names()),
+        "byline_credits": [list(credit) for credit in byline_links.current(article)] if article.pk else [],
     }
 
 
@@ -88,6 +91,14 @@ def record_links(article: Article) -> None:
     latest = latest_revision(article)
     if latest is not None and latest.version == article.version:
         Revision.objects.filter(pk=latest.pk).update(**links_snapshot(article))
+
+
+@receiver(post_save, sender=Article, dispatch_uid="articles.revisions.detected_bylines")
+def _fold_detected_bylines(sender, instance: Article, raw: bool = False, **kwargs) -> None:
+    """Bylines detected on save are written after the revision (articles.byline_links,
+    connected before this module): fold them into it."""
+    if not raw:
+        record_links(instance)
 
 
 @receiver(m2m_changed, sender=ArticleCategory, dispatch_uid="articles.revisions.category_links")
@@ -155,6 +166,8 @@ def _display(revision_or_article, name: str) -> str:
         return formats.localize(timezone.localtime(value))
     if name in ("category_names", "tag_names"):
         return ", ".join(value) or "—"
+    if name == "byline_credits":
+        return ", ".join(f"{role} {who}" for role, who in value) or "—"
     if name == "body":
         return html_to_text(value)
     if isinstance(value, bool):
@@ -226,6 +239,7 @@ def restore(revision: Revision, user, *, seen_version: int) -> Article:
         record_unrevised_version(article.pk)  # the state being replaced stays restorable
         for name in RESTORED_FIELDS:
             setattr(article, name, getattr(revision, name))
+        article.bylines_edited = revision.bylines_edited
         if article.author_id and not Author.objects.filter(pk=article.author_id).exists():
             article.author_id = None  # the author was deleted or merged away since
         article.edited_locally = True
@@ -237,4 +251,8 @@ def restore(revision: Revision, user, *, seen_version: int) -> Article:
         # After the save, so the links fold into the new revision, not the replaced one.
         article.categories.set(Category.objects.filter(pk__in=revision.category_ids))
         article.tags.set(revision.tag_names)
+        if revision.bylines_edited:
+            # An editor's correction then; otherwise the restored body's detected bylines stand.
+            byline_links.set_bylines(article, [tuple(credit) for credit in revision.byline_credits])
+            record_links(article)
     return article

@@ -211,3 +211,27 @@ def test_the_public_never_reaches_history(client):
     response = client.post(revision_url(revision), {"version": str(article.version)})
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert Revision.objects.filter(id=article.pk).count() == 1
+
+
+def test_revisions_keep_bylines_and_a_restore_brings_back_a_correction(client, desk):
+    from articles import byline_links, revisions
+
+    article = publish("署名", body="<p>中证网讯（记者 连润）正文</p>")
+    [detected] = revisions_of(article)
+    assert detected.byline_credits == [["记者", "连润"]]  # folded in after detection on save
+    # An editor corrects the byline, then someone rewrites the body.
+    byline_links.set_bylines(article, [("记者", "连润"), ("实习记者", "张三")])
+    article.bylines_edited = True
+    article.save()
+    corrected = revisions_of(article)[0]
+    assert corrected.byline_credits == [["记者", "连润"], ["实习记者", "张三"]]
+    assert [c.field for c in revisions.changes(detected, corrected)] == ["byline_credits"]
+    article.body, article.bylines_edited = "<p>中证网讯（记者 王五）新正文</p>", False
+    article.save()
+    assert byline_links.current(article) == [("记者", "王五")]
+    client.force_login(desk)
+    response = client.post(revision_url(corrected), {"version": str(article.version)}, **EN)
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.bylines_edited and byline_links.current(article) == [("记者", "连润"), ("实习记者", "张三")]
+    assert revisions_of(article)[0].byline_credits == [["记者", "连润"], ["实习记者", "张三"]]

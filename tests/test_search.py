@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
+import unicodedata
 
 import pytest
 from django.core.management import call_command
@@ -52,6 +54,33 @@ def test_cjk_runs_become_bigrams_and_their_last_character():
 
 def test_words_are_lower_cased_and_nfkc_normalised():
     assert search.document_tokens("ＴｉｋＴｏｋ与A股，２０２２年") == ["tiktok", "与", "a", "股", "2022", "年"]
+
+
+def _tokens_of_normalised_text(text: str) -> list[str]:
+    """The tokeniser's definition, the slow way: normalise everything, then cut runs."""
+    tokens = []
+    for cjk, word in search._RUN.findall(search.normalize(text)):
+        if cjk:
+            tokens += [a + b for a, b in zip(cjk, cjk[1:])] + [cjk[-1]]
+        else:
+            tokens.append(word[: search.MAX_WORD_CHARS])
+    return tokens
+
+
+def test_document_tokens_match_the_definition_for_every_character():
+    """Indexing normalises only the characters that can change a token; for
+    every Unicode character, beside CJK, a word or itself, that must give the
+    tokens of the fully normalised text."""
+    # Unassigned, private-use and surrogate code points have no decomposition or case.
+    characters = (c for c in map(chr, range(sys.maxunicode + 1)) if unicodedata.category(c) not in ("Cn", "Co", "Cs"))
+    text = " ".join(f"中{char}a{char}中{char}{char}" for char in characters)
+    assert search.document_tokens(text) == _tokens_of_normalised_text(text)
+
+
+def test_long_words_are_cut_and_mixed_scripts_split():
+    text = "ＡＢ" + "x" * 70 + "中文" + "Y" * 64 + "，ⅷ㎏℃①"
+    assert search.document_tokens(text) == _tokens_of_normalised_text(text)
+    assert search.document_tokens(text)[:2] == ["ab" + "x" * 62, "中文"]
 
 
 def test_query_terms_are_phrases_with_a_prefix_for_a_trailing_single_character():

@@ -371,6 +371,21 @@ def test_rebuild_reindexes_everything_and_drops_stale_rows():
     assert search.rebuild() == 2
 
 
+def _sqlite_index_settings() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT k, v FROM {search.SQLITE_TABLE}_config WHERE k != 'version'")
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="FTS5 settings exist on SQLite only")
+def test_sqlite_index_settings_survive_a_rebuild():
+    """The migration sets them; a rebuild recreates the table and must set them again."""
+    assert _sqlite_index_settings() == search.SQLITE_SETTINGS
+    publish("券商", "<p>券商</p>")
+    search.rebuild()
+    assert _sqlite_index_settings() == search.SQLITE_SETTINGS and search.search("券商")
+
+
 def test_an_empty_index_is_filled_after_migrate():
     """Migrations only create the index; post_migrate indexes what is already there."""
     article = publish("券商", "<p>券商</p>")

@@ -7,6 +7,7 @@ with its path and the problem, and every other file still imports.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import multiprocessing
 import os
@@ -96,7 +97,7 @@ class PreparedFile:
     source: str
     unchanged: bool = False
     error: str | None = None
-    article: ParsedArticle | None = None
+    article: ParsedArticle | None = None  # its raw body dropped: body_html replaces it
     body_html: str = ""
     document: search.Document | None = None
 
@@ -112,6 +113,9 @@ def prepare_file(task: _Task) -> PreparedFile:
         article = parse_bytes(data, path=source, tz=task.tz, digest=digest)
         body_html = sanitize_body(article.body)
         document = search.prepare_document(article.title, body_html)
+        # Only the sanitised body is stored: dropping the raw one halves what
+        # the worker sends to the writer and what a batch holds in memory.
+        article = dataclasses.replace(article, body="")
         return PreparedFile(source, article=article, body_html=body_html, document=document)
     except ImportFileError as exc:
         return PreparedFile(source, error=str(exc))

@@ -9,8 +9,10 @@ so one bad record never takes the others down with it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 
 from django.db import DatabaseError, connection, models, reset_queries, transaction
 from django.utils import timezone
@@ -117,9 +119,7 @@ class ArticleLoader:
     def finish(self) -> LoadResult:
         self.flush()
         if self.result.created > 1000 and not self.dry_run:
-            # Fresh statistics let the query planner use the new indexes well.
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+            _analyze_imported_tables()
         return self.result
 
     # -- maps of existing rows ----------------------------------------------
@@ -205,7 +205,7 @@ class ArticleLoader:
                     taken[day].add(article.slug)
                 (new_articles if is_new else changed_articles).append(article)
                 links.append((article, item))
-            Article.objects.bulk_create(new_articles, batch_size=200)
+            _insert_articles(new_articles)
             if changed_articles:
                 Article.objects.bulk_update(changed_articles, [*IMPORTED_FIELDS, "slug"], batch_size=200)
                 record_url_changes(changed_articles)
@@ -279,6 +279,79 @@ class ArticleLoader:
                 tag_rows.append((article.id, tag_id))
         _insert_rows(ArticleCategory, ("article_id", "category_id", "published_at"), category_rows)
         _insert_rows(TaggedArticle, ("content_object_id", "tag_id"), tag_rows)
+
+
+# The tables an import fills, whose indexes the site's queries choose between.
+ANALYZED_MODELS = (Article, ArticleCategory, TaggedArticle, ImportedFile, Category, Author, Tag)
+SQLITE_ANALYSIS_LIMIT = 1000  # rows sampled per index
+
+
+def _analyze_imported_tables() -> None:
+    """Fresh statistics, so the query planner uses the new indexes well.
+
+    Only these tables: a bare ANALYZE on SQLite also reads the whole search
+    index (its shadow tables are several times the size of the articles),
+    which took seconds after a large import for statistics nothing uses. On
+    SQLite each index is sampled rather than read whole (`analysis_limit`,
+    SQLite's advice for large databases), as PostgreSQL's ANALYZE always does.
+    """
+    sqlite = connection.vendor == "sqlite"
+    with connection.cursor() as cursor:
+        if sqlite:
+            cursor.execute(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
+        for model in ANALYZED_MODELS:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        if sqlite:
+            cursor.execute("PRAGMA analysis_limit = 0")  # the connection's default again
+
+
+def _insert_articles(articles: list[Article]) -> None:
+    """INSERT new articles as plain tuples and give each its id.
+
+    What Article.objects.bulk_create does (prepare_for_save, then every
+    field's pre_save and database preparation), without building the SQL of
+    a multi-row INSERT through the query compiler, which cost a quarter of
+    the writer's time. Ids are read back by import_key (unique), so this
+    needs no RETURNING and works the same on every database.
+    """
+    if not articles:
+        return
+    fields = [f for f in Article._meta.concrete_fields if not f.primary_key]
+    adapters = [_db_value_adapter(f) for f in fields]
+    rows = []
+    for article in articles:
+        article.prepare_for_save()
+        rows.append(tuple(adapt(f.pre_save(article, True)) for f, adapt in zip(fields, adapters)))
+    _insert_rows(Article, tuple(f.column for f in fields), rows)
+    ids = dict(Article.objects.filter(import_key__in=[a.import_key for a in articles]).values_list("import_key", "id"))
+    for article in articles:
+        article.pk = ids[article.import_key]
+        article._state.adding = False
+        article._state.db = connection.alias
+
+
+# Fields whose value, once the model holds it (str, int, bool or None), is
+# already what the database driver takes: get_db_prep_save would only check
+# that again, and that was most of the time spent preparing article rows.
+_DRIVER_READY_FIELDS = frozenset(
+    {"CharField", "SlugField", "TextField", "BooleanField", "PositiveIntegerField", "ForeignKey"}
+)
+
+
+def _db_value_adapter(field: models.Field) -> Callable[[object], object]:
+    """How to turn `field`'s value on a prepared model into a query parameter."""
+    kind = field.get_internal_type()
+    if kind in _DRIVER_READY_FIELDS:
+        return _unchanged
+    if kind == "DateTimeField":
+        return connection.ops.adapt_datetimefield_value
+    if kind == "DateField":
+        return connection.ops.adapt_datefield_value
+    return functools.partial(field.get_db_prep_save, connection=connection)
+
+
+def _unchanged(value: object) -> object:
+    return value
 
 
 def _insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple],

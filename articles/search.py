@@ -225,6 +225,32 @@ def document_tokens(text: str) -> list[str]:
     return _TOKEN.findall(_token_changing_runs().sub(_normalize_run, text))
 
 
+# From this length on, numpy cuts a text into tokens faster than the regex.
+VECTORISED_MIN_CHARS = 300
+
+
+@functools.cache
+def _vectorised_tokenizer():
+    from .bigrams import BigramTokenizer  # numpy: loaded by the importer's workers, not by every page
+
+    return BigramTokenizer(f"[{_CJK}]+", f"{_WORD_CHAR}+", MAX_WORD_CHARS)
+
+
+def document_text(text: str) -> str:
+    """`document_tokens(text)` joined by spaces: the form the index stores.
+
+    Long texts (article bodies) go through numpy (articles.bigrams), three
+    times faster than the regex for the same string.
+    """
+    text = _token_changing_runs().sub(_normalize_run, text)
+    if len(text) >= VECTORISED_MIN_CHARS:
+        try:
+            return _vectorised_tokenizer()(text)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the regex copes
+    return " ".join(_TOKEN.findall(text))
+
+
 @dataclass(frozen=True)
 class Term:
     """One white-space separated query term: a phrase of adjacent tokens.
@@ -289,7 +315,7 @@ def prepare_document(title: str, body_html: str) -> Document:
     alongside parsing and sanitising.
     """
     body_text = html_to_text(body_html)[:MAX_INDEXED_CHARS]
-    return " ".join(document_tokens(title)), " ".join(document_tokens(body_text))
+    return document_text(title), document_text(body_text)
 
 
 def _documents(rows: Sequence[Row]) -> list[DocumentRow]:

@@ -68,13 +68,26 @@ def _tokens_of_normalised_text(text: str) -> list[str]:
 
 
 def test_document_tokens_match_the_definition_for_every_character():
-    """Indexing normalises only the characters that can change a token; for
-    every Unicode character, beside CJK, a word or itself, that must give the
-    tokens of the fully normalised text."""
+    """Indexing normalises only the characters that can change a token, and
+    cuts long texts with numpy; for every Unicode character, beside CJK, a
+    word or itself, both must give the tokens of the fully normalised text."""
     # Unassigned, private-use and surrogate code points have no decomposition or case.
     characters = (c for c in map(chr, range(sys.maxunicode + 1)) if unicodedata.category(c) not in ("Cn", "Co", "Cs"))
     text = " ".join(f"中{char}a{char}中{char}{char}" for char in characters)
-    assert search.document_tokens(text) == _tokens_of_normalised_text(text)
+    expected = _tokens_of_normalised_text(text)
+    assert search.document_tokens(text) == expected
+    assert search.document_text(text) == " ".join(expected)
+
+
+@pytest.mark.parametrize("text", [
+    "", "，。 ", "中", "a", "中文", "A股", "x" * 63, "x" * 64, "x" * 65, "中" + "y" * 130 + "文",
+    "ＴｉｋＴｏｋ与A股，２０２２年", "a\ud800b中文",  # a lone surrogate cannot take the numpy path
+])
+@pytest.mark.parametrize("padding", [0, search.VECTORISED_MIN_CHARS])
+def test_document_text_joins_the_document_tokens(text, padding):
+    """Short texts take the regex, long ones numpy: the same string either way."""
+    text = "，" * padding + text + "。" * padding
+    assert search.document_text(text) == " ".join(_tokens_of_normalised_text(text))
 
 
 def test_long_words_are_cut_and_mixed_scripts_split():

@@ -35,6 +35,12 @@ IMPORTED_FIELDS = (
 )
 
 
+# Articles written per transaction. Each commit writes the batch's search
+# entries as one new index segment; at 500 a large import spent as much time
+# merging the small segments as writing them (docs/BENCHMARKS.md). A batch
+# of 2,000 holds some 60 MB.
+DEFAULT_BATCH_SIZE = 2000
+
 # What importing a file does to its article; each names its LoadResult counter.
 CREATED, UPDATED, UNCHANGED, KEPT = "created", "updated", "unchanged", "kept_local_edits"
 
@@ -60,7 +66,7 @@ class _Pending:
 class ArticleLoader:
     """Accumulates articles and writes them `batch_size` at a time."""
 
-    def __init__(self, *, batch_size: int = 500, dry_run: bool = False, overwrite_edited: bool = False) -> None:
+    def __init__(self, *, batch_size: int = DEFAULT_BATCH_SIZE, dry_run: bool = False, overwrite_edited: bool = False) -> None:
         self.batch_size = batch_size
         self.dry_run = dry_run
         self.overwrite_edited = overwrite_edited

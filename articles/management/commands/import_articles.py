@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from articles.importer import find_source_files, import_files
+from articles.load import DEFAULT_BATCH_SIZE
 from articles.parse import get_timezone
 
 
@@ -34,7 +35,10 @@ class Command(BaseCommand):
             "--overwrite-edited", action="store_true",
             help="replace articles changed in the admin too (by default they are kept and reported)",
         )
-        parser.add_argument("--batch-size", type=int, default=500, help="articles written per transaction")
+        parser.add_argument(
+            "--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+            help="articles written per transaction (default: %(default)s)",
+        )
         parser.add_argument(
             "--workers", type=int, default=None,
             help="processes that read, parse and sanitise beside the database writer "

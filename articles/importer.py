@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from . import search
 from .iterables import batched
-from .load import DEFAULT_BATCH_SIZE, ArticleLoader
+from .load import DEFAULT_BATCH_SIZE, ArticleLoader, import_connection_settings
 from .parse import DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, parse_bytes, read_source
 from .sanitize import sanitize_body
 
@@ -184,7 +184,7 @@ def import_files(
     known = loader.known_files()
     tasks = (_Task(path, known.get(os.path.abspath(path)), max_bytes, tz) for path in files)
     workers = default_workers(len(files)) if workers is None else workers
-    with _prepared(tasks, workers, ahead=batch_size) as prepared_files:
+    with import_connection_settings(), _prepared(tasks, workers, ahead=batch_size) as prepared_files:
         for prepared in prepared_files:
             if prepared.error:
                 report.errors.append(prepared.error)
@@ -194,7 +194,7 @@ def import_files(
                 loader.add(prepared.article, prepared.body_html, prepared.document)
             if on_file:
                 on_file()
-    result = loader.finish()
+        result = loader.finish()
     report.created, report.updated = result.created, result.updated
     report.unchanged += result.unchanged
     report.kept_local_edits = result.kept_local_edits

@@ -7,9 +7,11 @@ with its path and the problem, and every other file still imports.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import multiprocessing
 import os
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from . import search
 from .iterables import batched
-from .load import ArticleLoader
+from .load import DEFAULT_BATCH_SIZE, ArticleLoader, import_connection_settings
 from .parse import DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, parse_bytes, read_source
 from .sanitize import sanitize_body
 
@@ -107,7 +109,7 @@ class PreparedFile:
     source: str
     unchanged: bool = False
     error: str | None = None
-    article: ParsedArticle | None = None
+    article: ParsedArticle | None = None  # its raw body dropped: body_html replaces it
     body_html: str = ""
     document: search.Document | None = None
 
@@ -128,6 +130,9 @@ def prepare_file(task: _Task) -> PreparedFile:
         article = parse_bytes(data, path=source, tz=task.tz, digest=digest)
         body_html = sanitize_body(article.body)
         document = search.prepare_document(article.title, body_html)
+        # Only the sanitised body is stored: dropping the raw one halves what
+        # the worker sends to the writer and what a batch holds in memory.
+        article = dataclasses.replace(article, body="")
         return PreparedFile(source, article=article, body_html=body_html, document=document)
     except ImportFileError as exc:
         return PreparedFile(source, error=str(exc))
@@ -145,31 +150,34 @@ def default_workers(file_count: int) -> int:
 
 
 @contextmanager
-def _prepared(tasks: Iterable[_Task], workers: int) -> Iterator[Iterable[PreparedFile]]:
+def _prepared(tasks: Iterable[_Task], workers: int, ahead: int) -> Iterator[Iterable[PreparedFile]]:
+    """Prepared files in order; with workers, about `ahead` files are prepared in advance."""
     if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
         yield map(prepare_file, tasks)
         return
     # Forked workers inherit the loaded Django and parsers; they never touch
     # the database, and leave by os._exit, so the parent's connection is safe.
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield _pipelined(pool, tasks)
+        yield _pipelined(pool, tasks, windows_ahead=max(1, -(-ahead // WINDOW)))
 
 
-def _pipelined(pool, tasks: Iterable[_Task]) -> Iterator[PreparedFile]:
-    """Results in the files' order, with one window being prepared ahead.
+def _pipelined(pool, tasks: Iterable[_Task], windows_ahead: int) -> Iterator[PreparedFile]:
+    """Results in the files' order, with up to `windows_ahead` windows being prepared ahead.
 
-    Order keeps "the later file wins" as in one process; the bounded window
-    keeps memory flat however large the archive (Pool.imap reads ahead
+    Order keeps "the later file wins" as in one process. The writer spends a
+    second or more in each batch's transaction while taking no files; the
+    workers must have a batch's worth queued meanwhile, or they sit idle for
+    it (with one window ahead they did, for most of every transaction). The
+    bound keeps memory flat however large the archive (Pool.imap reads ahead
     without limit when the database writer is the slower side).
     """
-    in_flight = None
+    in_flight: deque = deque()
     for window in batched(tasks, WINDOW):
-        ahead = pool.map_async(prepare_file, window, chunksize=16)
-        if in_flight is not None:
-            yield from in_flight.get()
-        in_flight = ahead
-    if in_flight is not None:
-        yield from in_flight.get()
+        in_flight.append(pool.map_async(prepare_file, window, chunksize=16))
+        if len(in_flight) > windows_ahead:
+            yield from in_flight.popleft().get()
+    while in_flight:
+        yield from in_flight.popleft().get()
 
 
 # --- the whole import --------------------------------------------------------
@@ -181,7 +189,7 @@ def import_files(
     tz: dt.tzinfo,
     max_bytes: int = DEFAULT_MAX_BYTES,
     dry_run: bool = False,
-    batch_size: int = 500,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     workers: int | None = None,
     overwrite_edited: bool = False,
     on_file: Callable[[], None] | None = None,
@@ -203,7 +211,7 @@ def import_files(
         for path, name in named
     )
     workers = default_workers(len(files)) if workers is None else workers
-    with _prepared(tasks, workers) as prepared_files:
+    with import_connection_settings(), _prepared(tasks, workers, ahead=batch_size) as prepared_files:
         for prepared in prepared_files:
             if prepared.error:
                 report.errors.append(prepared.error)
@@ -213,7 +221,7 @@ def import_files(
                 loader.add(prepared.article, prepared.body_html, prepared.document)
             if on_file:
                 on_file()
-    result = loader.finish()
+        result = loader.finish()
     report.created, report.updated = result.created, result.updated
     report.unchanged += result.unchanged
     report.kept_local_edits = result.kept_local_edits

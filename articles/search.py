@@ -51,9 +51,11 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import html
 import operator
 import re
+import sys
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,6 +91,10 @@ SQLITE_JOIN_LIMIT = 10_000
 POSTGRES_RANKED_CANDIDATES = 1000
 
 SQLITE_TABLE = "articles_search"
+# FTS5 settings stored in the index (see migration 0013_search_hashsize): new
+# entries are buffered up to 32 MB before a segment is written, so a large
+# import batch becomes one segment instead of a dozen to merge.
+SQLITE_SETTINGS = {"hashsize": 32 * 1024 * 1024}
 POSTGRES_TABLE = "articles_searchdocument"
 
 
@@ -106,21 +112,26 @@ _CJK_MIXED_BLOCKS = (
 _CJK_WHOLE_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3), (0x20000, 0x3FFFF))
 
 
+def _char_class(codepoints: Iterable[int]) -> str:
+    """A regex class body matching exactly these code points (ascending), as ranges."""
+    spans: list[list[int]] = []
+    for cp in codepoints:
+        if spans and spans[-1][1] == cp - 1:
+            spans[-1][1] = cp
+        else:
+            spans.append([cp, cp])
+    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in spans)
+
+
 def _cjk_class() -> str:
     """A regex class body of the CJK code points that are letters or digits.
 
     Filtering by isalnum() keeps punctuation inside the blocks (・, ゠) out, so
     the CJK class and the word class together are exactly the token characters.
     """
-    spans: list[list[int]] = [[low, high] for low, high in _CJK_WHOLE_BLOCKS]
-    for low, high in _CJK_MIXED_BLOCKS:
-        for cp in range(low, high + 1):
-            if chr(cp).isalnum():
-                if spans[-1][1] == cp - 1:
-                    spans[-1][1] = cp
-                else:
-                    spans.append([cp, cp])
-    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in spans)
+    mixed = (cp for low, high in _CJK_MIXED_BLOCKS for cp in range(low, high + 1) if chr(cp).isalnum())
+    whole = "".join(f"{re.escape(chr(low))}-{re.escape(chr(high))}" for low, high in _CJK_WHOLE_BLOCKS)
+    return whole + _char_class(mixed)
 
 
 _CJK = _cjk_class()
@@ -160,17 +171,84 @@ def _cjk_tokens(run: str) -> list[str]:
     return tokens
 
 
+# Indexing tokenises some 2,000 characters an article, so it avoids Python
+# loops over runs and characters: one regex finds every token (below), and
+# normalisation touches only the characters where it can change a token.
+
+# One match per token: at each CJK character, the lookahead captures it with
+# the next one if that is CJK too (a bigram) or alone (the last character of
+# its run); at a word, its first MAX_WORD_CHARS characters, and the match
+# consumes the whole word.
+_TOKEN = re.compile(
+    f"(?=([{_CJK}][{_CJK}]?|{_WORD_CHAR}{{1,{MAX_WORD_CHARS}}}))(?:[{_CJK}]|{_WORD_CHAR}+)"
+)
+
+
+_FIRST_ASTRAL = 0x10000
+
+
+@functools.cache
+def _token_changing_runs() -> re.Pattern[str]:
+    """Runs of the characters whose normalisation can change a document's tokens.
+
+    That is a character `normalize` changes that is, or becomes, a letter or
+    digit (Ａ, Ｔ, ①, ㎏, 﨑). Full-width punctuation — a few in every Chinese
+    sentence — is a separator before and after, so it is left alone: the
+    tokens come out the same (no character normalises to nothing, so a
+    separator never disappears between two runs). Built on first use (some
+    20 ms over the BMP), not at import.
+    """
+    token_char = re.compile(f"[{_CJK}]|[^\\W_]")
+    changing = []
+    for cp in range(_FIRST_ASTRAL):
+        char = chr(cp)
+        if not unicodedata.decomposition(char) and char.lower() == char:
+            continue  # NFKC leaves a character without a decomposition as it is
+        normalized = _char_normalizer[cp]
+        if normalized != char and (token_char.match(char) or token_char.search(normalized)):
+            changing.append(cp)
+    # Beyond the BMP, every character is taken (normalising one that needs
+    # no change is harmless): the regex engine tests a BMP class with one
+    # table lookup, but astral code points one range after another.
+    return re.compile(f"[{_char_class(changing)}{re.escape(chr(_FIRST_ASTRAL))}-{re.escape(chr(sys.maxunicode))}]+")
+
+
+def _normalize_run(match: re.Match[str]) -> str:
+    return match.group().translate(_char_normalizer)
+
+
 def document_tokens(text: str) -> list[str]:
-    """The tokens stored in the index for `text` (plain text, not HTML)."""
-    tokens: list[str] = []
-    extend, append, pair = tokens.extend, tokens.append, operator.add  # hot loop: ~2,000 tokens an article
-    for cjk, word in _RUN.findall(normalize(text)):
-        if cjk:
-            extend(map(pair, cjk, cjk[1:]))  # the bigrams, then the last character alone
-            append(cjk[-1])
-        else:
-            append(word[:MAX_WORD_CHARS])
-    return tokens
+    """The tokens stored in the index for `text` (plain text, not HTML).
+
+    The same as tokenising `normalize(text)`, about three times faster.
+    """
+    return _TOKEN.findall(_token_changing_runs().sub(_normalize_run, text))
+
+
+# From this length on, numpy cuts a text into tokens faster than the regex.
+VECTORISED_MIN_CHARS = 300
+
+
+@functools.cache
+def _vectorised_tokenizer():
+    from .bigrams import BigramTokenizer  # numpy: loaded by the importer's workers, not by every page
+
+    return BigramTokenizer(f"[{_CJK}]+", f"{_WORD_CHAR}+", MAX_WORD_CHARS)
+
+
+def document_text(text: str) -> str:
+    """`document_tokens(text)` joined by spaces: the form the index stores.
+
+    Long texts (article bodies) go through numpy (articles.bigrams), three
+    times faster than the regex for the same string.
+    """
+    text = _token_changing_runs().sub(_normalize_run, text)
+    if len(text) >= VECTORISED_MIN_CHARS:
+        try:
+            return _vectorised_tokenizer()(text)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the regex copes
+    return " ".join(_TOKEN.findall(text))
 
 
 @dataclass(frozen=True)
@@ -237,7 +315,7 @@ def prepare_document(title: str, body_html: str) -> Document:
     alongside parsing and sanitising.
     """
     body_text = html_to_text(body_html)[:MAX_INDEXED_CHARS]
-    return " ".join(document_tokens(title)), " ".join(document_tokens(body_text))
+    return document_text(title), document_text(body_text)
 
 
 def _documents(rows: Sequence[Row]) -> list[DocumentRow]:
@@ -277,6 +355,8 @@ class _SQLiteBackend:
         (definition,) = cursor.fetchone()
         cursor.execute(f"DROP TABLE {SQLITE_TABLE}")
         cursor.execute(definition)
+        for name, value in SQLITE_SETTINGS.items():  # they lived in the dropped table
+            cursor.execute(f"INSERT INTO {SQLITE_TABLE} ({SQLITE_TABLE}, rank) VALUES (%s, %s)", [name, value])
 
     def optimize(self, cursor) -> None:
         """Merge the index into one b-tree: fewer segments to read per query."""

@@ -20,8 +20,11 @@ resident-set high-water mark, interpreter and Django included (the "base"
 column is the same mark taken just before the timed work starts).
 
 Targets (issue): import <= 3x floor; re-import of an unchanged archive >= 3x
-faster than the first import. Results are printed and written as JSON to
-bench/out/ (git-ignored) unless --no-json.
+faster than the first import; every phase's peak memory under 500 MiB (checked:
+a run over it fails, like wrong counts). Results are printed and written as
+JSON to bench/out/ (git-ignored) unless --no-json. `--count 100000` needs about
+600 MB for the corpus and 2.7 GB for the database in --tmp (default: the
+system's temporary directory).
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ PHASES = ("floor", "import", "reimport", "changed")
 CHANGED_SHARE = 0.01
 TARGET_IMPORT_OVER_FLOOR = 3.0
 TARGET_REIMPORT_SPEEDUP = 3.0
+# Peak resident memory of any phase (issue 5: stays flat, under 500 MB at 100,000 files).
+MEMORY_LIMIT_MIB = 500
 
 sys.path.insert(0, str(ROOT))
 
@@ -85,7 +90,7 @@ def _floor(corpus: Path) -> dict[str, Any]:
     return {"files": len(files)}
 
 
-def _import(corpus: Path, batch_size: int) -> dict[str, Any]:
+def _import(corpus: Path, batch_size: int | None) -> dict[str, Any]:
     """What `manage.py import_articles DIR` does, minus argument parsing and the progress bar."""
     from django.conf import settings
 
@@ -93,7 +98,8 @@ def _import(corpus: Path, batch_size: int) -> dict[str, Any]:
     from articles.parse import get_timezone
 
     files, missing = find_source_files([corpus])
-    report = import_files(files, tz=get_timezone(settings.TIME_ZONE), batch_size=batch_size)
+    sizing = {"batch_size": batch_size} if batch_size else {}  # else the importer's default
+    report = import_files(files, tz=get_timezone(settings.TIME_ZONE), **sizing)
     return {
         "files": len(files),
         "created": report.created,
@@ -113,7 +119,7 @@ def _database_counts() -> dict[str, int]:
     }
 
 
-def run_phase(phase: str, corpus: Path, batch_size: int, profile: Path | None) -> dict[str, Any]:
+def run_phase(phase: str, corpus: Path, batch_size: int | None, profile: Path | None) -> dict[str, Any]:
     _setup_django()
     if phase == "migrate":
         from django.core.management import call_command
@@ -170,8 +176,10 @@ def _child_env(db_path: Path, debug: bool) -> dict[str, str]:
 def _spawn(phase: str, corpus: Path, db_path: Path, args: argparse.Namespace, profile: Path | None = None) -> dict:
     command = [
         sys.executable, str(Path(__file__).resolve()), "--phase", phase,
-        "--corpus", str(corpus), "--batch-size", str(args.batch_size),
+        "--corpus", str(corpus),
     ]
+    if args.batch_size:
+        command += ["--batch-size", str(args.batch_size)]
     if profile is not None:
         command += ["--profile-to", str(profile)]
     done = subprocess.run(
@@ -206,6 +214,9 @@ def _check(run: dict[str, Any], summary: Any, changed_files: int) -> list[str]:
         problems.append("a re-import created articles")
     if changed["updated"] < changed_files:
         problems.append(f"changed: {changed['updated']} updated, expected at least {changed_files}")
+    for name in PHASES:
+        if run[name]["peak_rss_mib"] > MEMORY_LIMIT_MIB:
+            problems.append(f"{name}: peak memory {run[name]['peak_rss_mib']:.0f} MiB, over {MEMORY_LIMIT_MIB} MiB")
     return problems
 
 
@@ -300,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=20_000, help="files in the corpus (default: %(default)s)")
     parser.add_argument("--runs", type=int, default=3, help="runs; medians are reported (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=500, help="import batch size (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="import batch size (default: the importer's, articles.load.DEFAULT_BATCH_SIZE)")
     parser.add_argument("--debug", action="store_true", help="run Django with DEBUG on, as `manage.py` with .env does")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile every phase of the first run into bench/out/profiles/ (slows it down)")

@@ -286,6 +286,20 @@ def test_command_process_exit_codes_and_wal_mode(tmp_path):
         assert conn.execute("SELECT count(*) FROM articles_article").fetchone()[0] == 2
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's page cache")
+def test_the_import_leaves_the_connection_settings_as_they_were(run_import):
+    """The import enlarges its connection's page cache; a web request that runs
+    an import (the upload page) must get its connection back unchanged."""
+    def cache_size() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    before = cache_size()
+    assert run_import(SEEDS).exit_code == 0
+    assert cache_size() == before
+
+
 def test_a_database_error_fails_only_its_own_file(run_import, write_post, monkeypatch, tmp_path):
     """A batch that hits a database error is rolled back and retried file by file."""
     original = ArticleLoader._write_links

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
+import unicodedata
 
 import pytest
 from django.core.management import call_command
@@ -52,6 +54,46 @@ def test_cjk_runs_become_bigrams_and_their_last_character():
 
 def test_words_are_lower_cased_and_nfkc_normalised():
     assert search.document_tokens("ＴｉｋＴｏｋ与A股，２０２２年") == ["tiktok", "与", "a", "股", "2022", "年"]
+
+
+def _tokens_of_normalised_text(text: str) -> list[str]:
+    """The tokeniser's definition, the slow way: normalise everything, then cut runs."""
+    tokens = []
+    for cjk, word in search._RUN.findall(search.normalize(text)):
+        if cjk:
+            tokens += [a + b for a, b in zip(cjk, cjk[1:])] + [cjk[-1]]
+        else:
+            tokens.append(word[: search.MAX_WORD_CHARS])
+    return tokens
+
+
+def test_document_tokens_match_the_definition_for_every_character():
+    """Indexing normalises only the characters that can change a token, and
+    cuts long texts with numpy; for every Unicode character, beside CJK, a
+    word or itself, both must give the tokens of the fully normalised text."""
+    # Unassigned, private-use and surrogate code points have no decomposition or case.
+    characters = (c for c in map(chr, range(sys.maxunicode + 1)) if unicodedata.category(c) not in ("Cn", "Co", "Cs"))
+    text = " ".join(f"中{char}a{char}中{char}{char}" for char in characters)
+    expected = _tokens_of_normalised_text(text)
+    assert search.document_tokens(text) == expected
+    assert search.document_text(text) == " ".join(expected)
+
+
+@pytest.mark.parametrize("text", [
+    "", "，。 ", "中", "a", "中文", "A股", "x" * 63, "x" * 64, "x" * 65, "中" + "y" * 130 + "文",
+    "ＴｉｋＴｏｋ与A股，２０２２年", "a\ud800b中文",  # a lone surrogate cannot take the numpy path
+])
+@pytest.mark.parametrize("padding", [0, search.VECTORISED_MIN_CHARS])
+def test_document_text_joins_the_document_tokens(text, padding):
+    """Short texts take the regex, long ones numpy: the same string either way."""
+    text = "，" * padding + text + "。" * padding
+    assert search.document_text(text) == " ".join(_tokens_of_normalised_text(text))
+
+
+def test_long_words_are_cut_and_mixed_scripts_split():
+    text = "ＡＢ" + "x" * 70 + "中文" + "Y" * 64 + "，ⅷ㎏℃①"
+    assert search.document_tokens(text) == _tokens_of_normalised_text(text)
+    assert search.document_tokens(text)[:2] == ["ab" + "x" * 62, "中文"]
 
 
 def test_query_terms_are_phrases_with_a_prefix_for_a_trailing_single_character():
@@ -340,6 +382,21 @@ def test_rebuild_reindexes_everything_and_drops_stale_rows():
     assert search.search("券商") == [first.id] and search.search("京东") == [second.id]
     assert search.search("腾讯") == [] and indexed_ids() == {first.id, second.id}
     assert search.rebuild() == 2
+
+
+def _sqlite_index_settings() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT k, v FROM {search.SQLITE_TABLE}_config WHERE k != 'version'")
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="FTS5 settings exist on SQLite only")
+def test_sqlite_index_settings_survive_a_rebuild():
+    """The migration sets them; a rebuild recreates the table and must set them again."""
+    assert _sqlite_index_settings() == search.SQLITE_SETTINGS
+    publish("券商", "<p>券商</p>")
+    search.rebuild()
+    assert _sqlite_index_settings() == search.SQLITE_SETTINGS and search.search("券商")
 
 
 def test_an_empty_index_is_filled_after_migrate():

@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from articles.import_runs import finish_run, recorded_import
 from articles.importer import find_source_files, import_files
+from articles.load import DEFAULT_BATCH_SIZE
 from articles.models import Article, ImportRun
 from articles.parse import get_timezone
 
@@ -43,7 +44,10 @@ class Command(BaseCommand):
             "--overwrite-edited", action="store_true",
             help="replace articles changed in the admin too (by default they are kept and reported)",
         )
-        parser.add_argument("--batch-size", type=int, default=500, help="articles written per transaction")
+        parser.add_argument(
+            "--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+            help="articles written per transaction (default: %(default)s)",
+        )
         parser.add_argument(
             "--accept-suggested-tags", action="store_true",
             help="suggest keyword tags (jieba) for the articles this run created or updated and add them as "

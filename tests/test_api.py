@@ -34,6 +34,8 @@ from taggit.models import Tag
 
 from articles.models import Article, ArticleCategory, Author, Category, TaggedArticle, path_prefixes
 from tests.conftest import SEEDS, SHANGHAI
+from tests.test_site import chain
+from tests.test_site import publish as make
 
 pytestmark = pytest.mark.django_db
 
@@ -105,27 +107,6 @@ def ids(client, params: dict | None = None) -> list[int]:
 def published_ids(queryset=None) -> list[int]:
     queryset = Article.objects.published() if queryset is None else queryset
     return list(queryset.order_by("-published_at", "-id").values_list("id", flat=True))
-
-
-def make(title: str, when: dt.datetime | None = None, *, categories=(), tags=(), author=None,
-         status=Article.Status.PUBLISHED, body="<p>正文内容</p>", **fields) -> Article:
-    article = Article.objects.create(
-        title=title, body=body, status=status,
-        published_at=when or timezone.now() - dt.timedelta(hours=1),
-        author=Author.objects.get_or_create(name=author)[0] if author else None, **fields,
-    )
-    if categories:
-        article.categories.add(*categories)
-    if tags:
-        article.tags.add(*tags)
-    return article
-
-
-def chain(*names: str) -> Category:
-    parent = None
-    for name in names:
-        parent, _ = Category.objects.get_or_create(name=name, parent=parent)
-    return parent
 
 
 def cursor_of(link: str) -> str:

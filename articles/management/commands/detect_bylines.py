@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from articles.byline_links import redetect
 from articles.bylines import format_credit
+from articles.management.arguments import iso_date, positive_int
 from articles.models import Article
 
 
@@ -20,20 +20,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
-        parser.add_argument("--batch-size", type=int, default=500, help="articles per transaction")
-        parser.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this day")
+        parser.add_argument("--batch-size", type=positive_int, default=500, help="articles per transaction")
+        parser.add_argument("--since", metavar="YYYY-MM-DD", type=iso_date, help="only articles published on or after this day")
         parser.add_argument("--examples", type=int, default=10, help="changed articles to list (default 10)")
 
     def handle(self, *args, **options) -> None:
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be positive")
         articles = Article.objects.all()
         if options["since"]:
-            try:
-                since = dt.date.fromisoformat(options["since"])
-            except ValueError as exc:
-                raise CommandError(f"--since: {options['since']!r} is not a date (YYYY-MM-DD)") from exc
-            articles = articles.filter(published_date__gte=since)
+            articles = articles.filter(published_date__gte=options["since"])
         report = redetect(articles, dry_run=options["dry_run"], batch_size=options["batch_size"],
                           examples=options["examples"])
         for pk, title, old, new in report.examples:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from articles.export import export_articles, selection
+from articles.management.arguments import iso_date
 from articles.models import Category
 
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("out_dir", metavar="OUT_DIR", help="directory to write to (created if missing)")
         parser.add_argument("--category", metavar="PATH",
                             help="only this category and its subcategories, by path (e.g. 金融/财联社)")
-        parser.add_argument("--since", metavar="YYYY-MM-DD",
+        parser.add_argument("--since", metavar="YYYY-MM-DD", type=iso_date,
                             help="only articles published on or after this day (Beijing time)")
 
     def handle(self, *args, **options) -> None:
@@ -35,12 +35,7 @@ class Command(BaseCommand):
             category = Category.objects.filter(path=path).first()
             if category is None:
                 raise CommandError(f"--category: no category with the path {path!r}")
-        since = None
-        if options["since"]:
-            try:
-                since = dt.date.fromisoformat(options["since"])
-            except ValueError as exc:
-                raise CommandError(f"--since: {options['since']!r} is not a date (YYYY-MM-DD)") from exc
+        since = options["since"]
         try:
             report = export_articles(selection(category=category, since=since), out_dir)
         except OSError as exc:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from articles import keywords
 from articles.iterables import batched
+from articles.management.arguments import iso_date, positive_int
 from articles.models import Article
 
 
@@ -21,21 +21,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--all", action="store_true", help="also articles that already have suggestions")
-        parser.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this day")
-        parser.add_argument("--batch-size", type=int, default=200, help="articles per batch")
+        parser.add_argument("--since", metavar="YYYY-MM-DD", type=iso_date, help="only articles published on or after this day")
+        parser.add_argument("--batch-size", type=positive_int, default=200, help="articles per batch")
 
     def handle(self, *args, **options) -> None:
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be positive")
         articles = Article.objects.all()
         if not options["all"]:
             articles = articles.filter(tag_suggestions__isnull=True)
         if options["since"]:
-            try:
-                since = dt.date.fromisoformat(options["since"])
-            except ValueError as exc:
-                raise CommandError(f"--since: {options['since']!r} is not a date (YYYY-MM-DD)") from exc
-            articles = articles.filter(published_date__gte=since)
+            articles = articles.filter(published_date__gte=options["since"])
         ids = list(articles.order_by("pk").values_list("pk", flat=True).distinct())
         start = time.perf_counter()
         made = 0

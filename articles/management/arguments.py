@@ -1,0 +1,26 @@
+"""Argument types shared by the management commands: argparse reports a bad
+value as `--since: …` with the command's usage, before anything runs."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+
+def iso_date(text: str) -> dt.date:
+    """A YYYY-MM-DD day, for options such as --since."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1, for options such as --batch-size."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value

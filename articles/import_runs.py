@@ -19,6 +19,7 @@ from typing import Iterator, Sequence
 from django.db import DatabaseError
 from django.utils import timezone
 
+from . import retry
 from .importer import ImportReport
 from .models import ImportRun
 
@@ -74,6 +75,7 @@ def _mark_failed(run: ImportRun, exc: BaseException) -> None:
     run.finished_at = timezone.now()
     try:
         run.save(update_fields=["status", "failure_reason", "finished_at"])
-    except DatabaseError:
-        # The database itself may be what failed; the original error still propagates.
-        log.exception("could not record import run %s as failed", run.pk)
+    except DatabaseError as save_exc:
+        # The database itself may be what failed (read-only, full); the original
+        # error still propagates, so one line here, not a second traceback.
+        log.error("could not record import run %s as failed: %s", run.pk, retry.one_line(save_exc))

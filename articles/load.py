@@ -24,7 +24,7 @@ from .models import (
     Article, ArticleByline, ArticleCategory, Author, Category, ImportedFile, TaggedArticle, local_date, record_url_changes,
     unicode_slug, unique_slug,
 )
-from . import bylines, search
+from . import bylines, retry, search
 from .parse import ParsedArticle
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ DEFAULT_BATCH_SIZE = 2000
 
 # What importing a file does to its article; each names its LoadResult counter.
 CREATED, UPDATED, UNCHANGED, KEPT = "created", "updated", "unchanged", "kept_local_edits"
+_COUNTERS = (CREATED, UPDATED, UNCHANGED, KEPT)
 
 
 @dataclass
@@ -108,23 +109,43 @@ class ArticleLoader:
         if not batch:
             return
         try:
-            self._write_batch(batch)
+            self._write_retrying(batch)
             reset_queries()  # with DEBUG on, Django would keep every bulk INSERT's SQL
         except DatabaseError as exc:
-            self._load_maps()  # the rollback undid any authors, categories, tags it made
+            if retry.describe_fault(exc):
+                raise  # a read-only or full database fails every file alike: stop the import
             if len(batch) == 1:
                 self._fail(batch[0], exc)
                 return
-            log.warning("batch of %d failed (%s); retrying one article at a time", len(batch), exc)
+            log.warning("batch of %d failed (%s); retrying one article at a time", len(batch), retry.one_line(exc))
             for item in batch:
                 try:
-                    self._write_batch([item])
+                    self._write_retrying([item])
                 except DatabaseError as item_exc:
-                    self._load_maps()
+                    if retry.describe_fault(item_exc):
+                        raise
                     self._fail(item, item_exc)
 
+    def _write_retrying(self, batch: list[_Pending]) -> None:
+        """Write a batch; if it loses a race with another writer, re-read the maps and write it again."""
+        counts = self._counts()
+
+        def rolled_back() -> None:
+            self._load_maps()  # the rollback undid any authors, categories, tags it made
+            self._restore_counts(counts)  # and any outcomes it counted before failing
+
+        retry.with_retries(lambda: self._write_batch(batch), after_rollback=rolled_back,
+                           what=f"batch of {len(batch)} article(s)")
+
+    def _counts(self) -> tuple[int, ...]:
+        return tuple(getattr(self.result, name) for name in _COUNTERS)
+
+    def _restore_counts(self, counts: tuple[int, ...]) -> None:
+        for name, value in zip(_COUNTERS, counts):
+            setattr(self.result, name, value)
+
     def _fail(self, item: _Pending, exc: Exception) -> None:
-        self.result.failed.append((item.parsed.source_path, f"database error: {exc}"))
+        self.result.failed.append((item.parsed.source_path, retry.explain(exc)))
 
     def finish(self) -> LoadResult:
         self.flush()

@@ -68,8 +68,10 @@ def test_a_run_that_crashes_is_recorded_as_failed_with_the_reason(run_import, mo
         raise DatabaseError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(ArticleLoader, "finish", lose_the_connection)
-    with pytest.raises(DatabaseError):
-        run_import(SEEDS)
+    result = run_import(SEEDS)
+    # One clear line, not a traceback (#6).
+    assert result.exit_code == 1
+    assert "import failed: database error: server closed the connection unexpectedly" in result.stderr
     run = ImportRun.objects.get()
     assert run.status == ImportRun.Status.FAILED and run.finished_at is not None
     assert run.failure_reason == "DatabaseError: server closed the connection unexpectedly"

@@ -6,12 +6,14 @@ import os
 import sys
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
 from articles.import_runs import finish_run, recorded_import
-from articles.importer import find_source_files, import_files
+from articles import retry
+from articles.importer import ImportReport, find_source_files, import_files
 from articles.load import DEFAULT_BATCH_SIZE
 from articles.models import Article, ImportRun
 from articles.parse import get_timezone
@@ -69,6 +71,16 @@ class Command(BaseCommand):
         if options["workers"] is not None and options["workers"] < 0:
             raise CommandError("--workers must be 0 or more")
 
+        try:
+            report = self._import(tz, options)
+        except DatabaseError as exc:
+            # A read-only or full database, a lost connection: one line, no traceback
+            # (the ImportRun, where it could be written, is marked failed with the reason).
+            raise CommandError(f"import failed: {retry.explain(exc)}", returncode=1) from exc
+        if report.failed:
+            raise CommandError(f"{report.failed} file(s) failed to import", returncode=1)
+
+    def _import(self, tz, options) -> ImportReport:
         verbosity = options["verbosity"]
         started = timezone.now()
         with recorded_import(
@@ -99,5 +111,4 @@ class Command(BaseCommand):
         prefix = "Dry run (nothing written): would have " if options["dry_run"] else ""
         if verbosity > 0:
             self.stdout.write(f"{prefix}{report.summary()}")
-        if report.failed:
-            raise CommandError(f"{report.failed} file(s) failed to import", returncode=1)
+        return report

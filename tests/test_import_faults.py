@@ -1,0 +1,108 @@
+"""Faults during an import (#6): SIGKILL part-way, a read-only database, a full disk.
+
+Every batch is one transaction (articles, their links, search rows and
+ImportedFile rows together), so a killed import leaves whole batches only and
+a re-run finishes the job. A database that cannot be written stops the
+import with one line naming the problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import dj_database_url
+import pytest
+from django.db import connection
+
+from tests.faults_support import (  # noqa: F401  (fixtures)
+    PROJECT, _migrated_template, count_rows, generate_corpus, has_traceback, manage, probe, run_manage, scratch_db,
+    subprocess_env,
+)
+from tests.test_concurrent_import import assert_consistent
+
+
+def test_an_import_killed_part_way_leaves_whole_batches_and_a_rerun_finishes(scratch_db, tmp_path):
+    stories = generate_corpus(tmp_path / "archive", 3000, seed=8)
+    process = manage(scratch_db, "import_articles", "--batch-size", "100", tmp_path / "archive")
+    while count_rows(scratch_db, "articles_importedfile") < 200:  # the first batches have committed
+        assert process.poll() is None, process.stderr.read()
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+
+    killed = probe(scratch_db)
+    assert_consistent(killed)  # no article without its links, search row and file record; no orphans
+    assert 0 < killed["articles"] < stories
+    assert killed["runs"][0]["status"] == "running"  # SIGKILL leaves no chance to record anything
+
+    rerun = run_manage(scratch_db, "import_articles", tmp_path / "archive")
+    assert rerun.returncode == 0, rerun.stderr
+    finished = probe(scratch_db)
+    assert_consistent(finished)
+    assert finished["articles"] == stories
+    assert finished["imported_files"] == 3000
+    last = finished["runs"][-1]
+    assert last["status"] == "succeeded" and last["failed"] == 0
+    # The re-run created exactly what the killed run had not committed.
+    assert last["created"] == stories - killed["articles"]
+
+
+def _run_with_sqlite(url_name: str, database: str, setup: str, *args: str) -> subprocess.CompletedProcess:
+    """`manage.py ARGS` in a process whose database connection `setup` (Python) prepared first."""
+    code = (
+        "import django, sys\n"
+        "from django.conf import settings\n"
+        f"settings.DATABASES['default']['NAME'] = {url_name!r}\n"
+        "django.setup()\n"
+        "from django.db import connection\n"
+        f"{setup}\n"
+        "from django.core.management import execute_from_command_line\n"
+        "execute_from_command_line(['manage.py', *sys.argv[1:]])\n"
+    )
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=PROJECT, env=subprocess_env(database),
+                          capture_output=True, text=True, timeout=300)
+
+
+def _assert_one_clear_line(done: subprocess.CompletedProcess, problem: str) -> None:
+    assert done.returncode == 1
+    assert not has_traceback(done.stderr), done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("CommandError")]
+    assert len(errors) == 1 and f"import failed: {problem}" in errors[0], done.stderr
+
+
+def test_a_read_only_database_gives_one_clear_line(scratch_db, tmp_path):
+    generate_corpus(tmp_path / "archive", 50, seed=9)
+    if connection.vendor == "sqlite":
+        path = dj_database_url.parse(scratch_db)["NAME"]
+        done = _run_with_sqlite(
+            f"file:{path}?mode=ro", scratch_db,
+            "connection.settings_dict['OPTIONS']['uri'] = True", "import_articles", str(tmp_path / "archive"))
+    else:
+        name = dj_database_url.parse(scratch_db)["NAME"]
+        run_manage(scratch_db, "shell", "-c",
+                   f"from django.db import connection; connection.cursor().execute("
+                   f"'ALTER DATABASE {name} SET default_transaction_read_only = on')")
+        done = run_manage(scratch_db, "import_articles", tmp_path / "archive")
+    _assert_one_clear_line(done, "the database is read-only")
+    assert probe(scratch_db)["articles"] == 0
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PRAGMA max_page_count simulates a full disk on SQLite")
+def test_a_full_database_gives_one_clear_line_and_the_run_is_marked_failed(scratch_db, tmp_path):
+    generate_corpus(tmp_path / "archive", 300, seed=10)
+    path = dj_database_url.parse(scratch_db)["NAME"]
+    # No page beyond what the database has now: the first batch does not fit.
+    done = _run_with_sqlite(
+        path, scratch_db,
+        "cursor = connection.cursor()\n"
+        "cursor.execute('PRAGMA page_count'); pages = cursor.fetchone()[0]\n"
+        "cursor.execute(f'PRAGMA max_page_count = {pages}')",
+        "import_articles", str(tmp_path / "archive"))
+    _assert_one_clear_line(done, "the database or its disk is full")
+    state = probe(scratch_db)
+    assert_consistent(state)
+    assert state["articles"] == 0
+    [run] = state["runs"]
+    assert run["status"] == "failed" and "database or disk is full" in run["failure_reason"]

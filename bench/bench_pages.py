@@ -58,7 +58,9 @@ def _run(cmd: list[str], env: dict[str, str]) -> None:
 def _env(database_url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench",
             "DJANGO_SETTINGS_MODULE": "newsportal.settings", "CACHE_URL": "locmem://",
-            "DJANGO_ALLOWED_HOSTS": "testserver,localhost,127.0.0.1", "DJANGO_STATIC_ROOT": str(OUT_DIR / "static")}
+            "DJANGO_ALLOWED_HOSTS": "testserver,localhost,127.0.0.1", "DJANGO_STATIC_ROOT": str(OUT_DIR / "static"),
+            # Plain HTTP, as behind a proxy that ends TLS: no redirect to https://.
+            "DJANGO_SECURE_SSL_REDIRECT": "0"}
 
 
 def corpus_dir(count: int) -> Path:

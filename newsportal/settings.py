@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous readers' cache hits, answered before the middleware below.
+    "articles.cache.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -164,6 +166,9 @@ CACHES = {"default": {**cache_from_url(os.environ.get("CACHE_URL") or "locmem://
 NEWSPORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("NEWSPORTAL_PAGE_CACHE_SECONDS", "3600"))
 # Cache-Control max-age for browsers and CDNs; 0 makes them revalidate every
 # time (a 304 when nothing changed), so no reader sees a stale page.
+# How long a process may reuse the content version it read (seconds, at most 1;
+# 0: read it on every request). Other processes see a change that much later.
+NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS = float(os.environ.get("NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS", "0.5"))
 NEWSPORTAL_HTTP_MAX_AGE = int(os.environ.get("NEWSPORTAL_HTTP_MAX_AGE", "0"))
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -42,13 +42,14 @@ marked private are never cached.
 from __future__ import annotations
 
 import contextvars
+from contextlib import contextmanager
 import datetime as dt
 import hashlib
 import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache, wraps
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from django.conf import settings
 from django.core.cache import cache
@@ -64,6 +65,8 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, quote_etag
+
+from .replica import public_reads
 
 # Writes to these tables change what readers see. Import bookkeeping and the
 # version row itself do not.
@@ -180,8 +183,8 @@ class ContentState:
 _request_state: contextvars.ContextVar[ContentState | None] = contextvars.ContextVar("content_state", default=None)
 
 
-# (monotonic time until which it holds, the state): see the module docstring.
-_memo: tuple[float, ContentState | None] | None = None
+# (database alias, monotonic time until which it holds, the state): see the module docstring.
+_memo: tuple[str, float, ContentState | None] | None = None
 MAX_MEMO_SECONDS = 1.0
 _clock = time.monotonic
 
@@ -205,30 +208,32 @@ def content_state() -> ContentState | None:
     transaction sees its own writes.
     """
     global _memo
-    from django.db import connection
+    from django.db import connections, router
 
+    from .models import ContentVersion
+
+    # The database this request's reads go to (the replica for public pages, if any).
+    connection = connections[router.db_for_read(ContentVersion)]
     seconds = _memo_seconds()
     if not seconds or connection.in_atomic_block:
-        return _read_content_state()
+        return _read_content_state(connection)
     memo, now = _memo, _clock()
-    if memo is not None and now < memo[0]:
-        state = memo[1]
+    if memo is not None and memo[0] == connection.alias and now < memo[1]:
+        state = memo[2]
         if state is None or state.next_change is None or state.next_change > timezone.now():
             return state
-    state = _read_content_state()
-    _memo = (now + seconds, state)
+    state = _read_content_state(connection)
+    _memo = (connection.alias, now + seconds, state)
     return state
 
 
-def _read_content_state() -> ContentState | None:
+def _read_content_state(connection) -> ContentState | None:
     """The current content version, in one query.
 
     Plain SQL: it runs on every request, cached pages included, and building
     the same query through the ORM took ~2 ms of Python, more than the rest
     of serving a cached page.
     """
-    from django.db import connection
-
     from .models import Article
 
     now = timezone.now()
@@ -345,6 +350,15 @@ def _thaw(stored: tuple) -> HttpResponse:
     return response
 
 
+@contextmanager
+def _state_for_request(state: ContentState | None) -> Iterator[None]:
+    token = _request_state.set(state)  # read once per request (see `remembered`)
+    try:
+        yield
+    finally:
+        _request_state.reset(token)
+
+
 def public_page(view: Callable | None = None, *, time_bucket: int | None = None):
     """Serve `view` to anonymous readers from the cache, with conditional GET.
 
@@ -358,15 +372,16 @@ def public_page(view: Callable | None = None, *, time_bucket: int | None = None)
         def cached_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if request.method not in ("GET", "HEAD"):
                 return view(request, *args, **kwargs)
-            # CachedPageMiddleware has read it already when it missed.
-            state = getattr(request, "_content_state", None) or content_state()
-            token = _request_state.set(state)  # read once per request (see `remembered`)
-            try:
-                if state is None or _is_personal(request):
+            if _is_personal(request):  # staff: the primary, uncached, as they just saved it
+                with _state_for_request(content_state()):
                     return view(request, *args, **kwargs)
-                return _respond(request, state, view, args, kwargs, time_bucket)
-            finally:
-                _request_state.reset(token)
+            with public_reads():
+                # CachedPageMiddleware has read it already when it missed.
+                state = getattr(request, "_content_state", None) or content_state()
+                with _state_for_request(state):
+                    if state is None:
+                        return view(request, *args, **kwargs)
+                    return _respond(request, state, view, args, kwargs, time_bucket)
 
         cached_view.public_page = True
         cached_view.time_bucket = time_bucket
@@ -460,7 +475,8 @@ class CachedPageMiddleware:
             return None
         if not getattr(view, "public_page", False):
             return None
-        state = content_state()
+        with public_reads():
+            state = content_state()
         if state is None:
             return None
         request._content_state = state  # a miss does not read it twice

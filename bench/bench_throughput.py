@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     static_root = OUT_DIR / "static"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DJANGO_DEBUG": "0",
            "DJANGO_SECRET_KEY": "bench", "DJANGO_SETTINGS_MODULE": "newsportal.settings",
-           "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_STATIC_ROOT": str(static_root), "CACHE_URL": "locmem://"}
+           "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_STATIC_ROOT": str(static_root), "CACHE_URL": "locmem://",
+           "DJANGO_SECURE_SSL_REDIRECT": "0"}  # plain HTTP, as behind a proxy that ends TLS
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
 
     port = free_port()

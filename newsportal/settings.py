@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous readers' cache hits, answered before the middleware below.
+    "articles.cache.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,6 +136,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
 
+# A read replica for the public pages (articles.replica): only reads of pages
+# served to anonymous readers go there; writes, the admin and commands use the primary.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests see one database
+    DATABASE_ROUTERS = ["articles.replica.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
@@ -164,6 +177,9 @@ CACHES = {"default": {**cache_from_url(os.environ.get("CACHE_URL") or "locmem://
 NEWSPORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("NEWSPORTAL_PAGE_CACHE_SECONDS", "3600"))
 # Cache-Control max-age for browsers and CDNs; 0 makes them revalidate every
 # time (a 304 when nothing changed), so no reader sees a stale page.
+# How long a process may reuse the content version it read (seconds, at most 1;
+# 0: read it on every request). Other processes see a change that much later.
+NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS = float(os.environ.get("NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS", "0.5"))
 NEWSPORTAL_HTTP_MAX_AGE = int(os.environ.get("NEWSPORTAL_HTTP_MAX_AGE", "0"))
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -79,6 +79,10 @@ def _empty_cache():
     """Each test starts with an empty page cache (the database is rolled back between tests)."""
     from django.core.cache import cache
 
+    from articles.cache import forget_content_state
+
     cache.clear()
+    forget_content_state()
     yield
     cache.clear()
+    forget_content_state()

@@ -58,6 +58,30 @@ def test_anonymous_readers_get_cached_pages(client, url):
     assert first.content == second.content and first["Content-Type"] == second["Content-Type"]
 
 
+@pytest.mark.parametrize("url", PUBLIC_URLS)
+def test_hits_are_answered_before_the_session_middleware_with_the_same_headers(client, url):
+    """CachedPageMiddleware answers a hit before sessions, locale, CSRF and the rest run,
+    and adds what they would have: the hit carries the miss's headers."""
+    publish("券商晨报", categories=[chain("金融")], tags=["券商"], author="甲")
+    for accept_language in ("zh-CN,zh;q=0.9", "en"):
+        miss = fetch(client, url, HTTP_ACCEPT_LANGUAGE=accept_language)
+        hit = fetch(client, url, HTTP_ACCEPT_LANGUAGE=accept_language)
+        assert (miss["X-Cache"], hit["X-Cache"]) == ("miss", "hit")
+        assert hasattr(miss.wsgi_request, "session") and not hasattr(hit.wsgi_request, "session")
+        ignored = {"X-Cache", "Date"}
+        assert {k: v for k, v in hit.items() if k not in ignored} == {k: v for k, v in miss.items() if k not in ignored}
+        assert hit.content == miss.content
+
+
+def test_hits_keep_languages_apart(client):
+    publish("券商晨报")
+    chinese = fetch(client, "/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    english = fetch(client, "/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english["X-Cache"] == "miss" and chinese["Content-Language"] != english["Content-Language"]
+    assert fetch(client, "/", HTTP_ACCEPT_LANGUAGE="en")["Content-Language"] == english["Content-Language"]
+    assert client.get("/", HTTP_ACCEPT_LANGUAGE="en", HTTP_IF_NONE_MATCH=chinese["ETag"]).status_code == 200
+
+
 def test_logged_in_staff_are_never_served_or_stored(client, admin_client):
     publish("券商晨报")
     staff = fetch(admin_client, "/")
@@ -193,6 +217,57 @@ def test_generation_never_goes_back_after_the_row_is_lost(client):
     ContentVersion.objects.all().delete()  # a flushed or restored table
     publish("另一篇")
     assert ContentVersion.objects.get().generation > old
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_reuses_the_version_it_read_for_at_most_the_memo_time(client, settings, monkeypatch):
+    """Outside transactions a process reuses the version it read for
+    NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS (capped at 1 s): a change made by
+    another process shows that much later at most; its own writes and a
+    scheduled publication falling due show at once."""
+    from django.db.models import F
+
+    from articles import cache as page_cache
+
+    clock = [1000.0]
+    monkeypatch.setattr(page_cache, "_clock", lambda: clock[0])
+    settings.NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS = 0.5
+    publish("第一篇")
+    etag = fetch(client, "/")["ETag"]
+
+    def another_process_writes() -> None:  # the version row changes; this process is not told
+        ContentVersion.objects.update(generation=F("generation") + 1)
+
+    another_process_writes()
+    clock[0] += 0.4
+    assert fetch(client, "/")["ETag"] == etag  # remembered: at most 0.5 s old
+    clock[0] += 0.2
+    newer = fetch(client, "/")["ETag"]
+    assert newer != etag  # read again
+
+    publish("第二篇")  # a write in this process: seen at once
+    page = fetch(client, "/")
+    assert page["ETag"] != newer and "第二篇" in text(page)
+
+    settings.NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS = 60  # capped at MAX_MEMO_SECONDS
+    etag = fetch(client, "/")["ETag"]
+    another_process_writes()
+    clock[0] += page_cache.MAX_MEMO_SECONDS + 0.01
+    assert fetch(client, "/")["ETag"] != etag
+
+    due = timezone.now() + dt.timedelta(hours=1)
+    publish("定时发布", due)
+    assert "定时发布" not in text(fetch(client, "/"))
+    with mock.patch("django.utils.timezone.now", return_value=due + dt.timedelta(seconds=1)):
+        assert "定时发布" in text(fetch(client, "/"))  # no clock advance needed
+
+
+def test_inside_a_transaction_the_version_is_always_read(client, settings):
+    settings.NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS = 1
+    publish("第一篇")
+    before = content_state()
+    ContentVersion.objects.update(generation=ContentVersion.objects.get().generation + 1)
+    assert content_state().version != before.version
 
 
 # --- conditional GET -------------------------------------------------------------------------

@@ -92,6 +92,45 @@ def test_sitemap_index_has_a_section_per_year(client, seeded):
     assert client.get("/sitemap-1990.xml").status_code == 404
 
 
+@pytest.mark.parametrize("section", ["2022", "categories"])
+def test_a_section_is_written_as_the_sitemap_template_would(client, seeded, section, settings):
+    """Sections skip contrib.sitemaps' template (~0.1 ms a URL) for articles.sitemaps.urlset_xml:
+    the same URLs, days, change frequencies and headers as the template gives."""
+    from django.contrib.sitemaps import views as sitemap_views
+    from django.test import RequestFactory
+
+    from articles import sitemaps
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    # Updated just after midnight in Beijing, the day before in UTC: the day written is Beijing's.
+    late = dt.datetime(2022, 3, 1, 16, 30, tzinfo=dt.timezone.utc)
+    Article.objects.filter(published_date__year=2022).update(updated_at=late)
+    ours = client.get(f"/sitemap-{section}.xml")
+    theirs = sitemap_views.sitemap(RequestFactory().get(f"/sitemap-{section}.xml"), sitemaps=sitemaps.sections(),
+                                   section=section).render()
+
+    def entries(content: bytes) -> list[dict[str, str]]:
+        return [{child.tag: child.text for child in url} for url in ET.fromstring(content).findall(f"{SM}url")]
+
+    assert entries(ours.content) and entries(ours.content) == entries(theirs.content)
+    assert ours["Content-Type"] == theirs["Content-Type"] and ours["X-Robots-Tag"] == theirs["X-Robots-Tag"]
+    if section == "2022":
+        assert {e[f"{SM}lastmod"] for e in entries(ours.content)} == {"2022-03-02"}
+    assert client.get(f"/sitemap-{section}.xml?p=2").status_code == 404
+    assert client.get(f"/sitemap-{section}.xml?p=x").status_code == 404
+
+
+def test_urlset_xml_escapes_what_it_writes():
+    from articles.sitemaps import urlset_xml
+
+    xml = urlset_xml([{"location": "http://x/?a=1&b=<2>", "lastmod": dt.date(2022, 1, 2), "changefreq": "daily",
+                       "priority": "0.5", "alternates": [{"lang_code": "en", "location": "http://x/en/?a&b"}]}])
+    url = ET.fromstring(xml).find(f"{SM}url")
+    assert url.findtext(f"{SM}loc") == "http://x/?a=1&b=<2>"
+    assert [url.findtext(f"{SM}{tag}") for tag in ("lastmod", "changefreq", "priority")] == ["2022-01-02", "daily", "0.5"]
+    assert url.find("{http://www.w3.org/1999/xhtml}link").get("href") == "http://x/en/?a&b"
+
+
 def test_news_sitemap_covers_the_last_48_hours(client, seeded):
     fresh = publish("今日要闻", timezone.now() - dt.timedelta(hours=5))
     publish("三天前", timezone.now() - dt.timedelta(hours=72))

@@ -253,6 +253,25 @@ def test_when_matches_are_cut_for_ranking_title_matches_are_kept(monkeypatch):
     assert len(search.search("券商", limit=3)) == 3
 
 
+def test_a_very_common_word_ranks_its_newest_matches_and_its_title_matches(monkeypatch):
+    """Above SQLITE_RANK_ALL_LIMIT matches SQLite ranks only candidates, as
+    PostgreSQL does: the newest matches and the newest title matches. An
+    older article that only mentions the word often drops out of the top;
+    a title match stays; with room for every match, every match is found."""
+    monkeypatch.setattr(search, "SQLITE_RANK_ALL_LIMIT", 2)
+    monkeypatch.setattr(search, "SQLITE_RANKED_CANDIDATES", 1)
+    monkeypatch.setattr(search, "POSTGRES_RANKED_CANDIDATES", 1)
+    about = publish("券商年报", "<p>券商</p>", published_at=timezone.now() - 100 * HOUR)
+    old_strong = publish("旧闻", "<p>" + "券商加大投入。" * 8 + "</p>", published_at=timezone.now() - 90 * HOUR)
+    mentions = [publish(f"新闻{i}", "<p>提及券商。</p>") for i in range(4)]
+    assert search.search("券商", limit=1) == [about.id]
+    assert search.search("券商", limit=2) == [about.id, mentions[-1].id]
+    assert old_strong.id not in search.search("券商", limit=2)
+    assert set(search.search("券商")) == {about.id, old_strong.id, *(m.id for m in mentions)}
+    # A narrow queryset still gets its matches, from outside the candidates too.
+    assert search.search("券商", Article.objects.filter(pk=old_strong.id), limit=1) == [old_strong.id]
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
 def test_search_leaves_the_planner_settings_as_they_were():
     from django.db import transaction

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -70,8 +70,38 @@ def detect_on_save(sender, instance: Article, raw: bool = False, update_fields=N
 
 
 def credited_to(author: Author) -> Q:
-    """Articles by `author`: as the front matter's author (the outlet) or in a byline."""
-    return Q(author=author) | Q(pk__in=ArticleByline.objects.filter(author=author).values("article_id"))
+    """Articles by `author`: as the front matter's author (the outlet) or in a byline.
+
+    Most authors are one or the other — an outlet is never in a dateline, a
+    reporter rarely in the front matter — and then the condition is only the
+    side that exists: the OR of both made SQLite gather and sort all of a big
+    outlet's articles to show 20 (155 ms at 100,000 articles), where the
+    author's own index gives the newest at once. `with_credit_kinds()`
+    annotates what this reads; otherwise two indexed EXISTS queries tell.
+    """
+    wrote, bylined = _credit_kinds(author)
+    own = Q(author=author)
+    in_bylines = Q(pk__in=ArticleByline.objects.filter(author=author).values("article_id"))
+    if not bylined:
+        return own
+    if not wrote:
+        return in_bylines
+    return own | in_bylines
+
+
+def with_credit_kinds(authors: QuerySet[Author]) -> QuerySet[Author]:
+    """Authors annotated with whether they wrote any article and whether any byline names them."""
+    return authors.annotate(
+        wrote_any=Exists(Article.objects.filter(author=OuterRef("pk"))),
+        bylined_any=Exists(ArticleByline.objects.filter(author=OuterRef("pk"))),
+    )
+
+
+def _credit_kinds(author: Author) -> tuple[bool, bool]:
+    if hasattr(author, "wrote_any") and hasattr(author, "bylined_any"):
+        return author.wrote_any, author.bylined_any
+    return (Article.objects.filter(author=author).exists(),
+            ArticleByline.objects.filter(author=author).exists())
 
 
 def credit_groups(article: Article) -> list[tuple[str, list[Author]]]:

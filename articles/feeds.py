@@ -12,7 +12,7 @@ from django.utils.html import escape
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from taggit.models import Tag
 
-from .byline_links import credited_to
+from .byline_links import credited_to, with_credit_kinds
 from .models import Article, Author, Category
 from .views import listing
 
@@ -146,7 +146,7 @@ class AuthorFeed(LatestArticlesFeed):
     """An author's articles: the outlet's, and a reporter's bylines."""
 
     def get_object(self, request, slug: str) -> Author:
-        return get_object_or_404(Author, slug=slug)
+        return get_object_or_404(with_credit_kinds(Author.objects.all()), slug=slug)
 
     def title(self, obj: Author) -> str:
         return f"{obj.name} - {settings.NEWSPORTAL_SITE_NAME}"

@@ -6,7 +6,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
-from .byline_links import credited_to
+from .byline_links import credited_to, with_credit_kinds
 from .models import Article, Author, Category
 
 
@@ -23,7 +23,8 @@ class ArticleFilter(django_filters.FilterSet):
     # An author's articles are those they wrote for or are credited on (bylines),
     # as on their author page.
     author = django_filters.ModelChoiceFilter(
-        label=_("author"), to_field_name="slug", queryset=Author.objects.all(), method="filter_author",
+        label=_("author"), to_field_name="slug", queryset=with_credit_kinds(Author.objects.all()),
+        method="filter_author",
     )
     # Publication days are Beijing calendar days (Article.published_date).
     date_from = django_filters.DateFilter(label=_("from"), field_name="published_date", lookup_expr="gte")

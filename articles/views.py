@@ -19,7 +19,7 @@ from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArc
 from taggit.models import Tag
 
 from . import archive, cache, search
-from .byline_links import credited_to
+from .byline_links import credited_to, with_credit_kinds
 from .filters import ArticleFilter
 from .models import EXCERPT_LENGTH as EXCERPT_CHARS
 from .models import Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle
@@ -224,7 +224,7 @@ class AuthorView(ArticleListView):
 
     @cached_property
     def author(self) -> Author:
-        return get_object_or_404(Author, slug=self.kwargs["slug"])
+        return get_object_or_404(with_credit_kinds(Author.objects.all()), slug=self.kwargs["slug"])
 
     def base_queryset(self):
         # The outlet's articles and the reporter's bylines alike.

@@ -296,3 +296,17 @@ def test_bad_front_matter_bylines_name_the_field(run_import, write_post):
     result = run_import(path)
     assert result.exit_code == 1
     assert "a.md: bylines" in result.stderr and "'主编 王五' is not 'role name'" in result.stderr
+
+
+@pytest.mark.django_db
+def test_an_author_page_lists_own_articles_bylines_or_both(client):
+    outlet_only = publish("通讯社稿", author="新华社")
+    reporter_only = publish("记者稿", body="<p>中证网讯（记者 连润）正文</p>")
+    both = publish("自己写的稿", author="连润")  # the reporter is also some article's front-matter author
+    feed_titles = lambda slug: client.get(f"/feed/author/{slug}/").content.decode()  # noqa: E731
+    for name, expected in (("新华社", {outlet_only}), ("连润", {reporter_only, both})):
+        author = Author.objects.get(name=name)
+        page = client.get(author.get_absolute_url()).content.decode()
+        for article in (outlet_only, reporter_only, both):
+            assert (article.title in page) == (article in expected), (name, article.title)
+            assert (article.title in feed_titles(author.slug)) == (article in expected), (name, article.title)

@@ -27,6 +27,7 @@ from taggit.models import Tag
 
 from .. import search
 from ..filters import ArticleFilter
+from ..byline_links import with_credit_kinds
 from ..models import Article, ArticleByline, Author, TaggedArticle
 
 
@@ -101,7 +102,7 @@ class ArticleAPIFilter(ArticleFilter):
         # refused exactly like one that does not exist, so no probe can tell
         # them apart. Categories are public as a whole (the site lists them all).
         self.filters["tag"].queryset = tags_in_use()
-        self.filters["author"].queryset = authors_in_use()
+        self.filters["author"].queryset = with_credit_kinds(authors_in_use())
 
     def filter_search(self, queryset: QuerySet[Article], name: str, value: str) -> QuerySet[Article]:
         return queryset.filter(id__in=search.search(value, queryset=queryset))

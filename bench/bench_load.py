@@ -26,16 +26,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_throughput import free_port, wait_for  # noqa: E402  (one server start-up for both benchmarks)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,23 +60,6 @@ class LoadResult:
                 f"p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms; "
                 f"5xx {self.server_errors}; connection errors {self.connection_errors}; "
                 f"other non-200 {self.other_statuses or 0}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=5).read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"server did not answer {url}")
 
 
 def python_load(port: int, paths: list[str], connections: int, duration: float) -> LoadResult:

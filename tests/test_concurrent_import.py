@@ -31,6 +31,13 @@ def assert_consistent(state: dict) -> None:
     assert {key: state[key] for key in CLEAN} == CLEAN
 
 
+def assert_clean_run(process, stdout: str, stderr: str) -> None:
+    """The import ended well: exit 0, no traceback, no failed file."""
+    assert process.returncode == 0, stderr
+    assert not has_traceback(stderr)
+    assert "failed 0" in stdout
+
+
 def test_overlapping_imports_started_together_make_each_row_once(scratch_db, tmp_path):
     stories = generate_corpus(tmp_path / "archive", 900, seed=6)
     files = sorted(str(p) for p in (tmp_path / "archive").rglob("*") if p.is_file())
@@ -42,9 +49,7 @@ def test_overlapping_imports_started_together_make_each_row_once(scratch_db, tmp
     outputs = [process.communicate(timeout=600) for process in processes]
 
     for process, (stdout, stderr) in zip(processes, outputs):
-        assert process.returncode == 0, stderr
-        assert not has_traceback(stderr)
-        assert "failed 0" in stdout
+        assert_clean_run(process, stdout, stderr)
     state = probe(scratch_db)
     assert_consistent(state)
     assert state["articles"] == stories
@@ -95,9 +100,7 @@ def test_an_import_waits_out_a_locked_database_and_retries(scratch_db, tmp_path)
     stderr = "".join(stderr_lines)
 
     assert "lost a race (database is locked); retrying" in stderr
-    assert process.returncode == 0, stderr
-    assert not has_traceback(stderr)
-    assert "failed 0" in stdout
+    assert_clean_run(process, stdout, stderr)
     state = probe(scratch_db)
     assert_consistent(state)
     assert state["articles"] == stories

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from . import search
+from .derive import PreparedBody, prepare_body
 from .iterables import batched
 from .load import DEFAULT_BATCH_SIZE, ArticleLoader, import_connection_settings
 from .parse import DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, parse_bytes, read_source
@@ -104,14 +104,13 @@ def _source_name(path: Path, name: str | None) -> str:
 
 @dataclass
 class PreparedFile:
-    """One file after read → hash → parse → sanitise → tokenise."""
+    """One file after read → hash → parse → sanitise → derive (articles.derive)."""
 
     source: str
     unchanged: bool = False
     error: str | None = None
-    article: ParsedArticle | None = None  # its raw body dropped: body_html replaces it
-    body_html: str = ""
-    document: search.Document | None = None
+    article: ParsedArticle | None = None  # its raw body dropped: `body` replaces it
+    body: PreparedBody | None = None
 
 
 def prepare_file(task: _Task) -> PreparedFile:
@@ -128,12 +127,11 @@ def prepare_file(task: _Task) -> PreparedFile:
             # Skipped unread: re-importing an archive costs little more than hashing it.
             return PreparedFile(source, unchanged=True)
         article = parse_bytes(data, path=source, tz=task.tz, digest=digest)
-        body_html = sanitize_body(article.body)
-        document = search.prepare_document(article.title, body_html)
+        body = prepare_body(article.title, sanitize_body(article.body))
         # Only the sanitised body is stored: dropping the raw one halves what
         # the worker sends to the writer and what a batch holds in memory.
         article = dataclasses.replace(article, body="")
-        return PreparedFile(source, article=article, body_html=body_html, document=document)
+        return PreparedFile(source, article=article, body=body)
     except ImportFileError as exc:
         return PreparedFile(source, error=str(exc))
 
@@ -218,7 +216,7 @@ def import_files(
             elif prepared.unchanged:
                 report.unchanged += 1
             else:
-                loader.add(prepared.article, prepared.body_html, prepared.document)
+                loader.add(prepared.article, prepared.body)
             if on_file:
                 on_file()
         result = loader.finish()

@@ -24,7 +24,8 @@ from .models import (
     Article, ArticleByline, ArticleCategory, Author, Category, ImportedFile, TaggedArticle, local_date, record_url_changes,
     unicode_slug, unique_slug,
 )
-from . import bylines, retry, search
+from . import retry, search
+from .derive import PreparedBody
 from .parse import ParsedArticle
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,7 @@ class LoadResult:
 @dataclass
 class _Pending:
     parsed: ParsedArticle
-    body_html: str
-    document: search.Document | None
+    body: PreparedBody
     # Every file of this batch that holds the story: (path, content hash).
     files: list[tuple[str, str]] = field(default_factory=list)
     # The (role, name) bylines to write; None keeps the article's (an editor corrected them).
@@ -85,8 +85,8 @@ class ArticleLoader:
         """Each imported file's path and the content hash it had then."""
         return dict(ImportedFile.objects.values_list("path", "content_hash"))
 
-    def add(self, parsed: ParsedArticle, body_html: str, document: search.Document | None = None) -> None:
-        """Queue an article; `document` is its search tokens if already prepared."""
+    def add(self, parsed: ParsedArticle, body: PreparedBody) -> None:
+        """Queue an article: its parsed file and its sanitised body with what derives from it."""
         source = (parsed.source_path, parsed.content_hash)
         pending = self._pending.get(parsed.import_key)
         if pending is not None:
@@ -96,10 +96,10 @@ class ArticleLoader:
             if pending.parsed.content_hash == parsed.content_hash:
                 self.result.unchanged += 1
             else:
-                pending.parsed, pending.body_html, pending.document = parsed, body_html, document
+                pending.parsed, pending.body = parsed, body
                 self.result.updated += 1
             return
-        self._pending[parsed.import_key] = _Pending(parsed, body_html, document, [source])
+        self._pending[parsed.import_key] = _Pending(parsed, body, [source])
         if len(self._pending) >= self.batch_size:
             self.flush()
 
@@ -250,9 +250,7 @@ class ArticleLoader:
                 ).delete()
             self._write_links(links)
             # bulk_create/bulk_update send no signals: index the batch here, in its transaction.
-            search.index_documents(
-                [(a.id, item.document, a.published_at) for a, item in links if item.document is not None])
-            search.index_articles(a.id for a, item in links if item.document is None)
+            search.index_documents([(a.id, item.body.document, a.published_at) for a, item in links])
             self._record_files([*links, *same])
         self.result.created += len(new_articles)
         self.result.updated += len(changed_articles)
@@ -281,8 +279,9 @@ class ArticleLoader:
     def _apply(self, article: Article, item: _Pending) -> None:
         parsed = item.parsed
         article.title = parsed.title
-        article.body = item.body_html
-        article._sanitized_body = item.body_html  # it came through sanitize_body
+        article.body = item.body.html
+        article._sanitized_body = item.body.html  # it came through sanitize_body
+        article.excerpt, article._excerpt_of = item.body.excerpt, item.body.html
         article.published_at = parsed.published_at
         article.status = Article.Status.PUBLISHED if parsed.published else Article.Status.DRAFT
         article.author_id = self._author_id(parsed.author)
@@ -308,7 +307,7 @@ class ArticleLoader:
             article.bylines_edited = True
             return list(item.parsed.bylines)
         article.bylines_edited = False
-        return [(b.role, b.name) for b in bylines.detect(item.body_html)]
+        return list(item.body.dateline_bylines)
 
     def _taken_slugs(self, days: set[dt.date]) -> dict[dt.date, set[str]]:
         taken: dict[dt.date, set[str]] = {}

@@ -349,7 +349,9 @@ class Article(models.Model):
         if self.body is not getattr(self, "_sanitized_body", None):
             self.body = sanitize_body(self.body)
             self._sanitized_body = self.body
-        self.excerpt = make_excerpt(self.body, EXCERPT_LENGTH)
+        if self.body is not getattr(self, "_excerpt_of", None):  # the importer derives it beforehand
+            self.excerpt = make_excerpt(self.body, EXCERPT_LENGTH)
+            self._excerpt_of = self.body
         self.published_date = local_date(self.published_at)
         self.updated_at = timezone.now()
 

@@ -365,6 +365,29 @@ def test_worker_processes_import_exactly_what_one_process_does(run_import, corpu
     assert sorted(parallel.error_lines) == sorted(single.error_lines)
 
 
+@pytest.mark.corpus
+def test_what_the_workers_derive_is_what_a_save_derives(run_import, corpus_dir):
+    """Excerpts and dateline bylines computed beside parsing equal those of a plain model save."""
+    from articles.models import ArticleByline
+
+    run_import("--workers", "1", corpus_dir)
+
+    def derived() -> dict[int, tuple]:
+        credits = {}
+        for row in ArticleByline.objects.order_by("position").values("article_id", "role", "author__name"):
+            credits.setdefault(row["article_id"], []).append((row["role"], row["author__name"]))
+        return {a.id: (a.excerpt, credits.get(a.id, [])) for a in Article.objects.all()}
+
+    imported = derived()
+    assert sum(1 for _, credited in imported.values() if credited) >= 10  # the corpus has datelines
+    Article.objects.update(excerpt="", bylines_edited=False)
+    ArticleByline.objects.all().delete()
+    for article in Article.objects.all():
+        article.body = article.body + ""  # a new string: derived again, as an editor's save does
+        article.save()
+    assert derived() == imported
+
+
 def test_search_finds_imported_articles_from_worker_processes(run_import, tmp_path):
     from articles import search
 

@@ -155,8 +155,24 @@ def _prepared(tasks: Iterable[_Task], workers: int, ahead: int) -> Iterator[Iter
         return
     # Forked workers inherit the loaded Django and parsers; they never touch
     # the database, and leave by os._exit, so the parent's connection is safe.
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_yield_to_the_writer) as pool:
         yield _pipelined(pool, tasks, windows_ahead=max(1, -(-ahead // WINDOW)))
+
+
+# How much lower the workers' CPU priority is than the database writer's (nice).
+WORKER_NICENESS = 5
+
+
+def _yield_to_the_writer() -> None:
+    """Make a worker give way to the database writer when they compete for a core.
+
+    The writer is the import's critical path; workers only fill the time it
+    leaves free (while it waits for the disk, say).
+    """
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # not permitted here: run at the same priority
+        pass
 
 
 def _pipelined(pool, tasks: Iterable[_Task], windows_ahead: int) -> Iterator[PreparedFile]:

@@ -90,7 +90,7 @@ def _floor(corpus: Path) -> dict[str, Any]:
     return {"files": len(files)}
 
 
-def _import(corpus: Path, batch_size: int | None) -> dict[str, Any]:
+def _import(corpus: Path, batch_size: int | None, workers: int | None = None) -> dict[str, Any]:
     """What `manage.py import_articles DIR` does, minus argument parsing and the progress bar."""
     from django.conf import settings
 
@@ -99,6 +99,8 @@ def _import(corpus: Path, batch_size: int | None) -> dict[str, Any]:
 
     files, missing = find_source_files([corpus])
     sizing = {"batch_size": batch_size} if batch_size else {}  # else the importer's default
+    if workers is not None:
+        sizing["workers"] = workers
     report = import_files(files, tz=get_timezone(settings.TIME_ZONE), **sizing)
     return {
         "files": len(files),
@@ -119,14 +121,15 @@ def _database_counts() -> dict[str, int]:
     }
 
 
-def run_phase(phase: str, corpus: Path, batch_size: int | None, profile: Path | None) -> dict[str, Any]:
+def run_phase(phase: str, corpus: Path, batch_size: int | None, profile: Path | None,
+              workers: int | None = None) -> dict[str, Any]:
     _setup_django()
     if phase == "migrate":
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0, interactive=False)
         return {}
-    work = (lambda: _floor(corpus)) if phase == "floor" else (lambda: _import(corpus, batch_size))
+    work = (lambda: _floor(corpus)) if phase == "floor" else (lambda: _import(corpus, batch_size, workers))
     base_rss = _peak_rss_mib()
     profiler = None
     if profile is not None:
@@ -180,6 +183,8 @@ def _spawn(phase: str, corpus: Path, db_path: Path, args: argparse.Namespace, pr
     ]
     if args.batch_size:
         command += ["--batch-size", str(args.batch_size)]
+    if args.workers is not None:
+        command += ["--workers", str(args.workers)]
     if profile is not None:
         command += ["--profile-to", str(profile)]
     done = subprocess.run(
@@ -303,7 +308,8 @@ def _machine() -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     return {"cpu": cpu, "cpus": os.cpu_count(), "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "platform": platform.platform()}
+            "sqlite": sqlite3.sqlite_version, "platform": platform.platform(),
+            "load_average": os.getloadavg()}  # other work on the machine skews wall times
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -313,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="import batch size (default: the importer's, articles.load.DEFAULT_BATCH_SIZE)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="import worker processes (default: the importer's, articles.importer.default_workers)")
     parser.add_argument("--debug", action="store_true", help="run Django with DEBUG on, as `manage.py` with .env does")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile every phase of the first run into bench/out/profiles/ (slows it down)")
@@ -326,18 +334,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.phase:
-        print(json.dumps(run_phase(args.phase, args.corpus, args.batch_size, args.profile_to)))
+        print(json.dumps(run_phase(args.phase, args.corpus, args.batch_size, args.profile_to, args.workers)))
         return 0
     if args.count < 100 or args.runs < 1:
         parser.error("--count must be at least 100 and --runs at least 1")
 
     runs = []
     for index in range(args.runs):
+        load_before = os.getloadavg()[0]
         run = one_run(index, args)
         run["ratios"] = _ratios(run)
+        run["load_average"] = [load_before, os.getloadavg()[0]]
         runs.append(run)
         print(f"\nrun {index + 1}/{args.runs}: {args.count} files ({run['corpus_mb']:.0f} MB, "
-              f"generated in {run['generate_s']:.1f}s untimed), database {run['db_mb']:.0f} MB")
+              f"generated in {run['generate_s']:.1f}s untimed), database {run['db_mb']:.0f} MB, "
+              f"load average {run['load_average'][0]:.1f} → {run['load_average'][1]:.1f}")
         print(_table(run, args.count))
         print(_ratio_line(run["ratios"]))
         for problem in run["problems"]:

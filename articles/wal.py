@@ -9,11 +9,11 @@ import's writer time, during which it prepared nothing.
 `checkpoints_in_background` runs the checkpoints from a thread with a
 connection of its own. SQLite runs a checkpoint beside a writer (it copies
 only committed pages) and Python releases the GIL while SQLite works, so the
-copying overlaps the writer's next batch. The log is reset whenever the
-checkpoint has caught up, so it stays about one batch long, as before. The
-import connection still checkpoints by itself should the log pass
-BACKSTOP_PAGES (the thread starved on a busy machine): the log never grows
-without bound. Durability is unchanged: `synchronous` is not touched and
+copying overlaps the writer's next batch. SQLite starts the log again from
+its beginning when a transaction begins after a checkpoint has caught up, so
+it stays a batch or a few long; and the import connection still checkpoints
+by itself should the log pass BACKSTOP_PAGES (the thread lagging on a busy
+machine): it never grows without bound. Durability is unchanged: `synchronous` is not touched and
 every commit is in the log.
 """
 

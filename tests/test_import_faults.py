@@ -9,6 +9,7 @@ import with one line naming the problem, never a traceback.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 
@@ -35,7 +36,9 @@ def test_an_import_killed_part_way_leaves_whole_batches_and_a_rerun_finishes(scr
     killed = probe(scratch_db)
     assert_consistent(killed)  # no article without its links, search row and file record; no orphans
     assert 0 < killed["articles"] < stories
-    assert killed["runs"][0]["status"] == "running"  # SIGKILL leaves no chance to record anything
+    [run] = killed["runs"]
+    assert run["status"] == "running"  # SIGKILL leaves no chance to record anything
+    assert (run["host"], run["pid"]) == (socket.gethostname(), process.pid)
 
     rerun = run_manage(scratch_db, "import_articles", tmp_path / "archive")
     assert rerun.returncode == 0, rerun.stderr
@@ -43,7 +46,12 @@ def test_an_import_killed_part_way_leaves_whole_batches_and_a_rerun_finishes(scr
     assert_consistent(finished)
     assert finished["articles"] == stories
     assert finished["imported_files"] == 3000
-    last = finished["runs"][-1]
+    # The re-run saw that the killed run's process is gone and said so.
+    interrupted, last = finished["runs"]
+    assert interrupted["status"] == "interrupted"
+    assert interrupted["failure_reason"] == (
+        f"the import process (pid {process.pid} on {socket.gethostname()}) ended without finishing; "
+        "run the import again to complete it")
     assert last["status"] == "succeeded" and last["failed"] == 0
     # The re-run created exactly what the killed run had not committed.
     assert last["created"] == stories - killed["articles"]

@@ -1,5 +1,8 @@
 """Faults during an import (#6): SIGKILL part-way, a read-only database, a full disk.
 
+The full disk is simulated on SQLite (a page limit) and real on PostgreSQL:
+the database's tablespace on a small tmpfs (needs root; skipped otherwise).
+
 Every batch is one transaction (articles, their links, search rows and
 ImportedFile rows together), so a killed import leaves whole batches only and
 a re-run finishes the job. A database that cannot be written stops the
@@ -18,7 +21,8 @@ import pytest
 from django.db import connection
 
 from tests.faults_support import (  # noqa: F401  (fixtures)
-    PROJECT, _migrated_template, count_rows, generate_corpus, has_traceback, manage, probe, run_manage, scratch_db,
+    PROJECT, _migrated_template, count_rows, full_disk_db, generate_corpus, has_traceback, manage, probe, run_manage,
+    scratch_db,
     subprocess_env,
 )
 from tests.test_concurrent_import import assert_consistent
@@ -76,8 +80,8 @@ def _run_with_sqlite(url_name: str, database: str, setup: str, *args: str) -> su
 def _assert_one_clear_line(done: subprocess.CompletedProcess, problem: str) -> None:
     assert done.returncode == 1
     assert not has_traceback(done.stderr), done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("CommandError")]
-    assert len(errors) == 1 and f"import failed: {problem}" in errors[0], done.stderr
+    [line] = [line for line in done.stderr.splitlines() if line.strip()]  # nothing else for the operator to read
+    assert line.startswith("CommandError") and f"import failed: {problem}" in line, done.stderr
 
 
 def test_a_read_only_database_gives_one_clear_line(scratch_db, tmp_path):
@@ -114,3 +118,16 @@ def test_a_full_database_gives_one_clear_line_and_the_run_is_marked_failed(scrat
     assert state["articles"] == 0
     [run] = state["runs"]
     assert run["status"] == "failed" and "database or disk is full" in run["failure_reason"]
+
+
+def test_a_full_disk_on_postgresql_gives_one_clear_line_and_the_run_is_marked_failed(full_disk_db, tmp_path):
+    """A real full disk: the database's tablespace is on a tmpfs with about 4 MB left (faults_support)."""
+    stories = generate_corpus(tmp_path / "archive", 600, seed=11)
+    done = run_manage(full_disk_db, "import_articles", "--batch-size", "20", tmp_path / "archive")
+    _assert_one_clear_line(done, "the database or its disk is full")
+    state = probe(full_disk_db)
+    assert_consistent(state)  # the batch that did not fit was rolled back whole
+    assert 0 < state["articles"] < stories  # the batches before the one that did not fit are whole
+    [run] = state["runs"]
+    assert run["status"] == "failed"
+    assert "No space left on device" in run["failure_reason"], run["failure_reason"]

@@ -86,7 +86,7 @@ def test_adding_a_tag_in_the_admin_names_the_existing_spelling(admin_client):
     Tag.objects.create(name="ai", slug="ai")
     response = admin_client.post(reverse("admin:taggit_tag_add"), tag_form("AI", "artificial-intelligence"))
     assert response.status_code == 200
-    assert "The tag “ai” already exists" in response.content.decode()
+    assert "标签“ai”已存在" in response.content.decode()  # "The tag “ai” already exists" (the admin speaks Chinese)
     assert Tag.objects.count() == 1
     # Renaming a tag to another case of its own name is a rename, not a duplicate.
     tag = Tag.objects.get()

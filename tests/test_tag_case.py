@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.urls import NoReverseMatch, reverse
 from taggit.models import Tag
 
@@ -36,6 +36,17 @@ def test_the_database_refuses_a_second_spelling_of_a_tag():
     assert Tag.objects.count() == 2
 
 
+def create_tag_elsewhere(name: str, slug: str) -> Tag:
+    """Commit a tag through a second database connection, as another process would."""
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("INSERT INTO taggit_tag (name, slug) VALUES (%s, %s)", [name, slug])
+    finally:
+        other.close()
+    return Tag.objects.get(slug=slug)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_import_that_loses_the_race_for_a_tag_links_the_winners_one(run_import, write_post, monkeypatch, caplog):
     """The loader's maps are read, then another writer commits "ai", then the loader writes "AI"."""
@@ -46,7 +57,7 @@ def test_an_import_that_loses_the_race_for_a_tag_links_the_winners_one(run_impor
     def read_maps_then_lose_the_race(self):
         read_maps(self)
         if not raced:  # only after the first read: the retry's re-read must see the winner
-            raced.append(Tag.objects.create(name="ai", slug="ai-by-an-editor"))
+            raced.append(create_tag_elsewhere("ai", "ai-by-an-editor"))
 
     monkeypatch.setattr(ArticleLoader, "_load_maps", read_maps_then_lose_the_race)
     with caplog.at_level(logging.WARNING, logger="articles.retry"):

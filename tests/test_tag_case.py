@@ -180,3 +180,30 @@ def test_upgrading_merges_tags_that_differ_only_in_case_into_the_oldest(scratch_
 
     refused = run_manage(scratch_db, "shell", "-c", "from taggit.models import Tag; Tag.objects.create(name='aI', slug='x')")
     assert refused.returncode != 0 and "IntegrityError" in refused.stderr
+
+
+def test_two_imports_meeting_a_tag_in_different_cases_make_one_tag(scratch_db, tmp_path):
+    """Two real processes, started together, each write the same tags in their own letter case.
+
+    Whether their first batches collide is up to the scheduler, and here the
+    slugs would collide too; the test above isolates the name index. This one
+    checks the whole path end to end: no failed file, one tag per name.
+    """
+    from tests.faults_support import manage
+    from tests.test_concurrent_import import assert_clean_run
+
+    spellings = {"upper": ["AI", "FinTech", "ESG"], "lower": ["ai", "fintech", "esg"]}
+    for case, tags in spellings.items():
+        for n in range(150):
+            path = tmp_path / case / f"{n}.md"
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(post(title=f"'{case} 第{n}篇'", date=f"2022-04-{1 + n % 28:02d} 09:00:00",
+                                 categories="[科技]", tags="[" + ", ".join(tags) + "]"), encoding="utf-8")
+    processes = [manage(scratch_db, "import_articles", "--workers", "0", "--batch-size", "10", tmp_path / case)
+                 for case in spellings]
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=600)
+        assert_clean_run(process, stdout, stderr)
+    state = probe(scratch_db)
+    assert_consistent(state)  # duplicate_tags compares casefolded names
+    assert state["articles"] == 300 and state["tags"] == 3

@@ -464,10 +464,33 @@ class AuthorAdmin(MergeMixin, admin.ModelAdmin):
 admin.site.unregister(Tag)
 
 
+class TagForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ("name", "slug")
+
+    def clean_name(self) -> str:
+        # One tag per name whatever its case (the lower(name) index of migration
+        # 0014): say which tag exists instead of failing on the insert.
+        name = self.cleaned_data["name"]
+        other = Tag.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).first()
+        if other is not None:
+            raise ValidationError(_("The tag “%(name)s” already exists; tags differing only in case are one tag."),
+                                  code="unique", params={"name": other.name})
+        return name
+
+
 @admin.register(Tag)
 class TagAdmin(MergeMixin, TaggitTagAdmin):
+    form = TagForm
     list_display = ("name", "slug", "article_count")
     actions = ("merge",)
+
+    def get_urls(self):
+        # taggit's own merge page moves only its generic TaggedItem links (our
+        # articles use TaggedArticle) and creates its target by exact name,
+        # which the case-insensitive index rejects; the merge action replaces it.
+        return [url for url in super().get_urls() if url.name != "taggit_tag_merge_tags"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n=Count("articles_taggedarticle_items"))

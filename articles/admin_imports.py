@@ -1,12 +1,15 @@
 """The import history (ImportRun) in the admin, and the upload page that adds to it.
 
-Read-only for everyone: runs are written only by the importer; superusers
-alone may delete old ones. Editors (`view_importrun`) see the history and
+Read-only for everyone: runs are written only by the importer (and
+articles.import_runs, which marks runs whose process died "interrupted" when
+the history is viewed); superusers alone may delete old ones. Editors (`view_importrun`) see the history and
 (`upload_importrun`) may upload; Authors have neither, so the admin answers
 them 403. Both permissions come from migration 0008.
 """
 
 from __future__ import annotations
+
+import socket
 
 from django.conf import settings
 from django.contrib import admin
@@ -15,10 +18,12 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from .import_runs import mark_interrupted_runs
 from .models import ImportRun
 from .upload import UploadImportForm, import_uploads
 
@@ -26,13 +31,14 @@ from .upload import UploadImportForm, import_uploads
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
     list_display = ("started_at", "who", "source", "created", "updated", "unchanged", "kept_local_edits",
-                    "failed", "status", "dry_run")
+                    "failed", "run_status", "dry_run")
     list_filter = ("status", "origin", "dry_run", ("user", admin.RelatedOnlyFieldListFilter), "started_at")
     date_hierarchy = "started_at"
     list_select_related = ("user",)
     fieldsets = (
         (None, {"fields": ("status", "failure_reason", "origin", "who", "started_at", "finished_at",
                            "source_list")}),
+        (_("Process"), {"fields": ("host", "pid")}),
         (_("Options"), {"fields": ("time_zone", "overwrite_edited", "dry_run")}),
         (_("Result"), {"fields": ("created", "updated", "unchanged", "kept_local_edits", "failed",
                                   "error_list")}),
@@ -57,6 +63,13 @@ class ImportRunAdmin(admin.ModelAdmin):
     def who(self, run: ImportRun) -> str:
         return run.who
 
+    @admin.display(description=_("status"), ordering="status")
+    def run_status(self, run: ImportRun) -> str:
+        if run.status == ImportRun.Status.RUNNING and run.host and run.host != socket.gethostname():
+            # Its process cannot be checked from this machine: say where it runs.
+            return gettext("running on %(host)s") % {"host": run.host}
+        return run.get_status_display()
+
     @admin.display(description=_("source"))
     def source(self, run: ImportRun) -> str:
         text = run.source_display
@@ -74,8 +87,13 @@ class ImportRunAdmin(admin.ModelAdmin):
                            format_html_join("", "<li>{}</li>", ((line,) for line in run.errors)))
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
+        mark_interrupted_runs()  # a killed import's run would otherwise say "running" for ever
         extra_context = {**(extra_context or {}), "has_upload_permission": self.has_upload_permission(request)}
         return super().changelist_view(request, extra_context)
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        mark_interrupted_runs()
+        return super().change_view(request, object_id, form_url, extra_context)
 
     # -- the upload page ---------------------------------------------------------
 

@@ -6,17 +6,26 @@ rolled-back batch cannot take the record with it), and finishes it with the
 report's counts and errors. If the import raises — a lost database
 connection, Ctrl-C — the run is marked failed with the reason before the
 exception goes on, so no crashed run looks successful.
+
+A process killed outright (SIGKILL, the OOM killer, a machine restart)
+records nothing. So each run also records its process — host, pid and the
+process's start time — and `mark_interrupted_runs`, called when an import
+starts and when the admin lists runs, marks "interrupted" every run still
+"running" whose process on this host is gone. Runs of another host cannot be
+checked from here and stay "running", shown with their host. The host name
+must tell the machines (or containers: each has its own pids) apart.
 """
 
 from __future__ import annotations
 
 import getpass
 import logging
+import os
 import socket
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from . import retry
@@ -46,10 +55,13 @@ def recorded_import(
     user=None,
 ) -> Iterator[ImportRun]:
     """An ImportRun for the import run in the `with` block; call `finish_run` in it."""
+    mark_interrupted_runs()
+    pid = os.getpid()
     run = ImportRun.objects.create(
         origin=origin, user=user if user is not None and user.is_authenticated else None,
         system_user=system_user() if origin == ImportRun.Origin.COMMAND else "",
         sources=list(sources), time_zone=time_zone, dry_run=dry_run, overwrite_edited=overwrite_edited,
+        host=socket.gethostname(), pid=pid, process_started=process_start_time(pid),
     )
     try:
         yield run
@@ -79,3 +91,75 @@ def _mark_failed(run: ImportRun, exc: BaseException) -> None:
         # The database itself may be what failed (read-only, full); the original
         # error still propagates, so one line here, not a second traceback.
         log.error("could not record import run %s as failed: %s", run.pk, retry.one_line(save_exc))
+
+
+# -- runs whose process died --------------------------------------------------
+
+PROC = "/proc"  # Linux's process table; elsewhere only the pid can be checked
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state, start time in clock ticks after boot) from /proc/<pid>/stat; None if unreadable."""
+    try:
+        with open(f"{PROC}/{pid}/stat", "rb") as stat:
+            text = stat.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    # "pid (command) state ppid …": the command may hold spaces and parentheses.
+    fields = text[text.rfind(")") + 2:].split()
+    try:
+        return fields[0], int(fields[19])  # fields 3 and 22 of proc(5)
+    except (IndexError, ValueError):
+        return None
+
+
+def process_start_time(pid: int) -> int | None:
+    """When process `pid` started (clock ticks after boot), or None where /proc cannot tell."""
+    stat = _proc_stat(pid)
+    return stat[1] if stat else None
+
+
+def process_is_alive(pid: int, started: int | None) -> bool:
+    """Whether process `pid` of this host still runs — the same process, if its start time is known."""
+    try:
+        os.kill(pid, 0)  # signal 0: only "does it exist?"
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    stat = _proc_stat(pid)
+    if stat is None:
+        # Without /proc the pid alone decides; with it, the process ended just now.
+        return not os.path.isdir(PROC)
+    state, start = stat
+    if state in ("Z", "X"):
+        return False  # ended; only its exit status is left for its parent to collect
+    # The same pid with another start time is a later process that reused it.
+    return started is None or start == started
+
+
+def interrupted_reason(run: ImportRun) -> str:
+    return (f"the import process (pid {run.pid} on {run.host}) ended without finishing; "
+            "run the import again to complete it")
+
+
+def mark_interrupted_runs() -> int:
+    """Mark "interrupted" each running run of this host whose process is gone; returns how many.
+
+    Safe to call from several processes at once: each run changes only while
+    it is still "running". A database that cannot be written (read-only,
+    full) is logged, not raised: the caller's own work reports that better.
+    """
+    host = socket.gethostname()
+    marked = 0
+    try:
+        with transaction.atomic():  # a savepoint, should the caller be in a transaction
+            running = ImportRun.objects.filter(status=ImportRun.Status.RUNNING, host=host, pid__isnull=False)
+            for run in running.only("pk", "host", "pid", "process_started"):
+                if process_is_alive(run.pid, run.process_started):
+                    continue
+                marked += ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.RUNNING).update(
+                    status=ImportRun.Status.INTERRUPTED, failure_reason=interrupted_reason(run))
+    except DatabaseError as exc:
+        log.warning("could not check for interrupted import runs: %s", retry.one_line(exc))
+    return marked

@@ -168,9 +168,13 @@ def suggest(articles: Iterable[Article]) -> int:
 
 
 def tag_named(name: str) -> Tag:
-    """The existing tag of that name (any case), or a new one."""
-    tag = Tag.objects.filter(name__iexact=name).order_by("pk").first()
-    return tag or Tag.objects.create(name=name)
+    """The existing tag of that name (any case), or a new one.
+
+    get_or_create: if another process creates the tag (in any case) between
+    the lookup and the insert, the unique index on lower(name) (migration
+    0014) rejects the insert and the other process's tag is read instead.
+    """
+    return Tag.objects.get_or_create(name__iexact=name, defaults={"name": name})[0]
 
 
 def accept(suggestions: Iterable[TagSuggestion], user=None, *, as_edit: bool = True) -> int:

@@ -550,6 +550,8 @@ class ImportRun(models.Model):
         SUCCEEDED = "succeeded", _("succeeded")
         WITH_ERRORS = "with_errors", _("finished with file errors")
         FAILED = "failed", _("failed")
+        # Its process ended (killed, the machine restarted) before it could record anything.
+        INTERRUPTED = "interrupted", _("interrupted")
 
     origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices)
     user = models.ForeignKey(
@@ -560,6 +562,14 @@ class ImportRun(models.Model):
     # Command-line runs have no Django user: who ran them is the OS account.
     system_user = models.CharField(
         _("system user"), max_length=200, blank=True, help_text=_("user@host of a command-line run."))
+    # The process running the import, so a run whose process died (SIGKILL, a
+    # restart) can be told from one still at work (articles.import_runs).
+    host = models.CharField(_("host"), max_length=255, blank=True,
+                            help_text=_("The machine (host name) whose process ran the import."))
+    pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
+    # The process's start time (/proc/<pid>/stat, clock ticks after boot): a
+    # pid reused by a later process has another. None where there is no /proc.
+    process_started = models.BigIntegerField(_("process start"), null=True, blank=True)
     started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.RUNNING)

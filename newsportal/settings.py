@@ -319,11 +319,22 @@ AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 NEWSPORTAL_TRUSTED_PROXIES = int(os.environ.get("NEWSPORTAL_TRUSTED_PROXIES", "0"))
 AXES_CLIENT_IP_CALLABLE = "articles.client_ip.client_ip"
 
+
+
+def _not_a_second_error(record) -> bool:
+    """psycopg also logs "error ignored terminating <Pipeline …>" when a batch fails
+    (a full disk, a read-only database): the first error is raised and reported,
+    so this echo of it would only be a confusing extra line for the operator."""
+    return not record.getMessage().startswith("error ignored terminating")
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"not_a_second_error": {"()": "django.utils.log.CallbackFilter", "callback": _not_a_second_error}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    "loggers": {"psycopg": {"filters": ["not_a_second_error"]}},
 }
 
 # --- Content API (/api/v1/, articles.api) -------------------------------------------

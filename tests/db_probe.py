@@ -75,7 +75,7 @@ def main() -> None:
         },
         "runs": [
             {"status": r.status, "created": r.created, "updated": r.updated, "unchanged": r.unchanged,
-             "failed": r.failed, "failure_reason": r.failure_reason}
+             "failed": r.failed, "failure_reason": r.failure_reason, "host": r.host, "pid": r.pid}
             for r in ImportRun.objects.order_by("pk")
         ],
     }

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -150,3 +151,84 @@ def stories_in(generate_output: str) -> int:
     import re
 
     return int(re.search(r"(\d+) stories", generate_output).group(1))
+
+
+# -- a PostgreSQL database on a small disk of its own ----------------------------
+
+
+def _cluster_owner(pg: _Postgres) -> tuple[int, int]:
+    """uid and gid of the OS user the PostgreSQL cluster runs as (who owns its data directory)."""
+    import psycopg
+
+    with psycopg.connect(**{k: v for k, v in pg.params.items() if v is not None}) as admin:
+        (data_directory,) = admin.execute("SHOW data_directory").fetchone()
+    try:
+        info = os.stat(data_directory)
+    except OSError as exc:
+        pytest.skip(f"the PostgreSQL cluster's data directory is not on this machine ({exc})")
+    return info.st_uid, info.st_gid
+
+
+def _mount_tmpfs(mountpoint: Path, size_kib: int, uid: int, gid: int) -> None:
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k,uid={uid},gid={gid},mode=0700", "tmpfs", str(mountpoint)],
+        capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or done.returncode}); "
+                    "the full-disk test needs root with CAP_SYS_ADMIN")
+
+
+def _unmount(mountpoint: Path) -> None:
+    if subprocess.run(["umount", str(mountpoint)], capture_output=True).returncode != 0:
+        # A server process may still hold a deleted file open: detach now, free when it lets go.
+        subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True)
+
+
+@pytest.fixture
+def full_disk_db(_migrated_template):
+    """DATABASE_URL of a migrated PostgreSQL database whose files live on a tmpfs with ~4 MB left.
+
+    A real full disk, not a simulated one: a tablespace on a small tmpfs
+    (owned by the cluster's OS user), the database made in it from the
+    migrated template, then the tmpfs shrunk to what the database uses plus
+    `FREE_KIB`. The WAL stays in the cluster's data directory on the normal
+    disk, so the server itself never runs out of space (it would PANIC). The
+    tablespace and the mount are removed whatever the test does.
+    """
+    vendor, template = _migrated_template
+    if vendor != "postgresql":
+        pytest.skip("a PostgreSQL tablespace; SQLite's full database is simulated with max_page_count")
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs .ci/run as root)")
+    pg = _Postgres()
+    uid, gid = _cluster_owner(pg)
+    # In /tmp, not pytest's tmp_path: the server's user must be able to reach it.
+    mountpoint = Path(tempfile.mkdtemp(prefix="newsportal-full-disk-", dir="/tmp"))
+    suffix = uuid.uuid4().hex[:12]
+    space, name = f"full_disk_{suffix}", f"faults_full_{suffix}"
+    mounted = created_space = False
+    try:
+        _mount_tmpfs(mountpoint, 64 * 1024, uid, gid)
+        mounted = True
+        location = mountpoint / "tablespace"
+        location.mkdir(mode=0o700)
+        os.chown(location, uid, gid)
+        pg.execute(f"CREATE TABLESPACE {space} LOCATION '{location}'")
+        created_space = True
+        pg.execute(f"CREATE DATABASE {name} TEMPLATE {template} TABLESPACE {space}")
+        usage = shutil.disk_usage(mountpoint)
+        size_kib = usage.used // 1024 + FREE_KIB
+        shrink = subprocess.run(["mount", "-o", f"remount,size={size_kib}k", str(mountpoint)],
+                                capture_output=True, text=True)
+        assert shrink.returncode == 0, shrink.stderr
+        yield _with_database(pg.url, name)
+    finally:
+        if created_space:
+            pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            pg.execute(f"DROP TABLESPACE IF EXISTS {space}")
+        if mounted:
+            _unmount(mountpoint)
+        mountpoint.rmdir()
+
+
+FREE_KIB = 4096  # room for the ImportRun row and a few batches, not for the whole archive

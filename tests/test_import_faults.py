@@ -1,5 +1,8 @@
 """Faults during an import (#6): SIGKILL part-way, a read-only database, a full disk.
 
+The full disk is simulated on SQLite (a page limit) and real on PostgreSQL:
+the database's tablespace on a small tmpfs (needs root; skipped otherwise).
+
 Every batch is one transaction (articles, their links, search rows and
 ImportedFile rows together), so a killed import leaves whole batches only and
 a re-run finishes the job. A database that cannot be written stops the
@@ -9,6 +12,7 @@ import with one line naming the problem, never a traceback.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 
@@ -17,7 +21,8 @@ import pytest
 from django.db import connection
 
 from tests.faults_support import (  # noqa: F401  (fixtures)
-    PROJECT, _migrated_template, count_rows, generate_corpus, has_traceback, manage, probe, run_manage, scratch_db,
+    PROJECT, _migrated_template, count_rows, full_disk_db, generate_corpus, has_traceback, manage, probe, run_manage,
+    scratch_db,
     subprocess_env,
 )
 from tests.test_concurrent_import import assert_consistent
@@ -35,7 +40,9 @@ def test_an_import_killed_part_way_leaves_whole_batches_and_a_rerun_finishes(scr
     killed = probe(scratch_db)
     assert_consistent(killed)  # no article without its links, search row and file record; no orphans
     assert 0 < killed["articles"] < stories
-    assert killed["runs"][0]["status"] == "running"  # SIGKILL leaves no chance to record anything
+    [run] = killed["runs"]
+    assert run["status"] == "running"  # SIGKILL leaves no chance to record anything
+    assert (run["host"], run["pid"]) == (socket.gethostname(), process.pid)
 
     rerun = run_manage(scratch_db, "import_articles", tmp_path / "archive")
     assert rerun.returncode == 0, rerun.stderr
@@ -43,7 +50,12 @@ def test_an_import_killed_part_way_leaves_whole_batches_and_a_rerun_finishes(scr
     assert_consistent(finished)
     assert finished["articles"] == stories
     assert finished["imported_files"] == 3000
-    last = finished["runs"][-1]
+    # The re-run saw that the killed run's process is gone and said so.
+    interrupted, last = finished["runs"]
+    assert interrupted["status"] == "interrupted"
+    assert interrupted["failure_reason"] == (
+        f"the import process (pid {process.pid} on {socket.gethostname()}) ended without finishing; "
+        "run the import again to complete it")
     assert last["status"] == "succeeded" and last["failed"] == 0
     # The re-run created exactly what the killed run had not committed.
     assert last["created"] == stories - killed["articles"]
@@ -68,8 +80,8 @@ def _run_with_sqlite(url_name: str, database: str, setup: str, *args: str) -> su
 def _assert_one_clear_line(done: subprocess.CompletedProcess, problem: str) -> None:
     assert done.returncode == 1
     assert not has_traceback(done.stderr), done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("CommandError")]
-    assert len(errors) == 1 and f"import failed: {problem}" in errors[0], done.stderr
+    [line] = [line for line in done.stderr.splitlines() if line.strip()]  # nothing else for the operator to read
+    assert line.startswith("CommandError") and f"import failed: {problem}" in line, done.stderr
 
 
 def test_a_read_only_database_gives_one_clear_line(scratch_db, tmp_path):
@@ -106,3 +118,16 @@ def test_a_full_database_gives_one_clear_line_and_the_run_is_marked_failed(scrat
     assert state["articles"] == 0
     [run] = state["runs"]
     assert run["status"] == "failed" and "database or disk is full" in run["failure_reason"]
+
+
+def test_a_full_disk_on_postgresql_gives_one_clear_line_and_the_run_is_marked_failed(full_disk_db, tmp_path):
+    """A real full disk: the database's tablespace is on a tmpfs with about 4 MB left (faults_support)."""
+    stories = generate_corpus(tmp_path / "archive", 600, seed=11)
+    done = run_manage(full_disk_db, "import_articles", "--batch-size", "20", tmp_path / "archive")
+    _assert_one_clear_line(done, "the database or its disk is full")
+    state = probe(full_disk_db)
+    assert_consistent(state)  # the batch that did not fit was rolled back whole
+    assert 0 < state["articles"] < stories  # the batches before the one that did not fit are whole
+    [run] = state["runs"]
+    assert run["status"] == "failed"
+    assert "No space left on device" in run["failure_reason"], run["failure_reason"]

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import re
+import socket
+import subprocess
+import sys
+
 import pytest
 from django.db import DatabaseError
+from django.urls import reverse
+
+from articles import import_runs
 
 from articles.importer import import_files
 from articles.load import ArticleLoader
@@ -92,3 +101,78 @@ def test_import_files_names_each_file_when_asked(write_post):
     assert len(report.errors) == 1 and report.errors[0].startswith("upload:a.zip/big.md: file is ")
     with pytest.raises(ValueError):
         import_files([path], tz=get_timezone("UTC"), names=[])
+
+
+# -- runs whose process died (#6) ---------------------------------------------------
+
+
+def test_a_run_records_the_process_that_ran_it(run_import):
+    run_import(SEEDS)
+    run = ImportRun.objects.get()
+    assert (run.host, run.pid) == (socket.gethostname(), os.getpid())
+    assert run.process_started == import_runs.process_start_time(os.getpid())
+    if os.path.isdir("/proc"):
+        assert run.process_started is not None
+
+
+def running_run(**process) -> ImportRun:
+    """A run left "running", as a process that never recorded its end leaves it."""
+    return ImportRun.objects.create(origin=ImportRun.Origin.COMMAND, sources=["/archive"], time_zone="UTC",
+                                    **process)
+
+
+def ended_process_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert process.wait(timeout=60) == 0
+    return process.pid
+
+
+def test_a_run_whose_process_ended_is_marked_interrupted_when_the_admin_lists_runs(admin_client):
+    pid = ended_process_pid()
+    dead = running_run(host=socket.gethostname(), pid=pid, process_started=12345)
+    page = admin_client.get(reverse("admin:articles_importrun_changelist")).content.decode()
+    dead.refresh_from_db()
+    assert dead.status == ImportRun.Status.INTERRUPTED
+    assert dead.failure_reason == (f"the import process (pid {pid} on {socket.gethostname()}) ended without "
+                                   "finishing; run the import again to complete it")
+    assert '<td class="field-run_status">已中断</td>' in page  # "interrupted" (the admin speaks Chinese)
+    detail = admin_client.get(reverse("admin:articles_importrun_change", args=[dead.pk])).content.decode()
+    shown = dict(re.findall(r'field-(host|pid)\b.*?<div class="readonly">(.*?)</div>', detail, re.DOTALL))
+    assert shown == {"host": socket.gethostname(), "pid": str(pid)}
+
+
+def test_a_run_whose_process_still_runs_stays_running():
+    me = os.getpid()
+    alive = running_run(host=socket.gethostname(), pid=me, process_started=import_runs.process_start_time(me))
+    assert import_runs.mark_interrupted_runs() == 0
+    alive.refresh_from_db()
+    assert alive.status == ImportRun.Status.RUNNING and alive.failure_reason == ""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="the process start time comes from /proc")
+def test_a_pid_reused_by_a_later_process_is_not_mistaken_for_the_run():
+    me = os.getpid()
+    reused = running_run(host=socket.gethostname(), pid=me, process_started=import_runs.process_start_time(me) - 1)
+    assert import_runs.mark_interrupted_runs() == 1
+    reused.refresh_from_db()
+    assert reused.status == ImportRun.Status.INTERRUPTED
+
+
+def test_runs_of_another_host_cannot_be_checked_and_show_their_host(admin_client):
+    elsewhere = running_run(host="importer-2.example", pid=ended_process_pid())
+    from_before_0015 = running_run()  # no process recorded
+    page = admin_client.get(reverse("admin:articles_importrun_changelist")).content.decode()
+    assert '<td class="field-run_status">在 importer-2.example 上进行中</td>' in page  # "running on …"
+    assert '<td class="field-run_status">进行中</td>' in page  # the run from before 0015: "running"
+    for run in (elsewhere, from_before_0015):
+        run.refresh_from_db()
+        assert run.status == ImportRun.Status.RUNNING
+
+
+def test_a_new_import_marks_the_dead_run_before_it_starts(run_import):
+    dead = running_run(host=socket.gethostname(), pid=ended_process_pid())
+    assert run_import(SEEDS).exit_code == 0
+    dead.refresh_from_db()
+    assert dead.status == ImportRun.Status.INTERRUPTED
+    assert ImportRun.objects.exclude(pk=dead.pk).get().status == ImportRun.Status.SUCCEEDED

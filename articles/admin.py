@@ -471,7 +471,7 @@ class TagForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         # One tag per name whatever its case (the lower(name) index of migration
-        # 0014): say which tag exists instead of failing on the insert.
+        # 0015): say which tag exists instead of failing on the insert.
         name = self.cleaned_data["name"]
         other = Tag.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).first()
         if other is not None:

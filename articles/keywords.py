@@ -172,7 +172,7 @@ def tag_named(name: str) -> Tag:
 
     get_or_create: if another process creates the tag (in any case) between
     the lookup and the insert, the unique index on lower(name) (migration
-    0014) rejects the insert and the other process's tag is read instead.
+    0015) rejects the insert and the other process's tag is read instead.
     """
     return Tag.objects.get_or_create(name__iexact=name, defaults={"name": name})[0]
 

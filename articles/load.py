@@ -190,7 +190,7 @@ class ArticleLoader:
 
     def _tag_ids(self, names: tuple[str, ...]) -> list[int]:
         # Another process may create the same tag in another case after the maps
-        # were read: the unique index on lower(name) (migration 0014) then fails
+        # were read: the unique index on lower(name) (migration 0015) then fails
         # this batch, and _write_retrying re-reads the maps and links its tag.
         missing = {n.casefold(): n for n in names if n.casefold() not in self._tags}
         if missing:

@@ -161,11 +161,11 @@ def test_a_pid_reused_by_a_later_process_is_not_mistaken_for_the_run():
 
 def test_runs_of_another_host_cannot_be_checked_and_show_their_host(admin_client):
     elsewhere = running_run(host="importer-2.example", pid=ended_process_pid())
-    from_before_0015 = running_run()  # no process recorded
+    from_before_0016 = running_run()  # no process recorded
     page = admin_client.get(reverse("admin:articles_importrun_changelist")).content.decode()
     assert '<td class="field-run_status">在 importer-2.example 上进行中</td>' in page  # "running on …"
-    assert '<td class="field-run_status">进行中</td>' in page  # the run from before 0015: "running"
-    for run in (elsewhere, from_before_0015):
+    assert '<td class="field-run_status">进行中</td>' in page  # the run from before 0016: "running"
+    for run in (elsewhere, from_before_0016):
         run.refresh_from_db()
         assert run.status == ImportRun.Status.RUNNING
 

@@ -1,4 +1,4 @@
-"""One tag per name whatever its case (#6): the lower(name) index of migration 0014 and who relies on it.
+"""One tag per name whatever its case (#6): the lower(name) index of migration 0015 and who relies on it.
 
 "AI" and "ai" are one tag for the site (TAGGIT_CASE_INSENSITIVE, the importer's
 casefold maps). The database now refuses a second spelling, so two writers
@@ -159,10 +159,10 @@ print(json.dumps({
 
 
 def test_upgrading_merges_tags_that_differ_only_in_case_into_the_oldest(scratch_db):
-    """A database from before 0014, with case duplicates, migrates; the index then holds."""
+    """A database from before 0015, with case duplicates, migrates; the index then holds."""
     import json
 
-    back = run_manage(scratch_db, "migrate", "articles", "0013", "-v0")
+    back = run_manage(scratch_db, "migrate", "articles", "0014", "-v0")
     assert back.returncode == 0, back.stderr
     seeded = run_manage(scratch_db, "shell", "-c", SEED_DUPLICATES)
     assert seeded.returncode == 0, seeded.stderr

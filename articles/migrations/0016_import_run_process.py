@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0014_tag_name_case_insensitive'),
+        ('articles', '0015_tag_name_case_insensitive'),
     ]
 
     operations = [

@@ -92,7 +92,7 @@ def merge(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("articles", "0013_search_hashsize"),
+        ("articles", "0014_search_automerge"),
         ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),
     ]
 

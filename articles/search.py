@@ -681,6 +681,13 @@ class _PostgresBackend:
         # Without phrases the GIN match was exact already: no need to read the document for it.
         phrase_check = "d.document @@ %s::tsquery" if exact != loose else "TRUE"
         in_scope = f"d.article_id IN ({scope_sql})"
+        # After the cut, each candidate is looked up in the scope by key. As an
+        # IN, the planner may instead read the whole scope into a hash (all
+        # 99,000 published ids, 25-95 ms, once an index covers them); OFFSET 0
+        # keeps the EXISTS a per-row lookup.
+        each_in_scope = (
+            f"EXISTS (SELECT 1 FROM ({scope_sql}) AS scope WHERE scope.search_scope_id = d.article_id OFFSET 0)"
+        )
         if walk is None:
             candidates = (
                 f" SELECT d.article_id FROM {POSTGRES_TABLE} AS d"
@@ -708,7 +715,7 @@ class _PostgresBackend:
             # Weights {D, C, B, A}: the title (A) counts ten times the body (D).
             " ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', d.document, %s::tsquery) AS rank"
             f" FROM candidates AS c JOIN {POSTGRES_TABLE} AS d ON d.article_id = c.article_id"
-            f" WHERE {'TRUE' if scope_first else in_scope} OFFSET 0) "
+            f" WHERE {'TRUE' if scope_first else each_in_scope} OFFSET 0) "
             "SELECT article_id, (SELECT count(*) FROM candidates) FROM ranked WHERE exact "
             "ORDER BY rank DESC, article_id DESC LIMIT %s",
             (

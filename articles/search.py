@@ -29,14 +29,14 @@ The index lives where the database is:
   literals, not with to_tsvector(): the server's text parser and locale never
   see the text. See `_PostgresBackend` for how common words stay fast.
 
-Both are created by migrations (0003_search_index, 0005_search_published_at),
-and filled by a post_migrate hook when they are empty. Drafts and scheduled
-articles are indexed too; `search` only returns ids from the queryset it is
-given, by default ``Article.objects.published()``. The index is kept in sync
-by ``articles.signals`` (save/delete) and by the importer's bulk path
-(``articles.load``); ``manage.py rebuild_search_index`` rebuilds it, which is
-only needed after titles or bodies were changed behind Django's back (raw SQL,
-``QuerySet.update()``).
+Both are created by migrations (0003_search_index, 0005_search_published_at,
+0014_postgres_read_indexes), and filled by a post_migrate hook when they are
+empty. Drafts and scheduled articles are indexed too; `search` only returns
+ids from the queryset it is given, by default ``Article.objects.published()``.
+The index is kept in sync by ``articles.signals`` (save/delete) and by the
+importer's bulk path (``articles.load``); ``manage.py rebuild_search_index``
+rebuilds it, which is only needed after titles or bodies were changed behind
+Django's back (raw SQL, ``QuerySet.update()``).
 
 Typical use in a view::
 

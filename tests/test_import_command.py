@@ -394,3 +394,12 @@ def test_a_large_import_leaves_postgres_tables_vacuumed(run_import, write_post):
         cursor.execute("SELECT relname FROM pg_stat_user_tables WHERE last_vacuum IS NOT NULL")
         vacuumed = {row[0] for row in cursor.fetchall()}
     assert {"articles_article", "articles_articlecategory", "articles_searchdocument"} <= vacuumed
+
+
+def test_a_nul_escaped_in_an_extra_field_is_dropped_not_fatal(run_import, write_post):
+    """YAML can spell a NUL ("\\0"); PostgreSQL's jsonb cannot store one. The
+    article imports on every database, its extra field without the NUL."""
+    path = write_post("p.md", post(title="'空字符'", note='"a\\0b"', **{'"k\\0ey"': "v"}))
+    result = run_import(path)
+    assert result.exit_code == 0, result.err
+    assert Article.objects.get(title="空字符").extra_front_matter == {"note": "ab", "key": "v"}

@@ -624,13 +624,13 @@ class _PostgresBackend:
         cut = max(limit, POSTGRES_RANKED_CANDIDATES)
         shortlist = cut + cut // 4  # room for drafts and near-miss phrases
         with transaction.atomic(using=cursor.db.alias), _no_seqscan(cursor):
-            rows = []
+            rows = None
             walk = self._walk_if_common(cursor, terms, shortlist)
             if walk is not None:
                 rows = self._run(cursor, terms, scope, shortlist, limit, scope_first=False, walk=walk)
                 if rows and rows[0][1] < shortlist:
-                    rows = []  # the walk's window had too few matches: sort them all instead
-            if not rows:
+                    rows = None  # the walk's window had too few matches: sort them all instead
+            if rows is None:
                 rows = self._run(cursor, terms, scope, shortlist, limit, scope_first=False)
             seen = rows[0][1] if rows else shortlist
             if len(rows) < limit and seen == shortlist:

@@ -381,14 +381,27 @@ def _analyze_imported_tables() -> None:
     which took seconds after a large import for statistics nothing uses. On
     SQLite each index is sampled rather than read whole (`analysis_limit`,
     SQLite's advice for large databases), as PostgreSQL's ANALYZE always does.
+
+    On PostgreSQL, VACUUM (ANALYZE) where it can (outside a transaction):
+    it marks the new rows' pages all-visible, without which an index-only
+    scan (the archive counts, listings, an old ?page=N link) visits the table
+    for every row it reads. Autovacuum would only do so after another 20% of
+    the table had been inserted: at 100,000 articles, the last 15,000
+    imported stayed unmarked.
     """
-    sqlite = connection.vendor == "sqlite"
+    vendor = connection.vendor
+    tables = [model._meta.db_table for model in ANALYZED_MODELS]
+    command = "ANALYZE"
+    if vendor == "postgresql":
+        tables.append(search.POSTGRES_TABLE)
+        if not connection.in_atomic_block:
+            command = "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
-        if sqlite:
+        if vendor == "sqlite":
             cursor.execute(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
-        for model in ANALYZED_MODELS:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-        if sqlite:
+        for table in tables:
+            cursor.execute(f"{command} {connection.ops.quote_name(table)}")
+        if vendor == "sqlite":
             cursor.execute("PRAGMA analysis_limit = 0")  # the connection's default again
 
 

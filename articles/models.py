@@ -305,7 +305,10 @@ class Article(models.Model):
         ]
         indexes = [
             models.Index(fields=["-published_at", "-id"], name="article_published_at_idx"),
-            models.Index(fields=["status", "-published_at"], name="article_status_published_idx"),
+            # With the id: PostgreSQL's indexes do not carry it as SQLite's do, and
+            # without it the published listing's (time, id) order and an old
+            # ?page=N link's OFFSET read every row's status from the table.
+            models.Index(fields=["status", "-published_at", "-id"], name="article_status_published_idx"),
             # Covers the archive's per-day counts (GROUP BY published_date) without reading rows.
             models.Index(fields=["status", "published_date", "published_at"], name="article_status_day_idx"),
             models.Index(fields=["author", "-published_at"], name="article_author_published_idx"),

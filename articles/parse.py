@@ -493,19 +493,29 @@ def parse_bylines(value: Any) -> tuple[tuple[str, str], ...] | None:
 
 
 def jsonable(value: Any) -> Any:
-    """Front-matter values as JSON: dates as ISO text, sets as lists, keys as text."""
+    """Front-matter values as JSON: dates as ISO text, sets as lists, keys as text.
+
+    NUL characters (a YAML "\\0" escape) are dropped from text: PostgreSQL's
+    jsonb cannot hold \\u0000, and the value must be the same on every database.
+    """
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {_without_nul(str(k)): jsonable(v) for k, v in value.items()}
+    if isinstance(value, str):
+        return _without_nul(value)
     if isinstance(value, (list, tuple, set)):
         return [jsonable(v) for v in value]
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+        return _without_nul(value.decode("utf-8", "replace"))
     if isinstance(value, float) and not math.isfinite(value):
         # NaN and infinities are not JSON: keep them as YAML spells them.
         return ".nan" if value != value else (".inf" if value > 0 else "-.inf")
     return value
+
+
+def _without_nul(text: str) -> str:
+    return text.replace("\0", "")
 
 
 def import_key(meta: dict, author: str, title: str) -> str:

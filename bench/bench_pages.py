@@ -3,7 +3,7 @@
 
 Run from the project root:
 
-    .venv/bin/python bench/bench_pages.py [--count 100000] [--requests 200] [--runs 3] [--postgres]
+    .venv/bin/python bench/bench_pages.py [--count 100000] [--requests 200] [--runs 3] [--postgres | --postgres-only]
 
 The database is built once and kept in bench/out/ (git-ignored), so re-runs
 start at once: `generate_corpus --seed 1` writes the corpus, `migrate` and
@@ -292,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page and way (default %(default)s)")
     parser.add_argument("--runs", type=int, default=3, help="runs; medians are reported (default %(default)s)")
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL, side by side")
+    parser.add_argument("--postgres-only", action="store_true",
+                        help="on PostgreSQL only (no SQLite database is built or measured)")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
@@ -300,11 +302,13 @@ def main(argv: list[str] | None = None) -> int:
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     summaries: dict[str, dict[str, Any]] = {}
-    sqlite_path = OUT_DIR / f"pages-{args.count}.sqlite3"
-    sqlite_url = f"sqlite:///{sqlite_path}"
-    build(sqlite_url, OUT_DIR / f"pages-{args.count}.sqlite3.imported", args.count)
-    backends = [("SQLite", sqlite_url, None)]
-    if args.postgres:
+    backends: list[tuple[str, str | None, PostgresCluster | None]] = []
+    if not args.postgres_only:
+        sqlite_path = OUT_DIR / f"pages-{args.count}.sqlite3"
+        sqlite_url = f"sqlite:///{sqlite_path}"
+        build(sqlite_url, OUT_DIR / f"pages-{args.count}.sqlite3.imported", args.count)
+        backends.append(("SQLite", sqlite_url, None))
+    if args.postgres or args.postgres_only:
         backends.append(("PostgreSQL", None, PostgresCluster(args.count)))
     for label, url, cluster in backends:
         try:

@@ -399,3 +399,30 @@ def test_search_finds_imported_articles_from_worker_processes(run_import, tmp_pa
 
 def test_negative_workers_is_an_error(run_import):
     assert run_import("--workers", "-1", SEEDS).exit_code != 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's visibility map")
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_leaves_postgres_tables_vacuumed(run_import, write_post):
+    """After more than 1,000 new articles the importer runs VACUUM (ANALYZE)
+    on the tables it filled: it marks their pages all-visible, so index-only
+    scans (archive counts, listings) stay index-only. (Whether pages get
+    marked also depends on the commits being flushed, which this throwaway
+    cluster's synchronous_commit=off delays: the test checks the VACUUM.)"""
+    paths = [write_post(f"p{i}.md", post(title=f"'新闻{i}'", date=f"2022-04-01 10:{i // 60:02d}:{i % 60:02d}",
+                                         body=f"<p>第{i}篇</p>")) for i in range(1001)]
+    result = run_import(paths[0].parent)
+    assert result.exit_code == 0, result.err
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_stat_user_tables WHERE last_vacuum IS NOT NULL")
+        vacuumed = {row[0] for row in cursor.fetchall()}
+    assert {"articles_article", "articles_articlecategory", "articles_searchdocument"} <= vacuumed
+
+
+def test_a_nul_escaped_in_an_extra_field_is_dropped_not_fatal(run_import, write_post):
+    """YAML can spell a NUL ("\\0"); PostgreSQL's jsonb cannot store one. The
+    article imports on every database, its extra field without the NUL."""
+    path = write_post("p.md", post(title="'空字符'", note='"a\\0b"', **{'"k\\0ey"': "v"}))
+    result = run_import(path)
+    assert result.exit_code == 0, result.err
+    assert Article.objects.get(title="空字符").extra_front_matter == {"note": "ab", "key": "v"}

@@ -34,6 +34,15 @@ def publish(title: str, body: str = "<p>正文</p>", **fields) -> Article:
     return Article.objects.create(title=title, body=body, **(defaults | fields))
 
 
+@pytest.fixture(params=["walk", "sort"])
+def pg_candidates(request, monkeypatch) -> str:
+    """Both ways PostgreSQL finds a common word's candidates: walking the newest
+    articles (a word in most of them) or sorting every match (any other word).
+    They must give the same results; SQLite ignores the setting."""
+    monkeypatch.setattr(search, "POSTGRES_WALK_MIN_DENSITY", 0.0 if request.param == "walk" else 2.0)
+    return request.param
+
+
 def indexed_ids() -> set[int]:
     """The article ids the index holds, read from the backend's own table."""
     table, column = (
@@ -173,13 +182,13 @@ def test_seed_article_is_found_by_a_four_character_phrase(run_import):
     assert ids and Article.objects.get(pk=ids[0]).title.startswith("涨停有因？华林证券又有新动作")
 
 
-def test_phrase_needs_its_characters_adjacent():
+def test_phrase_needs_its_characters_adjacent(pg_candidates):
     together = publish("火山引擎合作", "<p>与火山引擎合作。</p>")
     publish("火山与引擎", "<p>火山喷发，引擎故障。</p>")
     assert search.search("火山引擎") == [together.id]
 
 
-def test_one_character_query_finds_every_position():
+def test_one_character_query_finds_every_position(pg_candidates):
     end_of_run = publish("大盘", "<p>三大指数集体大涨。</p>")
     middle = publish("行情", "<p>股价涨停。</p>")
     alone = publish("快讯", "<p>涨！</p>")
@@ -187,7 +196,7 @@ def test_one_character_query_finds_every_position():
     assert set(search.search("涨")) == {end_of_run.id, middle.id, alone.id}
 
 
-def test_mixed_latin_and_chinese_terms():
+def test_mixed_latin_and_chinese_terms(pg_candidates):
     article = publish("A股走强", "<p>TikTok与火山引擎合作，金额5亿元。</p>")
     for query in ("A股", "a股", "ＴｉｋＴｏｋ", "tiktok 火山", "5亿元", "亿元"):
         assert search.search(query) == [article.id], query
@@ -207,7 +216,7 @@ def test_title_match_ranks_above_body_match():
     assert search.search("腾讯")[0] == title.id and body.id in search.search("腾讯")
 
 
-def test_drafts_and_scheduled_articles_are_never_returned():
+def test_drafts_and_scheduled_articles_are_never_returned(pg_candidates):
     draft = Article.objects.create(title="券商草稿", body="<p>券商</p>", published_at=timezone.now() - HOUR)
     scheduled = publish("券商定时", "<p>券商</p>", published_at=timezone.now() + HOUR)
     visible = publish("券商已发布", "<p>券商</p>")
@@ -228,7 +237,7 @@ def test_queryset_restricts_and_limit_caps():
 
 
 @pytest.mark.parametrize("join_limit", [10_000, 0], ids=["lookups", "gathered-scope"])
-def test_a_narrow_queryset_gets_its_matches_even_below_the_best(monkeypatch, join_limit):
+def test_a_narrow_queryset_gets_its_matches_even_below_the_best(monkeypatch, join_limit, pg_candidates):
     """Both backends rank (or shortlist) first and apply the queryset to the top;
     when the queryset excludes the top they apply it first instead (SQLite by
     lookups or, above SQLITE_JOIN_LIMIT matches, by gathering the queryset's
@@ -243,7 +252,7 @@ def test_a_narrow_queryset_gets_its_matches_even_below_the_best(monkeypatch, joi
     assert set(search.search("券商")) == {*(a.id for a in best), weak.id}
 
 
-def test_when_matches_are_cut_for_ranking_title_matches_are_kept(monkeypatch):
+def test_when_matches_are_cut_for_ranking_title_matches_are_kept(monkeypatch, pg_candidates):
     """PostgreSQL ranks only the best candidates of a very common word; a title match is one."""
     about = publish("券商年报", "<p>券商</p>", published_at=timezone.now() - 100 * HOUR)
     for i in range(4):  # newer, and only mention it
@@ -253,7 +262,7 @@ def test_when_matches_are_cut_for_ranking_title_matches_are_kept(monkeypatch):
     assert len(search.search("券商", limit=3)) == 3
 
 
-def test_a_very_common_word_ranks_its_newest_matches_and_its_title_matches(monkeypatch):
+def test_a_very_common_word_ranks_its_newest_matches_and_its_title_matches(monkeypatch, pg_candidates):
     """Above SQLITE_RANK_ALL_LIMIT matches SQLite ranks only candidates, as
     PostgreSQL does: the newest matches and the newest title matches. An
     older article that only mentions the word often drops out of the top;
@@ -270,6 +279,54 @@ def test_a_very_common_word_ranks_its_newest_matches_and_its_title_matches(monke
     assert set(search.search("券商")) == {about.id, old_strong.id, *(m.id for m in mentions)}
     # A narrow queryset still gets its matches, from outside the candidates too.
     assert search.search("券商", Article.objects.filter(pk=old_strong.id), limit=1) == [old_strong.id]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's cut of candidates")
+def test_postgres_candidates_are_the_newest_title_matches_then_the_newest_other_matches(monkeypatch, pg_candidates):
+    """With room for 5 candidates (limit 4): the newest title matches first
+    (a draft's too: the queryset applies after the cut), then the newest
+    articles that only mention the word; an older article that mentions it
+    often is not a candidate, however well it would rank."""
+    monkeypatch.setattr(search, "POSTGRES_RANKED_CANDIDATES", 4)
+    now = timezone.now()
+    old_title = publish("券商年报", "<p>券商</p>", published_at=now - 100 * HOUR)
+    publish("旧闻", "<p>" + "券商加大投入。" * 8 + "</p>", published_at=now - 90 * HOUR)
+    mentions = [publish(f"新闻{i}", "<p>提及券商。</p>", published_at=now - (10 - i) * HOUR) for i in range(5)]
+    Article.objects.create(title="券商草稿", body="<p>券商</p>", published_at=now - HOUR / 2)
+    publish("无关", "<p>下跌。</p>")
+    newest_three = [m.id for m in mentions[:1:-1]]
+    assert search.search("券商", limit=4) == [old_title.id, *newest_three]
+    # Title matches beyond the room leave none for mere mentions.
+    titles = [publish(f"券商快讯{i}", "<p>券商</p>", published_at=now - (50 + i) * HOUR) for i in range(5)]
+    assert set(search.search("券商", limit=4)) <= {t.id for t in titles}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's cut of candidates")
+def test_a_word_common_only_lately_still_gets_its_older_candidates(monkeypatch):
+    """The newest articles all mention the word, so PostgreSQL walks back
+    for candidates; the walk stops after a window of articles (here 10) and,
+    having found too few there, every match is sorted instead."""
+    monkeypatch.setattr(search, "POSTGRES_RANKED_CANDIDATES", 4)  # room for 5
+    monkeypatch.setattr(search, "POSTGRES_DENSITY_SAMPLE", 4)
+    now = timezone.now()
+    old_strong = publish("旧闻", "<p>" + "券商加大投入。" * 8 + "</p>", published_at=now - 90 * HOUR)
+    for i in range(6):
+        publish(f"其他{i}", "<p>下跌。</p>", published_at=now - (20 + i) * HOUR)
+    mentions = [publish(f"新闻{i}", "<p>提及券商。</p>", published_at=now - (5 - i) * HOUR) for i in range(4)]
+    assert search.search("券商", limit=4) == [old_strong.id, *(m.id for m in mentions[:0:-1])]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's cut of candidates")
+def test_postgres_walk_keeps_phrase_and_prefix_semantics(monkeypatch, pg_candidates):
+    """The walk tests each document for every token; the phrase (and a
+    trailing character as a prefix) is still checked on the candidates."""
+    monkeypatch.setattr(search, "POSTGRES_RANKED_CANDIDATES", 4)
+    together = publish("合作", "<p>与火山引擎合作。</p>", published_at=timezone.now() - 5 * HOUR)
+    publish("新闻", "<p>火山喷发，引擎故障。</p>")  # newer, every token, not the phrase
+    stock = publish("行情", "<p>A股走强。</p>", published_at=timezone.now() - 9 * HOUR)
+    publish("公告", "<p>a 大股东减持。</p>")  # newer, both tokens, 股 not right after a
+    assert search.search("火山引擎", limit=1) == [together.id]
+    assert search.search("A股", limit=1) == [stock.id]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")

@@ -30,7 +30,7 @@ The index lives where the database is:
   see the text. See `_PostgresBackend` for how common words stay fast.
 
 Both are created by migrations (0003_search_index, 0005_search_published_at,
-0014_postgres_read_indexes), and filled by a post_migrate hook when they are
+0017_postgres_read_indexes), and filled by a post_migrate hook when they are
 empty. Drafts and scheduled articles are indexed too; `search` only returns
 ids from the queryset it is given, by default ``Article.objects.published()``.
 The index is kept in sync by ``articles.signals`` (save/delete) and by the
@@ -552,7 +552,7 @@ def tsquery_literal(terms: list[Term], phrases: bool = True) -> str:
     return " & ".join(parts)
 
 
-# Newest first, as the (published_at, article_id) index of the search table (0014) reads it.
+# Newest first, as the (published_at, article_id) index of the search table (0017) reads it.
 _PG_NEWEST = "d.published_at DESC NULLS LAST, d.article_id DESC"
 
 

@@ -39,7 +39,7 @@ def on_postgres(statements):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("articles", "0013_search_hashsize"),
+        ("articles", "0016_import_run_process"),
     ]
 
     operations = [

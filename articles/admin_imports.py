@@ -19,7 +19,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
-from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
@@ -112,18 +111,18 @@ class ImportRunAdmin(admin.ModelAdmin):
         except ValueError:
             length = 0
         if request.method == "POST" and length > limit:
-            return self._render_upload(request, UploadImportForm(), status=413, error=_g(
+            return self._render_upload(request, UploadImportForm(), status=413, error=gettext(
                 "The upload is %(size)s bytes, over the limit of %(limit)s bytes (NEWSPORTAL_UPLOAD_MAX_BYTES). "
                 "Upload fewer files at a time.") % {"size": f"{length:,}", "limit": f"{limit:,}"})
         try:
             return csrf_protect(self._upload)(request)
         except TooManyFilesSent:
-            return self._render_upload(request, UploadImportForm(), status=400, error=_g(
+            return self._render_upload(request, UploadImportForm(), status=400, error=gettext(
                 "At most %(n)d files can be uploaded at once; put more in a .zip archive.")
                 % {"n": settings.DATA_UPLOAD_MAX_NUMBER_FILES})
         except (RequestDataTooBig, TooManyFieldsSent):
             return self._render_upload(request, UploadImportForm(), status=400,
-                                       error=_g("The upload's form data is too large."))
+                                       error=gettext("The upload's form data is too large."))
 
     def _upload(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST":

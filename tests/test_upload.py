@@ -296,18 +296,21 @@ def test_no_file_chosen_is_a_form_error(client, desk):
 
 
 def test_an_upload_over_the_size_limit_is_refused_unread(client, desk, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
     settings.NEWSPORTAL_UPLOAD_MAX_BYTES = 1_000
     response = send(client, upload_file("big.md", story("大", body="<p>" + "字" * 1000 + "</p>")))
     assert response.status_code == 413
     assert "NEWSPORTAL_UPLOAD_MAX_BYTES" in page_text(response)
+    assert "超过上限 1,000 字节" in page_text(response)  # in the editor's language, like every admin message
     assert not Article.objects.exists() and not ImportRun.objects.exists()
 
 
 def test_too_many_files_at_once_is_a_clear_error(client, desk, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
     response = send(client, *(upload_file(f"{i}.md", story(f"篇{i}")) for i in range(3)))
     assert response.status_code == 400
-    assert ".zip" in page_text(response)
+    assert "一次最多上传 2 个文件" in page_text(response) and ".zip" in page_text(response)
     assert not Article.objects.exists()
 
 

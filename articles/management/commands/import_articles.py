@@ -57,8 +57,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--workers", type=int, default=None,
-            help="processes that read, parse and sanitise beside the database writer "
-                 "(default: 1 on a multi-core machine for 200+ files; 0 = none)",
+            help="processes that read, parse and sanitise beside the database writer, at a lower priority "
+                 "(default: one per core, at most 4, on a multi-core machine for 200+ files; 0 = none)",
         )
 
     def handle(self, *args, **options) -> None:

@@ -32,7 +32,7 @@ def current(article: Article) -> list[Credit]:
 
 
 def detected(article: Article) -> list[Credit]:
-    return [(b.role, b.name) for b in detector.detect(article.body)]
+    return detector.credits(article.body)
 
 
 def set_bylines(article: Article, credits: Iterable[Credit]) -> bool:
@@ -138,7 +138,7 @@ def redetect(queryset, *, dry_run: bool = False, batch_size: int = 500,
                                            .values_list("article_id", "role", "author__name")):
                 stored[article_id].append((role, name))
             for article in Article.objects.filter(pk__in=chunk).only("id", "title", "body"):
-                new = [(b.role, b.name) for b in detector.detect(article.body)]
+                new = detected(article)
                 report.examined += 1
                 report.credited += bool(new)
                 if new == stored[article.pk]:

@@ -118,6 +118,11 @@ def detect(body_html: str) -> list[Byline]:
     return unique[:MAX_BYLINES]
 
 
+def credits(body_html: str) -> list[tuple[str, str]]:
+    """`detect`'s bylines as (role, name) pairs, the form they are stored in."""
+    return [(byline.role, byline.name) for byline in detect(body_html)]
+
+
 def _may_credit(fragment: str) -> bool:
     """A cheap first look: no role word or no parenthesis means no credit to parse."""
     return ("(" in fragment or "\uff08" in fragment) and (

@@ -33,5 +33,5 @@ def prepare_body(title: str, body_html: str) -> PreparedBody:
         html=body_html,
         excerpt=make_excerpt(body_html, EXCERPT_LENGTH),
         document=search.prepare_document(title, body_html),
-        dateline_bylines=tuple((b.role, b.name) for b in bylines.detect(body_html)),
+        dateline_bylines=tuple(bylines.credits(body_html)),
     )

@@ -356,16 +356,10 @@ def import_connection_settings() -> Iterator[None]:
     if connection.vendor != "sqlite":
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (previous,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
-    try:
-        with wal.checkpoints_in_background(connection.alias):
-            yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+    # A negative cache_size is in KiB, a positive one in pages.
+    with wal.pragma_set(connection, "cache_size", -SQLITE_IMPORT_CACHE_KIB), \
+            wal.checkpoints_in_background(connection.alias):
+        yield
 
 
 # The tables an import fills, whose indexes the site's queries choose between.

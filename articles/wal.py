@@ -45,6 +45,21 @@ def _pragma(connection: BaseDatabaseWrapper, name: str, value: object = None) ->
     return row[0] if row else None
 
 
+@contextmanager
+def pragma_set(connection: BaseDatabaseWrapper, name: str, value: object) -> Iterator[None]:
+    """SQLite's PRAGMA `name` = `value` on `connection` within the block, its previous value again after.
+
+    For the import's connection settings: the same connection later serves
+    other work (the upload page's web process), which expects its defaults.
+    """
+    previous = _pragma(connection, name)
+    _pragma(connection, name, value)
+    try:
+        yield
+    finally:
+        _pragma(connection, name, previous)
+
+
 def in_wal_mode(connection: BaseDatabaseWrapper) -> bool:
     """True for an SQLite database in WAL mode (an in-memory one never is)."""
     return connection.vendor == "sqlite" and str(_pragma(connection, "journal_mode")).lower() == "wal"
@@ -92,12 +107,10 @@ def checkpoints_in_background(using: str = DEFAULT_DB_ALIAS, interval: float = C
     if not in_wal_mode(connection):
         yield
         return
-    previous = _pragma(connection, "wal_autocheckpoint")
-    _pragma(connection, "wal_autocheckpoint", BACKSTOP_PAGES)
-    checkpointer = _Checkpointer(using, interval)
-    checkpointer.start()
-    try:
-        yield
-    finally:
-        checkpointer.stop()
-        _pragma(connection, "wal_autocheckpoint", int(previous))
+    with pragma_set(connection, "wal_autocheckpoint", BACKSTOP_PAGES):
+        checkpointer = _Checkpointer(using, interval)
+        checkpointer.start()
+        try:
+            yield
+        finally:
+            checkpointer.stop()

@@ -175,11 +175,11 @@ CACHES = {"default": {**cache_from_url(os.environ.get("CACHE_URL") or "locmem://
 # Seconds a cached page may live; entries are keyed by the content version
 # (articles.cache), so this only bounds memory, never staleness.
 NEWSPORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("NEWSPORTAL_PAGE_CACHE_SECONDS", "3600"))
-# Cache-Control max-age for browsers and CDNs; 0 makes them revalidate every
-# time (a 304 when nothing changed), so no reader sees a stale page.
 # How long a process may reuse the content version it read (seconds, at most 1;
 # 0: read it on every request). Other processes see a change that much later.
 NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS = float(os.environ.get("NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS", "0.5"))
+# Cache-Control max-age for browsers and CDNs; 0 makes them revalidate every
+# time (a 304 when nothing changed), so no reader sees a stale page.
 NEWSPORTAL_HTTP_MAX_AGE = int(os.environ.get("NEWSPORTAL_HTTP_MAX_AGE", "0"))
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -318,7 +318,6 @@ AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 # reverse proxies the address the outermost of them saw (articles.client_ip).
 NEWSPORTAL_TRUSTED_PROXIES = int(os.environ.get("NEWSPORTAL_TRUSTED_PROXIES", "0"))
 AXES_CLIENT_IP_CALLABLE = "articles.client_ip.client_ip"
-
 
 
 def _not_a_second_error(record) -> bool:

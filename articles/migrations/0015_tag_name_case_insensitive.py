@@ -85,10 +85,6 @@ def merge_case_duplicates(apps, schema_editor) -> int:
     return sum(len(others) for _, others in merges)
 
 
-def merge(apps, schema_editor) -> None:
-    merge_case_duplicates(apps, schema_editor)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -98,6 +94,6 @@ class Migration(migrations.Migration):
 
     operations = [
         # Merged tags cannot be split again; going back only drops the index.
-        migrations.RunPython(merge, migrations.RunPython.noop, elidable=False),
+        migrations.RunPython(merge_case_duplicates, migrations.RunPython.noop, elidable=False),
         migrations.RunSQL(CREATE_INDEX, DROP_INDEX, elidable=False),
     ]

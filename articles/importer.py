@@ -10,8 +10,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections import deque
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +30,11 @@ from .sanitize import sanitize_body
 SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 PARALLEL_MIN_FILES = 200
 MAX_WORKERS = 4
-WINDOW = 256  # files prepared ahead of the database writer
+CHUNK = 16  # files a worker prepares per round trip
+
+
+class WorkerLost(RuntimeError):
+    """A worker process died mid-import; what was committed stays, the rest needs a re-run."""
 
 
 @dataclass
@@ -153,18 +161,38 @@ def default_workers(file_count: int) -> int:
 
 @contextmanager
 def _prepared(tasks: Iterable[_Task], workers: int, ahead: int) -> Iterator[Iterable[PreparedFile]]:
-    """Prepared files in order; with workers, about `ahead` files are prepared in advance."""
+    """Prepared files in order; with workers, about `ahead` files are prepared in advance.
+
+    A ProcessPoolExecutor, not a multiprocessing.Pool: the Pool's
+    worker-handler thread spins while a result waits to be read (it waits on
+    the result pipe too). On 20,000 files the Pool's threads took 2.9 s of
+    the writer's process's CPU, the executor's 1.6 s, mostly unpickling
+    (docs/BENCHMARKS.md, fourth round). A worker that dies also fails the
+    import (WorkerLost) instead of hanging it.
+    """
     if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
         yield map(prepare_file, tasks)
         return
     # Forked workers inherit the loaded Django and parsers; they never touch
     # the database, and leave by os._exit, so the parent's connection is safe.
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_yield_to_the_writer) as pool:
-        yield _pipelined(pool, tasks, windows_ahead=max(1, -(-ahead // WINDOW)))
+    executor = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
+    )
+    try:
+        yield _pipelined(executor, tasks, chunks_ahead=max(1, -(-ahead // CHUNK)))
+    finally:
+        # On an error, files not yet started are dropped; those started finish first.
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 # How much lower the workers' CPU priority is than the database writer's (nice).
 WORKER_NICENESS = 5
+
+
+def _start_worker() -> None:
+    """Set up a worker process: it gives way to the writer, and ends with it."""
+    _yield_to_the_writer()
+    threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
 
 
 def _yield_to_the_writer() -> None:
@@ -179,23 +207,47 @@ def _yield_to_the_writer() -> None:
         pass
 
 
-def _pipelined(pool, tasks: Iterable[_Task], windows_ahead: int) -> Iterator[PreparedFile]:
-    """Results in the files' order, with up to `windows_ahead` windows being prepared ahead.
+def _exit_with_parent() -> None:
+    """End this worker as soon as the importing process is gone.
+
+    An executor's idle worker waits for work forever, so an import killed
+    with SIGKILL would leave its workers running (holding the terminal's or
+    a supervisor's pipes open).
+    """
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+
+def prepare_files(tasks: Sequence[_Task]) -> list[PreparedFile]:
+    """`prepare_file` for each of `tasks`: one round trip to a worker for CHUNK files."""
+    return [prepare_file(task) for task in tasks]
+
+
+def _pipelined(executor: Executor, tasks: Iterable[_Task], chunks_ahead: int) -> Iterator[PreparedFile]:
+    """Results in the files' order, with up to `chunks_ahead` chunks being prepared ahead.
 
     Order keeps "the later file wins" as in one process. The writer spends a
     second or more in each batch's transaction while taking no files; the
     workers must have a batch's worth queued meanwhile, or they sit idle for
-    it (with one window ahead they did, for most of every transaction). The
-    bound keeps memory flat however large the archive (Pool.imap reads ahead
-    without limit when the database writer is the slower side).
+    it. The bound keeps memory flat however large the archive, when the
+    database writer is the slower side.
     """
-    in_flight: deque = deque()
-    for window in batched(tasks, WINDOW):
-        in_flight.append(pool.map_async(prepare_file, window, chunksize=16))
-        if len(in_flight) > windows_ahead:
-            yield from in_flight.popleft().get()
-    while in_flight:
-        yield from in_flight.popleft().get()
+    in_flight: deque[Future[list[PreparedFile]]] = deque()
+    try:
+        for chunk in batched(tasks, CHUNK):
+            in_flight.append(executor.submit(prepare_files, chunk))
+            if len(in_flight) > chunks_ahead:
+                yield from in_flight.popleft().result()
+        while in_flight:
+            yield from in_flight.popleft().result()
+    except BrokenProcessPool as exc:
+        raise WorkerLost(
+            "a worker process ended abruptly (killed, or out of memory?); the batches committed before "
+            "are kept: run the import again to finish it"
+        ) from exc
+
 
 
 # --- the whole import --------------------------------------------------------

@@ -1,13 +1,17 @@
-"""The import's worker processes: they parse and sanitise beside the database writer and give way to it."""
+"""The import's worker processes: they parse and sanitise beside the database writer, give way to it, and end with it."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
 from articles.importer import WORKER_NICENESS
 from tests.faults_support import (  # noqa: F401  (fixtures)
-    _migrated_template, generate_corpus, manage, scratch_db,
+    _migrated_template, generate_corpus, has_traceback, manage, probe, run_manage, scratch_db,
 )
+from tests.test_concurrent_import import assert_consistent
 
 
 def _stat(pid: int) -> list[str]:
@@ -46,3 +50,55 @@ def test_workers_run_at_a_lower_priority_than_the_writer(scratch_db, tmp_path):
     assert process.returncode == 0, stderr
     assert "failed 0" in stdout
     assert len(lowered) == 2, "the import ended before both workers were seen at the lower priority"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return _stat(pid)[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def test_workers_end_when_the_import_is_killed(scratch_db, tmp_path):
+    generate_corpus(tmp_path / "archive", 3000, seed=32)
+    process = manage(scratch_db, "import_articles", "--workers", "2", tmp_path / "archive")
+    workers: list[int] = []
+    while process.poll() is None and len(workers) < 2:
+        workers = _children(process.pid)
+    assert len(workers) == 2, process.communicate()[1]
+    process.send_signal(signal.SIGKILL)
+    try:
+        deadline = time.monotonic() + 30
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_alive, workers)), "a worker outlived the killed import"
+        process.communicate(timeout=30)  # nothing holds the import's pipes open any more
+    finally:
+        for pid in filter(_alive, workers):  # leave no stray process behind a failure
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_worker_killed_mid_import_fails_the_import_in_one_line_and_a_rerun_finishes(scratch_db, tmp_path):
+    stories = generate_corpus(tmp_path / "archive", 3000, seed=33)
+    process = manage(scratch_db, "import_articles", "--workers", "2", tmp_path / "archive")
+    workers: list[int] = []
+    while process.poll() is None and len(workers) < 2:
+        workers = _children(process.pid)
+    assert len(workers) == 2, process.communicate()[1]
+    os.kill(workers[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    stdout, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 1
+    assert stderr.strip().splitlines() == [
+        "CommandError: import failed: a worker process ended abruptly (killed, or out of memory?); "
+        "the batches committed before are kept: run the import again to finish it"
+    ]
+    assert not has_traceback(stderr)
+    killed = probe(scratch_db)
+    assert_consistent(killed)
+    [run] = killed["runs"]
+    assert run["status"] == "failed" and run["failure_reason"].startswith("WorkerLost: a worker process ended")
+
+    rerun = run_manage(scratch_db, "import_articles", tmp_path / "archive")
+    assert rerun.returncode == 0, rerun.stderr
+    assert probe(scratch_db)["articles"] == stories

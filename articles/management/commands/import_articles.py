@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from articles.import_runs import finish_run, recorded_import
 from articles import retry
-from articles.importer import ImportReport, find_source_files, import_files
+from articles.importer import ImportReport, WorkerLost, find_source_files, import_files
 from articles.load import DEFAULT_BATCH_SIZE
 from articles.models import Article, ImportRun
 from articles.parse import get_timezone
@@ -77,6 +77,8 @@ class Command(BaseCommand):
             # A read-only or full database, a lost connection: one line, no traceback
             # (the ImportRun, where it could be written, is marked failed with the reason).
             raise CommandError(f"import failed: {retry.explain(exc)}", returncode=1) from exc
+        except WorkerLost as exc:
+            raise CommandError(f"import failed: {exc}", returncode=1) from exc
         if report.failed:
             raise CommandError(f"{report.failed} file(s) failed to import", returncode=1)
 

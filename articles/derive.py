@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import bylines, search
 from .models import EXCERPT_LENGTH
-from .sanitize import make_excerpt
+from .sanitize import excerpt_of_text, html_to_text
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,10 @@ class PreparedBody:
 
 def prepare_body(title: str, body_html: str) -> PreparedBody:
     """Derive everything stored from `body_html`, which must be the sanitiser's output."""
+    text = html_to_text(body_html)  # once, for the excerpt and the search index both
     return PreparedBody(
         html=body_html,
-        excerpt=make_excerpt(body_html, EXCERPT_LENGTH),
-        document=search.prepare_document(title, body_html),
+        excerpt=excerpt_of_text(text, EXCERPT_LENGTH),
+        document=search.document_of_text(title, text),
         dateline_bylines=tuple(bylines.credits(body_html)),
     )

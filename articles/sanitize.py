@@ -99,7 +99,6 @@ _BLOCK_BOUNDARY = re.compile(
     re.IGNORECASE,
 )
 _TAG = re.compile(r"<[^>]*>")
-_PARTIAL_TAG = re.compile(r"<[^>]*$")
 _SPACE = re.compile(r"\s+")
 
 # U+3000 (ideographic space) is how Chinese sources indent paragraphs; CSS
@@ -139,11 +138,11 @@ def make_excerpt(body_html: str, length: int = 140) -> str:
 
     Cut by characters, not words: Chinese has no spaces between words.
     """
-    # Only the start of the body is needed; a cut-off tag at the end is dropped.
-    window = length * 8
-    text = html_to_text(_PARTIAL_TAG.sub("", body_html[:window]))
-    if len(text) <= length and len(body_html) > window:
-        text = html_to_text(body_html)
+    return excerpt_of_text(html_to_text(body_html), length)
+
+
+def excerpt_of_text(text: str, length: int = 140) -> str:
+    """`make_excerpt` for a body whose `html_to_text` is already known (the importer needs both)."""
     if len(text) <= length:
         return text
     return text[: length - 1].rstrip(_TRIM) + "…"

@@ -330,8 +330,12 @@ def prepare_document(title: str, body_html: str) -> Document:
     Pure CPU and no database, so the importer can run it in a worker process
     alongside parsing and sanitising.
     """
-    body_text = html_to_text(body_html)[:MAX_INDEXED_CHARS]
-    return document_text(title), document_text(body_text)
+    return document_of_text(title, html_to_text(body_html))
+
+
+def document_of_text(title: str, body_text: str) -> Document:
+    """`prepare_document` for a body whose `html_to_text` is already known."""
+    return document_text(title), document_text(body_text[:MAX_INDEXED_CHARS])
 
 
 def _documents(rows: Sequence[Row]) -> list[DocumentRow]:

@@ -7,7 +7,9 @@ import signal
 import time
 from pathlib import Path
 
-from articles.importer import WORKER_NICENESS
+import pytest
+
+from articles.importer import RESULT_PIPE_BYTES, WORKER_NICENESS, _RoomyForkContext
 from tests.faults_support import (  # noqa: F401  (fixtures)
     _migrated_template, generate_corpus, has_traceback, manage, probe, run_manage, scratch_db,
 )
@@ -102,3 +104,16 @@ def test_a_worker_killed_mid_import_fails_the_import_in_one_line_and_a_rerun_fin
     rerun = run_manage(scratch_db, "import_articles", tmp_path / "archive")
     assert rerun.returncode == 0, rerun.stderr
     assert probe(scratch_db)["articles"] == stories
+
+
+def test_the_results_pipe_holds_several_chunks_of_results():
+    fcntl = pytest.importorskip("fcntl", reason="pipe sizes are a POSIX matter")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("only Linux can resize a pipe")
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < RESULT_PIPE_BYTES:
+        pytest.skip("this machine caps pipes below RESULT_PIPE_BYTES; the importer keeps the default")
+    queue = _RoomyForkContext().SimpleQueue()
+    assert fcntl.fcntl(queue._writer.fileno(), fcntl.F_GETPIPE_SZ) == RESULT_PIPE_BYTES
+    chunk = "券商" * (RESULT_PIPE_BYTES // 8)  # about 300 kB pickled, like a chunk of 16 files' results
+    queue.put(chunk)  # fits whole, so it does not wait for a reader
+    assert queue.get() == chunk

@@ -168,7 +168,7 @@ def _prepared(tasks: Iterable[_Task], workers: int, ahead: int) -> Iterator[Iter
     worker-handler thread spins while a result waits to be read (it waits on
     the result pipe too). On 20,000 files the Pool's threads took 2.9 s of
     the writer's process's CPU, the executor's 1.6 s, mostly unpickling
-    (docs/BENCHMARKS.md, fourth round). A worker that dies also fails the
+    (docs/BENCHMARKS.md, import, fourth round). A worker that dies also fails the
     import (WorkerLost) instead of hanging it.
     """
     if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
@@ -196,7 +196,7 @@ class _RoomyForkContext(multiprocessing.context.ForkContext):
     worker stalls until the executor's thread in the writer's process has
     read the rest, and that thread must win the GIL from the writer for every
     64 kB. On 20,000 files that left the cores idle for 2.3 s; with room for
-    the whole result, 1.2 s (docs/BENCHMARKS.md, fourth round).
+    the whole result, 1.2 s (docs/BENCHMARKS.md, import, fourth round).
     """
 
     def SimpleQueue(self):  # noqa: N802 (multiprocessing's name)

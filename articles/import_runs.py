@@ -4,8 +4,9 @@
 own autocommit statement (never inside an import batch's transaction, so a
 rolled-back batch cannot take the record with it), and finishes it with the
 report's counts and errors. If the import raises — a lost database
-connection, Ctrl-C — the run is marked failed with the reason before the
-exception goes on, so no crashed run looks successful.
+connection, a dead worker — the run is marked failed with the reason before
+the exception goes on, so no crashed run looks successful; Ctrl-C marks it
+interrupted.
 
 A process killed outright (SIGKILL, the OOM killer, a machine restart)
 records nothing. So each run also records its process — host, pid and the
@@ -65,6 +66,9 @@ def recorded_import(
     )
     try:
         yield run
+    except KeyboardInterrupt:
+        _mark_ended(run, ImportRun.Status.INTERRUPTED, INTERRUPTED_BY_OPERATOR)
+        raise
     except BaseException as exc:
         _mark_failed(run, exc)
         raise
@@ -81,9 +85,21 @@ def finish_run(run: ImportRun, report: ImportReport) -> None:
     run.save()
 
 
+# Ctrl-C, or SIGINT from a supervisor. Every batch is one transaction, so what
+# was committed is whole and a re-run imports the rest.
+INTERRUPTED_BY_OPERATOR = (
+    "interrupted (Ctrl-C or SIGINT); the batches committed before are kept: run the import again to finish it"
+)
+
+
 def _mark_failed(run: ImportRun, exc: BaseException) -> None:
-    run.status = ImportRun.Status.FAILED
-    run.failure_reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    _mark_ended(run, ImportRun.Status.FAILED, reason)
+
+
+def _mark_ended(run: ImportRun, status: str, reason: str) -> None:
+    run.status = status
+    run.failure_reason = reason
     run.finished_at = timezone.now()
     try:
         run.save(update_fields=["status", "failure_reason", "finished_at"])

@@ -13,6 +13,7 @@ import multiprocessing
 import multiprocessing.connection
 import multiprocessing.context
 import os
+import signal
 import threading
 from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -215,7 +216,14 @@ WORKER_NICENESS = 5
 
 
 def _start_worker() -> None:
-    """Set up a worker process: it gives way to the writer, and ends with it."""
+    """Set up a worker process: it gives way to the writer, and ends with it.
+
+    Ctrl-C reaches the workers too (the terminal signals the whole process
+    group), but stopping is the importing process's decision: it reports the
+    interruption in one line and shuts the workers down, which a worker's own
+    KeyboardInterrupt traceback would only clutter.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _yield_to_the_writer()
     threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
 

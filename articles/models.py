@@ -553,7 +553,7 @@ class ImportRun(models.Model):
         SUCCEEDED = "succeeded", _("succeeded")
         WITH_ERRORS = "with_errors", _("finished with file errors")
         FAILED = "failed", _("failed")
-        # Its process ended (killed, the machine restarted) before it could record anything.
+        # Stopped with Ctrl-C, or its process ended (killed, the machine restarted) before it could record anything.
         INTERRUPTED = "interrupted", _("interrupted")
 
     origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices)

@@ -11,6 +11,7 @@ import with one line naming the problem, never a traceback.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -59,6 +60,39 @@ def test_an_import_killed_part_way_leaves_whole_batches_and_a_rerun_finishes(scr
     assert last["status"] == "succeeded" and last["failed"] == 0
     # The re-run created exactly what the killed run had not committed.
     assert last["created"] == stories - killed["articles"]
+
+
+def _default_sigint() -> None:
+    # As at a terminal: a shell running the tests in the background would pass on "ignore".
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_ctrl_c_part_way_ends_in_one_line_keeps_whole_batches_and_a_rerun_finishes(scratch_db, tmp_path):
+    stories = generate_corpus(tmp_path / "archive", 3000, seed=9)
+    process = manage(scratch_db, "import_articles", "--batch-size", "100", tmp_path / "archive",
+                     start_new_session=True, preexec_fn=_default_sigint)
+    while count_rows(scratch_db, "articles_importedfile") < 200:  # the first batches have committed
+        assert process.poll() is None, process.stderr.read()
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole group: the workers too
+    stdout, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130
+    assert stderr.strip().splitlines() == [
+        "CommandError: import interrupted (Ctrl-C or SIGINT); the batches committed before are kept: "
+        "run the import again to finish it"
+    ]
+    interrupted = probe(scratch_db)
+    assert_consistent(interrupted)
+    assert 0 < interrupted["articles"] < stories
+    [run] = interrupted["runs"]
+    assert run["status"] == "interrupted" and run["failure_reason"].startswith("interrupted (Ctrl-C or SIGINT)")
+
+    rerun = run_manage(scratch_db, "import_articles", tmp_path / "archive")
+    assert rerun.returncode == 0, rerun.stderr
+    finished = probe(scratch_db)
+    assert_consistent(finished)
+    assert finished["articles"] == stories
+    assert finished["runs"][-1]["created"] == stories - interrupted["articles"]
 
 
 def _run_with_sqlite(url_name: str, database: str, setup: str, *args: str) -> subprocess.CompletedProcess:

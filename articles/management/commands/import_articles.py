@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
-from articles.import_runs import finish_run, recorded_import
+from articles.import_runs import INTERRUPTED_BY_OPERATOR, finish_run, recorded_import
 from articles import retry
 from articles.importer import ImportReport, WorkerLost, find_source_files, import_files
 from articles.load import DEFAULT_BATCH_SIZE
@@ -79,6 +79,9 @@ class Command(BaseCommand):
             raise CommandError(f"import failed: {retry.explain(exc)}", returncode=1) from exc
         except WorkerLost as exc:
             raise CommandError(f"import failed: {exc}", returncode=1) from exc
+        except KeyboardInterrupt:
+            # One line, not a traceback; 130 is the shell's code for "ended by SIGINT".
+            raise CommandError(f"import {INTERRUPTED_BY_OPERATOR}", returncode=130) from None
         if report.failed:
             raise CommandError(f"{report.failed} file(s) failed to import", returncode=1)
 

@@ -169,8 +169,11 @@ def _prepared(tasks: Iterable[_Task], workers: int, ahead: int) -> Iterator[Iter
     worker-handler thread spins while a result waits to be read (it waits on
     the result pipe too). On 20,000 files the Pool's threads took 2.9 s of
     the writer's process's CPU, the executor's 1.6 s, mostly unpickling
-    (docs/BENCHMARKS.md, import, fourth round). A worker that dies also fails the
-    import (WorkerLost) instead of hanging it.
+    (docs/BENCHMARKS.md, import, fourth round). A worker that dies also fails
+    the import (WorkerLost), where the Pool hung. One case still hangs: a
+    worker killed in the instant it is writing a result leaves half a message
+    in the pipe, and the executor's thread waits for the rest (seen only with
+    a SIGINT that workers now ignore); kill the import and run it again.
     """
     if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
         yield map(prepare_file, tasks)

@@ -2,9 +2,10 @@
 
 Read-only for everyone: runs are written only by the importer (and
 articles.import_runs, which marks runs whose process died "interrupted" when
-the history is viewed); superusers alone may delete old ones. Editors (`view_importrun`) see the history and
-(`upload_importrun`) may upload; Authors have neither, so the admin answers
-them 403. Both permissions come from migration 0008.
+the history is viewed); superusers alone may delete old ones. Editors
+(`view_importrun`) see the history and (`upload_importrun`) may upload;
+Authors have neither, so the admin answers them 403. Both permissions come
+from migration 0008.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from . import retry
-from .importer import ImportReport
+from .importer import RERUN_ADVICE, ImportReport
 from .models import ImportRun
 
 log = logging.getLogger(__name__)
@@ -85,11 +85,8 @@ def finish_run(run: ImportRun, report: ImportReport) -> None:
     run.save()
 
 
-# Ctrl-C, or SIGINT from a supervisor. Every batch is one transaction, so what
-# was committed is whole and a re-run imports the rest.
-INTERRUPTED_BY_OPERATOR = (
-    "interrupted (Ctrl-C or SIGINT); the batches committed before are kept: run the import again to finish it"
-)
+# Ctrl-C, or SIGINT from a supervisor.
+INTERRUPTED_BY_OPERATOR = f"interrupted (Ctrl-C or SIGINT); {RERUN_ADVICE}"
 
 
 def _mark_failed(run: ImportRun, exc: BaseException) -> None:
@@ -106,7 +103,7 @@ def _mark_ended(run: ImportRun, status: str, reason: str) -> None:
     except DatabaseError as save_exc:
         # The database itself may be what failed (read-only, full); the original
         # error still propagates, so one line here, not a second traceback.
-        log.error("could not record import run %s as failed: %s", run.pk, retry.one_line(save_exc))
+        log.error("could not record import run %s as %s: %s", run.pk, status, retry.one_line(save_exc))
 
 
 # -- runs whose process died --------------------------------------------------

@@ -35,6 +35,11 @@ MAX_WORKERS = 4
 CHUNK = 16  # files a worker prepares per round trip
 
 
+# What an import stopped part-way leaves, and what to do: every batch is one
+# transaction, so the committed ones are whole and a re-run imports the rest.
+RERUN_ADVICE = "the batches committed before are kept: run the import again to finish it"
+
+
 class WorkerLost(RuntimeError):
     """A worker process died mid-import; what was committed stays, the rest needs a re-run."""
 
@@ -279,11 +284,7 @@ def _pipelined(executor: Executor, tasks: Iterable[_Task], chunks_ahead: int) ->
         while in_flight:
             yield from in_flight.popleft().result()
     except BrokenProcessPool as exc:
-        raise WorkerLost(
-            "a worker process ended abruptly (killed, or out of memory?); the batches committed before "
-            "are kept: run the import again to finish it"
-        ) from exc
-
+        raise WorkerLost(f"a worker process ended abruptly (killed, or out of memory?); {RERUN_ADVICE}") from exc
 
 
 # --- the whole import --------------------------------------------------------

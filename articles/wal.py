@@ -13,8 +13,8 @@ copying overlaps the writer's next batch. SQLite starts the log again from
 its beginning when a transaction begins after a checkpoint has caught up, so
 it stays a batch or a few long; and the import connection still checkpoints
 by itself should the log pass BACKSTOP_PAGES (the thread lagging on a busy
-machine): it never grows without bound. Durability is unchanged: `synchronous` is not touched and
-every commit is in the log.
+machine): it never grows without bound. Durability is unchanged:
+`synchronous` is not touched and every commit is in the log.
 """
 
 from __future__ import annotations

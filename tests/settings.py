@@ -5,6 +5,7 @@ SQLite (the default) and on PostgreSQL (`make test-postgres`).
 """
 
 import os
+import tempfile
 
 # Production settings, whatever a developer's .env says (make install writes
 # DJANGO_DEBUG=1 there for runserver): the security tests check production mode.
@@ -24,3 +25,15 @@ WHITENOISE_USE_FINDERS = True
 # The API's per-address limit would throttle the suite (every request comes from
 # 127.0.0.1); tests of throttling set a rate with override_settings.
 NEWSPORTAL_API_ANON_RATE = None
+
+# On SQLite the tests' database is a file, never Django's default in-memory one.
+# The live server (the browser tests) would otherwise hand the test thread's one
+# connection to every request thread, and a single sqlite3 connection used by
+# two threads can deadlock the whole process: one thread waits for the GIL
+# inside SQLite (a Python SQL function such as Django's date truncation, run by
+# the admin's date hierarchy) while the other holds the GIL and waits for that
+# connection's mutex. No Playwright timeout can fire then; a CI run hung so.
+# With a file each thread opens its own connection, as in production (WAL).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not DATABASES["default"]["TEST"]["NAME"]:  # noqa: F405
+    DATABASES["default"]["TEST"]["NAME"] = os.path.join(  # noqa: F405
+        tempfile.gettempdir(), f"newsportal-tests-{os.getpid()}.sqlite3")

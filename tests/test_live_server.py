@@ -1,0 +1,44 @@
+"""The live server that the browser tests drive: its requests never share the test thread's connection.
+
+On SQLite, Django hands an in-memory test database's one connection to every
+request thread of the live server, and two threads on one sqlite3 connection
+can deadlock the whole process: one waits for the GIL inside SQLite (in a
+Python SQL function, such as the date truncation behind the admin's date
+hierarchy) while the other holds the GIL and waits for that connection's
+mutex. No browser timeout can fire then; a CI run hung so. The suite therefore
+runs SQLite on a file (tests/settings.py), where every thread opens its own
+connection, as in production.
+"""
+
+from __future__ import annotations
+
+import threading
+from urllib.request import urlopen
+
+import pytest
+from django.db import connections
+from django.db.backends.signals import connection_created
+
+from tests.test_site import publish
+
+
+# django_db_setup first: a live server started after the test database exists
+# is the one that would share an in-memory database's connection.
+@pytest.mark.django_db(transaction=True)
+def test_each_live_server_request_opens_its_own_database_connection(django_db_setup, live_server):
+    publish("线程各自的连接")
+    test_thread, test_connection = threading.get_ident(), connections["default"]
+    opened = []
+
+    def record(sender, connection, **kwargs):
+        opened.append((threading.get_ident(), connection))
+
+    connection_created.connect(record)
+    try:
+        with urlopen(live_server.url + "/") as response:
+            assert "线程各自的连接" in response.read().decode()
+    finally:
+        connection_created.disconnect(record)
+
+    assert opened, "the request ran on a connection already open: the test thread's, shared"
+    assert all(thread != test_thread and connection is not test_connection for thread, connection in opened)

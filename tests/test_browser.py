@@ -6,42 +6,17 @@ saved under tests/artifacts/ (git-ignored) for people to look at.
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
 from articles.models import Article
+from tests.browsers import ARTIFACTS, BROWSER_TESTS, browser, only_the_live_server  # noqa: F401  (the fixture)
 from tests.conftest import CORPUS, SEEDS
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent / "artifacts"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    # In CI a missing Chromium is an error (the launch fails), never a silent skip.
-    pytest.mark.skipif(not shutil.which(CHROMIUM) and not os.environ.get("CI"),
-                       reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium)"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the live server's
-    # database access happens in its own thread, so this is safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
@@ -57,8 +32,7 @@ def site(live_server, run_import):
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport=VIEWPORTS["desktop"], locale="zh-CN")
-    # Images from the articles' CDNs are not reachable here; the pages must not need them.
-    context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url or "localhost" in route.request.url else route.abort())
+    only_the_live_server(context)  # the articles' image CDNs are not reachable here
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda msg: msg.type == "error" and "net::ERR_FAILED" not in msg.text and page.console_errors.append(msg.text))

@@ -1,30 +1,24 @@
 """An editor's day in a real browser: log in, write in the editor widget, publish, see it live.
 
-Drives Debian's Chromium through Playwright like tests/test_browser.py (whose
-browser fixture it shares). The admin's change page is saved as
-tests/artifacts/admin-article.png (docs/screenshots/admin-article.png is a copy).
+Drives Debian's Chromium through Playwright (tests/browsers.py). The admin's change
+page is saved as tests/artifacts/admin-article.png (docs/screenshots/admin-article.png
+is a copy).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
-import os
-import shutil
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
 
 from articles.models import Article
-from tests.test_browser import ARTIFACTS, CHROMIUM, browser  # noqa: F401  (the shared fixture)
+from tests.browsers import ARTIFACTS, BROWSER_TESTS, browser, only_the_live_server  # noqa: F401  (the fixture)
 from tests.test_site import chain
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM) and not os.environ.get("CI"),
-                       reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TESTS
 
 TYPED = "编辑在浏览器里写下的新正文"
 BOLD = "重点句子"
@@ -60,9 +54,7 @@ def newsroom(live_server):
 @pytest.fixture
 def page(browser):  # noqa: F811  (the shared fixture)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    # Nothing but the live server may be reached: the editor must need no CDN.
-    context.route("**/*", lambda route: route.continue_()
-                  if "127.0.0.1" in route.request.url or "localhost" in route.request.url else route.abort())
+    only_the_live_server(context)  # the editor must need no CDN
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))

@@ -11,12 +11,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from articles.models import Category
-from tests.test_browser import CHROMIUM, browser, playwright_api  # noqa: F401  (the module's fixtures)
+from tests.browsers import BROWSER_TESTS, browser  # noqa: F401  (the fixture)
 
-pytestmark = [pytest.mark.django_db(transaction=True)] + [
-    m for m in __import__("tests.test_browser", fromlist=["pytestmark"]).pytestmark
-    if m.name == "skipif"
-]
+pytestmark = BROWSER_TESTS
 
 RECORD_VIOLATIONS = """
 window.__csp = [];

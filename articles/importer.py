@@ -10,13 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import multiprocessing
-import multiprocessing.connection
-import multiprocessing.context
 import os
-import signal
-import threading
 from collections import deque
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +24,7 @@ from .iterables import batched
 from .load import DEFAULT_BATCH_SIZE, ArticleLoader, import_connection_settings
 from .parse import DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, parse_bytes, read_source
 from .sanitize import sanitize_body
+from .workers import WorkerPool
 
 SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 PARALLEL_MIN_FILES = 200
@@ -168,97 +165,14 @@ def default_workers(file_count: int) -> int:
 
 @contextmanager
 def _prepared(tasks: Iterable[_Task], workers: int, ahead: int) -> Iterator[Iterable[PreparedFile]]:
-    """Prepared files in order; with workers, about `ahead` files are prepared in advance.
-
-    A ProcessPoolExecutor, not a multiprocessing.Pool: the Pool's
-    worker-handler thread spins while a result waits to be read (it waits on
-    the result pipe too). On 20,000 files the Pool's threads took 2.9 s of
-    the writer's process's CPU, the executor's 1.6 s, mostly unpickling
-    (docs/BENCHMARKS.md, import, fourth round). A worker that dies also fails
-    the import (WorkerLost), where the Pool hung. One case still hangs: a
-    worker killed in the instant it is writing a result leaves half a message
-    in the pipe, and the executor's thread waits for the rest (seen only with
-    a SIGINT that workers now ignore); kill the import and run it again.
-    """
+    """Prepared files in order; with workers (articles.workers), about `ahead` files are prepared in advance."""
     if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
         yield map(prepare_file, tasks)
         return
-    # Forked workers inherit the loaded Django and parsers; they never touch
-    # the database, and leave by os._exit, so the parent's connection is safe.
-    executor = ProcessPoolExecutor(workers, mp_context=_RoomyForkContext(), initializer=_start_worker)
-    try:
-        yield _pipelined(executor, tasks, chunks_ahead=max(1, -(-ahead // CHUNK)))
-    finally:
-        # On an error, files not yet started are dropped; those started finish first.
-        executor.shutdown(wait=True, cancel_futures=True)
-
-
-# Room for a few chunks' results in the pipe they come back through (Linux's
-# largest without privileges, /proc/sys/fs/pipe-max-size).
-RESULT_PIPE_BYTES = 1 << 20
-
-
-class _RoomyForkContext(multiprocessing.context.ForkContext):
-    """The fork context, with a larger pipe for the queue the executor's results come back through.
-
-    A chunk's results (about 300 kB) overflow a default 64 kB pipe, so a
-    worker stalls until the executor's thread in the writer's process has
-    read the rest, and that thread must win the GIL from the writer for every
-    64 kB. On 20,000 files that left the cores idle for 2.3 s; with room for
-    the whole result, 1.2 s (docs/BENCHMARKS.md, import, fourth round).
-    """
-
-    def SimpleQueue(self):  # noqa: N802 (multiprocessing's name)
-        queue = super().SimpleQueue()
-        try:
-            import fcntl  # POSIX only, like fork itself
-
-            fcntl.fcntl(queue._writer.fileno(), fcntl.F_SETPIPE_SZ, RESULT_PIPE_BYTES)
-        except (ImportError, AttributeError, OSError):
-            pass  # not Linux, or a lower limit here: the default pipe works, only slower
-        return queue
-
-
-# How much lower the workers' CPU priority is than the database writer's (nice).
-WORKER_NICENESS = 5
-
-
-def _start_worker() -> None:
-    """Set up a worker process: it gives way to the writer, and ends with it.
-
-    Ctrl-C reaches the workers too (the terminal signals the whole process
-    group), but stopping is the importing process's decision: it reports the
-    interruption in one line and shuts the workers down, which a worker's own
-    KeyboardInterrupt traceback would only clutter.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _yield_to_the_writer()
-    threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
-
-
-def _yield_to_the_writer() -> None:
-    """Make a worker give way to the database writer when they compete for a core.
-
-    The writer is the import's critical path; workers only fill the time it
-    leaves free (while it waits for the disk, say).
-    """
-    try:
-        os.nice(WORKER_NICENESS)
-    except OSError:  # not permitted here: run at the same priority
-        pass
-
-
-def _exit_with_parent() -> None:
-    """End this worker as soon as the importing process is gone.
-
-    An executor's idle worker waits for work forever, so an import killed
-    with SIGKILL would leave its workers running (holding the terminal's or
-    a supervisor's pipes open).
-    """
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(1)
+    # Forked workers never touch the database, and leave by os._exit, so the
+    # parent's connection is safe.
+    with WorkerPool(workers) as pool:
+        yield _pipelined(pool, tasks, chunks_ahead=max(1, -(-ahead // CHUNK)))
 
 
 def prepare_files(tasks: Sequence[_Task]) -> list[PreparedFile]:
@@ -266,7 +180,7 @@ def prepare_files(tasks: Sequence[_Task]) -> list[PreparedFile]:
     return [prepare_file(task) for task in tasks]
 
 
-def _pipelined(executor: Executor, tasks: Iterable[_Task], chunks_ahead: int) -> Iterator[PreparedFile]:
+def _pipelined(pool: WorkerPool, tasks: Iterable[_Task], chunks_ahead: int) -> Iterator[PreparedFile]:
     """Results in the files' order, with up to `chunks_ahead` chunks being prepared ahead.
 
     Order keeps "the later file wins" as in one process. The writer spends a
@@ -278,11 +192,11 @@ def _pipelined(executor: Executor, tasks: Iterable[_Task], chunks_ahead: int) ->
     in_flight: deque[Future[list[PreparedFile]]] = deque()
     try:
         for chunk in batched(tasks, CHUNK):
-            in_flight.append(executor.submit(prepare_files, chunk))
+            in_flight.append(pool.submit(prepare_files, chunk))
             if len(in_flight) > chunks_ahead:
-                yield from in_flight.popleft().result()
+                yield from pool.result(in_flight.popleft())
         while in_flight:
-            yield from in_flight.popleft().result()
+            yield from pool.result(in_flight.popleft())
     except BrokenProcessPool as exc:
         raise WorkerLost(f"a worker process ended abruptly (killed, or out of memory?); {RERUN_ADVICE}") from exc
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from articles.importer import RESULT_PIPE_BYTES, WORKER_NICENESS, _RoomyForkContext
+from articles.workers import RESULT_PIPE_BYTES, WORKER_NICENESS, WorkerContext
 from tests.faults_support import (  # noqa: F401  (fixtures)
-    _migrated_template, generate_corpus, has_traceback, manage, probe, run_manage, scratch_db,
+    PROJECT, _migrated_template, generate_corpus, has_traceback, manage, probe, run_manage, scratch_db,
+    subprocess_env,
 )
 from tests.test_concurrent_import import assert_consistent
 
@@ -106,13 +109,58 @@ def test_a_worker_killed_mid_import_fails_the_import_in_one_line_and_a_rerun_fin
     assert probe(scratch_db)["articles"] == stories
 
 
+# import_articles, with workers that die as if killed in the middle of sending
+# their results: a message's length and part of it are in the pipe, the rest
+# never comes. The executor alone would wait for the rest for ever.
+DIE_SENDING_RESULTS = """
+import multiprocessing, os, struct, sys
+import django
+django.setup()
+from django.core.management import execute_from_command_line
+from articles import importer
+
+def die_sending_results(tasks):
+    results = multiprocessing.current_process()._args[1]  # the executor's results queue
+    os.write(results._writer.fileno(), struct.pack("!i", 1 << 20) + "半条结果".encode())
+    os._exit(1)
+
+importer.prepare_files = die_sending_results
+execute_from_command_line(["manage.py", "import_articles", "--workers", "2", sys.argv[1]])
+"""
+
+
+def test_a_worker_killed_while_sending_results_fails_the_import_rather_than_hanging(scratch_db, tmp_path):
+    stories = generate_corpus(tmp_path / "archive", 400, seed=34)
+    process = subprocess.Popen([sys.executable, "-c", DIE_SENDING_RESULTS, str(tmp_path / "archive")],
+                               cwd=PROJECT, env=subprocess_env(scratch_db),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("the import hung on a result cut short")
+
+    assert process.returncode == 1
+    assert stderr.strip().splitlines() == [
+        "CommandError: import failed: a worker process ended abruptly (killed, or out of memory?); "
+        "the batches committed before are kept: run the import again to finish it"
+    ]
+    [run] = probe(scratch_db)["runs"]
+    assert run["status"] == "failed" and run["failure_reason"].startswith("WorkerLost: a worker process ended")
+
+    rerun = run_manage(scratch_db, "import_articles", tmp_path / "archive")
+    assert rerun.returncode == 0, rerun.stderr
+    assert probe(scratch_db)["articles"] == stories
+
+
 def test_the_results_pipe_holds_several_chunks_of_results():
     fcntl = pytest.importorskip("fcntl", reason="pipe sizes are a POSIX matter")
     if not hasattr(fcntl, "F_GETPIPE_SZ"):
         pytest.skip("only Linux can resize a pipe")
     if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < RESULT_PIPE_BYTES:
         pytest.skip("this machine caps pipes below RESULT_PIPE_BYTES; the importer keeps the default")
-    queue = _RoomyForkContext().SimpleQueue()
+    queue = WorkerContext().SimpleQueue()
     assert fcntl.fcntl(queue._writer.fileno(), fcntl.F_GETPIPE_SZ) == RESULT_PIPE_BYTES
     chunk = "券商" * (RESULT_PIPE_BYTES // 8)  # about 300 kB pickled, like a chunk of 16 files' results
     queue.put(chunk)  # fits whole, so it does not wait for a reader

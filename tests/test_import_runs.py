@@ -86,9 +86,17 @@ def test_a_run_that_crashes_is_recorded_as_failed_with_the_reason(run_import, mo
     assert run.failure_reason == "DatabaseError: server closed the connection unexpectedly"
 
 
-def test_a_bad_option_is_refused_before_any_run(run_import):
-    result = run_import(SEEDS, "--timezone", "Mars/Olympus")
-    assert result.exit_code != 0 and not ImportRun.objects.exists()
+@pytest.mark.parametrize("option, value, problem", [
+    ("--timezone", "Mars/Olympus", "--timezone: "),
+    ("--max-bytes", "0", "argument --max-bytes: must be positive"),
+    ("--batch-size", "-5", "argument --batch-size: must be positive"),
+    ("--batch-size", "十", "argument --batch-size: '十' is not a whole number"),
+    ("--workers", "-1", "argument --workers: must be 0 or more"),
+])
+def test_a_bad_option_is_named_and_refused_before_any_run(run_import, option, value, problem):
+    result = run_import(SEEDS, option, value)
+    assert result.exit_code != 0 and problem in result.stderr
+    assert not ImportRun.objects.exists() and not Article.objects.exists()
 
 
 def test_import_files_names_each_file_when_asked(write_post):

@@ -17,10 +17,22 @@ def iso_date(text: str) -> dt.date:
 
 def positive_int(text: str) -> int:
     """A whole number of at least 1, for options such as --batch-size."""
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be positive")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number of at least 0, for options where 0 means none, such as --workers."""
+    value = _whole_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from articles.import_runs import INTERRUPTED_BY_OPERATOR, finish_run, recorded_import
 from articles import retry
 from articles.importer import ImportReport, WorkerLost, find_source_files, import_files
+from articles.management.arguments import non_negative_int, positive_int
 from articles.load import DEFAULT_BATCH_SIZE
 from articles.models import Article, ImportRun
 from articles.parse import get_timezone
@@ -39,7 +40,7 @@ class Command(BaseCommand):
             help="zone of dates written without an offset (default: %(default)s)",
         )
         parser.add_argument(
-            "--max-bytes", type=int, default=settings.NEWSPORTAL_IMPORT_MAX_BYTES,
+            "--max-bytes", type=positive_int, default=settings.NEWSPORTAL_IMPORT_MAX_BYTES,
             help="refuse files larger than this many bytes (default: %(default)s)",
         )
         parser.add_argument(
@@ -47,7 +48,7 @@ class Command(BaseCommand):
             help="replace articles changed in the admin too (by default they are kept and reported)",
         )
         parser.add_argument(
-            "--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+            "--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
             help="articles written per transaction (default: %(default)s)",
         )
         parser.add_argument(
@@ -56,7 +57,7 @@ class Command(BaseCommand):
                  "tags at once; several ms an article, so off by default (see suggest_tags)",
         )
         parser.add_argument(
-            "--workers", type=int, default=None,
+            "--workers", type=non_negative_int, default=None,
             help="processes that read, parse and sanitise beside the database writer, at a lower priority "
                  "(default: one per core, at most 4, on a multi-core machine for 200+ files; 0 = none)",
         )
@@ -66,10 +67,6 @@ class Command(BaseCommand):
             tz = get_timezone(options["timezone"])
         except ValueError as exc:
             raise CommandError(f"--timezone: {exc}") from exc
-        if options["max_bytes"] < 1 or options["batch_size"] < 1:
-            raise CommandError("--max-bytes and --batch-size must be positive")
-        if options["workers"] is not None and options["workers"] < 0:
-            raise CommandError("--workers must be 0 or more")
 
         try:
             report = self._import(tz, options)

@@ -80,8 +80,8 @@ class WorkerContext(multiprocessing.context.ForkContext):
         self.result_queues.append(queue)
         return queue
 
-    def dead_workers(self) -> list[int]:
-        return [process.pid for process in self.processes if process.exitcode is not None]
+    def a_worker_died(self) -> bool:
+        return any(process.exitcode is not None for process in self.processes)
 
     def unblock_results(self) -> None:
         """Make the executor's thread see the end of the results pipe, and so fail the pool.
@@ -127,12 +127,12 @@ class WorkerPool:
             except FutureTimeout:
                 pass
             if first_seen_dead is None:
-                if self.context.dead_workers():
+                if self.context.a_worker_died():
                     first_seen_dead = time.monotonic()
             elif time.monotonic() - first_seen_dead >= GRACE:
                 # A worker died and the executor has not noticed: it is stuck
                 # reading a result cut short. Unblocked, it fails every future
-                # with BrokenProcessPool, and this one raises on the next look.
+                # with BrokenProcessPool, which this wait then raises.
                 self.context.unblock_results()
                 try:
                     return future.result(timeout=WATCH_INTERVAL + GRACE)

@@ -1,13 +1,8 @@
 """The live server that the browser tests drive: its requests never share the test thread's connection.
 
-On SQLite, Django hands an in-memory test database's one connection to every
-request thread of the live server, and two threads on one sqlite3 connection
-can deadlock the whole process: one waits for the GIL inside SQLite (in a
-Python SQL function, such as the date truncation behind the admin's date
-hierarchy) while the other holds the GIL and waits for that connection's
-mutex. No browser timeout can fire then; a CI run hung so. The suite therefore
-runs SQLite on a file (tests/settings.py), where every thread opens its own
-connection, as in production.
+Django would hand an in-memory SQLite database's one connection to every
+request thread, and two threads on one sqlite3 connection can freeze the
+process (why, in tests/settings.py, which therefore puts SQLite on a file).
 """
 
 from __future__ import annotations

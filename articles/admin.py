@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.text import Truncator
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.admin import TagAdmin as TaggitTagAdmin
@@ -23,10 +25,35 @@ from taggit.models import Tag
 
 from . import byline_links, revisions, search
 from .editor import body_widget
+from .parse import PUBLICATION_YEARS
 from .models import (
-    Article, ArticleByline, ArticleCategory, Author, Category, TaggedArticle, TagSuggestion, sync_category_links,
+    Article, ArticleByline, ArticleCategory, Author, Category, TaggedArticle, TagSuggestion, local_date,
+    sync_category_links,
 )
 from .permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
+
+
+def check_publication_time(moment: dt.datetime) -> None:
+    """Refuse a time the site cannot store or show: the importer's years, in UTC and in Beijing.
+
+    Year 1 in Beijing is year 0 in UTC, which no database column holds.
+    """
+    try:
+        years = {moment.year, moment.astimezone(dt.timezone.utc).year, local_date(moment).year}
+    except (OverflowError, ValueError):
+        years = {0}
+    if not all(year in PUBLICATION_YEARS for year in years):
+        raise ValidationError(
+            _("Enter a time between the years %(first)d and %(last)d."),
+            code="out_of_range", params={"first": PUBLICATION_YEARS[0], "last": PUBLICATION_YEARS[-1]},
+        )
+
+
+def publication_time_from_text(text: str) -> dt.datetime:
+    """A publication time typed into a URL, read in the current time zone; ValidationError if it is none."""
+    moment = forms.DateTimeField().clean(text)
+    check_publication_time(moment)
+    return moment
 
 
 class MoveToCategoryForm(forms.Form):
@@ -42,6 +69,24 @@ class ArticleCategoryInline(admin.TabularInline):
     extra = 1
     verbose_name = _("category")
     verbose_name_plural = _("categories")
+
+    # The links are part of the article: whoever may edit the article may file
+    # it (no role has permissions on the link model itself), as Django does for
+    # an auto-created many-to-many table.
+    def _article_admin(self) -> admin.ModelAdmin:
+        return self.admin_site.get_model_admin(Article)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._article_admin().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._article_admin().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.has_change_permission(request, obj)
 
 
 class BylineInline(admin.TabularInline):
@@ -71,6 +116,12 @@ class ArticleAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+
+    def clean_published_at(self):
+        moment = self.cleaned_data["published_at"]
+        if moment is not None:
+            check_publication_time(moment)
+        return moment
 
     def clean_status(self):
         status = self.cleaned_data["status"]
@@ -148,10 +199,59 @@ class ArticleAdmin(SimpleHistoryAdmin):
         obj._bylines_from_form = True  # decided in save_related, once the byline inline is saved
         super().save_model(request, obj, form, change)  # the revision names request.user
 
-    def get_view_on_site_url(self, obj=None):
-        if obj is not None and not obj.is_published:
+    def view_on_site(self, obj: Article) -> str:
+        """Unpublished articles open in the staff preview, published ones on the site.
+
+        The admin's /admin/r/ shortcut asks this too (NewsroomAdminSite), for
+        users who may view the article only.
+        """
+        if not obj.is_published:
             return reverse("articles:preview", kwargs={"pk": obj.pk})
-        return super().get_view_on_site_url(obj)
+        return obj.get_absolute_url()
+
+    def get_deleted_objects(self, objs, request):
+        # What an article owns (suggestions, links, source files) goes with it:
+        # deleting follows the article's own permission, not the permissions on
+        # those models, which no role but superusers has (e.g. delete_tagsuggestion).
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        refused = any(not self.has_delete_permission(request, obj) for obj in objs)
+        return deleted, counts, {self.model._meta.verbose_name} if refused else set(), protected
+
+    # -- publication times typed into URLs: a 400, never a 500 ----------------------
+
+    _TIME_PARAMETERS = frozenset(f"published_at{lookup}" for lookup in ("", "__exact", "__gt", "__gte", "__lt",
+                                                                        "__lte"))
+
+    def get_changelist_instance(self, request):
+        request.GET = self._checked_time_parameters(request.GET)
+        return super().get_changelist_instance(request)
+
+    def _checked_time_parameters(self, params):
+        """The list's query with its publication times checked and read in the newsroom's zone."""
+        checked = params.copy()
+        try:
+            for key in self._TIME_PARAMETERS & set(params):
+                checked.setlist(key, [publication_time_from_text(v).isoformat() for v in params.getlist(key)])
+            year, month, day = (params.get(f"published_at__{part}") for part in ("year", "month", "day"))
+            if year is not None or month is not None or day is not None:  # the date hierarchy's links
+                try:
+                    first = dt.datetime(int(year or 2000), int(month or 1), int(day or 1))
+                except (TypeError, ValueError) as error:
+                    raise IncorrectLookupParameters(error) from error
+                if first.year not in PUBLICATION_YEARS:
+                    raise IncorrectLookupParameters(first.year)
+        except (ValidationError, IncorrectLookupParameters) as error:
+            raise BadRequest(f"not a publication time: {error}") from error
+        return checked
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if "published_at" in initial:  # e.g. /add/?published_at=2022-04-30 09:00
+            try:
+                initial["published_at"] = publication_time_from_text(initial["published_at"])
+            except ValidationError as error:
+                raise BadRequest(f"not a publication time: {error}") from error
+        return initial
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
@@ -211,7 +311,11 @@ class ArticleAdmin(SimpleHistoryAdmin):
                 else:
                     keywords.reject(chosen, request.user)
 
-    @admin.action(description=_("Accept the suggested tags of selected articles"), permissions=["change"])
+    def has_decide_suggestions_permission(self, request) -> bool:
+        """Deciding on suggestions is the Editors' (see migration 0011), as on the suggestions' own list."""
+        return self.has_change_permission(request) and request.user.has_perm("articles.change_tagsuggestion")
+
+    @admin.action(description=_("Accept the suggested tags of selected articles"), permissions=["decide_suggestions"])
     def accept_suggested_tags(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         from . import keywords
 
@@ -409,21 +513,43 @@ class CategoryAdmin(admin.ModelAdmin):
         return form
 
 
+def record_merge(request: HttpRequest, article: Article) -> None:
+    """A merge's change to `article`, saved as a revision by the user.
+
+    A new version, too: a form opened before the merge would put the merged-away
+    author or tag back. The body is the stored, sanitised one: not sanitised again.
+    """
+    article._sanitized_body = article._excerpt_of = article.body
+    article._history_user = request.user
+    article._change_reason = gettext("Merge")
+    article.save(update_fields=["updated_at"])
+
+
 class MergeMixin:
     """A merge action: the selected rows fold into the one with the most articles.
 
     The queryset must be annotated with `n`, the article count; subclasses
-    re-point the articles in `repoint(keep, others)`.
+    name the articles a merge touches in `articles_of(rows)` and re-point them
+    in `repoint(keep, others)`. Merging deletes rows and changes published
+    articles, so it takes changing and deleting the rows and publishing
+    (Editors); each article it touches gets a revision by the user.
     """
 
     def repoint(self, keep, others: list) -> None:
+        raise NotImplementedError
+
+    def articles_of(self, rows: list) -> QuerySet[Article]:
         raise NotImplementedError
 
     @admin.display(description=_("articles"), ordering="n")
     def article_count(self, obj) -> int:
         return obj.n
 
-    @admin.action(description=_("Merge selected rows into the one with the most articles"))
+    def has_merge_permission(self, request: HttpRequest) -> bool:
+        return (self.has_change_permission(request) and self.has_delete_permission(request)
+                and can_publish(request.user))
+
+    @admin.action(description=_("Merge selected rows into the one with the most articles"), permissions=["merge"])
     def merge(self, request: HttpRequest, queryset: QuerySet) -> None:
         rows = sorted(queryset, key=lambda row: (-row.n, row.pk))
         if len(rows) < 2:
@@ -431,8 +557,16 @@ class MergeMixin:
             return
         keep, others = rows[0], rows[1:]
         with transaction.atomic():
+            touched = list(self.articles_of(others).values_list("pk", flat=True))
+            for article_id in touched:  # what the import wrote stays in the history
+                revisions.record_unrevised_version(article_id)
+            self.log_deletions(request, type(keep).objects.filter(pk__in=[row.pk for row in others]))
             self.repoint(keep, others)
             type(keep).objects.filter(pk__in=[row.pk for row in others]).delete()
+            self.log_change(request, keep, _("Merged %(names)s into it.") % {
+                "names": ", ".join(str(row) for row in others)})
+            for article in Article.objects.filter(pk__in=touched):
+                record_merge(request, article)
         self.message_user(request, ngettext("Merged %(n)d row into %(kept)s.", "Merged %(n)d rows into %(kept)s.",
                                             len(others)) % {"n": len(others), "kept": keep},
                           messages.SUCCESS)
@@ -448,6 +582,10 @@ class AuthorAdmin(MergeMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n=Count("articles"))
+
+    def articles_of(self, rows: list[Author]) -> QuerySet[Article]:
+        in_bylines = ArticleByline.objects.filter(author__in=rows).values("article_id")
+        return Article.objects.filter(Q(author__in=rows) | Q(pk__in=in_bylines))
 
     def repoint(self, keep: Author, others: list[Author]) -> None:
         Article.objects.filter(author__in=others).update(author=keep, updated_at=timezone.now())
@@ -494,6 +632,9 @@ class TagAdmin(MergeMixin, TaggitTagAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n=Count("articles_taggedarticle_items"))
+
+    def articles_of(self, rows: list[Tag]) -> QuerySet[Article]:
+        return Article.objects.filter(tagged_items__tag__in=rows).distinct()
 
     def repoint(self, keep: Tag, others: list[Tag]) -> None:
         already = TaggedArticle.objects.filter(tag=keep).values_list("content_object_id", flat=True)

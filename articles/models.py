@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from typing import Iterable
 
@@ -20,13 +21,13 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 
-from .sanitize import make_excerpt, sanitize_body
+from .sanitize import IMAGE_URL_PATTERN, make_excerpt, sanitize_body
 
 SLUG_MAX_LENGTH = 80
 EXCERPT_LENGTH = 140
 
 url_or_path = RegexValidator(
-    r"^(?:https?://\S+|/\S*)$", _("Enter an http(s) URL or a site path starting with /.")
+    IMAGE_URL_PATTERN, _("Enter an http(s) URL or a site path starting with /."), flags=re.IGNORECASE,
 )
 
 

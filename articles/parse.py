@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from .bylines import ROLES as BYLINE_ROLES
+from .sanitize import IMAGE_URL_PATTERN
 
 # Bump to make the next import re-process every file (parsing or sanitising
 # rules changed): it is part of each file's content hash.
@@ -51,6 +52,9 @@ MAX_CHAIN_DEPTH = 10
 MAX_TAGS = 100
 MAX_SLUG_CHARS = 80
 MAX_BYLINES = 20
+# A publication date outside these years is a typo (or 0000-01-01); the admin
+# applies the same range to what editors type.
+PUBLICATION_YEARS = range(1900, 9999)
 
 IDENTITY_FIELDS = ("permalink", "link", "id", "source_url")
 # slug, bylines and import_key are written by export_articles (articles.export)
@@ -344,7 +348,7 @@ def parse_date(value: Any, tz: dt.tzinfo) -> dt.datetime:
         raise _FieldError("date", f"must be a date, not a {_type_name(value)}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    if not 1900 <= moment.year <= 9998:
+    if moment.year not in PUBLICATION_YEARS:
         raise _FieldError("date", f"year {moment.year} is out of range")
     return moment.astimezone(dt.timezone.utc)
 
@@ -428,7 +432,7 @@ def parse_author(value: Any) -> str:
     return _name(value, "author")
 
 
-_URL = re.compile(r"^(?:https?://[^\s]+|/[^\s]*)$", re.IGNORECASE)
+_URL = re.compile(IMAGE_URL_PATTERN, re.IGNORECASE)
 
 
 def parse_url(value: Any, field_name: str) -> str:
@@ -439,7 +443,7 @@ def parse_url(value: Any, field_name: str) -> str:
         return ""
     if len(url) > MAX_URL_CHARS:
         raise _FieldError(field_name, f"URL is over {MAX_URL_CHARS} characters")
-    if not _URL.match(url) or url.startswith("//"):
+    if not _URL.match(url):
         shown = url if len(url) <= 60 else url[:57] + "..."
         raise _FieldError(field_name, f"{shown!r} is not an http(s) URL or a site path")
     return url

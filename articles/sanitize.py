@@ -59,6 +59,12 @@ DROPPED_WITH_CONTENT = frozenset(
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "noopener noreferrer nofollow"
 
+# A head image or thumbnail, typed in the admin or read by the importer: an
+# absolute http(s) URL or a path on this site. "//host/x.png" (and
+# "/\host/x.png", which browsers read the same way) is another host's URL
+# behind a site path's leading slash, so it is refused.
+IMAGE_URL_PATTERN = r"^(?:https?://\S+|/(?![/\\])\S*)$"
+
 # Invisible characters hidden inside a scheme ("java\u200bscript:") and
 # full-width look-alikes ("ｊａｖａｓｃｒｉｐｔ:") make a URL that Ammonia reads
 # as relative and harmless; a browser or a later tool that normalises the text

@@ -47,7 +47,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with a view-on-site shortcut that checks who asks (articles/admin_site.py).
+    "articles.admin_site.NewsroomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -304,6 +305,10 @@ CONTENT_SECURITY_POLICY = {
         "upgrade-insecure-requests": SECURE_SSL_REDIRECT,
     },
 }
+
+# Staff log in only at /admin/login/: a login whose ?next= is unusable (off-site)
+# goes to the admin, not to Django's /accounts/profile/, which does not exist.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # --- Admin login rate limit (django-axes) ------------------------------------
 # After AXES_FAILURE_LIMIT failed logins from one address for one user name,

@@ -47,3 +47,7 @@ class NewsroomAdminSite(admin.AdminSite):
 
 class NewsroomAdminConfig(AdminConfig):
     default_site = "articles.admin_site.NewsroomAdminSite"
+
+    def ready(self) -> None:
+        super().ready()  # autodiscover: every app's admin is registered now
+        from . import admin_axes  # noqa: F401  (amends django-axes' admin)

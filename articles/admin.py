@@ -60,10 +60,20 @@ class MoveToCategoryForm(forms.Form):
     category = forms.ModelChoiceField(label=_("category"), queryset=Category.objects.order_by("path"))
 
 
+class ArticleCategoryFormSet(forms.BaseInlineFormSet):
+    def save_new(self, form, commit=True):
+        # A new row for a category the article is already filed under (an
+        # ancestor linked by itself, or a form posted without its existing rows)
+        # keeps that link: the database's unique constraint would refuse a second.
+        existing = ArticleCategory.objects.filter(article=self.instance, category=form.instance.category).first()
+        return existing if existing is not None else super().save_new(form, commit)
+
+
 class ArticleCategoryInline(admin.TabularInline):
     """An article's categories; choosing a leaf links its ancestors too."""
 
     model = ArticleCategory
+    formset = ArticleCategoryFormSet
     fields = ("category",)
     autocomplete_fields = ("category",)
     extra = 1
@@ -246,7 +256,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        if "published_at" in initial:  # e.g. /add/?published_at=2022-04-30 09:00
+        if initial.get("published_at"):  # e.g. /add/?published_at=2022-04-30 09:00
             try:
                 initial["published_at"] = publication_time_from_text(initial["published_at"])
             except ValidationError as error:

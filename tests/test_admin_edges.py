@@ -170,7 +170,7 @@ def test_the_article_list_still_filters_by_time(client, desk):
     assert "旧文" in page and "新文" not in page
 
 
-@pytest.mark.parametrize("value", ["garbage", "0001-01-01 00:00:00", "2022-13-01", ""])
+@pytest.mark.parametrize("value", ["garbage", "0001-01-01 00:00:00", "2022-13-01", "2022-04-30 25:00"])
 def test_the_add_form_answers_400_to_a_bad_initial_time(client, desk, value):
     client.force_login(desk)
     response = client.get(reverse("admin:articles_article_add"), {"published_at": value})
@@ -179,6 +179,7 @@ def test_the_add_form_answers_400_to_a_bad_initial_time(client, desk, value):
 
 def test_the_add_form_takes_a_good_initial_time(client, desk):
     client.force_login(desk)
+    assert client.get(reverse("admin:articles_article_add"), {"published_at": ""}).status_code == 200
     response = client.get(reverse("admin:articles_article_add"), {"published_at": "2022-04-30 09:33:00"})
     assert response.status_code == 200
     page = response.content.decode()

@@ -234,7 +234,12 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     def get_changelist_instance(self, request):
         request.GET = self._checked_time_parameters(request.GET)
-        return super().get_changelist_instance(request)
+        try:
+            return super().get_changelist_instance(request)  # counts the rows: the query runs here
+        except (OverflowError, ValueError) as error:
+            # Another lookup on a time no column holds (?published_at__year__gte=1):
+            # Django lets any lookup on a listed field through.
+            raise BadRequest(f"not a publication time: {error}") from error
 
     def _checked_time_parameters(self, params):
         """The list's query with its publication times checked and read in the newsroom's zone."""
@@ -325,7 +330,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
         """Deciding on suggestions is the Editors' (see migration 0011), as on the suggestions' own list."""
         return self.has_change_permission(request) and request.user.has_perm("articles.change_tagsuggestion")
 
-    @admin.action(description=_("Accept the suggested tags of selected articles"), permissions=["decide_suggestions"])
+    @admin.action(description=_("Accept the suggested tags of selected articles"),
+                  permissions=["decide_suggestions"])
     def accept_suggested_tags(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         from . import keywords
 
@@ -523,7 +529,7 @@ class CategoryAdmin(admin.ModelAdmin):
         return form
 
 
-def record_merge(request: HttpRequest, article: Article) -> None:
+def record_merge(request: HttpRequest, article: Article, reason: str) -> None:
     """A merge's change to `article`, saved as a revision by the user.
 
     A new version, too: a form opened before the merge would put the merged-away
@@ -531,7 +537,7 @@ def record_merge(request: HttpRequest, article: Article) -> None:
     """
     article._sanitized_body = article._excerpt_of = article.body
     article._history_user = request.user
-    article._change_reason = gettext("Merge")
+    article._change_reason = Truncator(reason).chars(100)  # the revision's column holds 100
     article.save(update_fields=["updated_at"])
 
 
@@ -573,10 +579,11 @@ class MergeMixin:
             self.log_deletions(request, type(keep).objects.filter(pk__in=[row.pk for row in others]))
             self.repoint(keep, others)
             type(keep).objects.filter(pk__in=[row.pk for row in others]).delete()
-            self.log_change(request, keep, _("Merged %(names)s into it.") % {
-                "names": ", ".join(str(row) for row in others)})
+            reason = gettext("Merged %(names)s into %(kept)s") % {
+                "names": ", ".join(str(row) for row in others), "kept": keep}
+            self.log_change(request, keep, reason)
             for article in Article.objects.filter(pk__in=touched):
-                record_merge(request, article)
+                record_merge(request, article, reason)
         self.message_user(request, ngettext("Merged %(n)d row into %(kept)s.", "Merged %(n)d rows into %(kept)s.",
                                             len(others)) % {"n": len(others), "kept": keep},
                           messages.SUCCESS)

@@ -110,6 +110,8 @@ def test_an_editor_merging_authors_leaves_a_revision_on_every_article_and_a_log(
     theirs = Article.objects.get(title="同事的草稿")
     keep, other, reporter = (Author.objects.get(name=n) for n in ("财联社", "财联社 ", "潇湘"))
     publish("多一篇", author="财联社")  # so 财联社 has the most articles and is kept
+    Author.objects.filter(pk=reporter.pk).update(name="潇湘" * 45)  # a long name: the revision's reason is cut
+    reporter.refresh_from_db()
     versions = {a.pk: a.version for a in (mine, theirs)}
     client.force_login(editor)
     client.post(reverse("admin:articles_author_changelist"),
@@ -125,7 +127,8 @@ def test_an_editor_merging_authors_leaves_a_revision_on_every_article_and_a_log(
     # What theirs was before the merge is in its history, to go back to.
     assert theirs.history.filter(author_id=other.pk).exists()
     deleted = LogEntry.objects.filter(action_flag=DELETION, user=editor).values_list("object_repr", flat=True)
-    assert sorted(deleted) == sorted(["财联社 ", "潇湘"])
+    assert sorted(deleted) == sorted(["财联社 ", "潇湘" * 45])
+    assert theirs.history.latest().history_change_reason.startswith("Merged 财联社 , 潇湘潇湘")
 
 
 def test_an_editor_merging_tags_leaves_a_revision_on_every_article(client, newsroom):

@@ -128,7 +128,8 @@ def test_an_editor_merging_authors_leaves_a_revision_on_every_article_and_a_log(
     assert theirs.history.filter(author_id=other.pk).exists()
     deleted = LogEntry.objects.filter(action_flag=DELETION, user=editor).values_list("object_repr", flat=True)
     assert sorted(deleted) == sorted(["财联社 ", "潇湘" * 45])
-    assert theirs.history.latest().history_change_reason.startswith("Merged 财联社 , 潇湘潇湘")
+    reason = theirs.history.latest().history_change_reason
+    assert reason.startswith("已将 财联社 , 潇湘潇湘") and len(reason) == 100
 
 
 def test_an_editor_merging_tags_leaves_a_revision_on_every_article(client, newsroom):

@@ -8,18 +8,13 @@ from pathlib import Path
 import os
 
 import dj_database_url
-from dotenv import load_dotenv
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# A local .env (written by `make install`, git-ignored) holds a developer's
-# settings; real environment variables always win over it. NEWSPORTAL_ENV_FILE
-# names another file, or none when empty (a server configured only by its
-# environment, and tests that must not see a developer's .env).
-_env_file = os.environ.get("NEWSPORTAL_ENV_FILE", str(BASE_DIR / ".env"))
-if _env_file:
-    load_dotenv(_env_file, override=False)
+# Only the environment is read here, never a file: a developer's `.env` is
+# loaded by manage.py alone (see load_developer_env there), so the WSGI and
+# ASGI applications a server runs cannot pick up its DJANGO_DEBUG=1.
 
 
 def env_bool(name: str, default: bool) -> bool:

@@ -23,7 +23,7 @@ from .byline_links import credited_to, with_credit_kinds
 from .filters import ArticleFilter
 from .models import EXCERPT_LENGTH as EXCERPT_CHARS
 from .models import Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle
-from .pagination import Key, Keys, Redirect, paginate
+from .pagination import AFTER, BEFORE, PAGE, Key, Keys, Redirect, paginate
 from .permissions import can_view
 from .sanitize import html_to_text
 
@@ -112,6 +112,8 @@ class KeysetPaginationMixin:
     """Pages listings by key (articles.pagination): no COUNT, no OFFSET."""
 
     paginate_by = PAGE_SIZE
+    # The query parameters the view reads; public_page drops the rest (articles.cache).
+    query_params: tuple[str, ...] = (BEFORE, AFTER, PAGE)
 
     def get(self, request, *args, **kwargs):
         try:
@@ -135,6 +137,7 @@ class ArticleListView(KeysetPaginationMixin, SeoMixin, ListView):
 
     template_name = "articles/article_list.html"
     context_object_name = "article_list"
+    query_params = (*ArticleFilter.base_filters, *KeysetPaginationMixin.query_params)
 
     def base_queryset(self) -> QuerySet[Article]:
         return Article.objects.published()
@@ -242,6 +245,7 @@ class SearchView(ArticleListView):
 
     template_name = "articles/search.html"
     max_query_chars = 100
+    query_params = ("q", *ArticleListView.query_params)
 
     @cached_property
     def query(self) -> str:

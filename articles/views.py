@@ -41,9 +41,10 @@ def listing(queryset: QuerySet[Article]) -> QuerySet[Article]:
     )
 
 
-def load_in_order(ids: list[int]) -> list[Article]:
+def load_in_order(ids: list[int], queryset: QuerySet[Article] | None = None) -> list[Article]:
     """The listing's articles with these ids, in this order (three queries at most)."""
-    found = {a.id: a for a in listing(Article.objects.filter(id__in=ids))} if ids else {}
+    queryset = Article.objects.all() if queryset is None else queryset
+    found = {a.id: a for a in listing(queryset.filter(id__in=ids))} if ids else {}
     return [found[i] for i in ids if i in found]
 
 
@@ -258,11 +259,11 @@ class SearchView(ArticleListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(query=self.query, result_count=len(self.object_list), **kwargs)
-        results = load_in_order(list(context["article_list"]))
+        # Bodies stay in the database: a snippet needs only their start (search.SNIPPET_SOURCE_CHARS).
+        results = load_in_order(list(context["article_list"]), search.with_snippet_source(Article.objects.all()))
         for article in results:
             article.highlighted_title = search.highlight(article.title, self.query)
-            article.highlighted_excerpt = search.highlight(
-                html_to_text(article.body), self.query, max_chars=EXCERPT_CHARS)
+            article.highlighted_excerpt = search.snippet(article.snippet_source, self.query, max_chars=EXCERPT_CHARS)
         context["article_list"] = context["object_list"] = results
         return context
 

@@ -167,6 +167,25 @@ def cache_from_url(url: str) -> dict:
 CACHES = {"default": {**cache_from_url(os.environ.get("CACHE_URL") or "locmem://"),
                       # A new release (say, changed templates) starts with a fresh cache.
                       "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "newsportal")}}
+# The API rate limit's counters (articles.api.throttling) must be seen by every
+# process that serves a client, or each of N workers allows the whole rate. A
+# shared cache (CACHE_URL=redis://…) holds them for every machine; otherwise
+# they are small files on this machine, shared by all its workers, in
+# NEWSPORTAL_THROTTLE_DIR (default: newsportal-throttle-<uid> in the temp dir).
+# Never the per-process local-memory cache.
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    CACHES["throttle"] = dict(CACHES["default"])
+else:
+    import tempfile
+
+    CACHES["throttle"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("NEWSPORTAL_THROTTLE_DIR")
+        or os.path.join(tempfile.gettempdir(), f"newsportal-throttle-{os.getuid()}"),
+        "KEY_PREFIX": CACHES["default"]["KEY_PREFIX"],
+        # One file per client address seen in the last minute (hour, day: the rate's period).
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("NEWSPORTAL_THROTTLE_MAX_ENTRIES", "10000"))},
+    }
 # Seconds a cached page may live; entries are keyed by the content version
 # (articles.cache), so this only bounds memory, never staleness.
 NEWSPORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("NEWSPORTAL_PAGE_CACHE_SECONDS", "3600"))

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from tests.conftest import PROJECT
+from tests.test_cache import redis_url  # noqa: F401  (a fixture)
 from tests.test_security_headers import production_env
 
 DEVELOPER_ENV = "DJANGO_DEBUG=1\nDJANGO_SECRET_KEY=the-developer-key-from-dotenv\n"
@@ -49,3 +50,59 @@ def test_manage_py_reads_the_developers_dotenv(tmp_path):
         cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "the-developer-key-from-dotenv"]
+
+
+# --- the API rate limit holds across processes ----------------------------------------------
+
+from tests.faults_support import _migrated_template, scratch_db  # noqa: E402,F401  (fixtures)
+
+API_REQUESTS = """
+import sys
+import django
+
+django.setup()
+from django.test import Client
+
+client = Client()
+print(" ".join(str(client.get("/api/v1/tags/", secure=True).status_code) for _ in range(int(sys.argv[1]))))
+"""
+
+
+def api_statuses(env: dict, requests: int) -> list[int]:
+    """`requests` API requests from 127.0.0.1, made by a new process (another worker)."""
+    result = subprocess.run([sys.executable, "-c", API_REQUESTS, str(requests)], cwd=PROJECT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return [int(status) for status in result.stdout.split()]
+
+
+def two_workers_against_the_limit(env: dict) -> None:
+    """Two processes, one after the other, together ask for more than 3 a minute: the second
+    gets only what the first left."""
+    assert api_statuses(env, 2) == [200, 200]
+    assert api_statuses(env, 3) == [200, 429, 429]
+
+
+def api_server_env(database_url: str, **extra: str) -> dict:
+    import uuid
+
+    env = production_env(DATABASE_URL=database_url, DJANGO_ALLOWED_HOSTS="testserver",
+                         NEWSPORTAL_API_ANON_RATE="3/min",
+                         CACHE_KEY_PREFIX=f"throttle-test-{uuid.uuid4().hex}")  # this test's counters only
+    for name in ("CACHE_URL", "SQLITE_TEST_NAME"):
+        env.pop(name, None)
+    return {**env, **extra}
+
+
+def test_the_api_rate_limit_holds_across_the_workers_of_one_machine_by_default(scratch_db):
+    """With the default (per-process, local-memory) page cache, the counters are shared
+    all the same: three workers used to allow three times the rate."""
+    two_workers_against_the_limit(api_server_env(scratch_db))
+
+
+def test_the_api_rate_limit_holds_across_machines_with_a_shared_cache(scratch_db, redis_url, tmp_path):
+    """With CACHE_URL=redis://… every machine counts in Redis (here each process also gets a
+    throttle directory of its own, as another machine would)."""
+    env = api_server_env(scratch_db, CACHE_URL=redis_url)
+    assert api_statuses({**env, "NEWSPORTAL_THROTTLE_DIR": str(tmp_path / "one")}, 2) == [200, 200]
+    assert api_statuses({**env, "NEWSPORTAL_THROTTLE_DIR": str(tmp_path / "two")}, 3) == [200, 429, 429]

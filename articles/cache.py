@@ -45,6 +45,7 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 import datetime as dt
+import gzip
 import hashlib
 from importlib import import_module
 import re
@@ -374,16 +375,37 @@ def _etag(state: ContentState, bucket: str, language: str) -> str:
 
 
 _STORED_HEADERS = ("Content-Type", "Location", "X-Robots-Tag", "Content-Language")
+# What GZipMiddleware compresses: not worth it below this size.
+MIN_GZIP_BYTES = 200
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
 def _freeze(response: HttpResponse) -> tuple:
+    """The stored page: status, headers, body, and the body gzipped once (or None).
+
+    A shared page holds no secret (no CSRF token, no cookie: `_is_shareable`), so
+    unlike GZipMiddleware's per-response output it needs no random padding
+    against BREACH, and one compression serves every hit.
+    """
     headers = {name: response[name] for name in _STORED_HEADERS if response.has_header(name)}
-    return (response.status_code, headers, response.content)
+    content = response.content
+    gzipped = gzip.compress(content, compresslevel=6, mtime=0) if len(content) >= MIN_GZIP_BYTES else None
+    if gzipped is not None and len(gzipped) >= len(content):
+        gzipped = None
+    return (response.status_code, headers, content, gzipped)
 
 
-def _thaw(stored: tuple) -> HttpResponse:
-    status, headers, content = stored
-    response = HttpResponse(content, status=status)
+def _thaw(stored: tuple, request: HttpRequest) -> HttpResponse:
+    """The stored page, gzipped for a client that accepts it."""
+    status, headers, content, *rest = stored
+    gzipped = rest[0] if rest else None  # entries stored before compression have none
+    if gzipped is not None and _ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        response = HttpResponse(gzipped, status=status)
+        # GZipMiddleware leaves an encoded response alone: say what it would have said.
+        response["Content-Encoding"] = "gzip"
+        patch_vary_headers(response, ("Accept-Encoding",))
+    else:
+        response = HttpResponse(content, status=status)  # GZipMiddleware adds the Vary
     for name, value in headers.items():
         response[name] = value
     return response
@@ -456,10 +478,12 @@ def _from_cache(request: HttpRequest, state: ContentState, bucket: str, language
     stored = cache.get(_page_key(request, state, bucket, language))
     if stored is None:
         return None
-    response = _thaw(stored)
+    response = _thaw(stored, request)
     response["X-Cache"] = "hit"
     if response.status_code == 200:
         _public_headers(response, etag, last_modified, bucket)
+        if response.has_header("Content-Encoding") and not bucket:
+            response["ETag"] = f"W/{etag}"  # another representation of the page, as GZipMiddleware marks it
     return response
 
 

@@ -65,6 +65,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Text responses gzipped for clients that accept it (after WhiteNoise, which
+    # serves static files precompressed). Django's padding against BREACH covers
+    # pages with CSRF tokens; cached pages are stored gzipped once (articles.cache).
+    "django.middleware.gzip.GZipMiddleware",
     # Anonymous readers' cache hits, answered before the middleware below.
     "articles.cache.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

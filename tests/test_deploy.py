@@ -106,3 +106,79 @@ def test_the_api_rate_limit_holds_across_machines_with_a_shared_cache(scratch_db
     env = api_server_env(scratch_db, CACHE_URL=redis_url)
     assert api_statuses({**env, "NEWSPORTAL_THROTTLE_DIR": str(tmp_path / "one")}, 2) == [200, 200]
     assert api_statuses({**env, "NEWSPORTAL_THROTTLE_DIR": str(tmp_path / "two")}, 3) == [200, 429, 429]
+
+
+# --- gunicorn over HTTP: compression, and a SCRIPT_NAME header ------------------------------------
+
+import gzip  # noqa: E402
+import http.client  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from tests.conftest import SEEDS  # noqa: E402
+from tests.faults_support import run_manage, subprocess_env  # noqa: E402
+
+
+@pytest.fixture
+def gunicorn(scratch_db):
+    """gunicorn (2 workers, its default forwarded-allow-ips) serving the seeds; yields its port."""
+    done = run_manage(scratch_db, "import_articles", SEEDS)
+    assert done.returncode == 0, done.stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "newsportal.wsgi", "--workers", "2",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=PROJECT, env=subprocess_env(scratch_db, DJANGO_ALLOWED_HOSTS="127.0.0.1"))
+    try:
+        for _ in range(600):  # until it listens (a minute at most), or it died
+            assert server.poll() is None, "gunicorn exited"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def http_get(port: int, path: str, **headers: str) -> tuple[int, http.client.HTTPMessage, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def vary(headers: http.client.HTTPMessage) -> set[str]:
+    return {v.strip().lower() for v in headers.get("Vary", "").split(",") if v.strip()}
+
+
+def test_text_responses_are_gzipped_for_clients_that_accept_it(gunicorn):
+    for path in ("/", "/search/?q=%E5%88%B8%E5%95%86", "/feed/", "/sitemap.xml", "/api/v1/articles/"):
+        plain_status, plain_headers, plain = http_get(gunicorn, path)
+        assert plain_status == 200 and "Content-Encoding" not in plain_headers, path
+        for attempt in ("first", "again"):  # a cached page is stored gzipped once, and served so
+            status, headers, body = http_get(gunicorn, path, **{"Accept-Encoding": "gzip, deflate, br"})
+            assert status == 200 and headers["Content-Encoding"] == "gzip", (path, attempt, dict(headers))
+            assert "accept-encoding" in vary(headers) and int(headers["Content-Length"]) == len(body)
+            assert len(body) < len(plain) and gzip.decompress(body) == plain, (path, attempt)
+        assert "accept-encoding" in vary(plain_headers), path  # so a shared cache keeps the two apart
+
+
+def test_a_script_name_header_cannot_poison_the_page_cache(gunicorn):
+    """gunicorn takes SCRIPT_NAME from a header sent from --forwarded-allow-ips (loopback by
+    default): /search/?y=2 then resolves as the home page. Pages are keyed on what was resolved."""
+    status, _, poisoned = http_get(gunicorn, "/search/?y=2", SCRIPT_NAME="/search")
+    assert status == 200 and b'rel="canonical" href="http://127.0.0.1' in poisoned
+    for _ in range(4):  # both workers, whichever answers
+        status, _, page = http_get(gunicorn, "/search/?y=2")
+        assert status == 200 and "<h1>搜索</h1>" in page.decode()
+        status, _, home = http_get(gunicorn, "/")
+        assert status == 200 and b'href="/search/20' not in home and "<h1>搜索</h1>" not in home.decode()

@@ -25,7 +25,9 @@ entries also expire when the next scheduled publication is due.
 
 `public_page` wraps a view: anonymous GET/HEAD requests are answered from the
 cache, with an ETag and Last-Modified, and a 304 when the client's copy is
-current. `CachedPageMiddleware` answers the same hits before sessions, locale,
+current. A page is keyed on what was resolved — the script name and path apart,
+and only the query parameters the view reads (the others are dropped before it
+runs) — and stored gzipped as well as plain. `CachedPageMiddleware` answers the same hits before sessions, locale,
 CSRF, auth, messages, history and axes run (they cost more than the hit).
 
 Each process keeps the version it read for up to

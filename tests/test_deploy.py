@@ -1,18 +1,27 @@
-"""The server as DEPLOY.md runs it: settings from the environment only.
+"""The app as docs/DEPLOY.md runs it, in processes of its own.
 
-The WSGI and ASGI applications never read a `.env` (only manage.py, the
-development workflow, does): a checkout's DJANGO_DEBUG=1 must not turn a
-production server into a debug one.
+* settings from the environment only: the WSGI and ASGI applications never
+  read a `.env` (only manage.py, the development workflow, does);
+* the API's rate limit holds across processes (workers, machines);
+* gunicorn over HTTP: gzip for clients that accept it, and a SCRIPT_NAME
+  header (which gunicorn trusts from loopback) cannot poison the page cache.
 """
 
 from __future__ import annotations
 
+import gzip
+import http.client
+import socket
 import subprocess
 import sys
+import time
+import uuid
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, SEEDS
+from tests.faults_support import _migrated_template, run_manage, scratch_db, subprocess_env  # noqa: F401
 from tests.test_cache import redis_url  # noqa: F401  (a fixture)
 from tests.test_security_headers import production_env
 
@@ -54,7 +63,6 @@ def test_manage_py_reads_the_developers_dotenv(tmp_path):
 
 # --- the API rate limit holds across processes ----------------------------------------------
 
-from tests.faults_support import _migrated_template, scratch_db  # noqa: E402,F401  (fixtures)
 
 API_REQUESTS = """
 import sys
@@ -84,8 +92,6 @@ def two_workers_against_the_limit(env: dict) -> None:
 
 
 def api_server_env(database_url: str, **extra: str) -> dict:
-    import uuid
-
     env = production_env(DATABASE_URL=database_url, DJANGO_ALLOWED_HOSTS="testserver",
                          NEWSPORTAL_API_ANON_RATE="3/min",
                          CACHE_KEY_PREFIX=f"throttle-test-{uuid.uuid4().hex}")  # this test's counters only
@@ -109,15 +115,6 @@ def test_the_api_rate_limit_holds_across_machines_with_a_shared_cache(scratch_db
 
 
 # --- gunicorn over HTTP: compression, and a SCRIPT_NAME header ------------------------------------
-
-import gzip  # noqa: E402
-import http.client  # noqa: E402
-import socket  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from tests.conftest import SEEDS  # noqa: E402
-from tests.faults_support import run_manage, subprocess_env  # noqa: E402
 
 
 @pytest.fixture

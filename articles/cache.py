@@ -524,7 +524,7 @@ class CachedPageMiddleware:
     """Answer anonymous readers' cache hits before the session, locale, CSRF,
     auth, messages, history and axes middleware run.
 
-    Placed right after WhiteNoise. For a GET or HEAD without a session cookie
+    Placed right after WhiteNoise (and GZip). For a GET or HEAD without a live session
     whose URL resolves to a `public_page` view, it works out the language as
     LocaleMiddleware would, and answers a 304 or a stored page with the
     headers the skipped middleware would have added (Vary: Accept-Language,

@@ -25,7 +25,9 @@ entries also expire when the next scheduled publication is due.
 
 `public_page` wraps a view: anonymous GET/HEAD requests are answered from the
 cache, with an ETag and Last-Modified, and a 304 when the client's copy is
-current. `CachedPageMiddleware` answers the same hits before sessions, locale,
+current. A page is keyed on what was resolved — the script name and path apart,
+and only the query parameters the view reads (the others are dropped before it
+runs) — and stored gzipped as well as plain. `CachedPageMiddleware` answers the same hits before sessions, locale,
 CSRF, auth, messages, history and axes run (they cost more than the hit).
 
 Each process keeps the version it read for up to
@@ -34,7 +36,8 @@ transactions only: under load that saves the one query of a cached page. A
 write in the process forgets it at once (and again when the write commits), so
 the process that wrote sees its change at once; other processes may serve the
 previous version for at most that long. A scheduled publication falling due
-also ends it. Requests with a session cookie (logged-in staff), non-GET requests,
+also ends it. Requests with a live session (logged-in staff; a bogus or expired
+`sessionid` counts as none), non-GET requests,
 and responses that set cookies, use the CSRF token, vary on Cookie or are
 marked private are never cached.
 """
@@ -44,7 +47,9 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 import datetime as dt
+import gzip
 import hashlib
+from importlib import import_module
 import re
 import time
 from dataclasses import dataclass
@@ -58,7 +63,7 @@ from django.db import transaction
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate, pre_migrate
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils import timezone
@@ -305,8 +310,20 @@ def _timeout(state: ContentState) -> int:
 
 
 def _is_personal(request: HttpRequest) -> bool:
-    """Requests that may get a page made for this one visitor (staff, logged-in users)."""
-    return settings.SESSION_COOKIE_NAME in request.COOKIES
+    """Requests that may get a page made for this one visitor (staff, logged-in users).
+
+    Only a cookie naming a live session counts: a bogus or expired `sessionid`
+    is treated like none (served from the cache), or any client could make
+    every request skip the cache by sending one. Checking costs one indexed
+    read, and only for requests that carry the cookie.
+    """
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not key:
+        return False
+    known = getattr(request, "_has_live_session", None)
+    if known is None:
+        known = request._has_live_session = bool(import_module(settings.SESSION_ENGINE).SessionStore(key).load())
+    return known
 
 
 def _is_shareable(request: HttpRequest, response: HttpResponse) -> bool:
@@ -324,8 +341,33 @@ def _language(request: HttpRequest) -> str:
     return getattr(request, "LANGUAGE_CODE", "")
 
 
+def only_read_params(request: HttpRequest, names: tuple[str, ...]) -> None:
+    """Make `request` carry only the query parameters its view reads (`names`), in that order.
+
+    The page is then a function of its cache key: an extra parameter (?utm_source=,
+    ?x=random) neither makes a new cache entry, nor skips the cache, nor ends up in
+    a link (pagination, canonical) of a page that others are served.
+    """
+    kept = QueryDict(mutable=True)
+    for name in names:
+        values = request.GET.getlist(name)
+        if values:
+            kept.setlist(name, values)
+    query = kept.urlencode()
+    if query != request.META.get("QUERY_STRING", ""):
+        kept._mutable = False
+        request.GET = kept
+        request.META["QUERY_STRING"] = query
+
+
 def _page_key(request: HttpRequest, state: ContentState, bucket: str, language: str) -> str:
-    variant = "|".join((request.scheme, request.get_host(), language, request.get_full_path()))
+    # What was resolved (path_info) and the prefix its links were rendered with
+    # (SCRIPT_NAME), kept apart: get_full_path() joins them, so "/search" + "/"
+    # (a SCRIPT_NAME a proxy or a client sent) and "" + "/search/" were one key.
+    # The query string holds only the parameters the view reads (only_read_params).
+    script_name = request.path[: len(request.path) - len(request.path_info)]
+    variant = "|".join((request.scheme, request.get_host(), language, script_name, request.path_info,
+                        request.META.get("QUERY_STRING", "")))
     digest = hashlib.sha256(variant.encode()).hexdigest()[:32]
     return f"page:{state.version}{bucket}:{digest}"
 
@@ -335,16 +377,37 @@ def _etag(state: ContentState, bucket: str, language: str) -> str:
 
 
 _STORED_HEADERS = ("Content-Type", "Location", "X-Robots-Tag", "Content-Language")
+# What GZipMiddleware compresses: not worth it below this size.
+MIN_GZIP_BYTES = 200
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
 def _freeze(response: HttpResponse) -> tuple:
+    """The stored page: status, headers, body, and the body gzipped once (or None).
+
+    A shared page holds no secret (no CSRF token, no cookie: `_is_shareable`), so
+    unlike GZipMiddleware's per-response output it needs no random padding
+    against BREACH, and one compression serves every hit.
+    """
     headers = {name: response[name] for name in _STORED_HEADERS if response.has_header(name)}
-    return (response.status_code, headers, response.content)
+    content = response.content
+    gzipped = gzip.compress(content, compresslevel=6, mtime=0) if len(content) >= MIN_GZIP_BYTES else None
+    if gzipped is not None and len(gzipped) >= len(content):
+        gzipped = None
+    return (response.status_code, headers, content, gzipped)
 
 
-def _thaw(stored: tuple) -> HttpResponse:
-    status, headers, content = stored
-    response = HttpResponse(content, status=status)
+def _thaw(stored: tuple, request: HttpRequest) -> HttpResponse:
+    """The stored page, gzipped for a client that accepts it."""
+    status, headers, content, *rest = stored
+    gzipped = rest[0] if rest else None  # entries stored before compression have none
+    if gzipped is not None and _ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        response = HttpResponse(gzipped, status=status)
+        # GZipMiddleware leaves an encoded response alone: say what it would have said.
+        response["Content-Encoding"] = "gzip"
+        patch_vary_headers(response, ("Accept-Encoding",))
+    else:
+        response = HttpResponse(content, status=status)  # GZipMiddleware adds the Vary
     for name, value in headers.items():
         response[name] = value
     return response
@@ -359,19 +422,29 @@ def _state_for_request(state: ContentState | None) -> Iterator[None]:
         _request_state.reset(token)
 
 
-def public_page(view: Callable | None = None, *, time_bucket: int | None = None):
+def public_page(view: Callable | None = None, *, time_bucket: int | None = None,
+                query_params: tuple[str, ...] | None = None):
     """Serve `view` to anonymous readers from the cache, with conditional GET.
 
     `time_bucket` (seconds) is for pages that change with the clock as well
     as with the content (the news sitemap's 48-hour window): their version
     also changes every `time_bucket` seconds.
+
+    `query_params` are the query parameters the view reads; by default the
+    `query_params` of a class-based view's class (none otherwise). Any other
+    parameter is dropped from GET and HEAD requests before the view runs, and
+    the page is cached under those alone.
     """
 
     def decorate(view: Callable) -> Callable:
+        names = tuple(query_params if query_params is not None
+                      else getattr(getattr(view, "view_class", None), "query_params", ()))
+
         @wraps(view)
         def cached_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if request.method not in ("GET", "HEAD"):
                 return view(request, *args, **kwargs)
+            only_read_params(request, names)
             if _is_personal(request):  # staff: the primary, uncached, as they just saved it
                 with _state_for_request(content_state()):
                     return view(request, *args, **kwargs)
@@ -385,6 +458,7 @@ def public_page(view: Callable | None = None, *, time_bucket: int | None = None)
 
         cached_view.public_page = True
         cached_view.time_bucket = time_bucket
+        cached_view.query_params = names
         return cached_view
 
     return decorate(view) if view is not None else decorate
@@ -406,10 +480,12 @@ def _from_cache(request: HttpRequest, state: ContentState, bucket: str, language
     stored = cache.get(_page_key(request, state, bucket, language))
     if stored is None:
         return None
-    response = _thaw(stored)
+    response = _thaw(stored, request)
     response["X-Cache"] = "hit"
     if response.status_code == 200:
         _public_headers(response, etag, last_modified, bucket)
+        if response.has_header("Content-Encoding") and not bucket:
+            response["ETag"] = f"W/{etag}"  # another representation of the page, as GZipMiddleware marks it
     return response
 
 
@@ -448,7 +524,7 @@ class CachedPageMiddleware:
     """Answer anonymous readers' cache hits before the session, locale, CSRF,
     auth, messages, history and axes middleware run.
 
-    Placed right after WhiteNoise. For a GET or HEAD without a session cookie
+    Placed right after WhiteNoise (and GZip). For a GET or HEAD without a live session
     whose URL resolves to a `public_page` view, it works out the language as
     LocaleMiddleware would, and answers a 304 or a stored page with the
     headers the skipped middleware would have added (Vary: Accept-Language,
@@ -467,14 +543,15 @@ class CachedPageMiddleware:
 
     @staticmethod
     def _hit(request: HttpRequest) -> HttpResponse | None:
-        if request.method not in ("GET", "HEAD") or _is_personal(request):
+        if request.method not in ("GET", "HEAD"):
             return None
         try:
             view = resolve(request.path_info).func
         except Resolver404:
             return None
-        if not getattr(view, "public_page", False):
+        if not getattr(view, "public_page", False) or _is_personal(request):
             return None
+        only_read_params(request, view.query_params)
         with public_reads():
             state = content_state()
         if state is None:

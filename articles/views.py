@@ -23,7 +23,7 @@ from .byline_links import credited_to, with_credit_kinds
 from .filters import ArticleFilter
 from .models import EXCERPT_LENGTH as EXCERPT_CHARS
 from .models import Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle
-from .pagination import Key, Keys, Redirect, paginate
+from .pagination import AFTER, BEFORE, PAGE, Key, Keys, Redirect, paginate
 from .permissions import can_view
 from .sanitize import html_to_text
 
@@ -41,9 +41,10 @@ def listing(queryset: QuerySet[Article]) -> QuerySet[Article]:
     )
 
 
-def load_in_order(ids: list[int]) -> list[Article]:
+def load_in_order(ids: list[int], queryset: QuerySet[Article] | None = None) -> list[Article]:
     """The listing's articles with these ids, in this order (three queries at most)."""
-    found = {a.id: a for a in listing(Article.objects.filter(id__in=ids))} if ids else {}
+    queryset = Article.objects.all() if queryset is None else queryset
+    found = {a.id: a for a in listing(queryset.filter(id__in=ids))} if ids else {}
     return [found[i] for i in ids if i in found]
 
 
@@ -112,6 +113,8 @@ class KeysetPaginationMixin:
     """Pages listings by key (articles.pagination): no COUNT, no OFFSET."""
 
     paginate_by = PAGE_SIZE
+    # The query parameters the view reads; public_page drops the rest (articles.cache).
+    query_params: tuple[str, ...] = (BEFORE, AFTER, PAGE)
 
     def get(self, request, *args, **kwargs):
         try:
@@ -135,6 +138,7 @@ class ArticleListView(KeysetPaginationMixin, SeoMixin, ListView):
 
     template_name = "articles/article_list.html"
     context_object_name = "article_list"
+    query_params = (*ArticleFilter.base_filters, *KeysetPaginationMixin.query_params)
 
     def base_queryset(self) -> QuerySet[Article]:
         return Article.objects.published()
@@ -242,6 +246,7 @@ class SearchView(ArticleListView):
 
     template_name = "articles/search.html"
     max_query_chars = 100
+    query_params = ("q", *ArticleListView.query_params)
 
     @cached_property
     def query(self) -> str:
@@ -254,11 +259,11 @@ class SearchView(ArticleListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(query=self.query, result_count=len(self.object_list), **kwargs)
-        results = load_in_order(list(context["article_list"]))
+        # Bodies stay in the database: a snippet needs only their start (search.SNIPPET_SOURCE_CHARS).
+        results = load_in_order(list(context["article_list"]), search.with_snippet_source(Article.objects.all()))
         for article in results:
             article.highlighted_title = search.highlight(article.title, self.query)
-            article.highlighted_excerpt = search.highlight(
-                html_to_text(article.body), self.query, max_chars=EXCERPT_CHARS)
+            article.highlighted_excerpt = search.snippet(article.snippet_source, self.query, max_chars=EXCERPT_CHARS)
         context["article_list"] = context["object_list"] = results
         return context
 

@@ -8,18 +8,13 @@ from pathlib import Path
 import os
 
 import dj_database_url
-from dotenv import load_dotenv
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# A local .env (written by `make install`, git-ignored) holds a developer's
-# settings; real environment variables always win over it. NEWSPORTAL_ENV_FILE
-# names another file, or none when empty (a server configured only by its
-# environment, and tests that must not see a developer's .env).
-_env_file = os.environ.get("NEWSPORTAL_ENV_FILE", str(BASE_DIR / ".env"))
-if _env_file:
-    load_dotenv(_env_file, override=False)
+# Only the environment is read here, never a file: a developer's `.env` is
+# loaded by manage.py alone (see load_developer_env there), so the WSGI and
+# ASGI applications a server runs cannot pick up its DJANGO_DEBUG=1.
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -71,6 +66,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Text responses gzipped for clients that accept it (after WhiteNoise, which
+    # serves static files precompressed). Django's padding against BREACH covers
+    # pages with CSRF tokens; cached pages are stored gzipped once (articles.cache).
+    "django.middleware.gzip.GZipMiddleware",
     # Anonymous readers' cache hits, answered before the middleware below.
     "articles.cache.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -173,6 +172,25 @@ def cache_from_url(url: str) -> dict:
 CACHES = {"default": {**cache_from_url(os.environ.get("CACHE_URL") or "locmem://"),
                       # A new release (say, changed templates) starts with a fresh cache.
                       "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "newsportal")}}
+# The API rate limit's counters (articles.api.throttling) must be seen by every
+# process that serves a client, or each of N workers allows the whole rate. A
+# shared cache (CACHE_URL=redis://…) holds them for every machine; otherwise
+# they are small files on this machine, shared by all its workers, in
+# NEWSPORTAL_THROTTLE_DIR (default: newsportal-throttle-<uid> in the temp dir).
+# Never the per-process local-memory cache.
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    CACHES["throttle"] = dict(CACHES["default"])
+else:
+    import tempfile
+
+    CACHES["throttle"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("NEWSPORTAL_THROTTLE_DIR")
+        or os.path.join(tempfile.gettempdir(), f"newsportal-throttle-{os.getuid()}"),
+        "KEY_PREFIX": CACHES["default"]["KEY_PREFIX"],
+        # One file per client address seen in the last minute (hour, day: the rate's period).
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("NEWSPORTAL_THROTTLE_MAX_ENTRIES", "10000"))},
+    }
 # Seconds a cached page may live; entries are keyed by the content version
 # (articles.cache), so this only bounds memory, never staleness.
 NEWSPORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("NEWSPORTAL_PAGE_CACHE_SECONDS", "3600"))

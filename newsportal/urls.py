@@ -11,7 +11,7 @@ urlpatterns = [
     path("api/v1/", include("articles.api.urls")),
     path("sitemap.xml", public_page(sitemaps.sitemap_index), name="sitemap-index"),
     path("sitemap-news.xml", public_page(sitemaps.news_sitemap, time_bucket=300), name="sitemap-news"),
-    path("sitemap-<str:section>.xml", public_page(sitemaps.sitemap_section), name="sitemap-section"),
+    path("sitemap-<str:section>.xml", public_page(sitemaps.sitemap_section, query_params=("p",)), name="sitemap-section"),
     path("robots.txt", sitemaps.robots_txt, name="robots"),
     path("", include("articles.urls")),
 ]

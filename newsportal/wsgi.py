@@ -1,4 +1,8 @@
-"""WSGI entry point (gunicorn newsportal.wsgi)."""
+"""WSGI entry point (gunicorn newsportal.wsgi).
+
+Settings come from the environment only: no `.env` is read (manage.py alone reads
+a developer's), so a server never runs with a checkout's DJANGO_DEBUG=1.
+"""
 
 import os
 

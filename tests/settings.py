@@ -25,6 +25,10 @@ WHITENOISE_USE_FINDERS = True
 # The API's per-address limit would throttle the suite (every request comes from
 # 127.0.0.1); tests of throttling set a rate with override_settings.
 NEWSPORTAL_API_ANON_RATE = None
+# The throttle's counters in the tests' own local-memory cache (the same store as
+# the default, so emptying the cache empties them), not in files that another test
+# run on this machine shares; tests/test_deploy.py checks the production choice.
+CACHES["throttle"] = dict(CACHES["default"])  # noqa: F405
 
 # On SQLite the tests' database is a file, never Django's default in-memory one.
 # The live server (the browser tests) would otherwise hand the test thread's one

@@ -107,6 +107,65 @@ def test_responses_with_cookies_or_private_are_not_stored():
     assert len(calls) == 2
 
 
+@pytest.mark.parametrize("url, extra", [
+    ("/", "utm_source=wechat&from=timeline&isappinstalled=0"),
+    ("/search/?q=券商", "y=2&cachebust=123"),
+    ("/category/金融/", "x=1"),
+    ("/feed/", "format=atom"),
+])
+def test_parameters_the_view_does_not_read_neither_skip_nor_split_the_cache(client, url, extra):
+    """Keyed on the parameters a view reads: anything else is a hit on the same entry."""
+    publish("券商晨报", categories=[chain("金融")])
+    first = fetch(client, url)
+    joiner = "&" if "?" in url else "?"
+    again = fetch(client, f"{url}{joiner}{extra}")
+    assert (first["X-Cache"], again["X-Cache"]) == ("miss", "hit") and again.content == first.content
+
+
+def test_a_parameter_the_view_reads_still_makes_its_own_page(client):
+    publish("券商晨报")
+    publish("腾讯财报")
+    assert "晨报" in text(fetch(client, "/search/?q=券商"))
+    other = fetch(client, "/search/?q=腾讯&junk=1")
+    assert other["X-Cache"] == "miss" and "财报" in text(other) and "晨报" not in text(other)
+
+
+def test_an_extra_parameter_never_reaches_a_cached_pages_links(client):
+    _grow(25, "页")
+    page = text(fetch(client, "/?evil=injected"))
+    assert 'rel="next"' in page and "evil" not in page and "injected" not in page
+    assert fetch(client, "/")["X-Cache"] == "hit"
+
+
+def test_a_bogus_or_expired_session_cookie_is_served_like_none(client, admin_client):
+    publish("券商晨报")
+    assert fetch(client, "/")["X-Cache"] == "miss"
+    client.cookies["sessionid"] = "bogus0session0cookie0that0names0nothing"
+    assert fetch(client, "/")["X-Cache"] == "hit"
+    assert fetch(client, "/archive/")["X-Cache"] == "miss"  # a miss with it is stored for everyone
+    del client.cookies["sessionid"]
+    assert fetch(client, "/archive/")["X-Cache"] == "hit"
+    # A real session stays personal; once it has ended, its cookie is like any other bogus one.
+    assert "X-Cache" not in fetch(admin_client, "/")
+    from django.contrib.sessions.models import Session
+
+    Session.objects.all().update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    assert fetch(admin_client, "/")["X-Cache"] == "hit"
+
+
+def test_a_script_name_cannot_poison_another_urls_page(client):
+    """gunicorn takes SCRIPT_NAME from a header (from --forwarded-allow-ips): /search/?q=券商
+    then resolves as "/" under the prefix /search. Pages are keyed on what was resolved."""
+    publish("券商晨报")
+    poisoned = client.get("/", {"q": "券商"}, SCRIPT_NAME="/search")
+    assert poisoned.status_code == 200 and poisoned.wsgi_request.path == "/search/"  # as get_full_path() saw it
+    search = client.get("/search/", {"q": "券商"})
+    assert search["X-Cache"] == "miss" and "搜索“券商”" in text(search)
+    home = fetch(client, "/")
+    assert home["X-Cache"] == "miss" and 'href="/search/20' not in text(home)
+    assert client.get("/search/", {"q": "券商"})["X-Cache"] == "hit"
+
+
 def test_post_is_never_cached(client):
     publish("券商晨报")
     assert client.post("/").status_code == 405

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import BaseCache, caches
 from rest_framework.throttling import AnonRateThrottle
 
 
@@ -11,7 +12,14 @@ class AnonymousRateThrottle(AnonRateThrottle):
 
     DRF's own classes read DEFAULT_THROTTLE_RATES once, at import; reading
     NEWSPORTAL_API_ANON_RATE here lets a deployment (or a test) change it.
+    The counters live in the "throttle" cache, which every worker shares
+    (files on one machine, or Redis across machines: see the settings), not
+    in DRF's default, the per-process local-memory cache.
     """
+
+    @property
+    def cache(self) -> BaseCache:
+        return caches["throttle"]
 
     def get_rate(self) -> str | None:
         return settings.NEWSPORTAL_API_ANON_RATE

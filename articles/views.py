@@ -22,7 +22,9 @@ from . import archive, cache, search
 from .byline_links import credited_to, with_credit_kinds
 from .filters import ArticleFilter
 from .models import EXCERPT_LENGTH as EXCERPT_CHARS
-from .models import Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle
+from .models import (
+    Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle, public_tags, published_links,
+)
 from .pagination import Key, Keys, Redirect, paginate
 from .permissions import can_view
 from .sanitize import html_to_text
@@ -74,11 +76,6 @@ def with_counts(categories) -> list[Category]:
     for category in categories:
         category.article_count = counts.get(category.id, 0)
     return categories
-
-
-def published_links(model, article_field: str) -> QuerySet:
-    """A link table's rows to published articles, by the link's indexed copy of the time."""
-    return model.objects.filter(Article.published_q(f"{article_field}__"), published_at__lte=timezone.now())
 
 
 class SeoMixin:
@@ -164,7 +161,7 @@ class CategoryIndexView(SeoMixin, TemplateView):
     seo_title = "全部栏目"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(categories=with_counts(Category.objects.order_by("path")), **kwargs)
+        return super().get_context_data(categories=with_counts(Category.objects.public().order_by("path")), **kwargs)
 
 
 class CategoryView(ArticleListView):
@@ -172,7 +169,7 @@ class CategoryView(ArticleListView):
 
     @cached_property
     def category(self) -> Category:
-        return get_object_or_404(Category, path=self.kwargs["path"])
+        return get_object_or_404(Category.objects.public(), path=self.kwargs["path"])
 
     def base_queryset(self):
         # An article is linked to every node of its chains (models.link_ancestors),
@@ -191,7 +188,7 @@ class CategoryView(ArticleListView):
                 "description": f"{self.category.path_display}栏目的最新文章"}
 
     def get_context_data(self, **kwargs):
-        children = with_counts(self.category.children.order_by("name"))
+        children = with_counts(self.category.children.public().order_by("name"))
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in self.category.lineage]
         return super().get_context_data(category=self.category, children=children, crumbs=crumbs, **kwargs)
 
@@ -201,7 +198,7 @@ class TagView(ArticleListView):
 
     @cached_property
     def tag(self) -> Tag:
-        return get_object_or_404(Tag, slug=self.kwargs["slug"])
+        return get_object_or_404(public_tags(), slug=self.kwargs["slug"])
 
     def base_queryset(self):
         return super().base_queryset().filter(tags=self.tag)
@@ -224,7 +221,7 @@ class AuthorView(ArticleListView):
 
     @cached_property
     def author(self) -> Author:
-        return get_object_or_404(with_credit_kinds(Author.objects.all()), slug=self.kwargs["slug"])
+        return get_object_or_404(with_credit_kinds(Author.objects.public()), slug=self.kwargs["slug"])
 
     def base_queryset(self):
         # The outlet's articles and the reporter's bylines alike.

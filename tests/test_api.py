@@ -384,7 +384,7 @@ def test_page_size_is_capped_at_100(client, many):
     assert len(data(client, f"{API}/articles/")["results"]) == 20
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "abc", "1.5", "", "١٢", "0x10"])
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "1.5", " ", "١٢", "0x10"])
 def test_bad_page_size_is_a_400(client, value):
     assert list(get(client, f"{API}/articles/", {"page_size": value}, status=400).json()) == ["page_size"]
 
@@ -436,6 +436,29 @@ def test_a_cursor_from_another_list_is_refused_not_crashed(client, newsroom):
 def test_bad_query_parameters_are_a_400_naming_them(client, seeds, params, bad):
     body = get(client, f"{API}/articles/", params, status=400).json()
     assert sorted(body) == bad and all(isinstance(body[name][0], str) and body[name][0] for name in bad)
+
+
+def list_query_parameters(client) -> list[tuple[str, str]]:
+    """(list endpoint, query parameter) for every parameter the schema documents."""
+    schema = data(client, f"{API}/schema/", {"format": "json"})
+    return [(path, parameter["name"]) for path, operations in schema["paths"].items() if "{" not in path
+            for parameter in operations["get"].get("parameters", []) if parameter["in"] == "query"]
+
+
+def test_an_empty_parameter_is_a_parameter_not_given(client, newsroom):
+    """`?cursor=` as `?date_from=`: every filter and paging parameter, left empty, changes nothing."""
+    parameters = list_query_parameters(client)
+    assert {name for path, name in parameters if path == f"{API}/articles/"} == {
+        "category", "tag", "author", "date_from", "date_to", "published_after", "published_before", "q",
+        "cursor", "page_size"}
+    assert {name for path, name in parameters if path == f"{API}/tags/"} == {"cursor", "page_size"}
+    assert {path for path, _ in parameters} == {f"{API}/{name}/" for name in ("articles", "tags", "authors")}
+    for path, name in parameters:
+        assert data(client, path, {name: ""}) == data(client, path), (path, name)
+    for path, name in parameters:
+        if name != "page_size":  # with a next link: the empty parameter is not carried into it
+            first = data(client, path, {"page_size": 1, name: ""})
+            assert first == data(client, path, {"page_size": 1}) and first["next"], (path, name)
 
 
 def test_unknown_parameter_message_lists_the_accepted_ones(client):

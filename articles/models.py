@@ -731,7 +731,11 @@ class TagSuggestion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["article", "name"], name="tagsuggestion_unique_name"),
         ]
-        indexes = [models.Index(fields=["state", "-created_at"], name="tagsuggestion_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "-created_at"], name="tagsuggestion_state_idx"),
+            # Related articles look up the articles suggested a keyword (articles.related).
+            models.Index(fields=["name", "state"], name="tagsuggestion_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

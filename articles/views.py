@@ -7,7 +7,7 @@ import math
 from collections import Counter
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Count, Prefetch, QuerySet, Value
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -27,6 +27,7 @@ from .models import (
 )
 from .pagination import Key, Keys, Redirect, paginate
 from .permissions import can_view
+from .related import related_articles
 from .sanitize import html_to_text
 
 PAGE_SIZE = 20
@@ -396,7 +397,7 @@ class ArticleDetailView(SeoMixin, DetailView):
             reading_minutes=max(1, math.ceil(text_length / READING_CHARS_PER_MINUTE)),
             previous_article=_neighbour(article, older=True),
             next_article=_neighbour(article, older=False),
-            related_articles=related_articles(article, [tag.id for tag in tags]),
+            related_articles=related_articles(article, tags),
             json_ld=news_article_json_ld(self.request, article),
             **kwargs,
         )
@@ -438,39 +439,6 @@ def article_tags(article: Article) -> list[Tag]:
     rows = TaggedArticle.objects.filter(content_object=article).order_by("tag__name").values_list(
         "tag_id", "tag__name", "tag__slug")
     return [Tag(id=pk, name=name, slug=slug) for pk, name, slug in rows]
-
-
-def related_articles(article: Article, tag_ids: list[int], limit: int = 5) -> list[Article]:
-    """Recent published articles sharing the most tags and categories.
-
-    Candidates are bounded (the latest few dozen per shared tag or leaf
-    category), so the cost does not grow with the archive.
-    """
-    trail = article.category_trail
-    leaf_ids = [trail[-1].id] if trail else []
-    if not tag_ids and not leaf_ids:
-        return []
-    # Read from the link tables' (owner, published_at, article) indexes: the
-    # latest 50 of each, without sorting all of a big tag's articles; all of
-    # them in one UNION ALL, so the query count does not grow with the tags.
-    parts = [
-        _recent_links(TaggedArticle, "content_object", article, tag=owner_id, weight=2) for owner_id in tag_ids
-    ] + [_recent_links(ArticleCategory, "article", article, category=owner_id, weight=1) for owner_id in leaf_ids]
-    scores: dict[int, int] = {}
-    for pk, weight in parts[0].union(*parts[1:], all=True):
-        scores[pk] = scores.get(pk, 0) + weight
-    best = sorted(scores, key=lambda pk: (-scores[pk], -pk))[:limit]
-    found = {a.pk: a for a in Article.objects.filter(pk__in=best).only("title", "slug", "published_date", "published_at")}
-    return [found[pk] for pk in best if pk in found]
-
-
-def _recent_links(links, article_field: str, article: Article, *, weight: int, **owner) -> QuerySet:
-    """(article id, weight) of the latest 50 published articles linked to one tag or category."""
-    latest = (published_links(links, article_field).filter(**owner).exclude(**{article_field: article.pk})
-              .order_by("-published_at", f"-{article_field}_id").values("pk")[:50])
-    # The LIMIT sits in an IN subquery: SQLite refuses it directly inside a UNION.
-    return (links.objects.filter(pk__in=latest).order_by()
-            .annotate(weight=Value(weight)).values_list(f"{article_field}_id", "weight"))
 
 
 def news_article_json_ld(request, article: Article) -> dict:

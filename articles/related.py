@@ -14,17 +14,17 @@ What two articles share, strongest first:
 Equal scores go to the more recent article. Candidates are bounded — the
 latest few dozen per shared tag, keyword, reporter and the leaf category —
 so the cost does not grow with the archive, and the queries are a fixed
-number whatever the article carries (one to gather the candidates, two for
-what each of them shares, one to load the winners).
+number whatever the article carries: one for the article's tags and
+keywords (`tags_and_keywords`, which the page shows anyway), one to gather
+the candidates with what the page prints of them, one for what each of
+them shares.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import F, QuerySet, Value
+from django.db.models import QuerySet, Value
 from taggit.models import Tag
 
 from .models import Article, ArticleByline, ArticleCategory, TaggedArticle, TagSuggestion, published_links
@@ -41,7 +41,7 @@ MAX_REPORTERS = 10
 
 @dataclass
 class Candidate:
-    published_at: dt.datetime
+    article: Article  # what the page prints: title, slug, day, time
     tags: set[str] = field(default_factory=set)
     terms: set[str] = field(default_factory=set)
     reporters: set[int] = field(default_factory=set)
@@ -54,12 +54,26 @@ class Candidate:
                 + REPORTER_WEIGHT * len(self.reporters) + CATEGORY_WEIGHT * shared_category)
 
 
-def related_articles(article: Article, tags: list[Tag], limit: int = 5) -> list[Article]:
+def tags_and_keywords(article: Article) -> tuple[list[Tag], list[str]]:
+    """The article's tags (by name) and its pending keyword suggestions, in one query.
+
+    Plain rows, not taggit's prefetch (~0.7 ms of Python a row).
+    """
+    is_tag, is_keyword = 1, 0
+    tags = (TaggedArticle.objects.filter(content_object=article).order_by()
+            .annotate(kind=Value(is_tag)).values_list("kind", "tag_id", "tag__name", "tag__slug"))
+    keywords = (TagSuggestion.objects.filter(article=article, state=TagSuggestion.State.PENDING).order_by()
+                .annotate(kind=Value(is_keyword), none=Value(0), blank=Value(""))
+                .values_list("kind", "none", "name", "blank"))
+    rows = sorted(tags.union(keywords, all=True), key=lambda row: row[2])
+    return ([Tag(id=pk, name=name, slug=slug) for kind, pk, name, slug in rows if kind == is_tag],
+            [name for kind, _pk, name, _slug in rows if kind == is_keyword])
+
+
+def related_articles(article: Article, tags: list[Tag], keywords: list[str], limit: int = 5) -> list[Article]:
     """Up to `limit` published articles sharing the most with `article`, then the most recent."""
     tag_names = {tag.name for tag in tags}
-    keywords = set(TagSuggestion.objects.filter(article=article, state=TagSuggestion.State.PENDING)
-                   .values_list("name", flat=True))
-    terms = sorted(tag_names | keywords)[:MAX_TERMS]
+    terms = sorted(tag_names | set(keywords))[:MAX_TERMS]
     reporter_ids = sorted({reporter.pk for _role, reporters in article.byline_groups
                            for reporter in reporters})[:MAX_REPORTERS]
     trail = article.category_trail
@@ -73,15 +87,16 @@ def related_articles(article: Article, tags: list[Tag], limit: int = 5) -> list[
     _fill_shared(candidates, terms, set(tag_names), reporter_ids, depth_of)
     leaf_depth = trail[-1].depth if trail else 0
     best = sorted(candidates, key=lambda pk: (-candidates[pk].score(leaf_depth),
-                                              -candidates[pk].published_at.timestamp(), -pk))[:limit]
-    found = {a.pk: a for a in Article.objects.filter(pk__in=best)
-             .only("title", "slug", "published_date", "published_at")}
-    return [found[pk] for pk in best if pk in found]
+                                              -candidates[pk].article.published_at.timestamp(), -pk))[:limit]
+    return [candidates[pk].article for pk in best]
 
 
 def _candidates(article: Article, terms: list[str], reporter_ids: list[int],
                 leaf_id: int | None) -> dict[int, Candidate]:
-    """The latest published articles of each signal, in one UNION ALL: {id: Candidate}."""
+    """The latest published articles of each signal, in one UNION ALL: {id: Candidate}.
+
+    Each row carries what the page prints of the article, so the winners need no query of their own.
+    """
     parts = []
     for name in terms:
         parts.append(_latest(published_links(TaggedArticle, "content_object").filter(tag__name=name),
@@ -95,7 +110,8 @@ def _candidates(article: Article, terms: list[str], reporter_ids: list[int],
         parts.append(_latest(published_links(ArticleCategory, "article").filter(category=leaf_id),
                              "article", article, "published_at"))
     rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return {pk: Candidate(published_at) for pk, published_at in rows}
+    return {pk: Candidate(Article(pk=pk, title=title, slug=slug, published_date=day, published_at=time))
+            for pk, title, slug, day, time in rows}
 
 
 def _published_rows(model) -> QuerySet:
@@ -104,39 +120,44 @@ def _published_rows(model) -> QuerySet:
 
 
 def _latest(rows: QuerySet, article_field: str, article: Article, time: str) -> QuerySet:
-    """(article id, publication time) of the latest CANDIDATES_PER_SIGNAL of `rows`, other than `article`."""
+    """(id, title, slug, day, time) of the articles of the latest CANDIDATES_PER_SIGNAL `rows`,
+    other than `article`."""
     latest = (rows.exclude(**{article_field: article.pk})
               .order_by(f"-{time}", f"-{article_field}_id").values("pk")[:CANDIDATES_PER_SIGNAL])
     # The LIMIT sits in an IN subquery: SQLite refuses it directly inside a UNION.
     return (rows.model.objects.filter(pk__in=latest).order_by()
-            .values_list(f"{article_field}_id", F(time)))
+            .values_list(f"{article_field}_id", f"{article_field}__title", f"{article_field}__slug",
+                         f"{article_field}__published_date", f"{article_field}__published_at"))
 
 
 def _fill_shared(candidates: dict[int, Candidate], terms: list[str], tag_names: set[str],
                  reporter_ids: list[int], depth_of: dict[int, int]) -> None:
-    """Record what each candidate shares with the article: tags and keywords (one query),
-    reporters and categories (another)."""
+    """Record what each candidate shares with the article (one UNION ALL): tags, keywords,
+    reporters and categories, as (article id, kind, name, owner id) rows."""
     ids = list(candidates)
-    is_tag, is_suggestion = 1, 0
-    names = (TaggedArticle.objects.filter(content_object__in=ids, tag__name__in=terms).order_by()
-             .annotate(kind=Value(is_tag)).values_list("content_object_id", "tag__name", "kind")
-             .union(TagSuggestion.objects.filter(article__in=ids, name__in=terms,
-                                                 state=TagSuggestion.State.PENDING).order_by()
-                    .annotate(kind=Value(is_suggestion)).values_list("article_id", "name", "kind"), all=True))
-    for pk, name, kind in names:
+    tag, keyword, reporter, category = 0, 1, 2, 3
+
+    def rows(queryset: QuerySet, kind: int, article_id: str, name: str | None, owner: str | None) -> QuerySet:
+        return (queryset.order_by().annotate(kind=Value(kind), no_name=Value(""), no_owner=Value(0))
+                .values_list(article_id, "kind", name or "no_name", owner or "no_owner"))
+
+    parts = [
+        rows(TaggedArticle.objects.filter(content_object__in=ids, tag__name__in=terms),
+             tag, "content_object_id", "tag__name", None),
+        rows(TagSuggestion.objects.filter(article__in=ids, name__in=terms, state=TagSuggestion.State.PENDING),
+             keyword, "article_id", "name", None),
+        rows(ArticleByline.objects.filter(article__in=ids, author__in=reporter_ids),
+             reporter, "article_id", None, "author_id"),
+        rows(ArticleCategory.objects.filter(article__in=ids, category__in=list(depth_of)),
+             category, "article_id", None, "category_id"),
+    ]
+    for pk, kind, name, owner in parts[0].union(*parts[1:], all=True):
         candidate = candidates[pk]
-        candidate.terms.add(name)
-        if kind == is_tag and name in tag_names:
-            candidate.tags.add(name)
-    is_reporter, is_category = 1, 0
-    links = (ArticleByline.objects.filter(article__in=ids, author__in=reporter_ids).order_by()
-             .annotate(kind=Value(is_reporter)).values_list("article_id", "author_id", "kind")
-             .union(ArticleCategory.objects.filter(article__in=ids, category__in=list(depth_of)).order_by()
-                    .annotate(kind=Value(is_category)).values_list("article_id", "category_id", "kind"),
-                    all=True))
-    for pk, owner, kind in links:
-        candidate = candidates[pk]
-        if kind == is_reporter:
+        if kind in (tag, keyword):
+            candidate.terms.add(name)
+            if kind == tag and name in tag_names:
+                candidate.tags.add(name)
+        elif kind == reporter:
             candidate.reporters.add(owner)
         else:
             candidate.category_depth = max(candidate.category_depth, depth_of[owner])

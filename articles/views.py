@@ -27,7 +27,7 @@ from .models import (
 )
 from .pagination import Key, Keys, Redirect, paginate
 from .permissions import can_view
-from .related import related_articles
+from .related import related_articles, tags_and_keywords
 from .sanitize import html_to_text
 
 PAGE_SIZE = 20
@@ -390,14 +390,14 @@ class ArticleDetailView(SeoMixin, DetailView):
         text_length = len(html_to_text(article.body))
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in article.category_trail]
         crumbs.append({"name": article.title})
-        tags = article_tags(article)
+        tags, keywords = tags_and_keywords(article)
         return super().get_context_data(
             crumbs=crumbs,
             tags=tags,
             reading_minutes=max(1, math.ceil(text_length / READING_CHARS_PER_MINUTE)),
             previous_article=_neighbour(article, older=True),
             next_article=_neighbour(article, older=False),
-            related_articles=related_articles(article, tags),
+            related_articles=related_articles(article, tags, keywords),
             json_ld=news_article_json_ld(self.request, article),
             **kwargs,
         )
@@ -432,13 +432,6 @@ def _neighbour(article: Article, *, older: bool) -> Article | None:
     key = Key(article.published_at, article.pk)
     neighbours = keys.older_than(key) if older else keys.newer_than(key)
     return neighbours.only("title", "slug", "published_date", "published_at").first()
-
-
-def article_tags(article: Article) -> list[Tag]:
-    """The article's tags in one plain query (taggit's prefetch costs ~0.7 ms of Python a row)."""
-    rows = TaggedArticle.objects.filter(content_object=article).order_by("tag__name").values_list(
-        "tag_id", "tag__name", "tag__slug")
-    return [Tag(id=pk, name=name, slug=slug) for pk, name, slug in rows]
 
 
 def news_article_json_ld(request, article: Article) -> dict:

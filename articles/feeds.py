@@ -13,7 +13,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from taggit.models import Tag
 
 from .byline_links import credited_to, with_credit_kinds
-from .models import Article, Author, Category
+from .models import Article, Author, Category, public_tags
 from .views import listing
 
 FEED_SIZE = 20
@@ -108,7 +108,7 @@ class LatestArticlesAtomFeed(LatestArticlesFeed):
 
 class CategoryFeed(LatestArticlesFeed):
     def get_object(self, request, path: str) -> Category:
-        return get_object_or_404(Category, path=path)
+        return get_object_or_404(Category.objects.public(), path=path)
 
     def title(self, obj: Category) -> str:
         return f"{obj.path_display} - {settings.NEWSPORTAL_SITE_NAME}"
@@ -126,7 +126,7 @@ class CategoryAtomFeed(CategoryFeed, LatestArticlesAtomFeed):
 
 class TagFeed(LatestArticlesFeed):
     def get_object(self, request, slug: str) -> Tag:
-        return get_object_or_404(Tag, slug=slug)
+        return get_object_or_404(public_tags(), slug=slug)
 
     def title(self, obj: Tag) -> str:
         return f"{obj.name} - {settings.NEWSPORTAL_SITE_NAME}"
@@ -146,7 +146,7 @@ class AuthorFeed(LatestArticlesFeed):
     """An author's articles: the outlet's, and a reporter's bylines."""
 
     def get_object(self, request, slug: str) -> Author:
-        return get_object_or_404(with_credit_kinds(Author.objects.all()), slug=slug)
+        return get_object_or_404(with_credit_kinds(Author.objects.public()), slug=slug)
 
     def title(self, obj: Author) -> str:
         return f"{obj.name} - {settings.NEWSPORTAL_SITE_NAME}"

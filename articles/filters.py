@@ -4,26 +4,28 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from taggit.models import Tag
 
 from .byline_links import credited_to, with_credit_kinds
-from .models import Article, Author, Category
+from .models import Article, Author, Category, public_tags
 
 
 class ArticleFilter(django_filters.FilterSet):
     """?category=金融/财联社&tag=券商&author=财联社&date_from=2022-01-01&date_to=2022-12-31"""
 
+    # Only names the public may see: one that only unpublished work carries (an
+    # embargoed story's tag) is refused exactly like one that does not exist.
+    # Callables, so that "published" is judged at each request, not at import.
     category = django_filters.ModelChoiceFilter(
         label=_("category"), field_name="categories", to_field_name="path",
-        queryset=Category.objects.all(),
+        queryset=lambda request: Category.objects.public(),
     )
     tag = django_filters.ModelChoiceFilter(
-        label=_("tag"), field_name="tags", to_field_name="slug", queryset=Tag.objects.all(),
+        label=_("tag"), field_name="tags", to_field_name="slug", queryset=lambda request: public_tags(),
     )
     # An author's articles are those they wrote for or are credited on (bylines),
     # as on their author page.
     author = django_filters.ModelChoiceFilter(
-        label=_("author"), to_field_name="slug", queryset=with_credit_kinds(Author.objects.all()),
+        label=_("author"), to_field_name="slug", queryset=lambda request: with_credit_kinds(Author.objects.public()),
         method="filter_author",
     )
     # Publication days are Beijing calendar days (Article.published_date).

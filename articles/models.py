@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
-from taggit.models import TaggedItemBase
+from taggit.models import Tag, TaggedItemBase
 
 from .sanitize import IMAGE_URL_PATTERN, make_excerpt, sanitize_body
 
@@ -62,6 +62,18 @@ def unique_slug(base: str, taken: Iterable[str] | set[str], max_length: int = SL
         n += 1
 
 
+class CategoryQuerySet(models.QuerySet):
+    def public(self) -> "CategoryQuerySet":
+        """Categories with a published article in their subtree: the only ones the public may see.
+
+        An article is linked to every node of its chains (link_ancestors), so a
+        node's own links cover its subtree; a category holding only drafts,
+        reviews or scheduled work is no more visible than one that does not exist.
+        """
+        links = ArticleCategory.objects.filter(Article.published_q("article__"), category=models.OuterRef("pk"))
+        return self.filter(models.Exists(links))
+
+
 class Category(models.Model):
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, allow_unicode=True, blank=True)
@@ -72,6 +84,8 @@ class Category(models.Model):
     # Slugs from the root down, e.g. 金融/财联社/深度: the URL, the breadcrumbs and
     # the descendant lookup (path__startswith) all read it without recursion.
     path = models.CharField(_("path"), max_length=1100, unique=True, editable=False)
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("category")
@@ -134,9 +148,23 @@ class Category(models.Model):
             super(Category, child).save(update_fields=["path"])
 
 
+class AuthorQuerySet(models.QuerySet):
+    def public(self) -> "AuthorQuerySet":
+        """Authors credited on a published article, as its author (the outlet) or in its bylines.
+
+        Only these have a public page, feed or API row: a name that only
+        unpublished work carries (an embargoed story's reporter) is not disclosed.
+        """
+        credited = ArticleByline.objects.filter(Article.published_q("article__"), author=models.OuterRef("pk"))
+        return self.filter(models.Exists(Article.objects.published().filter(author=models.OuterRef("pk")))
+                           | models.Exists(credited))
+
+
 class Author(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, allow_unicode=True, unique=True, blank=True)
+
+    objects = AuthorQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("author")
@@ -485,6 +513,18 @@ class ArticleRedirect(models.Model):
         ]
 
 
+def published_links(model: type[models.Model], article_field: str) -> models.QuerySet:
+    """A link table's rows to published articles (the rule of `published()`, across the link),
+    bounded by the link's indexed copy of the publication time."""
+    return model.objects.filter(Article.published_q(f"{article_field}__"), published_at__lte=timezone.now())
+
+
+def public_tags() -> models.QuerySet[Tag]:
+    """Tags of at least one published article: the only ones with a public page, feed or API row."""
+    links = TaggedArticle.objects.filter(Article.published_q("content_object__"), tag=models.OuterRef("pk"))
+    return Tag.objects.filter(models.Exists(links))
+
+
 def record_url_changes(articles: Iterable[Article]) -> None:
     """Keep each changed article's previous URL working, as a redirect."""
     for article in articles:
@@ -692,7 +732,11 @@ class TagSuggestion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["article", "name"], name="tagsuggestion_unique_name"),
         ]
-        indexes = [models.Index(fields=["state", "-created_at"], name="tagsuggestion_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "-created_at"], name="tagsuggestion_state_idx"),
+            # Related articles look up the articles suggested a keyword (articles.related).
+            models.Index(fields=["name", "state"], name="tagsuggestion_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

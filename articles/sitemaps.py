@@ -75,7 +75,7 @@ class CategorySitemap(Sitemap):
     changefreq = "daily"
 
     def items(self):
-        return Category.objects.order_by("path")
+        return Category.objects.public().order_by("path")
 
 
 def sections() -> dict[str, Sitemap]:

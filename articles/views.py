@@ -7,7 +7,7 @@ import math
 from collections import Counter
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Count, Prefetch, QuerySet, Value
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,9 +22,12 @@ from . import archive, cache, search
 from .byline_links import credited_to, with_credit_kinds
 from .filters import ArticleFilter
 from .models import EXCERPT_LENGTH as EXCERPT_CHARS
-from .models import Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle
+from .models import (
+    Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle, public_tags, published_links,
+)
 from .pagination import AFTER, BEFORE, PAGE, Key, Keys, Redirect, paginate
 from .permissions import can_view
+from .related import related_articles, tags_and_keywords
 from .sanitize import html_to_text
 
 PAGE_SIZE = 20
@@ -75,11 +78,6 @@ def with_counts(categories) -> list[Category]:
     for category in categories:
         category.article_count = counts.get(category.id, 0)
     return categories
-
-
-def published_links(model, article_field: str) -> QuerySet:
-    """A link table's rows to published articles, by the link's indexed copy of the time."""
-    return model.objects.filter(Article.published_q(f"{article_field}__"), published_at__lte=timezone.now())
 
 
 class SeoMixin:
@@ -168,7 +166,7 @@ class CategoryIndexView(SeoMixin, TemplateView):
     seo_title = "全部栏目"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(categories=with_counts(Category.objects.order_by("path")), **kwargs)
+        return super().get_context_data(categories=with_counts(Category.objects.public().order_by("path")), **kwargs)
 
 
 class CategoryView(ArticleListView):
@@ -176,7 +174,7 @@ class CategoryView(ArticleListView):
 
     @cached_property
     def category(self) -> Category:
-        return get_object_or_404(Category, path=self.kwargs["path"])
+        return get_object_or_404(Category.objects.public(), path=self.kwargs["path"])
 
     def base_queryset(self):
         # An article is linked to every node of its chains (models.link_ancestors),
@@ -195,7 +193,7 @@ class CategoryView(ArticleListView):
                 "description": f"{self.category.path_display}栏目的最新文章"}
 
     def get_context_data(self, **kwargs):
-        children = with_counts(self.category.children.order_by("name"))
+        children = with_counts(self.category.children.public().order_by("name"))
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in self.category.lineage]
         return super().get_context_data(category=self.category, children=children, crumbs=crumbs, **kwargs)
 
@@ -205,7 +203,7 @@ class TagView(ArticleListView):
 
     @cached_property
     def tag(self) -> Tag:
-        return get_object_or_404(Tag, slug=self.kwargs["slug"])
+        return get_object_or_404(public_tags(), slug=self.kwargs["slug"])
 
     def base_queryset(self):
         return super().base_queryset().filter(tags=self.tag)
@@ -228,7 +226,7 @@ class AuthorView(ArticleListView):
 
     @cached_property
     def author(self) -> Author:
-        return get_object_or_404(with_credit_kinds(Author.objects.all()), slug=self.kwargs["slug"])
+        return get_object_or_404(with_credit_kinds(Author.objects.public()), slug=self.kwargs["slug"])
 
     def base_queryset(self):
         # The outlet's articles and the reporter's bylines alike.
@@ -397,14 +395,14 @@ class ArticleDetailView(SeoMixin, DetailView):
         text_length = len(html_to_text(article.body))
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in article.category_trail]
         crumbs.append({"name": article.title})
-        tags = article_tags(article)
+        tags, keywords = tags_and_keywords(article)
         return super().get_context_data(
             crumbs=crumbs,
             tags=tags,
             reading_minutes=max(1, math.ceil(text_length / READING_CHARS_PER_MINUTE)),
             previous_article=_neighbour(article, older=True),
             next_article=_neighbour(article, older=False),
-            related_articles=related_articles(article, [tag.id for tag in tags]),
+            related_articles=related_articles(article, tags, keywords),
             json_ld=news_article_json_ld(self.request, article),
             **kwargs,
         )
@@ -439,46 +437,6 @@ def _neighbour(article: Article, *, older: bool) -> Article | None:
     key = Key(article.published_at, article.pk)
     neighbours = keys.older_than(key) if older else keys.newer_than(key)
     return neighbours.only("title", "slug", "published_date", "published_at").first()
-
-
-def article_tags(article: Article) -> list[Tag]:
-    """The article's tags in one plain query (taggit's prefetch costs ~0.7 ms of Python a row)."""
-    rows = TaggedArticle.objects.filter(content_object=article).order_by("tag__name").values_list(
-        "tag_id", "tag__name", "tag__slug")
-    return [Tag(id=pk, name=name, slug=slug) for pk, name, slug in rows]
-
-
-def related_articles(article: Article, tag_ids: list[int], limit: int = 5) -> list[Article]:
-    """Recent published articles sharing the most tags and categories.
-
-    Candidates are bounded (the latest few dozen per shared tag or leaf
-    category), so the cost does not grow with the archive.
-    """
-    trail = article.category_trail
-    leaf_ids = [trail[-1].id] if trail else []
-    if not tag_ids and not leaf_ids:
-        return []
-    # Read from the link tables' (owner, published_at, article) indexes: the
-    # latest 50 of each, without sorting all of a big tag's articles; all of
-    # them in one UNION ALL, so the query count does not grow with the tags.
-    parts = [
-        _recent_links(TaggedArticle, "content_object", article, tag=owner_id, weight=2) for owner_id in tag_ids
-    ] + [_recent_links(ArticleCategory, "article", article, category=owner_id, weight=1) for owner_id in leaf_ids]
-    scores: dict[int, int] = {}
-    for pk, weight in parts[0].union(*parts[1:], all=True):
-        scores[pk] = scores.get(pk, 0) + weight
-    best = sorted(scores, key=lambda pk: (-scores[pk], -pk))[:limit]
-    found = {a.pk: a for a in Article.objects.filter(pk__in=best).only("title", "slug", "published_date", "published_at")}
-    return [found[pk] for pk in best if pk in found]
-
-
-def _recent_links(links, article_field: str, article: Article, *, weight: int, **owner) -> QuerySet:
-    """(article id, weight) of the latest 50 published articles linked to one tag or category."""
-    latest = (published_links(links, article_field).filter(**owner).exclude(**{article_field: article.pk})
-              .order_by("-published_at", f"-{article_field}_id").values("pk")[:50])
-    # The LIMIT sits in an IN subquery: SQLite refuses it directly inside a UNION.
-    return (links.objects.filter(pk__in=latest).order_by()
-            .annotate(weight=Value(weight)).values_list(f"{article_field}_id", "weight"))
 
 
 def news_article_json_ld(request, article: Article) -> dict:

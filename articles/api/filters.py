@@ -2,8 +2,9 @@
 
 The site's filters (category with its subtree, tag, author, date_from/date_to
 as Beijing calendar days) work here as on the site, except that an unknown
-value is a 400 naming the filter (the site shows an empty list), and a tag or
-author known only from unpublished articles counts as unknown. The API adds:
+value is a 400 naming the filter (the site shows an empty list). A category,
+tag or author known only from unpublished articles counts as unknown (on the
+site too: see ArticleFilter). The API adds:
 
 * ``published_after`` / ``published_before``: an ISO 8601 date or date-time,
   as a half-open range [after, before). A value without an offset is Beijing
@@ -21,31 +22,15 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from taggit.models import Tag
 
 from .. import search
 from ..filters import ArticleFilter
-from ..byline_links import with_credit_kinds
-from ..models import Article, ArticleByline, Author, TaggedArticle
+from ..models import Article
 
 
 UNENCODED_PLUS_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
-
-
-def tags_in_use() -> QuerySet[Tag]:
-    """Tags of at least one published article."""
-    links = TaggedArticle.objects.filter(tag=OuterRef("pk"), content_object__in=Article.objects.published())
-    return Tag.objects.filter(Exists(links))
-
-
-def authors_in_use() -> QuerySet[Author]:
-    """Authors of at least one published article, as its author or in its bylines."""
-    published = Article.objects.published()
-    return Author.objects.filter(
-        Exists(published.filter(author=OuterRef("pk")))
-        | Exists(ArticleByline.objects.filter(author=OuterRef("pk"), article__in=published)))
 
 
 class MomentField(forms.DateTimeField):
@@ -95,14 +80,6 @@ class ArticleAPIFilter(ArticleFilter):
 
     class Meta(ArticleFilter.Meta):
         fields = [*ArticleFilter.Meta.fields, "published_after", "published_before", "q"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # A tag or author used only by unpublished work (an embargoed story) is
-        # refused exactly like one that does not exist, so no probe can tell
-        # them apart. Categories are public as a whole (the site lists them all).
-        self.filters["tag"].queryset = tags_in_use()
-        self.filters["author"].queryset = with_credit_kinds(authors_in_use())
 
     def filter_search(self, queryset: QuerySet[Article], name: str, value: str) -> QuerySet[Article]:
         return queryset.filter(id__in=search.search(value, queryset=queryset))

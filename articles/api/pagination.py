@@ -66,8 +66,17 @@ class KeysetPagination(BasePagination):
 
     # --- reading the request ---------------------------------------------------
 
+    @staticmethod
+    def _param(request, name: str) -> str | None:
+        """The parameter's value; None when absent or empty.
+
+        An empty value (``?cursor=``, as a form or a client library sends an
+        unset field) means "not given", as it does for every filter.
+        """
+        return request.query_params.get(name) or None
+
     def get_page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
+        raw = self._param(request, self.page_size_query_param)
         if raw is None:
             return self.page_size
         if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
@@ -79,7 +88,7 @@ class KeysetPagination(BasePagination):
 
     def _decode_cursor(self, request, model: type[models.Model]) -> tuple[list[Any], bool] | None:
         """(the row's values, whether paging backwards), or None on the first page."""
-        token = request.query_params.get(self.cursor_query_param)
+        token = self._param(request, self.cursor_query_param)
         if token is None:
             return None
         try:
@@ -161,6 +170,8 @@ class KeysetPagination(BasePagination):
         # client such as curl may send ?q=券商 unencoded, and Django's
         # build_absolute_uri() would percent-encode its bytes a second time.
         params = self.request.query_params.copy()
+        for name in [name for name, values in params.lists() if not any(values)]:
+            del params[name]  # empty means not given: the link leaves it out
         if row is None:  # a link back from an empty page: the first page
             params.pop(self.cursor_query_param, None)
         else:
@@ -192,11 +203,12 @@ class KeysetPagination(BasePagination):
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return [
             {"name": self.cursor_query_param, "in": "query", "required": False,
-             "description": "Where the page starts: the cursor from a `next` or `previous` link.",
+             "description": "Where the page starts: the cursor from a `next` or `previous` link. "
+                            "Empty or absent: the first page.",
              "schema": {"type": "string"}},
             {"name": self.page_size_query_param, "in": "query", "required": False,
-             "description": f"Results per page (default {self.page_size}; larger values are capped "
-                            f"at {self.max_page_size}).",
+             "description": f"Results per page (default {self.page_size}, also when empty; larger values "
+                            f"are capped at {self.max_page_size}).",
              "schema": {"type": "integer", "minimum": 1}},
         ]
 

@@ -4,11 +4,10 @@ What is listed:
 
 * articles: published ones only; a draft's, review's or scheduled article's
   id is a 404, exactly like its page on the site;
-* categories: the whole tree, as on the site's category index, each with the
-  number of published articles in its subtree (0 for a branch of drafts);
-* tags and authors: only those with at least one published article, with
-  that number; a name used only by unpublished work (an embargoed story's
-  tag) is not disclosed.
+* categories, tags and authors: only those with at least one published
+  article (for a category: in its subtree), as on the site, with that
+  number; a name used only by unpublished work (an embargoed story's tag, a
+  branch of drafts) is not disclosed.
 
 Every endpoint answers conditional GETs (ETag, Last-Modified; see freshness),
 rejects query parameters it does not know with a 400 that names them, and is
@@ -199,7 +198,8 @@ def category_tree(categories: list[Category]) -> list[Category]:
 
 @extend_schema_view(list=extend_schema(
     summary="The category tree",
-    description="Every category, roots first; `article_count` counts published articles in the subtree.",
+    description="Every category with a published article in its subtree, roots first; `article_count` "
+                "counts published articles in the subtree.",
     responses={200: CategoryNodeSerializer(many=True), **ERROR_RESPONSES},
 ))
 class CategoryViewSet(ContentAPIView):
@@ -207,7 +207,7 @@ class CategoryViewSet(ContentAPIView):
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[Category]:
-        return Category.objects.order_by("path")
+        return Category.objects.public().order_by("path")
 
     def compute_list(self, request) -> Response:
         # The site's per-version counts (articles.views.category_counts), not a GROUP BY per request.

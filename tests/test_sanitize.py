@@ -114,6 +114,17 @@ def test_images_always_get_no_referrer():
     assert "unsafe-url" not in cleaned
 
 
+def test_images_without_alt_get_an_empty_one_and_an_alt_is_kept():
+    cleaned = sanitize_body('<p><img src="https://img.cls.cn/a.jpg"><IMG SRC="b.png" ALT="K线图>日线"></p>'
+                            '<p><img src="c.png" title="alt=x"></p>')
+    images = re.findall(r"<img[^>]*>", cleaned)
+    assert len(images) == 3
+    assert 'alt=""' in images[0] and 'alt="K线图&gt;日线"' in images[1] and 'alt=""' in images[2]
+    assert all(image.count(" alt=") == 1 for image in images)
+    assert sanitize_body(cleaned) == cleaned
+    assert 'alt=""' in sanitize_body("一行文字<img src=\"d.png\">\n第二行")  # a plain-text body too
+
+
 def test_links_keep_href_and_title_and_get_rel():
     cleaned = sanitize_body('<p><a href="https://example.com/x" title="t" target="_blank" class="trsHotWords">x</a></p>')
     assert 'href="https://example.com/x"' in cleaned and 'title="t"' in cleaned

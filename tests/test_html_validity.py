@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.template.loader import render_to_string
 
 from tests.conftest import SEEDS
 from tests.test_site import chain, publish
@@ -50,7 +51,7 @@ def nu_errors(pages: dict[str, str], folder: Path) -> list[str]:
 
 @pytest.fixture
 def pages(client, run_import, admin_user) -> dict[str, str]:
-    """Name -> HTML of one page of every public type (and the admin's login page)."""
+    """Name -> HTML of one page of every public type (the error pages and the admin's login page too)."""
     assert run_import(SEEDS).exit_code == 0
     deep = chain("金融", "券商", "深度")
     article = publish("券商加大IT投入", categories=[deep], tags=["券商"], author="记者甲", body=BODY)
@@ -78,6 +79,7 @@ def pages(client, run_import, admin_user) -> dict[str, str]:
         response = client.get(url)
         assert response.status_code == (404 if name == "not-found" else 200), (url, response.status_code)
         rendered[name] = response.content.decode()
+    rendered["server-error"] = render_to_string("500.html")  # what handler500 serves, without a context
     return rendered
 
 

@@ -79,6 +79,7 @@ def pages(client, run_import, admin_user) -> dict[str, str]:
         response = client.get(url)
         assert response.status_code == (404 if name == "not-found" else 200), (url, response.status_code)
         rendered[name] = response.content.decode()
+    assert "<mark>" in rendered["search-results"]  # results, highlighted: that page type is really shown
     rendered["server-error"] = render_to_string("500.html")  # what handler500 serves, without a context
     return rendered
 

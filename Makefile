@@ -28,7 +28,13 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c "import secrets; print('DJANGO_DEBUG=1'); print('DJANGO_SECRET_KEY=' + secrets.token_urlsafe(50))" > $@
 	@echo "wrote .env (DJANGO_DEBUG=1 and a random DJANGO_SECRET_KEY)"
 
-install: $(VENV)/.installed .env
+# axe-core, which the accessibility tests inject into pages (package.json,
+# pinned by package-lock.json). Without npm those tests skip, and say so.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the accessibility tests will skip (apt-get install npm)"; fi
+
+install: $(VENV)/.installed node_modules/.installed .env
 
 migrate: install
 	$(MANAGE) migrate --noinput
@@ -61,4 +67,4 @@ messages: install
 	$(MANAGE) compilemessages --locale=zh_Hans $(MESSAGES_IGNORE)
 
 clean:
-	rm -rf $(VENV) .pytest_cache staticfiles
+	rm -rf $(VENV) .pytest_cache staticfiles node_modules

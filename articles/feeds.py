@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import re
 
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.contrib.syndication.views import Feed
+from django.http import HttpRequest
+from django.http.request import split_domain_port
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.html import escape
@@ -35,6 +40,19 @@ def xml_text(value):
     return value
 
 
+def article_tag_uri(request: HttpRequest, article: Article) -> str:
+    """The article's id in feeds: an RFC 4151 tag URI, tag:HOST,YYYY-MM-DD:/articles/PK.
+
+    Atom ids must be IRIs that never change, and feed readers use RSS guids the
+    same way: by the primary key and the day the article was created (UTC),
+    never by its title slug or publication time, which editors may change.
+    HOST is the site's domain without a port (the tag grammar has none).
+    """
+    domain, _port = split_domain_port(get_current_site(request).domain)
+    created = article.created_at.astimezone(dt.timezone.utc)
+    return f"tag:{domain},{created:%Y-%m-%d}:/articles/{article.pk}"
+
+
 class FullContentAtom1Feed(Atom1Feed):
     """Atom with the whole sanitised body in <content>, not only a summary."""
 
@@ -47,6 +65,13 @@ class FullContentAtom1Feed(Atom1Feed):
 class LatestArticlesFeed(Feed):
     feed_type = Rss201rev2Feed
     description_template = None
+
+    def __call__(self, request, *args, **kwargs):
+        # urls.py holds one instance for every request; the entry ids need the
+        # request's site, so each request works on a copy that holds it.
+        feed = copy.copy(self)
+        feed.request = request
+        return Feed.__call__(feed, request, *args, **kwargs)
 
     def get_feed(self, obj, request):
         feed = super().get_feed(obj, request)
@@ -64,6 +89,10 @@ class LatestArticlesFeed(Feed):
 
     def link(self, obj=None) -> str:
         return reverse("articles:home")
+
+    def author_name(self, obj=None) -> str:
+        # The feed's author, which Atom requires for entries that name none.
+        return settings.NEWSPORTAL_SITE_NAME
 
     def items(self, obj=None):
         return listing(Article.objects.published())[:FEED_SIZE]
@@ -88,7 +117,7 @@ class LatestArticlesFeed(Feed):
         return [" › ".join(c.name for c in trail)] if trail else []
 
     def item_guid(self, item: Article) -> str:
-        return f"article-{item.pk}"
+        return article_tag_uri(self.request, item)
 
     item_guid_is_permalink = False
 

@@ -105,6 +105,10 @@ _BLOCK_BOUNDARY = re.compile(
     re.IGNORECASE,
 )
 _TAG = re.compile(r"<[^>]*>")
+# An <img> tag as nh3 serialises it: every attribute value double-quoted, with
+# no raw `"` inside (a `>` may be), so the attributes can be told apart.
+_IMG_TAG = re.compile(r'<img((?:\s+[^\s=>]+(?:="[^"]*")?)*)\s*/?>')
+_ALT_ATTRIBUTE = re.compile(r'\salt(?:=|\s|$)')
 _SPACE = re.compile(r"\s+")
 
 # U+3000 (ideographic space) is how Chinese sources indent paragraphs; CSS
@@ -123,7 +127,21 @@ def sanitize_body(raw: str) -> str:
     cleaned = _EMPTY_PARAGRAPH.sub("", _cleaner.clean(raw))
     if not _BLOCK_TAG.search(cleaned):
         cleaned = _EMPTY_PARAGRAPH.sub("", _cleaner.clean(_lines_to_paragraphs(cleaned)))
-    return cleaned.strip()
+    return _with_alt(cleaned.strip())
+
+
+def _with_alt(cleaned: str) -> str:
+    """Give every image without an `alt` an empty one.
+
+    HTML requires the attribute, and screen readers read out the file name of
+    an image without it; the sources' body images are illustrations whose
+    text, if any, is in the paragraphs around them. An existing alt is kept
+    (nh3's forced values would overwrite it).
+    """
+    # First, not last: nh3 keeps the allowed attributes in their order and
+    # appends the forced ones, so sanitising the result again changes nothing.
+    return _IMG_TAG.sub(
+        lambda tag: tag[0] if _ALT_ATTRIBUTE.search(tag[1]) else f'<img alt=""{tag[1]}>', cleaned)
 
 
 def _lines_to_paragraphs(cleaned: str) -> str:

@@ -114,6 +114,17 @@ def test_images_always_get_no_referrer():
     assert "unsafe-url" not in cleaned
 
 
+def test_images_without_alt_get_an_empty_one_and_an_alt_is_kept():
+    cleaned = sanitize_body('<p><img src="https://img.cls.cn/a.jpg"><IMG SRC="b.png" ALT="K线图>日线"></p>'
+                            '<p><img src="c.png" title="alt=x"></p>')
+    images = re.findall(r"<img[^>]*>", cleaned)
+    assert len(images) == 3
+    assert 'alt=""' in images[0] and 'alt="K线图&gt;日线"' in images[1] and 'alt=""' in images[2]
+    assert all(image.count(" alt=") == 1 for image in images)
+    assert sanitize_body(cleaned) == cleaned
+    assert 'alt=""' in sanitize_body("一行文字<img src=\"d.png\">\n第二行")  # a plain-text body too
+
+
 def test_links_keep_href_and_title_and_get_rel():
     cleaned = sanitize_body('<p><a href="https://example.com/x" title="t" target="_blank" class="trsHotWords">x</a></p>')
     assert 'href="https://example.com/x"' in cleaned and 'title="t"' in cleaned
@@ -170,3 +181,26 @@ def test_excerpt_of_a_long_body_ignores_a_tag_cut_in_half():
     assert excerpt == "券" * 100 + " " + "商" * 38 + "…"
     short = "<p>" + "<strong>x</strong>" * 200 + "</p>"
     assert make_excerpt(short, 140).startswith("x" * 139)
+
+
+@pytest.mark.django_db
+def test_migration_gives_stored_images_an_alt():
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    from articles.models import Article
+
+    migration = import_module("articles.migrations.0018_body_images_alt")
+    article = Article.objects.create(title="旧文", body="<p>x</p>")
+    kept = Article.objects.create(title="有图注", body='<p><img src="b.png" alt="图"></p>')
+    stored = '<p><img src="a.png" referrerpolicy="no-referrer" loading="lazy"></p><p><img alt="" src="c.png"></p>'
+    Article.objects.filter(pk=article.pk).update(body=stored)  # as saved before the sanitiser added alt
+    before = Article.objects.values_list("pk", "body", "updated_at").get(pk=kept.pk)
+
+    assert migration.add_missing_alt(apps, connection.schema_editor()) == 1
+
+    body = Article.objects.get(pk=article.pk).body
+    assert body == '<p><img alt="" src="a.png" referrerpolicy="no-referrer" loading="lazy"></p><p><img alt="" src="c.png"></p>'
+    assert Article.objects.values_list("pk", "body", "updated_at").get(pk=kept.pk) == before

@@ -339,6 +339,15 @@ def test_friendly_404(client):
     assert "页面不存在" in response.content.decode()
 
 
+def test_404_page_names_itself_and_claims_no_url(client):
+    # A 404 has no URL of its own: an empty canonical link or og:url is invalid HTML.
+    response = client.get("/no/such/page/")
+    head = _Head()
+    head.feed(response.content.decode())
+    assert head.title.startswith("页面不存在")
+    assert "canonical" not in head.links and "og:url" not in head.meta
+
+
 @pytest.mark.parametrize("url", ["/", "/category/金融/", "/tag/券商/", "/author/甲/", "/archive/{y}/",
                                  "/archive/{y}/{m}/", "/search/?q=券商", "/feed/", "/feed/atom/"])
 def test_every_listing_runs_the_same_queries_whatever_its_size(client, url, django_assert_max_num_queries):

@@ -192,7 +192,7 @@ def test_migration_gives_stored_images_an_alt():
 
     from articles.models import Article
 
-    migration = import_module("articles.migrations.0018_body_images_alt")
+    migration = import_module("articles.migrations.0020_body_images_alt")
     article = Article.objects.create(title="旧文", body="<p>x</p>")
     kept = Article.objects.create(title="有图注", body='<p><img src="b.png" alt="图"></p>')
     stored = '<p><img src="a.png" referrerpolicy="no-referrer" loading="lazy"></p><p><img alt="" src="c.png"></p>'

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0017_postgres_read_indexes'),
+        ('articles', '0018_image_urls_refuse_protocol_relative'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -45,7 +45,7 @@ def add_missing_alt(apps, schema_editor) -> int:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0017_postgres_read_indexes"),
+        ("articles", "0019_tag_suggestion_name_index"),
     ]
 
     operations = [

@@ -86,6 +86,26 @@ def test_a_run_that_crashes_is_recorded_as_failed_with_the_reason(run_import, mo
     assert run.failure_reason == "DatabaseError: server closed the connection unexpectedly"
 
 
+def test_a_run_that_fails_after_committing_batches_records_their_counts(run_import, write_post, monkeypatch):
+    write_last_batch = ArticleLoader.finish
+
+    def write_then_lose_the_connection(self):
+        write_last_batch(self)
+        raise DatabaseError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(ArticleLoader, "finish", write_then_lose_the_connection)
+    for n in range(5):
+        write_post(f"in/{n}.md", post(title=f"'第{n}篇'"))
+    write_post("in/bad.md", post(date="2021-02-30"))
+    result = run_import(write_post("in/0.md", post(title="'第0篇'")).parent, "--batch-size", "2")
+    assert result.exit_code == 1
+    run = ImportRun.objects.get()
+    assert run.status == ImportRun.Status.FAILED and "server closed the connection" in run.failure_reason
+    # Before #14 item 2 a failed run recorded "created 0" although its batches were committed.
+    assert (run.created, run.failed) == (Article.objects.count(), 1) == (5, 1)
+    assert "bad.md: date '2021-02-30' is not a valid date" in run.errors[0]
+
+
 @pytest.mark.parametrize("option, value, problem", [
     ("--timezone", "Mars/Olympus", "--timezone: "),
     ("--max-bytes", "0", "argument --max-bytes: must be positive"),

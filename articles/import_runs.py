@@ -184,8 +184,10 @@ def process_is_alive(pid: int, started: int | None) -> bool:
 
 
 def interrupted_reason(run: ImportRun) -> str:
-    return (f"the import process (pid {run.pid} on {run.host}) ended without finishing; "
-            "run the import again to complete it")
+    # Killed outright, or it could write nothing more (a full disk): either way
+    # what it committed is kept, and a re-run does the rest.
+    return (f"the import process (pid {run.pid} on {run.host}) ended without recording its end "
+            "(killed, or the database could not be written); run the import again to complete it")
 
 
 def mark_interrupted_runs() -> int:

@@ -55,8 +55,8 @@ def test_an_import_killed_part_way_leaves_whole_batches_and_a_rerun_finishes(scr
     interrupted, last = finished["runs"]
     assert interrupted["status"] == "interrupted"
     assert interrupted["failure_reason"] == (
-        f"the import process (pid {process.pid} on {socket.gethostname()}) ended without finishing; "
-        "run the import again to complete it")
+        f"the import process (pid {process.pid} on {socket.gethostname()}) ended without recording its end "
+        "(killed, or the database could not be written); run the import again to complete it")
     assert last["status"] == "succeeded" and last["failed"] == 0
     # The re-run created exactly what the killed run had not committed.
     assert last["created"] == stories - killed["articles"]

@@ -163,7 +163,8 @@ def test_a_run_whose_process_ended_is_marked_interrupted_when_the_admin_lists_ru
     dead.refresh_from_db()
     assert dead.status == ImportRun.Status.INTERRUPTED
     assert dead.failure_reason == (f"the import process (pid {pid} on {socket.gethostname()}) ended without "
-                                   "finishing; run the import again to complete it")
+                                   "recording its end (killed, or the database could not be written); "
+                                   "run the import again to complete it")
     assert '<td class="field-run_status">已中断</td>' in page  # "interrupted" (the admin speaks Chinese)
     detail = admin_client.get(reverse("admin:articles_importrun_change", args=[dead.pk])).content.decode()
     shown = dict(re.findall(r'field-(host|pid)\b.*?<div class="readonly">(.*?)</div>', detail, re.DOTALL))

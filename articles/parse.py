@@ -281,6 +281,7 @@ def _timestamp_or_text(value: YAMLTimestamp) -> dt.date | dt.datetime | str:
     except ValueError:
         return str(value)
 
+
 _ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]+")
 
 

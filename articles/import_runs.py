@@ -4,9 +4,10 @@
 own autocommit statement (never inside an import batch's transaction, so a
 rolled-back batch cannot take the record with it), and finishes it with the
 report's counts and errors. If the import raises — a lost database
-connection, a dead worker — the run is marked failed with the reason before
-the exception goes on, so no crashed run looks successful; Ctrl-C marks it
-interrupted.
+connection, a dead worker, a full disk, even while the finished run is being
+recorded — the run is marked failed with the reason and the counts of the
+batches committed before the exception goes on, so no crashed run looks
+successful or empty; Ctrl-C marks it interrupted, with its counts too.
 
 A process killed outright (SIGKILL, the OOM killer, a machine restart)
 records nothing. So each run also records its process — host, pid and the
@@ -54,8 +55,13 @@ def recorded_import(
     dry_run: bool = False,
     overwrite_edited: bool = False,
     user=None,
+    report: ImportReport | None = None,
 ) -> Iterator[ImportRun]:
-    """An ImportRun for the import run in the `with` block; call `finish_run` in it."""
+    """An ImportRun for the import run in the `with` block; call `finish_run` in it.
+
+    `report` is the one the import fills in as it goes (`import_files(report=)`):
+    if the block raises, the run records what it holds then.
+    """
     mark_interrupted_runs()
     pid = os.getpid()
     run = ImportRun.objects.create(
@@ -67,43 +73,69 @@ def recorded_import(
     try:
         yield run
     except KeyboardInterrupt:
-        _mark_ended(run, ImportRun.Status.INTERRUPTED, INTERRUPTED_BY_OPERATOR)
+        _mark_ended(run, ImportRun.Status.INTERRUPTED, INTERRUPTED_BY_OPERATOR, report)
         raise
     except BaseException as exc:
-        _mark_failed(run, exc)
+        _mark_failed(run, exc, report)
         raise
     if run.status == ImportRun.Status.RUNNING:
-        _mark_failed(run, RuntimeError("the import ended without a report"))
+        _mark_failed(run, RuntimeError("the import ended without a report"), report)
 
 
 def finish_run(run: ImportRun, report: ImportReport) -> None:
-    """Record the report's counts and errors; the status says whether any file failed."""
-    run.created, run.updated, run.unchanged = report.created, report.updated, report.unchanged
-    run.kept_local_edits, run.failed, run.errors = report.kept_local_edits, report.failed, list(report.errors)
+    """Record the report's counts and errors; the status says whether any file failed.
+
+    Should the database refuse (its disk full after the last batch), the
+    exception goes on to `recorded_import`, which records the run as failed
+    with that reason and the counts, in smaller writes.
+    """
+    for name, value in _outcome(report).items():
+        setattr(run, name, value)
     run.status = ImportRun.Status.WITH_ERRORS if report.failed else ImportRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
     run.save()
+
+
+def _outcome(report: ImportReport | None, *, with_errors: bool = True) -> dict:
+    """The run's fields that record `report` (None: an import that counted nothing yet)."""
+    report = report or ImportReport()
+    fields = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+              "kept_local_edits": report.kept_local_edits, "failed": report.failed}
+    if with_errors:
+        fields["errors"] = list(report.errors)
+    return fields
 
 
 # Ctrl-C, or SIGINT from a supervisor.
 INTERRUPTED_BY_OPERATOR = f"interrupted (Ctrl-C or SIGINT); {RERUN_ADVICE}"
 
 
-def _mark_failed(run: ImportRun, exc: BaseException) -> None:
+def _mark_failed(run: ImportRun, exc: BaseException, report: ImportReport | None) -> None:
     reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    _mark_ended(run, ImportRun.Status.FAILED, reason)
+    _mark_ended(run, ImportRun.Status.FAILED, reason, report)
 
 
-def _mark_ended(run: ImportRun, status: str, reason: str) -> None:
-    run.status = status
-    run.failure_reason = reason
-    run.finished_at = timezone.now()
-    try:
-        run.save(update_fields=["status", "failure_reason", "finished_at"])
-    except DatabaseError as save_exc:
-        # The database itself may be what failed (read-only, full); the original
-        # error still propagates, so one line here, not a second traceback.
-        log.error("could not record import run %s as %s: %s", run.pk, status, retry.one_line(save_exc))
+def _mark_ended(run: ImportRun, status: str, reason: str, report: ImportReport | None) -> None:
+    """Record how the run ended, its counts and errors; with less if the database cannot take it all.
+
+    The database itself may be what failed (read-only, or its disk full after
+    the last batch): the error lines can need pages that the status and the
+    counts, rewritten in place, do not. A run left "running" would later be
+    marked interrupted, which says nothing of the real cause.
+    """
+    ended = {"status": status, "failure_reason": reason, "finished_at": timezone.now()}
+    attempts = ({**ended, **_outcome(report)}, {**ended, **_outcome(report, with_errors=False)}, ended)
+    for fields in attempts:
+        try:
+            ImportRun.objects.filter(pk=run.pk).update(**fields)
+        except DatabaseError as save_exc:
+            failure = save_exc
+            continue
+        for name, value in fields.items():
+            setattr(run, name, value)
+        return
+    # The original error still propagates, so one line here, not a second traceback.
+    log.error("could not record import run %s as %s: %s", run.pk, status, retry.one_line(failure))
 
 
 # -- runs whose process died --------------------------------------------------
@@ -152,8 +184,10 @@ def process_is_alive(pid: int, started: int | None) -> bool:
 
 
 def interrupted_reason(run: ImportRun) -> str:
-    return (f"the import process (pid {run.pid} on {run.host}) ended without finishing; "
-            "run the import again to complete it")
+    # Killed outright, or it could write nothing more (a full disk): either way
+    # what it committed is kept, and a re-run does the rest.
+    return (f"the import process (pid {run.pid} on {run.host}) ended without recording its end "
+            "(killed, or the database could not be written); run the import again to complete it")
 
 
 def mark_interrupted_runs() -> int:

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from .derive import PreparedBody, prepare_body
 from .iterables import batched
-from .load import DEFAULT_BATCH_SIZE, ArticleLoader, import_connection_settings
+from .load import DEFAULT_BATCH_SIZE, ArticleLoader, LoadResult, import_connection_settings
 from .parse import DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, parse_bytes, read_source
 from .sanitize import sanitize_body
 from .workers import WorkerPool
@@ -215,16 +215,31 @@ def import_files(
     overwrite_edited: bool = False,
     on_file: Callable[[], None] | None = None,
     names: Sequence[str] | None = None,
+    report: ImportReport | None = None,
 ) -> ImportReport:
     """Import `files`, streaming: only one batch of articles is held in memory.
 
     `names`, if given, is each file's stable name (one per file, in order),
     used instead of its absolute path as its source path and in reports.
+    `report`, if given, is filled in and returned; should the import raise
+    (a full disk, a lost worker, Ctrl-C), it holds what was done until then:
+    the committed batches' counts and the files that had failed.
     """
     if names is not None and len(names) != len(files):
         raise ValueError(f"{len(names)} names for {len(files)} files")
-    report = ImportReport()
+    report = ImportReport() if report is None else report
     loader = ArticleLoader(batch_size=batch_size, dry_run=dry_run, overwrite_edited=overwrite_edited)
+    try:
+        _run_import(loader, files, names, report, tz=tz, max_bytes=max_bytes, workers=workers,
+                    batch_size=batch_size, on_file=on_file)
+    finally:
+        _count_loaded(report, loader.result)
+    return report
+
+
+def _run_import(loader: ArticleLoader, files: Sequence[Path], names: Sequence[str] | None, report: ImportReport,
+                *, tz: dt.tzinfo, max_bytes: int, workers: int | None, batch_size: int,
+                on_file: Callable[[], None] | None) -> None:
     known = loader.known_files()
     named = zip(files, names) if names is not None else ((path, None) for path in files)
     tasks = (
@@ -242,9 +257,13 @@ def import_files(
                 loader.add(prepared.article, prepared.body)
             if on_file:
                 on_file()
-        result = loader.finish()
-    report.created, report.updated = result.created, result.updated
+        loader.finish()
+
+
+def _count_loaded(report: ImportReport, result: LoadResult) -> None:
+    """Add what the loader committed to the files the report counts already (unchanged, failed)."""
+    report.created += result.created
+    report.updated += result.updated
     report.unchanged += result.unchanged
-    report.kept_local_edits = result.kept_local_edits
+    report.kept_local_edits += result.kept_local_edits
     report.errors.extend(f"{path}: {message}" for path, message in result.failed)
-    return report

@@ -75,8 +75,11 @@ class ArticleLoader:
         self.batch_size = batch_size
         self.dry_run = dry_run
         self.overwrite_edited = overwrite_edited
+        # What was committed: a failed or interrupted import records these (articles.import_runs).
         self.result = LoadResult()
         self._pending: dict[str, _Pending] = {}
+        # Copies of a story within the pending batch: counted once the batch commits.
+        self._pending_copies = {UPDATED: 0, UNCHANGED: 0}
         self._load_maps()
 
     # -- public ------------------------------------------------------------
@@ -94,20 +97,27 @@ class ArticleLoader:
             # the later file wins, as it would across two runs.
             pending.files.append(source)
             if pending.parsed.content_hash == parsed.content_hash:
-                self.result.unchanged += 1
+                self._pending_copies[UNCHANGED] += 1
             else:
                 pending.parsed, pending.body = parsed, body
-                self.result.updated += 1
+                self._pending_copies[UPDATED] += 1
             return
         self._pending[parsed.import_key] = _Pending(parsed, body, [source])
         if len(self._pending) >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
+        """Write the pending batch; `result` then counts it (a fault raises, counting nothing of it)."""
         batch = list(self._pending.values())
         self._pending.clear()
+        copies, self._pending_copies = self._pending_copies, {UPDATED: 0, UNCHANGED: 0}
         if not batch:
             return
+        self._write_or_fail_alone(batch)
+        for outcome, count in copies.items():  # their story's batch is written (or its failure recorded)
+            setattr(self.result, outcome, getattr(self.result, outcome) + count)
+
+    def _write_or_fail_alone(self, batch: list[_Pending]) -> None:
         try:
             self._write_retrying(batch)
             reset_queries()  # with DEBUG on, Django would keep every bulk INSERT's SQL

@@ -223,8 +223,68 @@ class _SafePureLoader(yaml.SafeLoader):
     pass
 
 
+class YAMLTimestamp(str):
+    """A plain YAML scalar shaped like a date (`2022-04-30 09:33:09`), kept as its text.
+
+    YAML 1.2 has no implicit timestamps; PyYAML's YAML 1.1 constructor turned
+    them into datetimes and raised a bare ValueError on `2021-02-30`, an hour
+    of 25 or an offset of +25:00 — in any key — which stopped the whole
+    import. So they stay text: `date` and `updated` are parsed by
+    `parse_date` with an error naming the field, and elsewhere a valid one is
+    shown as before (`timestamp_value`). The subclass only remembers that the
+    value was written unquoted, as a quoted string was never a date to YAML.
+    """
+
+    __slots__ = ()
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> YAMLTimestamp:
+    return YAMLTimestamp(loader.construct_scalar(node))
+
+
 for _loader in (_FastLoader, _SafePureLoader):
     _loader.yaml_implicit_resolvers = _HexoYAMLMixin._yaml12_resolvers()
+    # Also an explicit `!!timestamp`, which PyYAML's constructor crashed on when malformed.
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+_TIMESTAMP = yaml.SafeLoader.timestamp_regexp  # the YAML 1.1 form PyYAML's constructor reads
+MAX_UTC_OFFSET = dt.timedelta(hours=24)  # exclusive, as datetime.timezone requires
+
+
+def timestamp_value(text: str) -> dt.date | dt.datetime:
+    """The date or datetime PyYAML made of a YAML 1.1 timestamp, or ValueError saying why it is none.
+
+    The same reading as PyYAML's (fractions cut to microseconds, `Z` and
+    `+8`/`+08:00` offsets as fixed zones), so every date that imported before
+    imports to the same instant and is stored the same way.
+    """
+    match = _TIMESTAMP.match(text)
+    if match is None:
+        raise ValueError("is not YYYY-MM-DD or YYYY-MM-DD HH:MM:SS")
+    part = match.groupdict()
+    year, month, day = int(part["year"]), int(part["month"]), int(part["day"])
+    if not part["hour"]:
+        return dt.date(year, month, day)
+    fraction = int((part["fraction"] or "")[:6].ljust(6, "0"))
+    tzinfo = None
+    if part["tz_sign"]:
+        offset = dt.timedelta(hours=int(part["tz_hour"]), minutes=int(part["tz_minute"] or 0))
+        if offset >= MAX_UTC_OFFSET:
+            raise ValueError(f"UTC offset {part['tz']} is out of range")
+        tzinfo = dt.timezone(-offset if part["tz_sign"] == "-" else offset)
+    elif part["tz"]:
+        tzinfo = dt.timezone.utc
+    return dt.datetime(year, month, day, int(part["hour"]), int(part["minute"]), int(part["second"]),
+                       fraction, tzinfo=tzinfo)
+
+
+def _timestamp_or_text(value: YAMLTimestamp) -> dt.date | dt.datetime | str:
+    """A valid timestamp as its date, an invalid one as plain text (YAML 1.2 reads it so)."""
+    try:
+        return timestamp_value(value)
+    except ValueError:
+        return str(value)
+
 
 _ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]+")
 
@@ -311,6 +371,8 @@ def normalize_name(value: str) -> str:
 
 
 def _scalar_text(value: Any, field_name: str) -> str:
+    if isinstance(value, YAMLTimestamp):
+        value = _timestamp_or_text(value)  # `title: 2022-01-01 9:30:00` reads as it did
     if isinstance(value, bool) or value is None:
         raise _FieldError(field_name, f"must be text, not {_type_name(value)}")
     if isinstance(value, (str, int, float, dt.date)):
@@ -330,30 +392,43 @@ def parse_title(meta: dict) -> str:
     return title
 
 
-def parse_date(value: Any, tz: dt.tzinfo) -> dt.datetime:
+def parse_date(value: Any, tz: dt.tzinfo, field_name: str = "date") -> dt.datetime:
     """An aware UTC datetime from the forms Hexo posts use.
 
     RFC 2822 (`Sat, 30 Apr 2022 01:33:09 GMT`) and ISO 8601 with an offset
-    carry their zone; naive values are read in `tz`.
+    carry their zone; naive values are read in `tz`. A date that does not
+    exist (`2021-02-30`, `25:00:00`, year 0, `+25:00`) is a `_FieldError`
+    naming `field_name`.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise _FieldError("date", "is missing")
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, dt.date):
-        moment = dt.datetime.combine(value, dt.time())
+        raise _FieldError(field_name, "is missing")
+    if isinstance(value, YAMLTimestamp):
+        moment = _parse_yaml_timestamp(value, field_name)
     elif isinstance(value, str):
-        moment = _parse_date_text(value.strip())
+        moment = _parse_date_text(value.strip(), field_name)
     else:
-        raise _FieldError("date", f"must be a date, not a {_type_name(value)}")
+        raise _FieldError(field_name, f"must be a date, not a {_type_name(value)}")
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime.combine(moment, dt.time())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     if moment.year not in PUBLICATION_YEARS:
-        raise _FieldError("date", f"year {moment.year} is out of range")
+        raise _FieldError(field_name, f"year {moment.year} is out of range")
     return moment.astimezone(dt.timezone.utc)
 
 
-def _parse_date_text(text: str) -> dt.datetime:
+def _parse_yaml_timestamp(text: str, field_name: str) -> dt.date | dt.datetime:
+    try:
+        return timestamp_value(text)
+    except ValueError as exc:
+        raise _FieldError(field_name, f"{_shown(text)!r} is not a valid date: {exc}") from None
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _parse_date_text(text: str, field_name: str = "date") -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(text)
     except ValueError:
@@ -363,8 +438,8 @@ def _parse_date_text(text: str) -> dt.datetime:
     except (TypeError, ValueError, IndexError, OverflowError):
         moment = None
     if moment is None:
-        shown = text if len(text) <= 60 else text[:57] + "..."
-        raise _FieldError("date", f"{shown!r} is not a date (RFC 2822, ISO 8601 or YYYY-MM-DD HH:MM:SS)")
+        raise _FieldError(
+            field_name, f"{_shown(text)!r} is not a date (RFC 2822, ISO 8601 or YYYY-MM-DD HH:MM:SS)")
     # RFC 2822 '-0000' means "UTC, source zone unknown"; email.utils leaves it naive.
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
@@ -503,11 +578,13 @@ def jsonable(value: Any) -> Any:
     jsonb cannot hold \\u0000, and the value must be the same on every database.
     """
     if isinstance(value, dict):
-        return {_without_nul(str(k)): jsonable(v) for k, v in value.items()}
-    if isinstance(value, str):
-        return _without_nul(value)
+        return {_without_nul(_key_text(k)): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [jsonable(v) for v in value]
+    if isinstance(value, YAMLTimestamp):
+        return jsonable(_timestamp_or_text(value))  # stored as when YAML made it a datetime
+    if isinstance(value, str):
+        return _without_nul(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -516,6 +593,10 @@ def jsonable(value: Any) -> Any:
         # NaN and infinities are not JSON: keep them as YAML spells them.
         return ".nan" if value != value else (".inf" if value > 0 else "-.inf")
     return value
+
+
+def _key_text(key: Any) -> str:
+    return str(_timestamp_or_text(key) if isinstance(key, YAMLTimestamp) else key)
 
 
 def _without_nul(text: str) -> str:
@@ -534,7 +615,7 @@ def import_key(meta: dict, author: str, title: str) -> str:
     for name in IDENTITY_FIELDS:
         value = meta.get(name)
         if value not in (None, "") and not isinstance(value, (dict, list)):
-            identity = f"{name}\0{str(value).strip()}"
+            identity = f"{name}\0{_key_text(value).strip()}"
             break
     else:
         written_at = parse_date(meta.get("date"), dt.timezone.utc)
@@ -563,6 +644,10 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
     take("comments_enabled", parse_flag, meta.get("comments"), "comments", True)
     take("published", parse_flag, meta.get("published"), "published", True)
     take("slug", parse_slug, meta.get("slug"))
+    if isinstance(meta.get("updated"), YAMLTimestamp):
+        # Hexo's modification date, kept in extra_front_matter; written unquoted it
+        # was always read as a date, so one that does not exist is an error too.
+        take("_updated", parse_date, meta["updated"], tz, "updated")
     take("bylines", parse_bylines, meta.get("bylines"))
     if "import_key" in meta and not (
             isinstance(meta["import_key"], str) and re.fullmatch(r"[0-9a-f]{64}", meta["import_key"])):
@@ -571,6 +656,7 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
         message = "; ".join(f"{p.field} {p}" for p in problems)
         raise ImportFileError(path, message)
 
+    values.pop("_updated", None)
     extra = jsonable({k: v for k, v in meta.items() if str(k) not in KNOWN_FIELDS})
     return ParsedArticle(
         source_path=path,

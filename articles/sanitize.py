@@ -46,7 +46,7 @@ ALLOWED_ATTRIBUTES = {
 
 # Source CDNs (img.cls.cn, sinaimg.cn, …) refuse hot-linked images that send a
 # Referer, so every image is forced to `no-referrer`; `lazy` keeps long
-# articles cheap to open.
+# articles cheap to open. Added by `_force_image_attributes`, in this order.
 FORCED_ATTRIBUTES = {"img": {"referrerpolicy": "no-referrer", "loading": "lazy"}}
 
 # Tags dropped together with their content: their text is code or chrome, not
@@ -87,12 +87,34 @@ _cleaner = nh3.Cleaner(
     attribute_filter=_drop_hidden_schemes,
     tags=set(ALLOWED_TAGS),
     attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-    set_tag_attribute_values=FORCED_ATTRIBUTES,
     clean_content_tags=set(DROPPED_WITH_CONTENT),
     url_schemes=set(URL_SCHEMES),
     link_rel=LINK_REL,
     strip_comments=True,
 )
+
+# An <img> start tag as nh3 writes it: every value double-quoted, with `"`
+# escaped; `>` may appear raw inside a value.
+_IMG_TAG_END = re.compile(r'(<img(?:\s[^\s="/>]+="[^"]*")*)(\s*/?>)')
+_FORCED_IMG_MARKUP = "".join(f' {name}="{value}"' for name, value in FORCED_ATTRIBUTES["img"].items())
+
+
+def _force_image_attributes(cleaned: str) -> str:
+    """Add FORCED_ATTRIBUTES to every image, always in the same order.
+
+    Not nh3's `set_tag_attribute_values`: Ammonia keeps them in a Rust
+    HashMap, seeded at random in each process, so the same body came out with
+    `loading` and `referrerpolicy` in either order — different bytes between
+    two imports, and a phantom body change in the history when an admin save
+    re-sanitised a body another process had written. Neither is in
+    ALLOWED_ATTRIBUTES, so the cleaner has removed any the input had.
+    """
+    return _IMG_TAG_END.sub(lambda m: m.group(1) + _FORCED_IMG_MARKUP + m.group(2), cleaned)
+
+
+def _clean(raw: str) -> str:
+    return _force_image_attributes(_cleaner.clean(raw))
+
 
 # A body with none of these is plain text (wire stories with raw line breaks),
 # possibly wrapped in a <div> or with inline links and emphasis.
@@ -124,9 +146,9 @@ def sanitize_body(raw: str) -> str:
     """
     if not raw or not raw.strip(_TRIM):
         return ""
-    cleaned = _EMPTY_PARAGRAPH.sub("", _cleaner.clean(raw))
+    cleaned = _EMPTY_PARAGRAPH.sub("", _clean(raw))
     if not _BLOCK_TAG.search(cleaned):
-        cleaned = _EMPTY_PARAGRAPH.sub("", _cleaner.clean(_lines_to_paragraphs(cleaned)))
+        cleaned = _EMPTY_PARAGRAPH.sub("", _clean(_lines_to_paragraphs(cleaned)))
     return _with_alt(cleaned.strip())
 
 
@@ -136,10 +158,11 @@ def _with_alt(cleaned: str) -> str:
     HTML requires the attribute, and screen readers read out the file name of
     an image without it; the sources' body images are illustrations whose
     text, if any, is in the paragraphs around them. An existing alt is kept
-    (nh3's forced values would overwrite it).
+    (a forced value would overwrite it).
     """
     # First, not last: nh3 keeps the allowed attributes in their order and
-    # appends the forced ones, so sanitising the result again changes nothing.
+    # `_force_image_attributes` appends its own, so sanitising the result
+    # again changes nothing.
     return _IMG_TAG.sub(
         lambda tag: tag[0] if _ALT_ATTRIBUTE.search(tag[1]) else f'<img alt=""{tag[1]}>', cleaned)
 

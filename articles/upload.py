@@ -186,15 +186,16 @@ def import_uploads(
 ) -> UploadOutcome:
     """Import checked uploads with the command's importer, recorded as an ImportRun."""
     limits = limits or UploadLimits.from_settings()
+    report = ImportReport()
     with recorded_import(
         origin=ImportRun.Origin.UPLOAD, sources=[u.name for u in uploads],
-        time_zone=getattr(tz, "key", str(tz)), overwrite_edited=overwrite_edited, user=user,
+        time_zone=getattr(tz, "key", str(tz)), overwrite_edited=overwrite_edited, user=user, report=report,
     ) as run, tempfile.TemporaryDirectory(prefix="newsportal-upload-") as directory:
         staged = _stage(uploads, Path(directory), limits)
+        report.errors.extend(staged.errors)
         # workers=0: in this process and this request; a web worker must not fork.
-        report = import_files(staged.paths, names=staged.names, tz=tz, max_bytes=limits.post_bytes,
-                              overwrite_edited=overwrite_edited, workers=0)
-        report.errors[:0] = staged.errors
+        import_files(staged.paths, names=staged.names, tz=tz, max_bytes=limits.post_bytes,
+                     overwrite_edited=overwrite_edited, workers=0, report=report)
         finish_run(run, report)
     return UploadOutcome(run, report, [name for u in uploads for name in u.ignored])
 

@@ -55,8 +55,8 @@ def test_an_import_killed_part_way_leaves_whole_batches_and_a_rerun_finishes(scr
     interrupted, last = finished["runs"]
     assert interrupted["status"] == "interrupted"
     assert interrupted["failure_reason"] == (
-        f"the import process (pid {process.pid} on {socket.gethostname()}) ended without finishing; "
-        "run the import again to complete it")
+        f"the import process (pid {process.pid} on {socket.gethostname()}) ended without recording its end "
+        "(killed, or the database could not be written); run the import again to complete it")
     assert last["status"] == "succeeded" and last["failed"] == 0
     # The re-run created exactly what the killed run had not committed.
     assert last["created"] == stories - killed["articles"]
@@ -86,6 +86,7 @@ def test_ctrl_c_part_way_ends_in_one_line_keeps_whole_batches_and_a_rerun_finish
     assert 0 < interrupted["articles"] < stories
     [run] = interrupted["runs"]
     assert run["status"] == "interrupted" and run["failure_reason"].startswith("interrupted (Ctrl-C or SIGINT)")
+    assert run["created"] == interrupted["articles"]  # the batches that were committed
 
     rerun = run_manage(scratch_db, "import_articles", tmp_path / "archive")
     assert rerun.returncode == 0, rerun.stderr
@@ -154,6 +155,37 @@ def test_a_full_database_gives_one_clear_line_and_the_run_is_marked_failed(scrat
     assert run["status"] == "failed" and "database or disk is full" in run["failure_reason"]
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PRAGMA max_page_count simulates a full disk on SQLite")
+def test_a_disk_full_after_the_last_batch_ends_the_run_failed_with_its_reason_and_counts(scratch_db, tmp_path):
+    """#14 item 12d: the run was left "running" (later "interrupted", "run the import again") or counted 0."""
+    stories = generate_corpus(tmp_path / "archive", 300, seed=12)
+    for n in range(200):  # their error lines need new pages to be recorded; the counts do not
+        (tmp_path / "archive" / f"bad-{n:03}.md").write_text(f"---\ntitle: 坏{n}\ndate: 2021-02-30\n---\nbody\n")
+    path = dj_database_url.parse(scratch_db)["NAME"]
+    # Every batch is written; then the disk is full, as the run's outcome is being recorded.
+    done = _run_with_sqlite(
+        path, scratch_db,
+        "from articles.load import ArticleLoader\n"
+        "write_last_batch = ArticleLoader.finish\n"
+        "def finish_then_fill_the_disk(self):\n"
+        "    result = write_last_batch(self)\n"
+        "    cursor = connection.cursor()\n"
+        "    cursor.execute('PRAGMA page_count'); pages = cursor.fetchone()[0]\n"
+        "    cursor.execute(f'PRAGMA max_page_count = {pages}')\n"
+        "    return result\n"
+        "ArticleLoader.finish = finish_then_fill_the_disk",
+        "import_articles", "--batch-size", "50", str(tmp_path / "archive"))
+    assert done.returncode == 1 and not has_traceback(done.stderr), done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        "CommandError: import failed: the database or its disk is full"), done.stderr
+    state = probe(scratch_db)
+    assert_consistent(state)
+    assert state["articles"] == stories
+    [run] = state["runs"]
+    assert run["status"] == "failed" and "database or disk is full" in run["failure_reason"]
+    assert (run["created"], run["failed"]) == (stories, 200)  # what was committed, and the files that failed
+
+
 def test_a_full_disk_on_postgresql_gives_one_clear_line_and_the_run_is_marked_failed(full_disk_db, tmp_path):
     """A real full disk: the database's tablespace is on a tmpfs with about 4 MB left (faults_support)."""
     stories = generate_corpus(tmp_path / "archive", 600, seed=11)
@@ -165,3 +197,4 @@ def test_a_full_disk_on_postgresql_gives_one_clear_line_and_the_run_is_marked_fa
     [run] = state["runs"]
     assert run["status"] == "failed"
     assert "No space left on device" in run["failure_reason"], run["failure_reason"]
+    assert run["created"] == state["articles"]  # the batches that were committed

@@ -86,6 +86,26 @@ def test_a_run_that_crashes_is_recorded_as_failed_with_the_reason(run_import, mo
     assert run.failure_reason == "DatabaseError: server closed the connection unexpectedly"
 
 
+def test_a_run_that_fails_after_committing_batches_records_their_counts(run_import, write_post, monkeypatch):
+    write_last_batch = ArticleLoader.finish
+
+    def write_then_lose_the_connection(self):
+        write_last_batch(self)
+        raise DatabaseError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(ArticleLoader, "finish", write_then_lose_the_connection)
+    for n in range(5):
+        write_post(f"in/{n}.md", post(title=f"'第{n}篇'"))
+    write_post("in/bad.md", post(date="2021-02-30"))
+    result = run_import(write_post("in/0.md", post(title="'第0篇'")).parent, "--batch-size", "2")
+    assert result.exit_code == 1
+    run = ImportRun.objects.get()
+    assert run.status == ImportRun.Status.FAILED and "server closed the connection" in run.failure_reason
+    # Before #14 item 2 a failed run recorded "created 0" although its batches were committed.
+    assert (run.created, run.failed) == (Article.objects.count(), 1) == (5, 1)
+    assert "bad.md: date '2021-02-30' is not a valid date" in run.errors[0]
+
+
 @pytest.mark.parametrize("option, value, problem", [
     ("--timezone", "Mars/Olympus", "--timezone: "),
     ("--max-bytes", "0", "argument --max-bytes: must be positive"),
@@ -143,7 +163,8 @@ def test_a_run_whose_process_ended_is_marked_interrupted_when_the_admin_lists_ru
     dead.refresh_from_db()
     assert dead.status == ImportRun.Status.INTERRUPTED
     assert dead.failure_reason == (f"the import process (pid {pid} on {socket.gethostname()}) ended without "
-                                   "finishing; run the import again to complete it")
+                                   "recording its end (killed, or the database could not be written); "
+                                   "run the import again to complete it")
     assert '<td class="field-run_status">已中断</td>' in page  # "interrupted" (the admin speaks Chinese)
     detail = admin_client.get(reverse("admin:articles_importrun_change", args=[dead.pk])).content.decode()
     shown = dict(re.findall(r'field-(host|pid)\b.*?<div class="readonly">(.*?)</div>', detail, re.DOTALL))

@@ -165,3 +165,26 @@ def test_the_results_pipe_holds_several_chunks_of_results():
     chunk = "券商" * (RESULT_PIPE_BYTES // 8)  # about 300 kB pickled, like a chunk of 16 files' results
     queue.put(chunk)  # fits whole, so it does not wait for a reader
     assert queue.get() == chunk
+
+
+def test_a_post_with_an_impossible_date_fails_alone_among_hundreds(scratch_db, tmp_path):
+    """#14 item 2: PyYAML's timestamps raised a bare ValueError in a worker, which stopped the whole import."""
+    archive = tmp_path / "archive"
+    stories = generate_corpus(archive, 300, seed=41)
+    months = sorted(path for path in archive.glob("*/*") if path.is_dir())
+    bad = months[len(months) // 2] / "000000_bad.md"  # files before it and after it, in several batches
+    bad.write_text("---\ntitle: 不存在的日子\ndate: 2021-02-30 10:00:00\n---\n<p>正文</p>\n")
+
+    done = run_manage(scratch_db, "import_articles", "--workers", "2", "--batch-size", "50", archive)
+
+    assert done.returncode == 1  # as documented: 1 when any file failed
+    assert not has_traceback(done.stderr), done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"{bad}: date '2021-02-30 10:00:00' is not a valid date: day is out of range for month",
+        "CommandError: 1 file(s) failed to import",
+    ]
+    state = probe(scratch_db)
+    assert_consistent(state)
+    assert state["articles"] == stories and state["imported_files"] == 300
+    [run] = state["runs"]
+    assert run["status"] == "with_errors" and (run["created"], run["failed"]) == (stories, 1)

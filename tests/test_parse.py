@@ -108,6 +108,43 @@ def test_unparseable_date_is_an_error(raw):
     assert "date" in error_of(post(date=raw))
 
 
+@pytest.mark.parametrize(("raw", "reason"), [
+    ("2021-02-30", "day is out of range for month"),
+    ("2021-13-01", "month must be in 1..12"),
+    ("2021-01-01 25:00:00", "hour must be in 0..23"),
+    ("0000-01-01", "year 0 is out of range"),
+    ("2021-01-01 10:00:00 +25:00", "UTC offset +25:00 is out of range"),
+    ("!!timestamp 'not a date'", "not a valid date"),
+])
+def test_a_date_that_does_not_exist_is_one_line_naming_the_field(raw, reason):
+    # PyYAML's YAML 1.1 timestamps raised a bare ValueError here, which stopped the whole import.
+    message = error_of(post(date=raw))
+    assert message.startswith("post.md: date ") and reason in message, message
+
+
+def test_an_updated_date_that_does_not_exist_is_an_error_naming_updated():
+    message = error_of(post(updated="2021-02-30 10:00:00"))
+    assert message.startswith("post.md: updated ") and "day is out of range for month" in message, message
+
+
+def test_impossible_dates_in_other_keys_stay_text_and_real_ones_are_stored_as_before():
+    article = parse(post(custom="2021-02-30", when="[2021-01-01 25:00:00, 2022-4-5 1:02:03.1234567 +8]",
+                         quoted="'2022-05-01 10:00:00'", day="2022-05-01"))
+    assert article.extra == {
+        "custom": "2021-02-30", "when": ["2021-01-01 25:00:00", "2022-04-05T01:02:03.123456+08:00"],
+        "quoted": "2022-05-01 10:00:00", "day": "2022-05-01"}
+
+
+@pytest.mark.parametrize(("raw", "expected_utc"), [
+    ("2022-4-5 1:02:03", dt.datetime(2022, 4, 4, 17, 2, 3, tzinfo=UTC)),
+    ("2022-04-30 09:33:09.1234567", dt.datetime(2022, 4, 30, 1, 33, 9, 123456, tzinfo=UTC)),
+    ("2022-04-30 09:33:09 +8", dt.datetime(2022, 4, 30, 1, 33, 9, tzinfo=UTC)),
+    ("2022-04-30t01:33:09 Z", dt.datetime(2022, 4, 30, 1, 33, 9, tzinfo=UTC)),
+])
+def test_yaml_11_timestamp_forms_still_import(raw, expected_utc):
+    assert parse(post(date=raw)).published_at == expected_utc
+
+
 # --- categories, tags, author -----------------------------------------------
 
 

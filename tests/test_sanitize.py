@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -204,3 +208,38 @@ def test_migration_gives_stored_images_an_alt():
     body = Article.objects.get(pk=article.pk).body
     assert body == '<p><img alt="" src="a.png" referrerpolicy="no-referrer" loading="lazy"></p><p><img alt="" src="c.png"></p>'
     assert Article.objects.values_list("pk", "body", "updated_at").get(pk=kept.pk) == before
+
+
+# --- the same bytes in every process (#14 item 11) ---------------------------------
+
+_SANITISE_A_CORPUS = """
+import json, sys
+from pathlib import Path
+from articles.sanitize import sanitize_body
+from tests.xss_corpus import file_vectors
+bodies = [*file_vectors(), *(p.read_text() for p in sorted(Path(sys.argv[1]).glob("*.md")))]
+corpus = Path(sys.argv[2])
+if corpus.is_dir():
+    bodies += [p.read_text() for p in sorted(corpus.glob("*.md"))]
+bodies += [f'<p><img src="/{n}.png" alt="{n}" loading="eager" referrerpolicy="unsafe-url"></p>' for n in range(20)]
+json.dump([sanitize_body(body) for body in bodies], sys.stdout)
+"""
+
+
+def test_sanitised_bodies_are_byte_identical_in_every_process():
+    """nh3 added the forced image attributes in an order drawn at random in each process
+    (a Rust HashMap), whatever PYTHONHASHSEED: two imports of the same files stored
+    different bytes. Several processes, as any two of them agreed by chance half the time."""
+    from tests.conftest import CORPUS, PROJECT, SEEDS
+
+    outputs = []
+    for seed in ("0", "1", "2", "3", "4", "5", "6", "7"):
+        done = subprocess.run([sys.executable, "-c", _SANITISE_A_CORPUS, str(SEEDS), str(CORPUS)], cwd=PROJECT,
+                              env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True,
+                              timeout=300, check=True)
+        outputs.append(json.loads(done.stdout))
+    first = outputs[0]
+    assert sum('referrerpolicy="no-referrer" loading="lazy"' in body for body in first) >= 20
+    for other in outputs[1:]:
+        assert len(other) == len(first)
+        assert [n for n, (a, b) in enumerate(zip(first, other)) if a != b] == []

@@ -122,6 +122,20 @@ def test_a_bad_file_is_reported_by_name_and_the_others_still_import(client, desk
     assert "upload:bad.md: front matter: invalid YAML" in detail and "upload:empty.txt" in detail
 
 
+def test_a_post_with_an_impossible_date_fails_alone_among_hundreds(client, desk):
+    """#14 item 2: PyYAML's timestamps raised a bare ValueError here: HTTP 500 and nothing imported."""
+    members = {f"posts/{n:03}.md": story(f"第{n}篇") for n in range(300)}
+    members["posts/150_bad.md"] = post(title="不存在的日子", date="2021-13-01").encode()
+    response = send(client, make_zip("archive.zip", members))
+    assert response.status_code == 200
+    line = "upload:archive.zip/posts/150_bad.md: date &#x27;2021-13-01&#x27; is not a valid date: month must be in 1..12"
+    assert line in page_text(response)
+    assert Article.objects.count() == 300
+    run = ImportRun.objects.get()
+    assert (run.created, run.failed) == (300, 1) and run.status == ImportRun.Status.WITH_ERRORS
+    assert run.errors == [line.replace("&#x27;", "'")]
+
+
 def test_uploading_the_same_file_again_is_unchanged(client, desk):
     send(client, upload_file("same.md", story("同一篇")))
     response = send(client, upload_file("same.md", story("同一篇")))

@@ -85,20 +85,22 @@ class Command(BaseCommand):
     def _import(self, tz, options) -> ImportReport:
         verbosity = options["verbosity"]
         started = timezone.now()
+        report = ImportReport()
         with recorded_import(
             origin=ImportRun.Origin.COMMAND, sources=[os.path.abspath(p) for p in options["paths"]],
             time_zone=options["timezone"], dry_run=options["dry_run"], overwrite_edited=options["overwrite_edited"],
+            report=report,
         ) as run:
             files, missing = find_source_files(options["paths"])
+            report.errors.extend(missing)
             # tqdm turns itself off when stderr is not a terminal (disable=None).
             with tqdm(total=len(files), unit="file", disable=None if verbosity > 0 else True,
                       file=sys.stderr, leave=False) as bar:
-                report = import_files(
+                import_files(
                     files, tz=tz, max_bytes=options["max_bytes"], dry_run=options["dry_run"],
                     batch_size=options["batch_size"], workers=options["workers"],
-                    overwrite_edited=options["overwrite_edited"], on_file=bar.update,
+                    overwrite_edited=options["overwrite_edited"], on_file=bar.update, report=report,
                 )
-            report.errors[:0] = missing
             finish_run(run, report)
 
         for line in report.errors:

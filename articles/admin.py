@@ -355,6 +355,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
         self._settle_bylines(form.instance, formsets)
         self._decide_suggestion(request, form.instance)
         revisions.record_links(form.instance)  # the links were saved after the revision
+        revisions.drop_if_unchanged(form.instance)
 
     @staticmethod
     def _settle_bylines(article: Article, formsets) -> None:

@@ -113,6 +113,30 @@ def _fold_link_changes(sender, instance, action: str, reverse: bool, pk_set, **k
             record_links(article)
 
 
+def drop_if_unchanged(article: Article) -> bool:
+    """Undo the revision of a save that changed none of the compared fields.
+
+    An editor who presses Save without changing anything (or a form that
+    re-sends what is stored) made no revision: keeping one would put an empty
+    entry in the history and bump the version, so that a colleague's form
+    opened a moment earlier is refused for a conflict that is not there. The
+    article's row goes back to the version and time of the revision that
+    stays. Returns whether a revision was dropped.
+    """
+    latest = latest_revision(article)
+    if latest is None or latest.version != article.version:
+        return False
+    previous = previous_revision(latest)
+    if previous is None or changes(previous, latest):
+        return False
+    with transaction.atomic():
+        latest.delete()
+        Article.objects.filter(pk=article.pk, version=article.version).update(
+            version=previous.version, updated_at=previous.updated_at)
+    article.version, article.updated_at = previous.version, previous.updated_at
+    return True
+
+
 def record_unrevised_version(article_id: int) -> Revision | None:
     """Record the stored version as a revision if none holds it yet (see the module's docstring)."""
     stored = Article.objects.filter(pk=article_id).first()

@@ -262,13 +262,32 @@ def test_an_admin_save_that_changes_nothing_records_no_change(client, desk):
         Article.objects.filter(pk=article.pk).update(
             body=body, version=F("version") + 1, source_path="/archive/a.md", updated_at=timezone.now())
         article.refresh_from_db()
+        version = article.version
         response = client.post(change_url(article), change_form(article), **EN)
         assert response.status_code == 302
-        saved, stored = revisions_of(article)[:2]
+        # The save changed nothing, so it left no revision of its own and no new version:
+        # the latest revision is the stored (imported) one, byte for byte.
+        stored = revisions_of(article)[0]
         assert stored.history_change_reason == "As imported" and stored.body == body
-        assert saved.body == body and changes(stored, saved) == []
+        article.refresh_from_db()
+        assert article.body == body and article.version == version == stored.version
     page = client.get(history_url(article), **EN).content.decode()
     assert "Body:" not in page
+
+
+def test_a_save_that_changes_nothing_leaves_no_revision_and_a_change_leaves_one(client, desk):
+    article = publish("原来的标题", body="<p>第一段</p>")
+    client.force_login(desk)
+    assert client.post(change_url(article), change_form(article), **EN).status_code == 302
+    article.refresh_from_db()
+    first = revisions_of(article)
+    for _ in range(3):  # pressing Save again and again
+        assert client.post(change_url(article), change_form(article), **EN).status_code == 302
+    article.refresh_from_db()
+    assert revisions_of(article) == first and article.version == first[0].version
+    assert client.post(change_url(article), change_form(article, title="新的标题"), **EN).status_code == 302
+    latest, previous = revisions_of(article)[:2]
+    assert previous == first[0] and [c.field for c in changes(previous, latest)] == ["title"]
 
 
 def test_bodies_stored_with_the_other_attribute_order_are_migrated_to_the_one_order():

@@ -454,7 +454,7 @@ class _SQLiteBackend:
         if candidates is not None:
             # The range lets FTS5 skip the older matches; the unary + keeps the
             # IN out of FTS5, which would rerun the query once per id (14 s).
-            among = f" AND rowid >= %s AND +rowid IN (SELECT value FROM json_each(%s))"
+            among = " AND rowid >= %s AND +rowid IN (SELECT value FROM json_each(%s))"
             among_params = (candidates[0] if candidates else 0, json.dumps(candidates))
         cursor.execute(
             # The LIMIT keeps SQLite from flattening the ranked subquery into the

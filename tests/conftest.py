@@ -17,6 +17,15 @@ CORPUS = PROJECT.parent / "shared" / "corpus" / "real"
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
+def staff(username: str, group: str):
+    """A staff user in one of the editorial groups ("Authors", "Editors"); password `pw-<username>-2024`."""
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(username, password=f"pw-{username}-2024", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
 @pytest.fixture
 def corpus_dir() -> Path:
     if not CORPUS.is_dir():

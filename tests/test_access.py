@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from articles.models import Article, Author, Category
+from tests.conftest import staff
 from tests.test_admin import add_form
 
 pytestmark = pytest.mark.django_db
@@ -47,12 +48,6 @@ LIST_URLS = [
                             "term": "机"}),
     ("admin:autocomplete", {"app_label": "articles", "model_name": "article", "field_name": "author", "term": ""}),
 ]
-
-
-def staff(username: str, group: str) -> User:
-    user = User.objects.create_user(username, password=f"pw-{username}-2024", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture

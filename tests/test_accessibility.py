@@ -10,13 +10,12 @@ image alternatives and names are checked on the rendered page.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 from tests.browsers import BROWSER_TESTS, browser, only_the_live_server  # noqa: F401  (the fixture)
 from tests.conftest import PROJECT, SEEDS
-from tests.test_site import chain, publish
+from tests.page_types import public_page_paths
 
 AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -41,26 +40,7 @@ BODY = ('<p>据<a href="https://example.com/report">公司公告</a>，券商加
 def site(live_server, run_import) -> dict[str, str]:
     """Name -> absolute URL of one page of every public type."""
     assert run_import(SEEDS).exit_code == 0
-    deep = chain("金融", "券商", "深度")
-    article = publish("券商加大IT投入", categories=[deep], tags=["券商"], author="记者甲", body=BODY)
-    day = article.published_date
-    paths = {
-        "home": "/",
-        "category-index": "/category/",
-        "category": deep.get_absolute_url(),
-        "archive-index": "/archive/",
-        "archive-year": f"/archive/{day:%Y}/",
-        "archive-month": f"/archive/{day:%Y/%m}/",
-        "archive-day": f"/archive/{day:%Y/%m/%d}/",
-        "article": article.get_absolute_url(),
-        "tag": "/tag/券商/",
-        "author": article.author.get_absolute_url(),
-        "search-results": "/search/?q=券商",
-        "search-empty": "/search/",
-        "not-found": "/no/such/page/",
-        "admin-login": "/admin/login/",
-    }
-    return {name: live_server.url + path for name, path in paths.items()}
+    return {name: live_server.url + path for name, path in public_page_paths(BODY).items()}
 
 
 def blocking_violations(page, url: str) -> list[str]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from taggit.models import Tag
 
 from articles.models import Article, ArticleCategory, Author, Category

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.models import DELETION, LogEntry
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.core import serializers
 from django.test import RequestFactory
@@ -21,6 +21,7 @@ from taggit.models import Tag
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from articles.models import Article, ArticleByline, Author, Category, ImportRun, KeywordTerm, TagSuggestion
+from tests.conftest import staff
 from tests.test_site import publish
 
 pytestmark = pytest.mark.django_db
@@ -28,12 +29,6 @@ pytestmark = pytest.mark.django_db
 # What Authors may run, on what they may change: deleting their own drafts
 # (the delete permission of their role; it follows the article's own rules).
 AUTHOR_ACTIONS = {(Article, "delete_selected")}
-
-
-def staff(username: str, group: str) -> User:
-    user = User.objects.create_user(username, password=f"pw-{username}-2024", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def actions_for(user: User) -> set[tuple[type, str]]:

@@ -10,24 +10,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Author, Category, TagSuggestion
-from tests.conftest import post
+from tests.conftest import post, staff
 from tests.test_admin import add_form
 from tests.test_site import publish
 
 pytestmark = pytest.mark.django_db
-
-
-def staff(username: str, group: str) -> User:
-    user = User.objects.create_user(username, password=f"pw-{username}-2024", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture
@@ -124,7 +118,7 @@ def test_authors_and_editors_choose_categories_on_the_article_form(client, role)
     article = Article.objects.get(title="带栏目")
     assert set(article.categories.all()) == {parent, leaf}
     page = client.get(reverse("admin:articles_article_change", args=[article.pk])).content.decode()
-    assert f'name="articlecategory_set-0-category"' in page and f'value="{leaf.pk}" selected' in page
+    assert 'name="articlecategory_set-0-category"' in page and f'value="{leaf.pk}" selected' in page
 
 
 # --- 10: publication times no database holds ------------------------------------------

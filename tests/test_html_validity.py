@@ -18,7 +18,7 @@ import pytest
 from django.template.loader import render_to_string
 
 from tests.conftest import SEEDS
-from tests.test_site import chain, publish
+from tests.page_types import public_page_paths
 
 pytestmark = pytest.mark.django_db
 
@@ -53,26 +53,10 @@ def nu_errors(pages: dict[str, str], folder: Path) -> list[str]:
 def pages(client, run_import, admin_user) -> dict[str, str]:
     """Name -> HTML of one page of every public type (the error pages and the admin's login page too)."""
     assert run_import(SEEDS).exit_code == 0
-    deep = chain("金融", "券商", "深度")
-    article = publish("券商加大IT投入", categories=[deep], tags=["券商"], author="记者甲", body=BODY)
-    day = article.published_date
     urls = {
-        "home": "/",
-        "category-index": "/category/",
-        "category": deep.get_absolute_url(),
-        "archive-index": "/archive/",
-        "archive-year": f"/archive/{day:%Y}/",
-        "archive-month": f"/archive/{day:%Y/%m}/",
-        "archive-day": f"/archive/{day:%Y/%m/%d}/",
-        "article": article.get_absolute_url(),
-        "tag": "/tag/券商/",
-        "author": article.author.get_absolute_url(),
-        "search-results": "/search/?q=券商",
-        "search-empty": "/search/",
+        **public_page_paths(BODY),
         "search-nothing-found": "/search/?q=没有这样的词语",
         "filtered-with-errors": "/?date_from=not-a-date",
-        "not-found": "/no/such/page/",
-        "admin-login": "/admin/login/",
     }
     rendered = {}
     for name, url in urls.items():

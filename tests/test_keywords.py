@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from articles import keywords
 from articles.models import Article, KeywordTerm, TagSuggestion
-from tests.conftest import SEEDS, post
+from tests.conftest import SEEDS
 from tests.test_site import publish
 from tests.test_workflow import change_form, staff
 

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from articles.models import Article, ImportedFile, ImportRun
-from tests.conftest import SEEDS, post
+from tests.conftest import SEEDS, post, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +28,6 @@ def english(settings):
     settings.LANGUAGE_CODE = "en"
 
 CHANGELIST = "admin:articles_importrun_changelist"
-
-
-def staff(username: str, group: str) -> User:
-    user = User.objects.create_user(username, password="pw-" + username, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture

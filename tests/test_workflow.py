@@ -5,22 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from tests.conftest import post
+from tests.conftest import post, staff
 from tests.test_admin import add_form, changelist
 from tests.test_site import publish
 
 pytestmark = pytest.mark.django_db
-
-
-def staff(username: str, group: str) -> User:
-    user = User.objects.create_user(username, password="pw-" + username, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture

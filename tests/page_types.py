@@ -1,0 +1,36 @@
+"""One page of every public type, for the checks that must hold on all of them.
+
+The Nu Html Checker (tests/test_html_validity.py) and axe-core
+(tests/test_accessibility.py) look at the same pages: a new page type is added
+here once and both check it.
+"""
+
+from __future__ import annotations
+
+from tests.test_site import chain, publish
+
+
+def public_page_paths(body: str) -> dict[str, str]:
+    """Name -> path of one page of every public type, around an article whose body is `body`.
+
+    The seeds should be imported first, so that listings hold more than one story.
+    """
+    deep = chain("金融", "券商", "深度")
+    article = publish("券商加大IT投入", categories=[deep], tags=["券商"], author="记者甲", body=body)
+    day = article.published_date
+    return {
+        "home": "/",
+        "category-index": "/category/",
+        "category": deep.get_absolute_url(),
+        "archive-index": "/archive/",
+        "archive-year": f"/archive/{day:%Y}/",
+        "archive-month": f"/archive/{day:%Y/%m}/",
+        "archive-day": f"/archive/{day:%Y/%m/%d}/",
+        "article": article.get_absolute_url(),
+        "tag": "/tag/券商/",
+        "author": article.author.get_absolute_url(),
+        "search-results": "/search/?q=券商",
+        "search-empty": "/search/",
+        "not-found": "/no/such/page/",
+        "admin-login": "/admin/login/",
+    }

@@ -23,7 +23,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
-from . import byline_links, revisions, search
+from search.query import search
+
+from . import byline_links, revisions
 from .editor import body_widget
 from .parse import PUBLICATION_YEARS
 from .models import (
@@ -271,7 +273,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        ids = search.search(search_term, queryset=Article.objects.all(), limit=5000)
+        ids = search(search_term, queryset=Article.objects.all(), limit=5000)
         return queryset.filter(pk__in=ids), False
 
     @admin.display(description=_("categories"))

@@ -8,4 +8,4 @@ class ArticlesConfig(AppConfig):
     verbose_name = _("Articles")
 
     def ready(self) -> None:
-        from . import byline_links, cache, revisions, signals  # noqa: F401  (byline, content-version, revision and search-index receivers)
+        from . import byline_links, cache, revisions, signals  # noqa: F401  (byline, content-version, revision and tag-slug receivers)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import bylines, search
+from search.tokens import Document, document_of_text
+
+from . import bylines
 from .models import EXCERPT_LENGTH
 from .sanitize import excerpt_of_text, html_to_text
 
@@ -22,7 +24,7 @@ class PreparedBody:
 
     html: str
     excerpt: str
-    document: search.Document
+    document: Document
     # (role, name) of each byline found in the dateline or sign-off, in order.
     dateline_bylines: tuple[tuple[str, str], ...]
 
@@ -33,6 +35,6 @@ def prepare_body(title: str, body_html: str) -> PreparedBody:
     return PreparedBody(
         html=body_html,
         excerpt=excerpt_of_text(text, EXCERPT_LENGTH),
-        document=search.document_of_text(title, text),
+        document=document_of_text(title, text),
         dateline_bylines=tuple(bylines.credits(body_html)),
     )

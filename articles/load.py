@@ -24,7 +24,10 @@ from .models import (
     Article, ArticleByline, ArticleCategory, Author, Category, ImportedFile, TaggedArticle, local_date, record_url_changes,
     unicode_slug, unique_slug,
 )
-from . import retry, search, wal
+from search import index as search_index
+from search.backends.postgres import POSTGRES_TABLE as SEARCH_POSTGRES_TABLE
+
+from . import retry, wal
 from .derive import PreparedBody
 from .parse import ParsedArticle
 
@@ -263,7 +266,7 @@ class ArticleLoader:
                 ).delete()
             self._write_links(links)
             # bulk_create/bulk_update send no signals: index the batch here, in its transaction.
-            search.index_documents([(a.id, item.body.document, a.published_at) for a, item in links])
+            search_index.index_documents([(a.id, item.body.document, a.published_at) for a, item in links])
             self._record_files([*links, *same])
         self.result.created += len(new_articles)
         self.result.updated += len(changed_articles)
@@ -397,7 +400,7 @@ def _analyze_imported_tables() -> None:
     tables = [model._meta.db_table for model in ANALYZED_MODELS]
     command = "ANALYZE"
     if vendor == "postgresql":
-        tables.append(search.POSTGRES_TABLE)
+        tables.append(SEARCH_POSTGRES_TABLE)
         if not connection.in_atomic_block:
             command = "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:

@@ -20,7 +20,6 @@ urlpatterns = [
     path("category/<catpath:path>/", public_page(views.CategoryView.as_view()), name="category"),
     path("tag/<uslug:slug>/", public_page(views.TagView.as_view()), name="tag"),
     path("author/<uslug:slug>/", public_page(views.AuthorView.as_view()), name="author"),
-    path("search/", public_page(views.SearchView.as_view()), name="search"),
     path("archive/", public_page(views.ArchiveIndexView.as_view()), name="archive"),
     path("archive/<yyyy:year>/", public_page(views.YearArchive.as_view()), name="archive-year"),
     path("archive/<yyyy:year>/<mm:month>/", public_page(views.MonthArchive.as_view()), name="archive-month"),

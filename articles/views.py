@@ -18,10 +18,9 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArchiveView
 from taggit.models import Tag
 
-from . import archive, cache, search
+from . import archive, cache
 from .byline_links import credited_to, with_credit_kinds
 from .filters import ArticleFilter
-from .models import EXCERPT_LENGTH as EXCERPT_CHARS
 from .models import (
     Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle, public_tags, published_links,
 )
@@ -237,36 +236,6 @@ class AuthorView(ArticleListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(author=self.author, crumbs=[{"name": self.author.name}], **kwargs)
-
-
-class SearchView(ArticleListView):
-    """Ranked search; the paginator pages ranked ids, then one page is loaded."""
-
-    template_name = "articles/search.html"
-    max_query_chars = 100
-    query_params = ("q", *ArticleListView.query_params)
-
-    @cached_property
-    def query(self) -> str:
-        return self.request.GET.get("q", "").replace("\x00", "").strip()[: self.max_query_chars]
-
-    def get_queryset(self):
-        if not self.query or not self.filterset.is_valid():
-            return []
-        return search.search(self.query, queryset=self.filterset.qs)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(query=self.query, result_count=len(self.object_list), **kwargs)
-        # Bodies stay in the database: a snippet needs only their start (search.SNIPPET_SOURCE_CHARS).
-        results = load_in_order(list(context["article_list"]), search.with_snippet_source(Article.objects.all()))
-        for article in results:
-            article.highlighted_title = search.highlight(article.title, self.query)
-            article.highlighted_excerpt = search.snippet(article.snippet_source, self.query, max_chars=EXCERPT_CHARS)
-        context["article_list"] = context["object_list"] = results
-        return context
-
-    def get_seo(self):
-        return {"title": f"搜索：{self.query}" if self.query else "搜索", "noindex": True}
 
 
 # --- date archives --------------------------------------------------------------

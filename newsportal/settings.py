@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "csp",
     "articles",
+    # After articles: its receivers (search index) run after the articles app's own.
+    "search",
     # Last, as its documentation asks: it wraps the authentication backends.
     "axes",
 ]

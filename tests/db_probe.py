@@ -25,7 +25,8 @@ django.setup()
 from django.db import connection  # noqa: E402
 from taggit.models import Tag  # noqa: E402
 
-from articles import search  # noqa: E402
+from search.backends import postgres as postgres_backend  # noqa: E402
+from search.backends import sqlite as sqlite_backend  # noqa: E402
 from articles.models import (  # noqa: E402
     Article, ArticleByline, ArticleCategory, Author, Category, ImportedFile, ImportRun, TaggedArticle,
 )
@@ -49,7 +50,7 @@ def orphans(table: str, column: str) -> list[int]:
 
 def main() -> None:
     search_table, search_column = (
-        (search.SQLITE_TABLE, "rowid") if connection.vendor == "sqlite" else (search.POSTGRES_TABLE, "article_id"))
+        (sqlite_backend.SQLITE_TABLE, "rowid") if connection.vendor == "sqlite" else (postgres_backend.POSTGRES_TABLE, "article_id"))
     imported = Article.objects.filter(import_key__isnull=False)
     report = {
         "articles": Article.objects.count(),

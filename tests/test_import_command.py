@@ -389,12 +389,12 @@ def test_what_the_workers_derive_is_what_a_save_derives(run_import, corpus_dir):
 
 
 def test_search_finds_imported_articles_from_worker_processes(run_import, tmp_path):
-    from articles import search
+    from search.query import search
 
     for i in range(3):
         (tmp_path / f"{i}.md").write_text(post(title=f"'券商观察{i}'"), encoding="utf-8")
     run_import("--workers", "1", tmp_path)
-    assert len(search.search("券商")) == 3
+    assert len(search("券商")) == 3
 
 
 def test_negative_workers_is_an_error(run_import):

@@ -9,7 +9,7 @@ site too: see ArticleFilter). The API adds:
 * ``published_after`` / ``published_before``: an ISO 8601 date or date-time,
   as a half-open range [after, before). A value without an offset is Beijing
   time (TIME_ZONE); a date alone means that day's midnight in Beijing.
-* ``q``: the site's full-text search (articles.search). Results stay in the
+* ``q``: the site's full-text search (search.query). Results stay in the
   list's order, newest first; like the site, the search considers at most its
   1000 best-ranked matches (after all other filters are applied).
 """
@@ -25,7 +25,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .. import search
+from search.query import search
+
 from ..filters import ArticleFilter
 from ..models import Article
 
@@ -82,4 +83,4 @@ class ArticleAPIFilter(ArticleFilter):
         fields = [*ArticleFilter.Meta.fields, "published_after", "published_before", "q"]
 
     def filter_search(self, queryset: QuerySet[Article], name: str, value: str) -> QuerySet[Article]:
-        return queryset.filter(id__in=search.search(value, queryset=queryset))
+        return queryset.filter(id__in=search(value, queryset=queryset))

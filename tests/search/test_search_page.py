@@ -99,7 +99,7 @@ def test_a_huge_body_costs_a_results_page_no_more_than_a_normal_one(client):
     the multi-megabyte bodies never reach Python, and highlighting sees a bounded text."""
     from unittest import mock
 
-    from articles import search
+    from search import highlighting
 
     paragraph = "<p>" + "长篇报道的正文内容" * 100 + "</p>"
     huge = "<p>开头提到券商。</p>" + paragraph * (5_000_000 // len(paragraph.encode()))
@@ -107,16 +107,16 @@ def test_a_huge_body_costs_a_results_page_no_more_than_a_normal_one(client):
     for i in range(3):
         publish(f"超长文章{i}", body=huge)
     highlighted = []
-    real_highlight = search.highlight
+    real_highlight = highlighting.highlight
 
     def spy(text, query, max_chars=None):
         highlighted.append(len(text))
         return real_highlight(text, query, max_chars)
 
-    with mock.patch.object(search, "highlight", spy), CaptureQueriesContext(connection) as queries:
+    with mock.patch.object(highlighting, "highlight", spy), CaptureQueriesContext(connection) as queries:
         page = html(client.get("/search/?q=券商"))
     assert len(result_titles(page)) == 3
     assert page.count("开头提到<mark>券商</mark>") == 3  # the hit near the start is still marked
-    assert highlighted and max(highlighted) <= 20_000  # search.SNIPPET_SOURCE_CHARS
+    assert highlighted and max(highlighted) <= 20_000  # highlighting.SNIPPET_SOURCE_CHARS
     loads = [q["sql"] for q in queries.captured_queries if "超长文章" not in q["sql"] and '"body"' in q["sql"]]
     assert loads and all(re.search(r'SUBSTR(ING)?\("articles_article"\."body"', sql, re.I) for sql in loads), loads

@@ -1,13 +1,13 @@
 """The search index's tokens of a long text, computed with numpy.
 
-`articles.search` defines the tokens (CJK bigrams, each run's last character
+`search.tokens` defines the tokens (CJK bigrams, each run's last character
 alone, words cut at a maximum length) and finds them with a regex, one match
 per token: about 0.25 ms for an article body of 2,000 characters, more than
 parsing and sanitising the file. Here the same string is built from arrays of
 code points in a dozen vectorised steps: about 0.035 ms. It is
 worth it for bodies only; a title is quicker through the regex.
 
-Only `articles.search` uses this, and it checks both agree (tests too).
+Only `search.tokens` uses this, and it checks both agree (tests too).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from articles import search
+from search import index
 
 
 class Command(BaseCommand):
@@ -18,6 +18,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         started = time.perf_counter()
-        count = search.rebuild()
+        count = index.rebuild()
         if options["verbosity"] > 0:
             self.stdout.write(f"indexed {count} articles in {time.perf_counter() - started:.1f}s")

@@ -1,0 +1,41 @@
+"""The search page: ranked results, highlighted, in the site's list layout."""
+
+from __future__ import annotations
+
+from django.utils.functional import cached_property
+
+from articles.models import EXCERPT_LENGTH as EXCERPT_CHARS
+from articles.models import Article
+from articles.views import ArticleListView, load_in_order
+
+from . import highlighting, query
+
+
+class SearchView(ArticleListView):
+    """Ranked search; the paginator pages ranked ids, then one page is loaded."""
+
+    template_name = "articles/search.html"
+    max_query_chars = 100
+    query_params = ("q", *ArticleListView.query_params)
+
+    @cached_property
+    def query(self) -> str:
+        return self.request.GET.get("q", "").replace("\x00", "").strip()[: self.max_query_chars]
+
+    def get_queryset(self):
+        if not self.query or not self.filterset.is_valid():
+            return []
+        return query.search(self.query, queryset=self.filterset.qs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(query=self.query, result_count=len(self.object_list), **kwargs)
+        # Bodies stay in the database: a snippet needs only their start (highlighting.SNIPPET_SOURCE_CHARS).
+        results = load_in_order(list(context["article_list"]), highlighting.with_snippet_source(Article.objects.all()))
+        for article in results:
+            article.highlighted_title = highlighting.highlight(article.title, self.query)
+            article.highlighted_excerpt = highlighting.snippet(article.snippet_source, self.query, max_chars=EXCERPT_CHARS)
+        context["article_list"] = context["object_list"] = results
+        return context
+
+    def get_seo(self):
+        return {"title": f"搜索：{self.query}" if self.query else "搜索", "noindex": True}

@@ -7,11 +7,12 @@ MANAGE := $(PY) manage.py
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run serve migrate import-seeds test test-sqlite test-postgres bench corpus messages clean help
+.PHONY: install run serve migrate import-seeds test test-sqlite test-postgres lint-imports bench corpus messages clean help
 
 help:
 	@echo "make run            set everything up and serve on http://$(HOST):$(PORT)"
-	@echo "make test           run the test suite (SQLite)"
+	@echo "make test           check the import contracts, then run the test suite (SQLite)"
+	@echo "make lint-imports   check only the import contracts between the apps (pyproject.toml)"
 	@echo "make test-postgres  run the test suite on a throwaway PostgreSQL cluster"
 	@echo "make bench          run the import and page benchmarks (see docs/BENCHMARKS.md)"
 	@echo "make messages       update locale/zh_Hans/.../django.po from the code and compile the .mo (needs gettext)"
@@ -46,7 +47,12 @@ run: import-seeds
 	@$(MANAGE) ensure_admin
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-test: install
+# The dependency rule between the apps (docs/ARCHITECTURE.md; contracts in
+# pyproject.toml): a wrong-way import fails `make test`, and so CI.
+lint-imports: install
+	$(VENV)/bin/lint-imports
+
+test: lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-postgres: install
@@ -67,4 +73,4 @@ messages: install
 	$(MANAGE) compilemessages --locale=zh_Hans $(MESSAGES_IGNORE)
 
 clean:
-	rm -rf $(VENV) .pytest_cache staticfiles node_modules
+	rm -rf $(VENV) .pytest_cache .import_linter_cache staticfiles node_modules

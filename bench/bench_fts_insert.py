@@ -26,8 +26,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from articles import corpus, parse, sanitize, search  # noqa: E402
+from articles import corpus, parse, sanitize  # noqa: E402
 from articles.importer import find_source_files  # noqa: E402
+from search import tokens  # noqa: E402
 
 LAYOUTS = {
     "content (used)": "CREATE VIRTUAL TABLE s USING fts5(title, body, tokenize='ascii')",
@@ -36,18 +37,18 @@ LAYOUTS = {
 }
 
 
-def prepared_documents(count: int, folder: Path) -> list[search.Document]:
+def prepared_documents(count: int, folder: Path) -> list[tokens.Document]:
     corpus.write_corpus(folder / "corpus", count=count, seed=1)
     files, _ = find_source_files([folder / "corpus"])
     tz = parse.get_timezone("Asia/Shanghai")
     documents = []
     for path in files:
         article = parse.parse_bytes(parse.read_source(path), path=str(path), tz=tz)
-        documents.append(search.prepare_document(article.title, sanitize.sanitize_body(article.body)))
+        documents.append(tokens.prepare_document(article.title, sanitize.sanitize_body(article.body)))
     return documents
 
 
-def time_layout(ddl: str, documents: list[search.Document], db_path: Path) -> tuple[float, int]:
+def time_layout(ddl: str, documents: list[tokens.Document], db_path: Path) -> tuple[float, int]:
     db = sqlite3.connect(db_path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")

@@ -76,7 +76,7 @@ class ArticleAPIFilter(ArticleFilter):
         field_name="published_at", lookup_expr="lt",
     )
     # Declared last, so django-filter applies it last: the search then runs
-    # within what the other filters left (see search.search's `queryset`).
+    # within what the other filters left (see search.query.search's `queryset`).
     q = django_filters.CharFilter(label=_("full-text search, as on the site"), method="filter_search")
 
     class Meta(ArticleFilter.Meta):

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from articles.models import Article, Author, Category
 from tests.conftest import staff
-from tests.test_admin import add_form
+from tests.factories import add_form
 
 pytestmark = pytest.mark.django_db
 

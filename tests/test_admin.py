@@ -9,7 +9,7 @@ from taggit.models import Tag
 
 from articles.models import Article, ArticleCategory, Author, Category, TaggedArticle
 from tests.conftest import SEEDS
-from tests.test_site import chain, publish
+from tests.factories import add_form, chain, changelist, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -17,26 +17,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def editor(admin_client):
     return admin_client
-
-
-def changelist(model: str) -> str:
-    return reverse(f"admin:articles_{model}_changelist")
-
-
-def add_form(title: str, **fields) -> dict:
-    data = {
-        "title": title, "slug": "", "status": "draft",
-        "published_at_0": "2022-04-30", "published_at_1": "09:33:09",
-        "author": "", "tags": "", "body": "<p>正文</p>", "head_image": "", "thumbnail": "",
-        "comments_enabled": "on", "extra_front_matter": "{}",
-        "articlecategory_set-TOTAL_FORMS": "1", "articlecategory_set-INITIAL_FORMS": "0",
-        "articlecategory_set-MIN_NUM_FORMS": "0", "articlecategory_set-MAX_NUM_FORMS": "1000",
-        "articlecategory_set-0-category": "",
-        "byline_links-TOTAL_FORMS": "0", "byline_links-INITIAL_FORMS": "0",
-        "byline_links-MIN_NUM_FORMS": "0", "byline_links-MAX_NUM_FORMS": "1000",
-    }
-    data.update(fields)
-    return data
 
 
 def test_article_changelist_columns_search_and_filters(editor, run_import):

@@ -22,7 +22,7 @@ import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from articles.models import Article, ArticleByline, Author, Category, ImportRun, KeywordTerm, TagSuggestion
 from tests.conftest import staff
-from tests.test_site import publish
+from tests.factories import publish
 
 pytestmark = pytest.mark.django_db
 

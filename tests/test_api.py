@@ -35,9 +35,8 @@ from taggit.models import Tag
 
 from articles.models import Article, ArticleCategory, Author, Category, TaggedArticle, path_prefixes
 from tests.conftest import SEEDS, SHANGHAI
+from tests.factories import chain, publish as make
 from tests.test_security_headers import production_env, settings_in
-from tests.test_site import chain
-from tests.test_site import publish as make
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from articles.models import Article
 from tests.browsers import ARTIFACTS, BROWSER_TESTS, browser, only_the_live_server  # noqa: F401  (the fixture)
-from tests.test_site import chain
+from tests.factories import chain
 
 pytestmark = BROWSER_TESTS
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from articles.models import Article
 from tests.conftest import SEEDS
-from tests.test_site import chain, publish
+from tests.factories import chain, publish
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from articles.models import Article
-from tests.conftest import PROJECT
-from tests.test_admin import add_form, changelist
-from tests.test_site import publish
-from tests.test_workflow import staff
+from tests.conftest import PROJECT, staff
+from tests.factories import add_form, changelist, publish
 
 pytestmark = pytest.mark.django_db
 

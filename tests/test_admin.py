@@ -14,11 +14,6 @@ from tests.factories import add_form, chain, changelist, publish
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def editor(admin_client):
-    return admin_client
-
-
 def test_article_changelist_columns_search_and_filters(editor, run_import):
     run_import(SEEDS)
     publish("草稿里的腾讯", status=Article.Status.DRAFT)

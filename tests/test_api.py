@@ -34,7 +34,7 @@ from articles.byline_links import credited_to
 from taggit.models import Tag
 
 from articles.models import Article, ArticleCategory, Author, Category, TaggedArticle, path_prefixes
-from tests.conftest import SEEDS, SHANGHAI
+from tests.conftest import SHANGHAI
 from tests.factories import chain, publish as make
 from tests.test_security_headers import production_env, settings_in
 
@@ -123,9 +123,9 @@ def forged_cursor(document) -> str:
 
 
 @pytest.fixture
-def seeds(run_import):
-    assert run_import(SEEDS).exit_code == 0
-    return {a.title[:4]: a for a in Article.objects.all()}
+def seeds(seeded) -> dict[str, Article]:
+    """The seeds by the first four characters of their titles."""
+    return {a.title[:4]: a for a in seeded}
 
 
 @pytest.fixture

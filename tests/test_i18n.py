@@ -7,7 +7,6 @@ import shutil
 import subprocess
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from articles.models import Article
@@ -17,12 +16,6 @@ from tests.factories import add_form, changelist, publish
 pytestmark = pytest.mark.django_db
 
 CATALOG = PROJECT / "locale" / "zh_Hans" / "LC_MESSAGES"
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(User.objects.create_superuser("chief", password="pw"))
-    return client
 
 
 def test_the_admin_is_chinese_by_default(editor):

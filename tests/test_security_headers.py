@@ -256,7 +256,8 @@ def test_admin_widgets_with_import_maps_get_the_csp_nonce(client, admin_user, ar
 
 
 @pytest.fixture
-def editor(db):
+def staff_account(db):
+    """A staff user to log in as: "editor", password "correct-horse-battery"."""
     return User.objects.create_user("editor", password="correct-horse-battery", is_staff=True)
 
 
@@ -265,7 +266,7 @@ def login(client, username: str, password: str, **extra):
 
 
 @pytest.mark.django_db
-def test_failed_logins_lock_the_account_out_from_that_address(client, editor, settings):
+def test_failed_logins_lock_the_account_out_from_that_address(client, staff_account, settings):
     limit = settings.AXES_FAILURE_LIMIT
     assert limit == 5  # NEWSPORTAL_LOGIN_FAILURE_LIMIT's default
     for attempt in range(limit - 1):
@@ -284,7 +285,7 @@ def test_failed_logins_lock_the_account_out_from_that_address(client, editor, se
 
 
 @pytest.mark.django_db
-def test_a_successful_login_resets_the_count(client, editor, settings):
+def test_a_successful_login_resets_the_count(client, staff_account, settings):
     for attempt in range(settings.AXES_FAILURE_LIMIT - 1):
         login(client, "editor", f"wrong-{attempt}")
     assert login(client, "editor", "correct-horse-battery").status_code == 302
@@ -294,7 +295,7 @@ def test_a_successful_login_resets_the_count(client, editor, settings):
 
 
 @pytest.mark.django_db
-def test_behind_a_proxy_the_forwarded_client_is_locked_out_not_the_proxy(client, editor, settings):
+def test_behind_a_proxy_the_forwarded_client_is_locked_out_not_the_proxy(client, staff_account, settings):
     settings.NEWSPORTAL_TRUSTED_PROXIES = 1
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
     for attempt in range(settings.AXES_FAILURE_LIMIT):

@@ -12,7 +12,6 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Article, Category
-from tests.conftest import SEEDS
 from tests.factories import chain, publish  # noqa: F401  (also imported from here by tests/test_search*.py)
 
 pytestmark = pytest.mark.django_db
@@ -57,12 +56,6 @@ def head_of(response) -> _Head:
     parser = _Head()
     parser.feed(html(response))
     return parser
-
-
-@pytest.fixture
-def seeded(run_import):
-    assert run_import(SEEDS).exit_code == 0
-    return Article.objects.order_by("published_at")
 
 
 @pytest.fixture

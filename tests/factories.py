@@ -1,4 +1,5 @@
-"""Builders the test modules share: articles and categories, and the admin's forms.
+"""Builders the test modules share: articles and categories, the admin's forms, and the
+environment of a production server (for settings read in a process of their own).
 
 One place, so a test module never imports another test module for them (and a
 change to how an article is made is made once). Fixtures live in conftest.py.
@@ -7,11 +8,17 @@ change to how an article is made is made once). Fixtures live in conftest.py.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import secrets
+import subprocess
+import sys
 
 from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Author, Category
+from tests.conftest import PROJECT
 
 
 def publish(title: str, when: dt.datetime | None = None, *, categories=(), tags=(), author: str | None = None,
@@ -73,3 +80,26 @@ def change_form(article: Article, **fields) -> dict:
                     slug=article.slug, version=str(article.version))
     data.update(fields)
     return data
+
+
+# --- a production server's environment ---------------------------------------------
+
+
+def production_env(**extra: str) -> dict:
+    """The environment of a production server: no DEBUG, a real key, a host name."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "NEWSPORTAL_"))}
+    env.update(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="news.example.com",
+               DJANGO_SETTINGS_MODULE="newsportal.settings")
+    env["NEWSPORTAL_ENV_FILE"] = ""  # a developer's .env (DJANGO_DEBUG=1, a key) must not leak in
+    env.update(extra)
+    return env
+
+
+def settings_in(env: dict, *names: str) -> dict:
+    """The values of settings `names` in a new process with environment `env` (None if unset)."""
+    code = ("import django, json; django.setup(); from django.conf import settings; "
+            f"print(json.dumps({{n: getattr(settings, n, None) for n in {list(names)!r}}}, default=str))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

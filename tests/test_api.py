@@ -35,8 +35,8 @@ from taggit.models import Tag
 
 from articles.models import Article, ArticleCategory, Author, Category, TaggedArticle, path_prefixes
 from tests.conftest import SHANGHAI
-from tests.factories import chain, publish as make
-from tests.test_security_headers import production_env, settings_in
+from tests.factories import chain, production_env, settings_in
+from tests.factories import publish as make
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import os
 import re
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -20,32 +17,14 @@ from django.urls import reverse
 
 from tests import html_safety
 from tests.conftest import PROJECT, SEEDS
+from tests.factories import production_env, settings_in
 
 TEMPLATES = PROJECT / "templates"
-
-
-def production_env(**extra: str) -> dict:
-    """The environment of a production server: no DEBUG, a real key, a host name."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "NEWSPORTAL_"))}
-    env.update(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="news.example.com",
-               DJANGO_SETTINGS_MODULE="newsportal.settings")
-    env["NEWSPORTAL_ENV_FILE"] = ""  # a developer's .env (DJANGO_DEBUG=1, a key) must not leak in
-    env.update(extra)
-    return env
 
 
 def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT, env=env,
                           capture_output=True, text=True, timeout=120)
-
-
-def settings_in(env: dict, *names: str) -> dict:
-    code = ("import django, json; django.setup(); from django.conf import settings; "
-            f"print(json.dumps({{n: getattr(settings, n, None) for n in {list(names)!r}}}, default=str))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 # --- settings -------------------------------------------------------------------

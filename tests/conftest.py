@@ -27,6 +27,21 @@ def staff(username: str, group: str):
 
 
 @pytest.fixture
+def seeded(run_import):
+    """The sample posts in seeds/, imported (every one must import): the articles, oldest first."""
+    from articles.models import Article
+
+    assert run_import(SEEDS).exit_code == 0
+    return Article.objects.order_by("published_at")
+
+
+@pytest.fixture
+def editor(admin_client):
+    """A client logged in to the admin as a superuser."""
+    return admin_client
+
+
+@pytest.fixture
 def corpus_dir() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"real corpus not found at {CORPUS} (it lives in ../shared beside the project)")

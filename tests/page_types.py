@@ -7,7 +7,7 @@ here once and both check it.
 
 from __future__ import annotations
 
-from tests.test_site import chain, publish
+from tests.factories import chain, publish
 
 
 def public_page_paths(body: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from articles.models import Article, Author, Category
 from tests.conftest import staff
-from tests.test_admin import add_form
+from tests.factories import add_form
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,9 @@ LIST_URLS = [
 
 
 @pytest.fixture
-def newsroom():
+def others_work():
+    """Work of another Author in every unpublished state, and a draft of the writer's own:
+    (writer, other, theirs by state, mine)."""
     writer, other = staff("writer", "Authors"), staff("other", "Authors")
     staff("desk", "Editors")
     category = Category.objects.create(name="机密栏目")
@@ -96,7 +98,7 @@ def admin_routes(resolver: URLResolver = None, prefix: str = "") -> list[str]:
     return paths
 
 
-def test_the_public_reaches_no_admin_page_by_any_url(client, newsroom):
+def test_the_public_reaches_no_admin_page_by_any_url(client, others_work):
     routes = admin_routes()
     assert len(routes) > 20
     for path in routes:
@@ -110,8 +112,8 @@ def test_the_public_reaches_no_admin_page_by_any_url(client, newsroom):
             assert SECRET not in response.content.decode(), path
 
 
-def test_the_public_never_sees_drafts_review_or_scheduled(client, newsroom):
-    _, _, theirs, _ = newsroom
+def test_the_public_never_sees_drafts_review_or_scheduled(client, others_work):
+    _, _, theirs, _ = others_work
     for article in theirs.values():
         for url in (article.get_absolute_url(), reverse("articles:preview", args=[article.pk])):
             response = client.get(url)
@@ -133,8 +135,8 @@ def test_the_public_never_sees_drafts_review_or_scheduled(client, newsroom):
 
 @pytest.mark.parametrize("name, args", OBJECT_URLS, ids=[n for n, _ in OBJECT_URLS])
 @pytest.mark.parametrize("state", ["draft", "review", "scheduled"])
-def test_an_author_cannot_open_colleagues_articles(client, newsroom, name, args, state):
-    writer, _, theirs, _ = newsroom
+def test_an_author_cannot_open_colleagues_articles(client, others_work, name, args, state):
+    writer, _, theirs, _ = others_work
     client.force_login(writer)
     article = theirs[state]
     url = reverse(name, args=args(article))
@@ -145,15 +147,15 @@ def test_an_author_cannot_open_colleagues_articles(client, newsroom, name, args,
 
 
 @pytest.mark.parametrize("name, params", LIST_URLS, ids=[f"{n}{sorted(p)}" for n, p in LIST_URLS])
-def test_an_author_finds_no_colleagues_articles_in_lists_filters_or_autocomplete(client, newsroom, name, params):
-    writer, other, theirs, _ = newsroom
+def test_an_author_finds_no_colleagues_articles_in_lists_filters_or_autocomplete(client, others_work, name, params):
+    writer, other, theirs, _ = others_work
     client.force_login(writer)
     response = client.get(reverse(name), fill(params, theirs["draft"], other))
     assert_hidden(response, (name, params))
 
 
-def test_an_author_cannot_reach_objects_by_guessing_ids(client, newsroom):
-    writer, _, theirs, mine = newsroom
+def test_an_author_cannot_reach_objects_by_guessing_ids(client, others_work):
+    writer, _, theirs, mine = others_work
     client.force_login(writer)
     top = max(a.pk for a in theirs.values()) + 5
     for pk in range(1, top):
@@ -171,8 +173,8 @@ def test_an_author_cannot_reach_objects_by_guessing_ids(client, newsroom):
             assert_hidden(client.get(response["Location"]), "view on site → preview")
 
 
-def test_an_author_cannot_publish_by_any_route(client, newsroom):
-    writer, _, theirs, mine = newsroom
+def test_an_author_cannot_publish_by_any_route(client, others_work):
+    writer, _, theirs, mine = others_work
     client.force_login(writer)
     changelist = reverse("admin:articles_article_changelist")
     ids = [mine.pk, *(a.pk for a in theirs.values())]
@@ -196,8 +198,8 @@ def test_an_author_cannot_publish_by_any_route(client, newsroom):
     assert mine.status == "draft"
 
 
-def test_an_author_cannot_reach_the_newsroom_settings(client, newsroom):
-    writer, *_ = newsroom
+def test_an_author_cannot_reach_the_newsroom_settings(client, others_work):
+    writer, *_ = others_work
     client.force_login(writer)
     for name in ("admin:articles_category_add", "admin:taggit_tag_add", "admin:auth_user_changelist",
                  "admin:auth_group_changelist", "admin:axes_accessattempt_changelist",
@@ -211,8 +213,8 @@ def test_an_author_cannot_reach_the_newsroom_settings(client, newsroom):
     assert Author.objects.filter(pk=author.pk).exists()
 
 
-def test_an_inactive_or_non_staff_user_gets_nothing(newsroom):
-    _, other, theirs, _ = newsroom
+def test_an_inactive_or_non_staff_user_gets_nothing(others_work):
+    _, other, theirs, _ = others_work
     for change in ({"is_active": False}, {"is_staff": False}):
         User.objects.filter(pk=other.pk).update(**change)
         client = Client()

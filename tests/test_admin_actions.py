@@ -22,7 +22,7 @@ import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from articles.models import Article, ArticleByline, Author, Category, ImportRun, KeywordTerm, TagSuggestion
 from tests.conftest import staff
-from tests.test_site import publish
+from tests.factories import publish
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def database() -> str:
 
 
 @pytest.fixture
-def newsroom():
+def one_of_everything():
     """An Author whose only article is published (so none is theirs to change), and one of everything."""
     writer, colleague = staff("writer", "Authors"), staff("colleague", "Authors")
     staff("desk", "Editors")
@@ -79,14 +79,14 @@ def test_every_action_declares_the_permission_it_needs(admin_user):
     assert undeclared == []
 
 
-def test_an_author_is_offered_no_action_but_deleting_their_own_drafts(newsroom, admin_user):
+def test_an_author_is_offered_no_action_but_deleting_their_own_drafts(one_of_everything, admin_user):
     every = actions_for(admin_user)
     assert {(Author, "merge"), (Tag, "merge"), (Article, "publish"), (Article, "accept_suggested_tags")} <= every
-    assert actions_for(newsroom) <= AUTHOR_ACTIONS
+    assert actions_for(one_of_everything) <= AUTHOR_ACTIONS
 
 
-def test_an_author_posting_any_action_is_refused_and_nothing_changes(client, newsroom, admin_user):
-    client.force_login(newsroom)
+def test_an_author_posting_any_action_is_refused_and_nothing_changes(client, one_of_everything, admin_user):
+    client.force_login(one_of_everything)
     before = database()
     category = Category.objects.first()
     for model, name in sorted(actions_for(admin_user), key=lambda pair: (pair[0]._meta.label, pair[1])):
@@ -99,7 +99,7 @@ def test_an_author_posting_any_action_is_refused_and_nothing_changes(client, new
         assert database() == before, f"{model._meta.label}: {name} changed something for an Author"
 
 
-def test_an_editor_merging_authors_leaves_a_revision_on_every_article_and_a_log(client, newsroom):
+def test_an_editor_merging_authors_leaves_a_revision_on_every_article_and_a_log(client, one_of_everything):
     editor = User.objects.get(username="desk")
     mine = Article.objects.get(title="我的已发表")
     theirs = Article.objects.get(title="同事的草稿")
@@ -127,7 +127,7 @@ def test_an_editor_merging_authors_leaves_a_revision_on_every_article_and_a_log(
     assert reason.startswith("已将 财联社 , 潇湘潇湘") and len(reason) == 100
 
 
-def test_an_editor_merging_tags_leaves_a_revision_on_every_article(client, newsroom):
+def test_an_editor_merging_tags_leaves_a_revision_on_every_article(client, one_of_everything):
     editor = User.objects.get(username="desk")
     publish("多一篇", tags=["券商"])
     client.force_login(editor)

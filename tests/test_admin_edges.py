@@ -18,8 +18,7 @@ from django.utils import timezone
 
 from articles.models import Article, Author, Category, TagSuggestion
 from tests.conftest import post, staff
-from tests.test_admin import add_form
-from tests.test_site import publish
+from tests.factories import add_form, publish
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from articles.models import Article
 from tests.browsers import ARTIFACTS, BROWSER_TESTS, browser, only_the_live_server  # noqa: F401  (the fixture)
-from tests.test_site import chain
+from tests.factories import chain
 
 pytestmark = BROWSER_TESTS
 
@@ -39,7 +39,7 @@ def editors_group() -> Group:
 
 
 @pytest.fixture
-def newsroom(live_server):
+def draft_on_the_live_server(live_server):
     editor = User.objects.create_user("desk", password="desk-password-1", is_staff=True)
     editor.groups.add(editors_group())
     draft = Article.objects.create(
@@ -63,8 +63,8 @@ def page(browser):  # noqa: F811  (the shared fixture)
     context.close()
 
 
-def test_editor_writes_in_the_widget_publishes_and_the_public_sees_it(newsroom, page):
-    site, draft = newsroom
+def test_editor_writes_in_the_widget_publishes_and_the_public_sees_it(draft_on_the_live_server, page):
+    site, draft = draft_on_the_live_server
     change_url = f"/admin/articles/article/{draft.pk}/change/"
     page.goto(f"{site}/admin/login/?next={change_url}")
     page.fill("#id_username", "desk")

@@ -12,8 +12,7 @@ from django.urls import reverse
 from articles.bylines import detect, format_credit
 from articles.models import Article, ArticleByline, Author
 from tests.conftest import CORPUS, SEEDS, post
-from tests.test_admin import add_form
-from tests.test_site import publish
+from tests.factories import add_form, publish
 
 sys.path.insert(0, str(SEEDS.parent / "bench"))
 import eval_bylines  # noqa: E402  (the benchmark's own sample reader and scorer)
@@ -126,7 +125,7 @@ def test_a_corrected_article_keeps_its_bylines_on_save():
 
 
 def byline_form(article: Article, rows: list[tuple[str, Author]], **fields) -> dict:
-    from tests.test_workflow import change_form
+    from tests.factories import change_form
 
     existing = list(article.byline_links.order_by("position"))
     data = change_form(article, **{
@@ -178,7 +177,7 @@ def test_an_uncorrected_article_follows_its_file_on_reimport(run_import, write_p
 @pytest.mark.django_db
 def test_admin_save_without_touching_bylines_redetects_from_the_new_body(admin_client):
     article = publish("新稿", body="<p>中证网讯（记者 连润）走高。</p>", status=Article.Status.DRAFT)
-    from tests.test_workflow import change_form
+    from tests.factories import change_form
     data = change_form(article, body="<p>中证网讯（记者 傅苏颖）走高。</p>", **{"byline_links-TOTAL_FORMS": "0"})
     response = admin_client.post(reverse("admin:articles_article_change", args=[article.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]

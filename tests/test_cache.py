@@ -27,7 +27,7 @@ from articles.cache import content_state, public_page
 from articles.models import Article, Author, Category, ContentVersion
 from newsportal.settings import cache_from_url
 from tests.conftest import SEEDS
-from tests.test_site import chain, publish
+from tests.factories import chain, publish
 
 pytestmark = pytest.mark.django_db
 

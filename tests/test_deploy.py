@@ -23,7 +23,7 @@ import pytest
 from tests.conftest import PROJECT, SEEDS
 from tests.faults_support import _migrated_template, run_manage, scratch_db, subprocess_env  # noqa: F401
 from tests.test_cache import redis_url  # noqa: F401  (a fixture)
-from tests.test_security_headers import production_env
+from tests.factories import production_env
 
 DEVELOPER_ENV = "DJANGO_DEBUG=1\nDJANGO_SECRET_KEY=the-developer-key-from-dotenv\n"
 

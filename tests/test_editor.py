@@ -14,7 +14,7 @@ from django_prose_editor.config import allowlist_from_extensions
 from articles.editor import EDITOR_EXTENSIONS
 from articles.models import Article
 from articles.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
-from tests.test_admin import add_form
+from tests.factories import add_form
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from articles.export import MAX_NAME_BYTES, safe_filename
 from articles.models import Article, ArticleByline, Author, Category, ImportedFile
 from articles.parse import parse_bytes
 from tests.conftest import SEEDS, SHANGHAI, post
-from tests.test_site import chain, publish
+from tests.factories import chain, publish
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import SEEDS
-from tests.test_site import chain, publish
+from tests.factories import chain, publish
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Article
-from tests.conftest import SEEDS
-from tests.test_site import chain, publish
+from tests.factories import chain, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +23,6 @@ NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
 def xml_of(response) -> ET.Element:
     assert response.status_code == 200, response.status_code
     return ET.fromstring(response.content)
-
-
-@pytest.fixture
-def seeded(run_import):
-    run_import(SEEDS)
 
 
 def test_rss_feed(client, seeded):

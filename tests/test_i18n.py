@@ -7,24 +7,15 @@ import shutil
 import subprocess
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from articles.models import Article
-from tests.conftest import PROJECT
-from tests.test_admin import add_form, changelist
-from tests.test_site import publish
-from tests.test_workflow import staff
+from tests.conftest import PROJECT, staff
+from tests.factories import add_form, changelist, publish
 
 pytestmark = pytest.mark.django_db
 
 CATALOG = PROJECT / "locale" / "zh_Hans" / "LC_MESSAGES"
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(User.objects.create_superuser("chief", password="pw"))
-    return client
 
 
 def test_the_admin_is_chinese_by_default(editor):

@@ -11,9 +11,8 @@ from django.urls import reverse
 
 from articles import keywords
 from articles.models import Article, KeywordTerm, TagSuggestion
-from tests.conftest import SEEDS
-from tests.test_site import publish
-from tests.test_workflow import change_form, staff
+from tests.conftest import SEEDS, staff
+from tests.factories import change_form, publish
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ import pytest
 from django.db import connections
 from django.db.backends.signals import connection_created
 
-from tests.test_site import publish
+from tests.factories import publish
 
 
 # django_db_setup first: a live server started after the test database exists

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, ArticleByline, Author
-from tests.test_site import chain, publish
+from tests.factories import chain, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def unpublished(state: str, label: str) -> Article:
 
 
 @pytest.fixture
-def newsroom():
+def one_article_per_state():
     """One published article, and one of each unpublished state with names of its own."""
     publish("公开报道", categories=[chain("公开", "快讯")], tags=["公开标签"], author="公开社")
     return {state: unpublished(state, state) for state in STATES}
@@ -106,7 +106,7 @@ def filter_answers(client, label: str) -> dict[str, tuple[int, bytes]]:
 
 
 @pytest.mark.parametrize("state", STATES)
-def test_unpublished_names_have_no_public_page_feed_sitemap_entry_or_api_row(client, newsroom, state):
+def test_unpublished_names_have_no_public_page_feed_sitemap_entry_or_api_row(client, one_article_per_state, state):
     # A name that never existed, for comparison: the same shapes, label "无此".
     for own, never in zip(pages_of(state), pages_of("无此")):
         response, missing = client.get(own), client.get(never)
@@ -122,8 +122,8 @@ def test_unpublished_names_have_no_public_page_feed_sitemap_entry_or_api_row(cli
 
 
 @pytest.mark.parametrize("state", STATES)
-def test_the_names_appear_once_the_article_is_published(client, newsroom, state):
-    article = newsroom[state]
+def test_the_names_appear_once_the_article_is_published(client, one_article_per_state, state):
+    article = one_article_per_state[state]
     Article.objects.filter(pk=article.pk).update(status=Article.Status.PUBLISHED, bylines_edited=True,
                                                  published_at=timezone.now() - dt.timedelta(minutes=1))
     article.refresh_from_db()
@@ -142,7 +142,7 @@ def test_the_names_appear_once_the_article_is_published(client, newsroom, state)
         assert status == 200, answer
 
 
-def test_a_published_article_makes_its_whole_chain_public_but_not_its_siblings(client, newsroom):
+def test_a_published_article_makes_its_whole_chain_public_but_not_its_siblings(client, one_article_per_state):
     quiet = chain("公开", "无稿栏目")  # a sibling with no article at all
     assert client.get(reverse("articles:category", kwargs={"path": "公开"})).status_code == 200
     assert client.get(reverse("articles:category", kwargs={"path": "公开/快讯"})).status_code == 200

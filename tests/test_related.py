@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from articles.models import Article, ArticleByline, Author, TagSuggestion
-from tests.test_site import chain, publish
+from tests.factories import chain, publish
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,8 @@ from django.utils import timezone
 
 from articles.models import Article
 from articles.revisions import Revision, changes
-from tests.conftest import PROJECT, SEEDS, post
-from tests.test_admin import changelist
-from tests.test_site import chain, publish
-from tests.test_workflow import change_form, change_url, staff
+from tests.conftest import PROJECT, SEEDS, post, staff
+from tests.factories import chain, change_form, change_url, changelist, publish
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import os
 import re
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -20,32 +17,14 @@ from django.urls import reverse
 
 from tests import html_safety
 from tests.conftest import PROJECT, SEEDS
+from tests.factories import production_env, settings_in
 
 TEMPLATES = PROJECT / "templates"
-
-
-def production_env(**extra: str) -> dict:
-    """The environment of a production server: no DEBUG, a real key, a host name."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "NEWSPORTAL_"))}
-    env.update(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="news.example.com",
-               DJANGO_SETTINGS_MODULE="newsportal.settings")
-    env["NEWSPORTAL_ENV_FILE"] = ""  # a developer's .env (DJANGO_DEBUG=1, a key) must not leak in
-    env.update(extra)
-    return env
 
 
 def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT, env=env,
                           capture_output=True, text=True, timeout=120)
-
-
-def settings_in(env: dict, *names: str) -> dict:
-    code = ("import django, json; django.setup(); from django.conf import settings; "
-            f"print(json.dumps({{n: getattr(settings, n, None) for n in {list(names)!r}}}, default=str))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 # --- settings -------------------------------------------------------------------
@@ -256,7 +235,8 @@ def test_admin_widgets_with_import_maps_get_the_csp_nonce(client, admin_user, ar
 
 
 @pytest.fixture
-def editor(db):
+def staff_account(db):
+    """A staff user to log in as: "editor", password "correct-horse-battery"."""
     return User.objects.create_user("editor", password="correct-horse-battery", is_staff=True)
 
 
@@ -265,7 +245,7 @@ def login(client, username: str, password: str, **extra):
 
 
 @pytest.mark.django_db
-def test_failed_logins_lock_the_account_out_from_that_address(client, editor, settings):
+def test_failed_logins_lock_the_account_out_from_that_address(client, staff_account, settings):
     limit = settings.AXES_FAILURE_LIMIT
     assert limit == 5  # NEWSPORTAL_LOGIN_FAILURE_LIMIT's default
     for attempt in range(limit - 1):
@@ -284,7 +264,7 @@ def test_failed_logins_lock_the_account_out_from_that_address(client, editor, se
 
 
 @pytest.mark.django_db
-def test_a_successful_login_resets_the_count(client, editor, settings):
+def test_a_successful_login_resets_the_count(client, staff_account, settings):
     for attempt in range(settings.AXES_FAILURE_LIMIT - 1):
         login(client, "editor", f"wrong-{attempt}")
     assert login(client, "editor", "correct-horse-battery").status_code == 302
@@ -294,7 +274,7 @@ def test_a_successful_login_resets_the_count(client, editor, settings):
 
 
 @pytest.mark.django_db
-def test_behind_a_proxy_the_forwarded_client_is_locked_out_not_the_proxy(client, editor, settings):
+def test_behind_a_proxy_the_forwarded_client_is_locked_out_not_the_proxy(client, staff_account, settings):
     settings.NEWSPORTAL_TRUSTED_PROXIES = 1
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
     for attempt in range(settings.AXES_FAILURE_LIMIT):

@@ -11,8 +11,8 @@ from urllib.parse import unquote
 import pytest
 from django.utils import timezone
 
-from articles.models import Article, Author, Category
-from tests.conftest import SEEDS
+from articles.models import Article, Category
+from tests.factories import chain, publish  # noqa: F401  (also imported from here by tests/test_search*.py)
 
 pytestmark = pytest.mark.django_db
 
@@ -56,33 +56,6 @@ def head_of(response) -> _Head:
     parser = _Head()
     parser.feed(html(response))
     return parser
-
-
-def publish(title: str, when: dt.datetime | None = None, *, categories=(), tags=(), author=None,
-            status=Article.Status.PUBLISHED, body="<p>正文内容</p>", **fields) -> Article:
-    article = Article.objects.create(
-        title=title, body=body, status=status,
-        published_at=when or timezone.now() - dt.timedelta(hours=1),
-        author=Author.objects.get_or_create(name=author)[0] if author else None, **fields,
-    )
-    if categories:
-        article.categories.add(*categories)
-    if tags:
-        article.tags.add(*tags)
-    return article
-
-
-def chain(*names: str) -> Category:
-    parent = None
-    for name in names:
-        parent, _ = Category.objects.get_or_create(name=name, parent=parent)
-    return parent
-
-
-@pytest.fixture
-def seeded(run_import):
-    assert run_import(SEEDS).exit_code == 0
-    return Article.objects.order_by("published_at")
 
 
 @pytest.fixture

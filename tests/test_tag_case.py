@@ -23,8 +23,8 @@ from tests.conftest import post
 from tests.faults_support import (  # noqa: F401  (fixtures)
     _migrated_template, probe, run_manage, scratch_db,
 )
+from tests.factories import publish
 from tests.test_concurrent_import import assert_consistent
-from tests.test_site import publish
 
 
 @pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_an_import_that_loses_the_race_for_a_tag_links_the_winners_one(run_impor
 def test_the_admin_tag_field_reuses_a_tag_in_another_case(admin_client):
     existing = Tag.objects.create(name="ai", slug="ai-by-an-editor")
     article = publish("人工智能周报")
-    from tests.test_admin import add_form
+    from tests.factories import add_form
 
     response = admin_client.post(reverse("admin:articles_article_change", args=[article.pk]), add_form(
         "人工智能周报", slug=article.slug, status="published", tags="AI, 芯片",

@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from articles.models import Article
 from tests.conftest import post, staff
-from tests.test_admin import add_form, changelist
-from tests.test_site import publish
+from tests.factories import add_form, change_form, change_url, changelist, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +24,6 @@ def author_a(client):
 @pytest.fixture
 def roles():
     return staff("writer", "Authors"), staff("other_writer", "Authors"), staff("desk", "Editors")
-
-
-def change_url(article: Article) -> str:
-    return reverse("admin:articles_article_change", args=[article.pk])
-
-
-def change_form(article: Article, **fields) -> dict:
-    data = add_form(article.title, body=article.body, status=article.status,
-                    published_at_0=timezone.localtime(article.published_at).strftime("%Y-%m-%d"),
-                    published_at_1=timezone.localtime(article.published_at).strftime("%H:%M:%S"),
-                    slug=article.slug, version=str(article.version))
-    data.update(fields)
-    return data
 
 
 def test_groups_exist_with_their_permissions():

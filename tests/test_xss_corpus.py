@@ -28,7 +28,7 @@ from articles.models import Article, Author, Category
 from articles.parse import MAX_NAME_CHARS, normalize_name
 from articles.sanitize import sanitize_body
 from tests import html_safety
-from tests.test_admin import add_form
+from tests.factories import add_form
 from tests.xss_corpus import all_vectors, file_vectors, generated_vectors
 
 pytestmark = pytest.mark.django_db

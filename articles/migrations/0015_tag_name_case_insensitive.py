@@ -30,13 +30,14 @@ CREATE_INDEX = f"CREATE UNIQUE INDEX {INDEX} ON taggit_tag (lower(name))"
 DROP_INDEX = f"DROP INDEX IF EXISTS {INDEX}"
 
 
-def bump_generation(connection) -> None:
-    """A new content generation, so pages cached under the old one are not served.
+def bump_content_generation(connection) -> None:
+    """A new content generation, so pages cached before the merge are not served again.
 
-    A frozen copy of what articles.cache.bump_generation did when this
-    migration was written: a migration must not import live code, which may
-    move or change. The process's remembered version is forgotten by the
-    post_migrate hook of articles.cache, which bumps the generation again.
+    A frozen copy of articles.cache.bump_generation as it was when this migration
+    was written (a migration must not import code that may change or move): the
+    generation grows with the clock as well as by one, and the row is made again
+    if a flushed database lost it. The process's remembered version needs no
+    forgetting here: the post_migrate bump that follows every migrate does that.
     """
     now = timezone.now()
     now_us = int(now.timestamp() * 1_000_000)
@@ -47,7 +48,7 @@ def bump_generation(connection) -> None:
             " changed_at = %s WHERE id = %s",
             [now_us, now_us, now, 1],
         )
-        if cursor.rowcount == 0:  # a flushed database: start again from the clock
+        if cursor.rowcount == 0:
             cursor.execute(
                 f"INSERT INTO {table} (id, generation, changed_at) VALUES (%s, %s, %s) ON CONFLICT (id) DO NOTHING",
                 [1, now_us, now],
@@ -99,7 +100,7 @@ def merge_case_duplicates(apps, schema_editor) -> int:
                     manager.filter(pk=link.pk).update(**{field.attname: keep})
         Tag.objects.using(db).filter(pk__in=others).delete()
     # Tag pages and listings cached under the old content generation are stale now.
-    bump_generation(schema_editor.connection)
+    bump_content_generation(schema_editor.connection)
     if schema_editor.connection.vendor == "postgresql":
         # Check the deferred foreign keys of the deleted rows now: PostgreSQL
         # will not build an index on a table with trigger events pending.

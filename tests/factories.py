@@ -1,0 +1,105 @@
+"""Builders the test modules share: articles and categories, the admin's forms, and the
+environment of a production server (for settings read in a process of their own).
+
+One place, so a test module never imports another test module for them (and a
+change to how an article is made is made once). Fixtures live in conftest.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import subprocess
+import sys
+
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import Article, Author, Category
+from tests.conftest import PROJECT
+
+
+def publish(title: str, when: dt.datetime | None = None, *, categories=(), tags=(), author: str | None = None,
+            status: str = Article.Status.PUBLISHED, body: str = "<p>正文内容</p>", **fields) -> Article:
+    """An article, published an hour ago unless told otherwise; `author` is a name, made if new."""
+    article = Article.objects.create(
+        title=title, body=body, status=status,
+        published_at=when or timezone.now() - dt.timedelta(hours=1),
+        author=Author.objects.get_or_create(name=author)[0] if author else None, **fields,
+    )
+    if categories:
+        article.categories.add(*categories)
+    if tags:
+        article.tags.add(*tags)
+    return article
+
+
+def chain(*names: str) -> Category:
+    """The category at the end of a path of names (chain("金融", "证券")), made where missing."""
+    parent = None
+    for name in names:
+        parent, _ = Category.objects.get_or_create(name=name, parent=parent)
+    return parent
+
+
+# --- the admin's article form -------------------------------------------------------
+
+
+def changelist(model: str) -> str:
+    return reverse(f"admin:articles_{model}_changelist")
+
+
+def change_url(article: Article) -> str:
+    return reverse("admin:articles_article_change", args=[article.pk])
+
+
+def add_form(title: str, **fields) -> dict:
+    """The POST data of the admin's add-article page: a draft with one empty category row."""
+    data = {
+        "title": title, "slug": "", "status": "draft",
+        "published_at_0": "2022-04-30", "published_at_1": "09:33:09",
+        "author": "", "tags": "", "body": "<p>正文</p>", "head_image": "", "thumbnail": "",
+        "comments_enabled": "on", "extra_front_matter": "{}",
+        "articlecategory_set-TOTAL_FORMS": "1", "articlecategory_set-INITIAL_FORMS": "0",
+        "articlecategory_set-MIN_NUM_FORMS": "0", "articlecategory_set-MAX_NUM_FORMS": "1000",
+        "articlecategory_set-0-category": "",
+        "byline_links-TOTAL_FORMS": "0", "byline_links-INITIAL_FORMS": "0",
+        "byline_links-MIN_NUM_FORMS": "0", "byline_links-MAX_NUM_FORMS": "1000",
+    }
+    data.update(fields)
+    return data
+
+
+def change_form(article: Article, **fields) -> dict:
+    """The POST data of the article's change page as loaded (its version included), with `fields` changed."""
+    data = add_form(article.title, body=article.body, status=article.status,
+                    published_at_0=timezone.localtime(article.published_at).strftime("%Y-%m-%d"),
+                    published_at_1=timezone.localtime(article.published_at).strftime("%H:%M:%S"),
+                    slug=article.slug, version=str(article.version))
+    data.update(fields)
+    return data
+
+
+# --- a production server's environment ---------------------------------------------
+
+
+def production_env(**extra: str) -> dict:
+    """The environment of a production server: no DEBUG, a real key, a host name."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "NEWSPORTAL_"))}
+    env.update(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="news.example.com",
+               DJANGO_SETTINGS_MODULE="newsportal.settings")
+    env["NEWSPORTAL_ENV_FILE"] = ""  # a developer's .env (DJANGO_DEBUG=1, a key) must not leak in
+    env.update(extra)
+    return env
+
+
+def settings_in(env: dict, *names: str) -> dict:
+    """The values of settings `names` in a new process with environment `env` (None if unset)."""
+    code = ("import django, json; django.setup(); from django.conf import settings; "
+            f"print(json.dumps({{n: getattr(settings, n, None) for n in {list(names)!r}}}, default=str))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

@@ -138,6 +138,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT: the related-articles query is a UNION of up to 51 small indexed
+    # lookups. Where the statistics overestimate the tables (after a bulk load
+    # and a delete, or before autovacuum), its estimated cost passes
+    # jit_above_cost and every article page spent seconds compiling it, for
+    # lookups that take milliseconds. No page gains from JIT (docs/BENCHMARKS.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+
 # A read replica for the public pages (articles.replica): only reads of pages
 # served to anonymous readers go there; writes, the admin and commands use the primary.
 if os.environ.get("DATABASE_REPLICA_URL"):

@@ -179,3 +179,16 @@ def test_a_script_name_header_cannot_poison_the_page_cache(gunicorn):
         assert status == 200 and "<h1>搜索</h1>" in page.decode()
         status, _, home = http_get(gunicorn, "/")
         assert status == 200 and b'href="/search/20' not in home and "<h1>搜索</h1>" not in home.decode()
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit():
+    """The related-articles union, estimated past jit_above_cost on stale statistics,
+    stalled article pages for seconds each while PostgreSQL compiled it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

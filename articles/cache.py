@@ -64,6 +64,7 @@ from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate, pre_migrate
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils import timezone
@@ -379,7 +380,6 @@ def _etag(state: ContentState, bucket: str, language: str) -> str:
 _STORED_HEADERS = ("Content-Type", "Location", "X-Robots-Tag", "Content-Language")
 # What GZipMiddleware compresses: not worth it below this size.
 MIN_GZIP_BYTES = 200
-_ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
 def _freeze(response: HttpResponse) -> tuple:
@@ -401,7 +401,7 @@ def _thaw(stored: tuple, request: HttpRequest) -> HttpResponse:
     """The stored page, gzipped for a client that accepts it."""
     status, headers, content, *rest = stored
     gzipped = rest[0] if rest else None  # entries stored before compression have none
-    if gzipped is not None and _ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+    if gzipped is not None and re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
         response = HttpResponse(gzipped, status=status)
         # GZipMiddleware leaves an encoded response alone: say what it would have said.
         response["Content-Encoding"] = "gzip"

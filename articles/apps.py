@@ -8,4 +8,6 @@ class ArticlesConfig(AppConfig):
     verbose_name = _("Articles")
 
     def ready(self) -> None:
-        from . import byline_links, cache, revisions, signals  # noqa: F401  (byline, content-version, revision and tag-slug receivers)
+        from . import handlers
+
+        handlers.connect()

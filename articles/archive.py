@@ -11,8 +11,8 @@ from collections import Counter, defaultdict
 
 from django.db.models import Count, Max, Q, QuerySet
 
-from . import cache
-from .models import Article
+from articles import content_version
+from articles.models import Article
 
 
 def day_counts(queryset: QuerySet[Article]) -> Counter:
@@ -48,7 +48,7 @@ def published_months() -> list[tuple[int, int, list[tuple[int, int]]]]:
     A GROUP BY over the whole archive (tens of milliseconds at 100,000
     articles), shared by the archive index and the sitemap index.
     """
-    return cache.remembered("published-months", lambda: month_counts(Article.objects.published()))
+    return content_version.remembered("published-months", lambda: month_counts(Article.objects.published()))
 
 
 def latest_updates_by_year() -> dict[int, object]:
@@ -61,4 +61,4 @@ def latest_updates_by_year() -> dict[int, object]:
             **{f"y{year}": Max("updated_at", filter=Q(published_date__year=year)) for year in years})
         return {year: latest[f"y{year}"] for year in years}
 
-    return cache.remembered("latest-updates-by-year", compute)
+    return content_version.remembered("latest-updates-by-year", compute)

@@ -17,9 +17,8 @@ from django.utils.html import escape
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from taggit.models import Tag
 
-from .byline_links import credited_to, with_credit_kinds
-from .models import Article, Author, Category, public_tags
-from .views import listing
+from articles.models import Article, Author, Category, public_tags
+from articles.querysets import credited_to, listing, with_credit_kinds
 
 FEED_SIZE = 20
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from .byline_links import credited_to, with_credit_kinds
-from .models import Article, Author, Category, public_tags
+from articles.models import Article, Author, Category, public_tags
+from articles.querysets import credited_to, with_credit_kinds
 
 
 class ArticleFilter(django_filters.FilterSet):

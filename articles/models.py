@@ -10,8 +10,6 @@ from typing import Iterable
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models, transaction
-from django.db.models.signals import m2m_changed
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -21,10 +19,9 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
-from .sanitize import IMAGE_URL_PATTERN, make_excerpt, sanitize_body
+from articles.sanitize import EXCERPT_LENGTH, IMAGE_URL_PATTERN, make_excerpt, sanitize_body
 
 SLUG_MAX_LENGTH = 80
-EXCERPT_LENGTH = 140
 
 url_or_path = RegexValidator(
     IMAGE_URL_PATTERN, _("Enter an http(s) URL or a site path starting with /."), flags=re.IGNORECASE,
@@ -235,7 +232,7 @@ class RevisionLinks(models.Model):
     A snapshot per revision rather than simple-history's m2m tracking, which
     writes a revision for every link change (the admin's inline, the ancestors
     linked after it, taggit) instead of one per save. Filled by
-    articles.revisions.
+    newsroom.revisions.
     """
 
     category_ids = models.JSONField(_("category ids"), default=list, blank=True)
@@ -277,7 +274,7 @@ class Article(models.Model):
     head_image = models.CharField(_("head image"), max_length=1000, blank=True, validators=[url_or_path])
     thumbnail = models.CharField(_("thumbnail"), max_length=1000, blank=True, validators=[url_or_path])
     comments_enabled = models.BooleanField(_("comments enabled"), default=True)
-    # The reporters named in the dateline (see articles.bylines), apart from
+    # The reporters named in the dateline (see newsroom.bylines), apart from
     # `author`, which is usually the outlet.
     bylines = models.ManyToManyField(
         Author, verbose_name=_("bylines"), through="ArticleByline", related_name="bylined_articles", blank=True,
@@ -315,7 +312,7 @@ class Article(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ArticleQuerySet.as_manager()
-    # A revision per save (who, when, every field; see articles.revisions). The
+    # A revision per save (who, when, every field; see newsroom.revisions). The
     # importer's bulk writes record none: the admin records an import's version
     # when an editor first changes it.
     history = HistoricalRecords(
@@ -404,9 +401,15 @@ class Article(models.Model):
     @cached_property
     def byline_groups(self) -> list[tuple[str, list["Author"]]]:
         """The bylines as the dateline prints them: [("记者", [张勤峰]), ("实习记者", [连润])]."""
-        from .byline_links import credit_groups  # the module imports this one
-
-        return credit_groups(self) if self.pk else []
+        groups: list[tuple[str, list[Author]]] = []
+        if not self.pk:
+            return groups
+        for link in self.byline_links.select_related("author").order_by("position", "id"):
+            if groups and groups[-1][0] == link.role:
+                groups[-1][1].append(link.author)
+            else:
+                groups.append((link.role, [link.author]))
+        return groups
 
     @cached_property
     def category_trail(self) -> list["Category"]:
@@ -568,8 +571,7 @@ def sync_category_links(article: Article) -> None:
     link_ancestors(article)
 
 
-@receiver(m2m_changed, sender=ArticleCategory)
-def _sync_added_links(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+def sync_added_category_links(sender, instance, action, reverse, pk_set, **kwargs) -> None:
     """Links made through `categories.add()`/`set()` get the time and the ancestors too."""
     if action != "post_add":
         return
@@ -582,7 +584,7 @@ class ImportRun(models.Model):
 
     Created as "running" before the first file is read and finished afterwards,
     so a run that crashed part-way is never mistaken for a successful one (see
-    articles.import_runs, which writes these).
+    importing.runs, which writes these).
     """
 
     class Origin(models.TextChoices):
@@ -607,7 +609,7 @@ class ImportRun(models.Model):
     system_user = models.CharField(
         _("system user"), max_length=200, blank=True, help_text=_("user@host of a command-line run."))
     # The process running the import, so a run whose process died (SIGKILL, a
-    # restart) can be told from one still at work (articles.import_runs).
+    # restart) can be told from one still at work (importing.runs).
     host = models.CharField(_("host"), max_length=255, blank=True,
                             help_text=_("The machine (host name) whose process ran the import."))
     pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
@@ -652,15 +654,14 @@ class ImportRun(models.Model):
         return ", ".join(self.sources)
 
 
-@receiver(m2m_changed, sender=TaggedArticle)
-def _stamp_added_tags(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+def stamp_added_tags(sender, instance, action, reverse, pk_set, **kwargs) -> None:
     """Tags added through `tags.add()`/`set()` (the admin's tag field too) get the time."""
     if action == "post_add" and not reverse:
         stamp_links(instance)
 
 
 class ContentVersion(models.Model):
-    """One row: the generation of the public content (see articles.cache).
+    """One row: the generation of the public content (see articles.content_version).
 
     Bumped inside every transaction that writes articles, categories, authors,
     tags or their links, so cached pages keyed by it are never stale.
@@ -679,7 +680,7 @@ class KeywordTerm(models.Model):
 
     Market terms and company names are segmented as one word and preferred as
     tags; stop words are never suggested. They add to the lists shipped in
-    articles/data/keywords/ (see articles.keywords).
+    newsroom/data/keywords/ (see newsroom.keywords).
     """
 
     class Kind(models.TextChoices):

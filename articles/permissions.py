@@ -8,7 +8,7 @@ schedule.
 
 from __future__ import annotations
 
-from .models import Article
+from articles.models import Article
 
 
 def can_publish(user) -> bool:

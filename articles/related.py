@@ -4,7 +4,7 @@ What two articles share, strongest first:
 
 * a tag (chosen by an editor),
 * a keyword: a name that is a tag or a pending keyword suggestion
-  (articles.keywords) of both — most imported articles have no tags, and the
+  (newsroom.keywords) of both — most imported articles have no tags, and the
   suggester's keywords are what tells their subjects apart,
 * a reporter named in both datelines (bylines; not the outlet, which
   thousands of articles share),
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet, Value
 from taggit.models import Tag
 
-from .models import Article, ArticleByline, ArticleCategory, TaggedArticle, TagSuggestion, published_links
+from articles.models import Article, ArticleByline, ArticleCategory, TaggedArticle, TagSuggestion, published_links
 
 TAG_WEIGHT = 3.0
 KEYWORD_WEIGHT = 2.0

@@ -2,7 +2,7 @@
 
 With DATABASE_REPLICA_URL set, the settings add a "replica" database and
 `ReplicaRouter`. Only the reads of a public page served to an anonymous reader
-(`articles.cache.public_page`, `CachedPageMiddleware`) go to the replica,
+(`articles.page_cache.public_page`, `CachedPageMiddleware`) go to the replica,
 inside `public_reads()`; writes, the admin, the API, management commands and
 the importer, and staff looking at the site (who must see what they just
 saved) use the primary. The content version of a public page is read from the

@@ -180,7 +180,11 @@ def html_to_text(body_html: str) -> str:
     return _SPACE.sub(" ", html.unescape(text)).strip(_TRIM)
 
 
-def make_excerpt(body_html: str, length: int = 140) -> str:
+# Characters of text in an article's excerpt (about two lines of a listing).
+EXCERPT_LENGTH = 140
+
+
+def make_excerpt(body_html: str, length: int = EXCERPT_LENGTH) -> str:
     """The first `length` characters of the body's text.
 
     Cut by characters, not words: Chinese has no spaces between words.
@@ -188,7 +192,7 @@ def make_excerpt(body_html: str, length: int = 140) -> str:
     return excerpt_of_text(html_to_text(body_html), length)
 
 
-def excerpt_of_text(text: str, length: int = 140) -> str:
+def excerpt_of_text(text: str, length: int = EXCERPT_LENGTH) -> str:
     """`make_excerpt` for a body whose `html_to_text` is already known (the importer needs both)."""
     if len(text) <= length:
         return text

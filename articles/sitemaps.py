@@ -25,8 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from . import archive
-from .models import Article, Category
+from articles import archive
+from articles.models import Article, Category
 
 NEWS_WINDOW = dt.timedelta(hours=48)
 

@@ -1,8 +1,9 @@
 from django.urls import path, register_converter
 
-from . import feeds, views
-from .cache import public_page
-from .converters import CategoryPathConverter, TwoDigitConverter, UnicodeSlugConverter, YearConverter
+from articles import feeds
+from articles import views
+from articles.page_cache import public_page
+from articles.converters import CategoryPathConverter, TwoDigitConverter, UnicodeSlugConverter, YearConverter
 
 register_converter(UnicodeSlugConverter, "uslug")
 register_converter(CategoryPathConverter, "catpath")
@@ -11,7 +12,7 @@ register_converter(TwoDigitConverter, "mm")
 
 app_name = "articles"
 
-# Every public page goes through public_page (articles.cache): cached for
+# Every public page goes through public_page (articles.content_version): cached for
 # anonymous readers, keyed by the content version, with ETag/Last-Modified.
 # Previews are for staff and never cached.
 urlpatterns = [

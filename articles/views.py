@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import Counter
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,65 +17,20 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArchiveView
 from taggit.models import Tag
 
-from . import archive, cache
-from .byline_links import credited_to, with_credit_kinds
-from .filters import ArticleFilter
-from .models import (
+from articles import archive
+from articles.filters import ArticleFilter
+from articles.models import (
     Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle, public_tags, published_links,
 )
-from .pagination import AFTER, BEFORE, PAGE, Key, Keys, Redirect, paginate
-from .permissions import can_view
-from .related import related_articles, tags_and_keywords
-from .sanitize import html_to_text
+from articles.pagination import AFTER, BEFORE, PAGE, Key, Keys, Redirect, paginate
+from articles.permissions import can_view
+from articles.querysets import credited_to, load_in_order, with_counts, with_credit_kinds
+from articles.related import related_articles, tags_and_keywords
+from articles.sanitize import html_to_text
 
 PAGE_SIZE = 20
 # Chinese readers take in about 400 characters a minute.
 READING_CHARS_PER_MINUTE = 400
-
-
-def listing(queryset: QuerySet[Article]) -> QuerySet[Article]:
-    """Articles ready for a listing: author joined, categories in one extra query."""
-    return (
-        queryset.select_related("author")
-        .prefetch_related(Prefetch("categories", queryset=Category.objects.only("id", "name", "path")))
-        .order_by("-published_at", "-id")
-    )
-
-
-def load_in_order(ids: list[int], queryset: QuerySet[Article] | None = None) -> list[Article]:
-    """The listing's articles with these ids, in this order (three queries at most)."""
-    queryset = Article.objects.all() if queryset is None else queryset
-    found = {a.id: a for a in listing(queryset.filter(id__in=ids))} if ids else {}
-    return [found[i] for i in ids if i in found]
-
-
-def category_counts() -> dict[int, int]:
-    """Published articles per category, for the whole tree in one GROUP BY.
-
-    Counting a big category takes tens of milliseconds at 100,000 articles, so
-    the figures are kept per content version (articles.cache), not counted on
-    every view.
-    """
-    def count() -> dict[int, int]:
-        # All links that are due, read from the covering (category, published_at, article)
-        # index, minus the links of articles that are due but not published (drafts; few).
-        # Joining every link to its article instead took 2.3 s at 100,000 articles.
-        due = ArticleCategory.objects.filter(published_at__lte=timezone.now())
-        hidden = Article.objects.filter(published_at__lte=timezone.now()).exclude(Article.published_q())
-        counts = Counter(dict(due.order_by().values_list("category").annotate(n=Count("*"))))
-        counts.subtract(dict(due.filter(article__in=hidden.values("id")).order_by().values_list("category")
-                             .annotate(n=Count("*"))))
-        return dict(counts)
-
-    return cache.remembered("category-counts", count)
-
-
-def with_counts(categories) -> list[Category]:
-    counts = category_counts()
-    categories = list(categories)
-    for category in categories:
-        category.article_count = counts.get(category.id, 0)
-    return categories
 
 
 class SeoMixin:
@@ -110,7 +64,7 @@ class KeysetPaginationMixin:
     """Pages listings by key (articles.pagination): no COUNT, no OFFSET."""
 
     paginate_by = PAGE_SIZE
-    # The query parameters the view reads; public_page drops the rest (articles.cache).
+    # The query parameters the view reads; public_page drops the rest (articles.content_version).
     query_params: tuple[str, ...] = (BEFORE, AFTER, PAGE)
 
     def get(self, request, *args, **kwargs):

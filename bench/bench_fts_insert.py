@@ -26,8 +26,10 @@ import django  # noqa: E402
 
 django.setup()
 
-from articles import corpus, parse, sanitize  # noqa: E402
-from articles.importer import find_source_files  # noqa: E402
+from bench import corpus
+from importing import parse
+from articles import sanitize  # noqa: E402
+from importing.pipeline import find_source_files  # noqa: E402
 from search import tokens  # noqa: E402
 
 LAYOUTS = {

@@ -5,7 +5,7 @@ Run from the project root:
 
     .venv/bin/python bench/bench_import.py [--count 20000] [--runs 3] [--seed 1]
 
-Each run writes a synthetic corpus (articles.corpus, outside the timings) and
+Each run writes a synthetic corpus (bench.corpus, outside the timings) and
 a fresh, migrated SQLite database in a temporary directory, then times four
 phases, each in its own child process so that peak memory is per phase:
 
@@ -76,8 +76,8 @@ def _floor(corpus: Path) -> dict[str, Any]:
     """What import_files does per file, minus the database."""
     from django.conf import settings
 
-    from articles.importer import find_source_files
-    from articles.parse import DEFAULT_MAX_BYTES, content_hash, get_timezone, parse_bytes, read_source
+    from importing.pipeline import find_source_files
+    from importing.parse import DEFAULT_MAX_BYTES, content_hash, get_timezone, parse_bytes, read_source
     from articles.sanitize import sanitize_body
 
     tz = get_timezone(settings.TIME_ZONE)
@@ -94,8 +94,8 @@ def _import(corpus: Path, batch_size: int | None, workers: int | None = None) ->
     """What `manage.py import_articles DIR` does, minus argument parsing and the progress bar."""
     from django.conf import settings
 
-    from articles.importer import find_source_files, import_files
-    from articles.parse import get_timezone
+    from importing.pipeline import find_source_files, import_files
+    from importing.parse import get_timezone
 
     files, missing = find_source_files([corpus])
     sizing = {"batch_size": batch_size} if batch_size else {}  # else the importer's default
@@ -226,7 +226,7 @@ def _check(run: dict[str, Any], summary: Any, changed_files: int) -> list[str]:
 
 
 def one_run(index: int, args: argparse.Namespace) -> dict[str, Any]:
-    from articles.corpus import revise_files, write_corpus
+    from bench.corpus import revise_files, write_corpus
 
     workdir = Path(tempfile.mkdtemp(prefix="newsportal-bench-", dir=args.tmp))
     try:
@@ -318,9 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs; medians are reported (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=None,
-                        help="import batch size (default: the importer's, articles.load.DEFAULT_BATCH_SIZE)")
+                        help="import batch size (default: the importer's, importing.load.DEFAULT_BATCH_SIZE)")
     parser.add_argument("--workers", type=int, default=None,
-                        help="import worker processes (default: the importer's, articles.importer.default_workers)")
+                        help="import worker processes (default: the importer's, importing.pipeline.default_workers)")
     parser.add_argument("--debug", action="store_true", help="run Django with DEBUG on, as `manage.py` with .env does")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile every phase of the first run into bench/out/profiles/ (slows it down)")

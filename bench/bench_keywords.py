@@ -5,13 +5,13 @@ Run from the project root:
 
     .venv/bin/python bench/bench_keywords.py [--count 2000] [--runs 3] [--seed 1]
 
-Bodies come from a generated corpus (articles.corpus) and, where present,
+Bodies come from a generated corpus (bench.corpus) and, where present,
 ../shared/corpus/real/, parsed and sanitised as the importer does (outside
 the timings). Timed, median of --runs:
 
   jieba load      building the suggester once (jieba's dictionary + the domain dictionary)
-  suggest         articles.keywords.Suggester.suggest per article (title + body text)
-  detect bylines  articles.bylines.detect per article (the part that runs in every import)
+  suggest         newsroom.keywords.Suggester.suggest per article (title + body text)
+  detect bylines  newsroom.bylines.detect per article (the part that runs in every import)
   floor           parse + sanitise per article (the importer's CPU work on a file, for scale)
 
 No database: the suggester is built from the shipped word lists only.
@@ -35,10 +35,10 @@ import django  # noqa: E402
 
 django.setup()
 
-from articles import keywords  # noqa: E402
-from articles.bylines import detect  # noqa: E402
-from articles.corpus import iter_corpus  # noqa: E402
-from articles.parse import parse_bytes  # noqa: E402
+from newsroom import keywords  # noqa: E402
+from newsroom.bylines import detect  # noqa: E402
+from bench.corpus import iter_corpus  # noqa: E402
+from importing.parse import parse_bytes  # noqa: E402
 from articles.sanitize import html_to_text, sanitize_body  # noqa: E402
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")

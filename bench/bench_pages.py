@@ -223,7 +223,7 @@ def measure(requests: int) -> dict[str, Any]:
 
     client = Client()
     # A live session, as a logged-in editor has, never served from the cache (a made-up
-    # session cookie would be: articles.cache treats it like none).
+    # session cookie would be: articles.page_cache treats it like none).
     from importlib import import_module
 
     session = import_module(settings.SESSION_ENGINE).SessionStore()

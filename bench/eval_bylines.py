@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Precision and recall of the byline detector (articles.bylines) on the hand-labelled sample.
+"""Precision and recall of the byline detector (newsroom.bylines) on the hand-labelled sample.
 
 Run from the project root:
 
@@ -7,7 +7,7 @@ Run from the project root:
 
 The sample (tests/data/bylines_sample.json) names files of ../shared/corpus/real/
 (read in place; entries are skipped, and counted as such, where the corpus
-is absent), files of a generated corpus (articles.corpus, regenerated from
+is absent), files of a generated corpus (bench.corpus, regenerated from
 its seed), and short bodies written for the sample. Each body goes through
 the importer's own parse and sanitise steps, then `detect`.
 
@@ -32,9 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from articles.bylines import detect  # noqa: E402
-from articles.corpus import iter_corpus  # noqa: E402
-from articles.parse import parse_bytes  # noqa: E402
+from newsroom.bylines import detect  # noqa: E402
+from bench.corpus import iter_corpus  # noqa: E402
+from importing.parse import parse_bytes  # noqa: E402
 from articles.sanitize import sanitize_body  # noqa: E402
 
 SAMPLE = ROOT / "tests" / "data" / "bylines_sample.json"

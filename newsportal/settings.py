@@ -42,8 +42,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 
 INSTALLED_APPS = [
-    # Django's admin, with a view-on-site shortcut that checks who asks (articles/admin_site.py).
-    "articles.admin_site.NewsroomAdminConfig",
+    # Django's admin, with a view-on-site shortcut that checks who asks (editorial/site.py).
+    "editorial.site.NewsroomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,9 +57,15 @@ INSTALLED_APPS = [
     "simple_history",
     "django_prose_editor",
     "csp",
+    # The domain apps, lowest layer first (docs/ARCHITECTURE.md). Receivers of
+    # the same signal run in this order: articles' own, then the newsroom's
+    # (bylines, revisions), then the search index.
     "articles",
-    # After articles: its receivers (search index) run after the articles app's own.
+    "newsroom",
     "search",
+    "importing",
+    "editorial",
+    "api",
     # Last, as its documentation asks: it wraps the authentication backends.
     "axes",
 ]
@@ -70,10 +76,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Text responses gzipped for clients that accept it (after WhiteNoise, which
     # serves static files precompressed). Django's padding against BREACH covers
-    # pages with CSRF tokens; cached pages are stored gzipped once (articles.cache).
+    # pages with CSRF tokens; cached pages are stored gzipped once (articles.page_cache).
     "django.middleware.gzip.GZipMiddleware",
     # Anonymous readers' cache hits, answered before the middleware below.
-    "articles.cache.CachedPageMiddleware",
+    "articles.page_cache.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -182,7 +188,7 @@ def cache_from_url(url: str) -> dict:
 CACHES = {"default": {**cache_from_url(os.environ.get("CACHE_URL") or "locmem://"),
                       # A new release (say, changed templates) starts with a fresh cache.
                       "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "newsportal")}}
-# The API rate limit's counters (articles.api.throttling) must be seen by every
+# The API rate limit's counters (api.throttling) must be seen by every
 # process that serves a client, or each of N workers allows the whole rate. A
 # shared cache (CACHE_URL=redis://…) holds them for every machine; otherwise
 # they are small files on this machine, shared by all its workers, in
@@ -202,7 +208,7 @@ else:
         "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("NEWSPORTAL_THROTTLE_MAX_ENTRIES", "10000"))},
     }
 # Seconds a cached page may live; entries are keyed by the content version
-# (articles.cache), so this only bounds memory, never staleness.
+# (articles.content_version), so this only bounds memory, never staleness.
 NEWSPORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("NEWSPORTAL_PAGE_CACHE_SECONDS", "3600"))
 # How long a process may reuse the content version it read (seconds, at most 1;
 # 0: read it on every request). Other processes see a change that much later.
@@ -265,7 +271,7 @@ NEWSPORTAL_SITE_DESCRIPTION = os.environ.get(
 # --- Import -----------------------------------------------------------------
 NEWSPORTAL_IMPORT_MAX_BYTES = int(os.environ.get("NEWSPORTAL_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
 
-# Uploads on the admin's import page (articles.upload). A request larger than
+# Uploads on the admin's import page (importing.upload). A request larger than
 # NEWSPORTAL_UPLOAD_MAX_BYTES is refused before its body is read; smaller ones
 # are streamed by Django (kept in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then
 # spooled to a temporary file), at most DATA_UPLOAD_MAX_NUMBER_FILES (100) files
@@ -369,7 +375,7 @@ LOGGING = {
     "loggers": {"psycopg": {"filters": ["not_a_second_error"]}},
 }
 
-# --- Content API (/api/v1/, articles.api) -------------------------------------------
+# --- Content API (/api/v1/, api) -------------------------------------------
 INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "corsheaders"]
 # CORS headers must be added before anything (CommonMiddleware, WhiteNoise) can answer.
 MIDDLEWARE.insert(MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware"), "corsheaders.middleware.CorsMiddleware")
@@ -380,7 +386,7 @@ REST_FRAMEWORK = {
     # A read-only public API: nobody logs in, so every client is throttled as anonymous.
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_THROTTLE_CLASSES": ["articles.api.throttling.AnonymousRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AnonymousRateThrottle"],
     # Behind N reverse proxies, the client is the Nth address from the right of
     # X-Forwarded-For; with 0 it is REMOTE_ADDR (a client cannot spoof it).
     "NUM_PROXIES": int(os.environ.get("NEWSPORTAL_API_NUM_PROXIES", "0")),

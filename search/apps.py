@@ -10,3 +10,11 @@ class SearchConfig(AppConfig):
         from . import checks, handlers  # noqa: F401  (checks register themselves with @register)
 
         handlers.connect()
+        # The index's own tables are no model's: tell the content version that
+        # rebuilding them changes what search pages show.
+        from articles import content_version
+
+        from .backends.postgres import POSTGRES_TABLE
+        from .backends.sqlite import SQLITE_TABLE
+
+        content_version.watch_tables(SQLITE_TABLE, POSTGRES_TABLE)

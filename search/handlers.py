@@ -3,7 +3,7 @@
 The index is written inside the same transaction as the article (Article.save
 and Django's delete both run in one), so a rolled-back save leaves no trace in
 the index and a committed one is searchable at once. The importer's bulk path
-sends no signals; it indexes each batch itself (articles.load). After
+sends no signals; it indexes each batch itself (importing.load). After
 `migrate`, an index that a migration has just created is filled.
 
 `connect` is called once, from `SearchConfig.ready()`. The search app comes
@@ -47,7 +47,7 @@ def fill_new_index(sender, app_config, using: str, **kwargs) -> None:
 
 
 def connect() -> None:
-    """Connect the receivers (their dispatch_uids are the ones they had in articles.signals)."""
+    """Connect the receivers (their dispatch_uids are the ones they had in articles.handlers)."""
     post_save.connect(index_saved_article, sender=Article, dispatch_uid="articles.search.index_saved_article")
     post_delete.connect(unindex_deleted_article, sender=Article, dispatch_uid="articles.search.unindex_deleted_article")
     post_migrate.connect(fill_new_index, dispatch_uid="articles.search.fill_new_index")

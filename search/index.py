@@ -3,7 +3,7 @@
 Every article is indexed, drafts and scheduled ones too (`search.query.search`
 returns only ids of the queryset it is given). The index is kept in step by
 `search.handlers` (each save and delete), by the importer's bulk path
-(``articles.load`` calls `index_documents`) and by ``manage.py
+(``importing.load`` calls `index_documents`) and by ``manage.py
 rebuild_search_index`` (`rebuild`), which is only needed after titles or bodies
 were changed behind Django's back (raw SQL, ``QuerySet.update()``).
 """

@@ -7,7 +7,7 @@ the articles app need not know about search.
 
 from django.urls import path
 
-from articles.cache import public_page
+from articles.page_cache import public_page
 
 from .views import SearchView
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.utils.functional import cached_property
 
-from articles.models import EXCERPT_LENGTH as EXCERPT_CHARS
+from articles.sanitize import EXCERPT_LENGTH as EXCERPT_CHARS
 from articles.models import Article
-from articles.views import ArticleListView, load_in_order
+from articles.querysets import load_in_order
+from articles.views import ArticleListView
 
 from . import highlighting, query
 

@@ -103,7 +103,7 @@ def _empty_cache():
     """Each test starts with an empty page cache (the database is rolled back between tests)."""
     from django.core.cache import cache
 
-    from articles.cache import forget_content_state
+    from articles.content_version import forget_content_state
 
     cache.clear()
     forget_content_state()

@@ -28,8 +28,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from articles import cache as site_cache
-from articles.byline_links import credited_to
+from articles import content_version
+from articles.querysets import credited_to
 from taggit.models import Tag
 
 from articles.models import Article, ArticleCategory, Author, Category, TaggedArticle, path_prefixes
@@ -600,7 +600,7 @@ def test_last_modified_is_the_latest_change(client, seeds):
     response = get(client, f"{API}/articles/")
     # The content version's time: stamped in the transaction of the latest write,
     # at or just after the newest article's updated_at (a second may pass between).
-    state = site_cache.content_state()
+    state = content_version.content_state()
     assert response["Last-Modified"] == http_date(state.last_modified.timestamp())
     latest = max(Article.objects.values_list("updated_at", flat=True))
     assert latest.replace(microsecond=0) <= state.last_modified <= timezone.now()

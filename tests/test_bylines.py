@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from articles.bylines import detect, format_credit
+from newsroom.bylines import detect, format_credit
 from articles.models import Article, ArticleByline, Author
 from tests.conftest import CORPUS, SEEDS, post
 from tests.factories import add_form, publish

@@ -23,7 +23,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 from taggit.models import Tag
 
-from articles.cache import content_state, public_page
+from articles.content_version import content_state
+from articles.page_cache import public_page
 from articles.models import Article, Author, Category, ContentVersion
 from newsportal.settings import cache_from_url
 from tests.conftest import SEEDS
@@ -286,10 +287,10 @@ def test_a_process_reuses_the_version_it_read_for_at_most_the_memo_time(client, 
     scheduled publication falling due show at once."""
     from django.db.models import F
 
-    from articles import cache as page_cache
+    from articles import content_version
 
     clock = [1000.0]
-    monkeypatch.setattr(page_cache, "_clock", lambda: clock[0])
+    monkeypatch.setattr(content_version, "_clock", lambda: clock[0])
     settings.NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS = 0.5
     publish("第一篇")
     etag = fetch(client, "/")["ETag"]
@@ -311,7 +312,7 @@ def test_a_process_reuses_the_version_it_read_for_at_most_the_memo_time(client, 
     settings.NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS = 60  # capped at MAX_MEMO_SECONDS
     etag = fetch(client, "/")["ETag"]
     another_process_writes()
-    clock[0] += page_cache.MAX_MEMO_SECONDS + 0.01
+    clock[0] += content_version.MAX_MEMO_SECONDS + 0.01
     assert fetch(client, "/")["ETag"] != etag
 
     due = timezone.now() + dt.timedelta(hours=1)

@@ -11,7 +11,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django_prose_editor.config import allowlist_from_extensions
 
-from articles.editor import EDITOR_EXTENSIONS
+from editorial.widgets import EDITOR_EXTENSIONS
 from articles.models import Article
 from articles.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from tests.factories import add_form

@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from taggit.models import Tag
 
-from articles.corpus import write_corpus
-from articles.export import MAX_NAME_BYTES, safe_filename
+from bench.corpus import write_corpus
+from importing.hexo_export import MAX_NAME_BYTES, safe_filename
 from articles.models import Article, ArticleByline, Author, Category, ImportedFile
-from articles.parse import parse_bytes
+from importing.parse import parse_bytes
 from tests.conftest import SEEDS, SHANGHAI, post
 from tests.factories import chain, publish
 

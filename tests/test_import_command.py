@@ -13,7 +13,7 @@ import pytest
 from django.db import IntegrityError, connection
 from taggit.models import Tag
 
-from articles.load import ArticleLoader
+from importing.load import ArticleLoader
 from articles.models import Article, ArticleCategory, Author, Category
 from tests.conftest import PROJECT, SEEDS, SHANGHAI, post
 

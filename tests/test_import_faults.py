@@ -165,7 +165,7 @@ def test_a_disk_full_after_the_last_batch_ends_the_run_failed_with_its_reason_an
     # Every batch is written; then the disk is full, as the run's outcome is being recorded.
     done = _run_with_sqlite(
         path, scratch_db,
-        "from articles.load import ArticleLoader\n"
+        "from importing.load import ArticleLoader\n"
         "write_last_batch = ArticleLoader.finish\n"
         "def finish_then_fill_the_disk(self):\n"
         "    result = write_last_batch(self)\n"

@@ -12,12 +12,12 @@ import pytest
 from django.db import DatabaseError
 from django.urls import reverse
 
-from articles import import_runs
+from importing import runs as import_runs
 
-from articles.importer import import_files
-from articles.load import ArticleLoader
+from importing.pipeline import import_files
+from importing.load import ArticleLoader
 from articles.models import Article, ImportRun
-from articles.parse import get_timezone
+from importing.parse import get_timezone
 from tests.conftest import SEEDS, SHANGHAI, post
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from articles.workers import RESULT_PIPE_BYTES, WORKER_NICENESS, WorkerContext
+from importing.workers import RESULT_PIPE_BYTES, WORKER_NICENESS, WorkerContext
 from tests.faults_support import (  # noqa: F401  (fixtures)
     PROJECT, _migrated_template, generate_corpus, has_traceback, manage, probe, run_manage, scratch_db,
     subprocess_env,
@@ -117,7 +117,7 @@ import multiprocessing, os, struct, sys
 import django
 django.setup()
 from django.core.management import execute_from_command_line
-from articles import importer
+from importing import pipeline as importer
 
 def die_sending_results(tasks):
     results = multiprocessing.current_process()._args[1]  # the executor's results queue

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from articles import keywords
+from newsroom import keywords
 from articles.models import Article, KeywordTerm, TagSuggestion
 from tests.conftest import SEEDS, staff
 from tests.factories import change_form, publish

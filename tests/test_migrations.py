@@ -62,7 +62,7 @@ def test_no_migration_imports_live_code(path):
 
 @pytest.mark.django_db
 def test_the_frozen_bump_of_0015_makes_a_new_content_generation_as_the_live_one_does():
-    """Its copy of articles.cache.bump_generation: a higher generation, changed now; and the
+    """Its copy of articles.content_version.bump_generation: a higher generation, changed now; and the
     row made again if it is missing (a flushed database)."""
     from django.db import connection
     from django.utils import timezone

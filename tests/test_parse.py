@@ -1,4 +1,4 @@
-"""Unit tests of articles.parse: pure Python, no database."""
+"""Unit tests of importing.parse: pure Python, no database."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from articles.parse import ImportFileError, parse_bytes
+from importing.parse import ImportFileError, parse_bytes
 from tests.conftest import SEEDS, SHANGHAI, post
 
 UTC = dt.timezone.utc

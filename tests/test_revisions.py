@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from articles.revisions import Revision, changes
+from newsroom.revisions import Revision, changes
 from tests.conftest import PROJECT, SEEDS, post, staff
 from tests.factories import chain, change_form, change_url, changelist, publish
 
@@ -218,7 +218,8 @@ def test_the_public_never_reaches_history(client):
 
 
 def test_revisions_keep_bylines_and_a_restore_brings_back_a_correction(client, desk):
-    from articles import byline_links, revisions
+    from newsroom import byline_links
+    from newsroom import revisions
 
     article = publish("署名", body="<p>中证网讯（记者 连润）正文</p>")
     [detected] = revisions_of(article)

@@ -188,7 +188,7 @@ def test_rendered_public_and_admin_pages_need_no_inline_code(client, article, ad
     for url in urls:
         assert inline_code(client.get(url).content.decode()) == [], url
     client.force_login(admin_user)
-    from articles import revisions
+    from newsroom import revisions
     revision = revisions.record_unrevised_version(article.pk)  # "as imported"
     admin_urls = ["/admin/", reverse("admin:articles_article_changelist"), reverse("admin:articles_article_add"),
                   reverse("admin:articles_article_change", args=[article.pk]),

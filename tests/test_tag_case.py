@@ -16,8 +16,8 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.urls import NoReverseMatch, reverse
 from taggit.models import Tag
 
-from articles import keywords
-from articles.load import ArticleLoader
+from newsroom import keywords
+from importing.load import ArticleLoader
 from articles.models import Article, TagSuggestion
 from tests.conftest import post
 from tests.faults_support import (  # noqa: F401  (fixtures)
@@ -60,7 +60,7 @@ def test_an_import_that_loses_the_race_for_a_tag_links_the_winners_one(run_impor
             raced.append(create_tag_elsewhere("ai", "ai-by-an-editor"))
 
     monkeypatch.setattr(ArticleLoader, "_load_maps", read_maps_then_lose_the_race)
-    with caplog.at_level(logging.WARNING, logger="articles.retry"):
+    with caplog.at_level(logging.WARNING, logger="importing.database_errors"):
         result = run_import(path.parent, "--workers", "0")
 
     assert result.exit_code == 0, result.stderr

@@ -1,4 +1,4 @@
-"""SQLite's write-ahead log during an import: checkpointed by a thread (articles.wal), never left to grow."""
+"""SQLite's write-ahead log during an import: checkpointed by a thread (importing.wal), never left to grow."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 from django.db import connection
 
-from articles import wal
+from importing import wal
 from tests.faults_support import (  # noqa: F401  (fixtures)
     _migrated_template, generate_corpus, probe, run_manage, scratch_db,
 )
@@ -28,7 +28,7 @@ def test_an_import_through_a_file_database_is_consistent(scratch_db, tmp_path):
 COPIES = """
 import json, os, time
 from django.db import connection, transaction
-from articles import wal
+from importing import wal
 
 database = connection.settings_dict["NAME"]
 
@@ -62,7 +62,7 @@ def test_the_thread_copies_each_commit_into_the_database(scratch_db):
 CHECK = """
 import json, threading
 from django.db import connection
-from articles import wal
+from importing import wal
 
 def setting():
     with connection.cursor() as cursor:

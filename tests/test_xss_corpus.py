@@ -25,7 +25,7 @@ from django.urls import reverse
 from taggit.models import Tag
 
 from articles.models import Article, Author, Category
-from articles.parse import MAX_NAME_CHARS, normalize_name
+from importing.parse import MAX_NAME_CHARS, normalize_name
 from articles.sanitize import sanitize_body
 from tests import html_safety
 from tests.factories import add_form

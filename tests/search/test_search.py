@@ -442,7 +442,7 @@ def test_reimporting_a_changed_file_updates_the_index(run_import, write_post):
 
 
 def test_import_indexes_every_batch(write_post):
-    from articles.importer import find_source_files, import_files
+    from importing.pipeline import find_source_files, import_files
     from tests.conftest import SHANGHAI
 
     paths = [

@@ -1,0 +1,291 @@
+"""How public pages are cached: whole responses, keyed by the content version.
+
+`public_page` wraps a view: anonymous GET/HEAD requests are answered from the
+cache, with an ETag and Last-Modified, and a 304 when the client's copy is
+current. A page is keyed on what was resolved — the script name and path apart,
+and only the query parameters the view reads (the others are dropped before it
+runs) — and the content version (articles.content_version), and stored gzipped
+as well as plain. Entries also expire when the next scheduled publication is
+due. `CachedPageMiddleware` answers the same hits before sessions, locale,
+CSRF, auth, messages, history and axes run (they cost more than the hit).
+
+Requests with a live session (logged-in staff; a bogus or expired `sessionid`
+counts as none), non-GET requests, and responses that set cookies, use the
+CSRF token, vary on Cookie or are marked private are never cached.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from importlib import import_module
+from functools import wraps
+from typing import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.middleware.gzip import re_accepts_gzip
+from django.urls import Resolver404, resolve
+from django.utils import translation
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date, quote_etag
+
+from articles.replica import public_reads
+
+from articles.content_version import ContentState, cache_timeout, content_state, rendering_at
+
+# --- the page cache ----------------------------------------------------------------
+
+
+def _is_personal(request: HttpRequest) -> bool:
+    """Requests that may get a page made for this one visitor (staff, logged-in users).
+
+    Only a cookie naming a live session counts: a bogus or expired `sessionid`
+    is treated like none (served from the cache), or any client could make
+    every request skip the cache by sending one. Checking costs one indexed
+    read, and only for requests that carry the cookie.
+    """
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not key:
+        return False
+    known = getattr(request, "_has_live_session", None)
+    if known is None:
+        known = request._has_live_session = bool(import_module(settings.SESSION_ENGINE).SessionStore(key).load())
+    return known
+
+
+def _is_shareable(request: HttpRequest, response: HttpResponse) -> bool:
+    if response.status_code not in (200, 301, 302, 404):
+        return False
+    if response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return False
+    if response.has_header("Vary") and "cookie" in response["Vary"].lower():
+        return False
+    cache_control = response.get("Cache-Control", "").lower()
+    return not any(word in cache_control for word in ("private", "no-store", "no-cache"))
+
+
+def _language(request: HttpRequest) -> str:
+    return getattr(request, "LANGUAGE_CODE", "")
+
+
+def only_read_params(request: HttpRequest, names: tuple[str, ...]) -> None:
+    """Make `request` carry only the query parameters its view reads (`names`), in that order.
+
+    The page is then a function of its cache key: an extra parameter (?utm_source=,
+    ?x=random) neither makes a new cache entry, nor skips the cache, nor ends up in
+    a link (pagination, canonical) of a page that others are served.
+    """
+    kept = QueryDict(mutable=True)
+    for name in names:
+        values = request.GET.getlist(name)
+        if values:
+            kept.setlist(name, values)
+    query = kept.urlencode()
+    if query != request.META.get("QUERY_STRING", ""):
+        kept._mutable = False
+        request.GET = kept
+        request.META["QUERY_STRING"] = query
+
+
+def _page_key(request: HttpRequest, state: ContentState, bucket: str, language: str) -> str:
+    # What was resolved (path_info) and the prefix its links were rendered with
+    # (SCRIPT_NAME), kept apart: get_full_path() joins them, so "/search" + "/"
+    # (a SCRIPT_NAME a proxy or a client sent) and "" + "/search/" were one key.
+    # The query string holds only the parameters the view reads (only_read_params).
+    script_name = request.path[: len(request.path) - len(request.path_info)]
+    variant = "|".join((request.scheme, request.get_host(), language, script_name, request.path_info,
+                        request.META.get("QUERY_STRING", "")))
+    digest = hashlib.sha256(variant.encode()).hexdigest()[:32]
+    return f"page:{state.version}{bucket}:{digest}"
+
+
+def _etag(state: ContentState, bucket: str, language: str) -> str:
+    return quote_etag(f"{state.version}{bucket}-{language}")
+
+
+_STORED_HEADERS = ("Content-Type", "Location", "X-Robots-Tag", "Content-Language")
+# What GZipMiddleware compresses: not worth it below this size.
+MIN_GZIP_BYTES = 200
+
+
+def _freeze(response: HttpResponse) -> tuple:
+    """The stored page: status, headers, body, and the body gzipped once (or None).
+
+    A shared page holds no secret (no CSRF token, no cookie: `_is_shareable`), so
+    unlike GZipMiddleware's per-response output it needs no random padding
+    against BREACH, and one compression serves every hit.
+    """
+    headers = {name: response[name] for name in _STORED_HEADERS if response.has_header(name)}
+    content = response.content
+    gzipped = gzip.compress(content, compresslevel=6, mtime=0) if len(content) >= MIN_GZIP_BYTES else None
+    if gzipped is not None and len(gzipped) >= len(content):
+        gzipped = None
+    return (response.status_code, headers, content, gzipped)
+
+
+def _thaw(stored: tuple, request: HttpRequest) -> HttpResponse:
+    """The stored page, gzipped for a client that accepts it."""
+    status, headers, content, *rest = stored
+    gzipped = rest[0] if rest else None  # entries stored before compression have none
+    if gzipped is not None and re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        response = HttpResponse(gzipped, status=status)
+        # GZipMiddleware leaves an encoded response alone: say what it would have said.
+        response["Content-Encoding"] = "gzip"
+        patch_vary_headers(response, ("Accept-Encoding",))
+    else:
+        response = HttpResponse(content, status=status)  # GZipMiddleware adds the Vary
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def public_page(view: Callable | None = None, *, time_bucket: int | None = None,
+                query_params: tuple[str, ...] | None = None):
+    """Serve `view` to anonymous readers from the cache, with conditional GET.
+
+    `time_bucket` (seconds) is for pages that change with the clock as well
+    as with the content (the news sitemap's 48-hour window): their version
+    also changes every `time_bucket` seconds.
+
+    `query_params` are the query parameters the view reads; by default the
+    `query_params` of a class-based view's class (none otherwise). Any other
+    parameter is dropped from GET and HEAD requests before the view runs, and
+    the page is cached under those alone.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        names = tuple(query_params if query_params is not None
+                      else getattr(getattr(view, "view_class", None), "query_params", ()))
+
+        @wraps(view)
+        def cached_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method not in ("GET", "HEAD"):
+                return view(request, *args, **kwargs)
+            only_read_params(request, names)
+            if _is_personal(request):  # staff: the primary, uncached, as they just saved it
+                with rendering_at(content_state()):
+                    return view(request, *args, **kwargs)
+            with public_reads():
+                # CachedPageMiddleware has read it already when it missed.
+                state = getattr(request, "_content_state", None) or content_state()
+                with rendering_at(state):
+                    if state is None:
+                        return view(request, *args, **kwargs)
+                    return _respond(request, state, view, args, kwargs, time_bucket)
+
+        cached_view.public_page = True
+        cached_view.time_bucket = time_bucket
+        cached_view.query_params = names
+        return cached_view
+
+    return decorate(view) if view is not None else decorate
+
+
+def _bucket(time_bucket: int | None) -> str:
+    return f"~{int(timezone.now().timestamp()) // time_bucket}" if time_bucket else ""
+
+
+def _from_cache(request: HttpRequest, state: ContentState, bucket: str, language: str) -> HttpResponse | None:
+    """A 304, or the stored page, with the public headers; None on a miss."""
+    etag = _etag(state, bucket, language)
+    last_modified = int(state.last_modified.timestamp())  # HTTP dates have whole seconds
+    if not bucket:
+        not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        if not_modified is not None:
+            _public_headers(not_modified, etag, last_modified, bucket)
+            return not_modified
+    stored = cache.get(_page_key(request, state, bucket, language))
+    if stored is None:
+        return None
+    response = _thaw(stored, request)
+    response["X-Cache"] = "hit"
+    if response.status_code == 200:
+        _public_headers(response, etag, last_modified, bucket)
+        if response.has_header("Content-Encoding") and not bucket:
+            response["ETag"] = f"W/{etag}"  # another representation of the page, as GZipMiddleware marks it
+    return response
+
+
+def _respond(request, state: ContentState, view, args, kwargs, time_bucket: int | None) -> HttpResponse:
+    bucket, language = _bucket(time_bucket), _language(request)
+    response = _from_cache(request, state, bucket, language)
+    if response is None:
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+        if not _is_shareable(request, response):
+            return response
+        timeout = cache_timeout(state)
+        if time_bucket:
+            timeout = min(timeout, time_bucket)
+        cache.set(_page_key(request, state, bucket, language), _freeze(response), timeout)
+        response["X-Cache"] = "miss"
+        if response.status_code == 200:
+            _public_headers(response, _etag(state, bucket, language), int(state.last_modified.timestamp()), bucket)
+    return response
+
+
+def _public_headers(response: HttpResponse, etag: str, last_modified: int, bucket: str) -> None:
+    if not bucket:
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(last_modified)
+    # Browsers and CDNs revalidate (a cheap 304) after this many seconds; 0
+    # means every time, so nobody sees a page older than the last change.
+    patch_cache_control(response, public=True, max_age=settings.NEWSPORTAL_HTTP_MAX_AGE)
+
+
+# --- hits before the rest of the middleware ---------------------------------------------
+
+
+class CachedPageMiddleware:
+    """Answer anonymous readers' cache hits before the session, locale, CSRF,
+    auth, messages, history and axes middleware run.
+
+    Placed right after WhiteNoise (and GZip). For a GET or HEAD without a live session
+    whose URL resolves to a `public_page` view, it works out the language as
+    LocaleMiddleware would, and answers a 304 or a stored page with the
+    headers the skipped middleware would have added (Vary: Accept-Language,
+    Content-Language, X-Frame-Options, Content-Length). Anything else — a
+    miss, staff, a POST, another URL — goes down the whole stack as before.
+    Under gunicorn this was most of a cached page's cost (the middleware took
+    more than the cache lookup).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self._hit(request)
+        return response if response is not None else self.get_response(request)
+
+    @staticmethod
+    def _hit(request: HttpRequest) -> HttpResponse | None:
+        if request.method not in ("GET", "HEAD"):
+            return None
+        try:
+            view = resolve(request.path_info).func
+        except Resolver404:
+            return None
+        if not getattr(view, "public_page", False) or _is_personal(request):
+            return None
+        only_read_params(request, view.query_params)
+        with public_reads():
+            state = content_state()
+        if state is None:
+            return None
+        request._content_state = state  # a miss does not read it twice
+        language = translation.get_language_from_request(request)
+        response = _from_cache(request, state, _bucket(view.time_bucket), language)
+        if response is None:
+            return None
+        # What LocaleMiddleware, XFrameOptionsMiddleware and CommonMiddleware add.
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", language)
+        if response.get("X-Frame-Options") is None and not getattr(response, "xframe_options_exempt", False):
+            response["X-Frame-Options"] = settings.X_FRAME_OPTIONS.upper()
+        if not response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        return response

@@ -1,0 +1,674 @@
+"""The editorial admin: articles, the category tree, authors and tags."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.text import Truncator
+from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+from taggit.admin import TagAdmin as TaggitTagAdmin
+from taggit.models import Tag
+
+from search.query import search
+
+from newsroom import byline_links
+from newsroom import revisions
+from editorial.widgets import body_widget
+from importing.parse import PUBLICATION_YEARS
+from articles.models import (
+    Article, ArticleByline, ArticleCategory, Author, Category, TaggedArticle, TagSuggestion, local_date,
+    sync_category_links,
+)
+from articles.permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
+
+
+def check_publication_time(moment: dt.datetime) -> None:
+    """Refuse a time the site cannot store or show: the importer's years, in UTC and in Beijing.
+
+    Year 1 in Beijing is year 0 in UTC, which no database column holds.
+    """
+    try:
+        years = {moment.year, moment.astimezone(dt.timezone.utc).year, local_date(moment).year}
+    except (OverflowError, ValueError):
+        years = {0}
+    if not all(year in PUBLICATION_YEARS for year in years):
+        raise ValidationError(
+            _("Enter a time between the years %(first)d and %(last)d."),
+            code="out_of_range", params={"first": PUBLICATION_YEARS[0], "last": PUBLICATION_YEARS[-1]},
+        )
+
+
+def publication_time_from_text(text: str) -> dt.datetime:
+    """A publication time typed into a URL, read in the current time zone; ValidationError if it is none."""
+    moment = forms.DateTimeField().clean(text)
+    check_publication_time(moment)
+    return moment
+
+
+class MoveToCategoryForm(forms.Form):
+    category = forms.ModelChoiceField(label=_("category"), queryset=Category.objects.order_by("path"))
+
+
+class ArticleCategoryFormSet(forms.BaseInlineFormSet):
+    def save_new(self, form, commit=True):
+        # A new row for a category the article is already filed under (an
+        # ancestor linked by itself, or a form posted without its existing rows)
+        # keeps that link: the database's unique constraint would refuse a second.
+        existing = ArticleCategory.objects.filter(article=self.instance, category=form.instance.category).first()
+        return existing if existing is not None else super().save_new(form, commit)
+
+
+class ArticleCategoryInline(admin.TabularInline):
+    """An article's categories; choosing a leaf links its ancestors too."""
+
+    model = ArticleCategory
+    formset = ArticleCategoryFormSet
+    fields = ("category",)
+    autocomplete_fields = ("category",)
+    extra = 1
+    verbose_name = _("category")
+    verbose_name_plural = _("categories")
+
+    # The links are part of the article: whoever may edit the article may file
+    # it (no role has permissions on the link model itself), as Django does for
+    # an auto-created many-to-many table.
+    def _article_admin(self) -> admin.ModelAdmin:
+        return self.admin_site.get_model_admin(Article)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._article_admin().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._article_admin().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.has_change_permission(request, obj)
+
+
+class BylineInline(admin.TabularInline):
+    """The reporters credited on the article; changing them marks the bylines as corrected."""
+
+    model = ArticleByline
+    fields = ("role", "author", "position")
+    autocomplete_fields = ("author",)
+    extra = 0
+    verbose_name = _("byline")
+    verbose_name_plural = _("bylines (detected from the dateline; correct them here)")
+
+
+class ArticleAdminForm(forms.ModelForm):
+    """Checks, on the server, what the user may set, and refuses stale edits."""
+
+    # The version the editor started from (optimistic locking).
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    may_publish = True  # set per request by ArticleAdmin.get_form
+
+    class Meta:
+        model = Article
+        fields = "__all__"
+        widgets = {"body": body_widget()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def clean_published_at(self):
+        moment = self.cleaned_data["published_at"]
+        if moment is not None:
+            check_publication_time(moment)
+        return moment
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        if not self.may_publish and status not in AUTHOR_STATUSES:
+            raise ValidationError(_("Only editors can publish or schedule articles; submit it for review."))
+        return status
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            current = Article.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+            if cleaned.get("version") != current:
+                raise ValidationError(_(
+                    "Someone else saved this article while you were editing it. Your changes were not "
+                    "saved: open the article again to see their version, then make your changes."
+                ), code="stale")
+        return cleaned
+
+
+@admin.register(Article)
+class ArticleAdmin(SimpleHistoryAdmin):
+    form = ArticleAdminForm
+    list_display = ("title", "status", "published_at", "author", "category_paths")
+    list_filter = ("status", "categories", "author", "tags", "published_at", "bylines_edited")
+    date_hierarchy = "published_at"
+    # Titles and bodies are searched with the site's own Chinese-capable index.
+    search_fields = ("title",)
+    search_help_text = _("Searches titles and bodies; two-character Chinese words work.")
+    autocomplete_fields = ("author",)
+    prepopulated_fields = {"slug": ("title",)}
+    list_select_related = ("author",)
+    actions = ("publish", "unpublish", "move_to_category", "redetect_bylines", "accept_suggested_tags")
+    readonly_fields = ("suggested_tags", "source_path", "import_key", "content_hash", "last_import",
+                       "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "status", "published_at", "author", "bylines_edited", "tags",
+                           "suggested_tags")}),
+        (_("Content"), {"fields": ("body", "head_image", "thumbnail", "comments_enabled")}),
+        (_("Import"), {"classes": ("collapse",),
+                       "fields": ("source_path", "import_key", "content_hash", "last_import",
+                                  "extra_front_matter", "created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
+        return visible_to(request.user, super().get_queryset(request).prefetch_related("categories"))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.may_publish = can_publish(request.user)
+        return form
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status" and not can_publish(request.user):
+            kwargs["choices"] = [c for c in Article.Status.choices if c[0] in AUTHOR_STATUSES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return super().has_view_permission(request, obj) and (obj is None or can_view(request.user, obj))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or can_edit(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or can_edit(request.user, obj))
+
+    def has_publish_permission(self, request) -> bool:
+        return can_publish(request.user)
+
+    def save_model(self, request, obj: Article, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        else:
+            revisions.record_unrevised_version(obj.pk)  # e.g. the imported version, before its first edit
+        obj.edited_locally = True  # a later import keeps this version (see import_articles)
+        obj._bylines_from_form = True  # decided in save_related, once the byline inline is saved
+        super().save_model(request, obj, form, change)  # the revision names request.user
+
+    def view_on_site(self, obj: Article) -> str:
+        """Unpublished articles open in the staff preview, published ones on the site.
+
+        The admin's /admin/r/ shortcut asks this too (NewsroomAdminSite), for
+        users who may view the article only.
+        """
+        if not obj.is_published:
+            return reverse("articles:preview", kwargs={"pk": obj.pk})
+        return obj.get_absolute_url()
+
+    def get_deleted_objects(self, objs, request):
+        # What an article owns (suggestions, links, source files) goes with it:
+        # deleting follows the article's own permission, not the permissions on
+        # those models, which no role but superusers has (e.g. delete_tagsuggestion).
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        refused = any(not self.has_delete_permission(request, obj) for obj in objs)
+        return deleted, counts, {self.model._meta.verbose_name} if refused else set(), protected
+
+    # -- publication times typed into URLs: a 400, never a 500 ----------------------
+
+    _TIME_PARAMETERS = frozenset(f"published_at{lookup}" for lookup in ("", "__exact", "__gt", "__gte", "__lt",
+                                                                        "__lte"))
+
+    def get_changelist_instance(self, request):
+        request.GET = self._checked_time_parameters(request.GET)
+        try:
+            return super().get_changelist_instance(request)  # counts the rows: the query runs here
+        except (OverflowError, ValueError) as error:
+            # Another lookup on a time no column holds (?published_at__year__gte=1):
+            # Django lets any lookup on a listed field through.
+            raise BadRequest(f"not a publication time: {error}") from error
+
+    def _checked_time_parameters(self, params):
+        """The list's query with its publication times checked and read in the newsroom's zone."""
+        checked = params.copy()
+        try:
+            for key in self._TIME_PARAMETERS & set(params):
+                checked.setlist(key, [publication_time_from_text(v).isoformat() for v in params.getlist(key)])
+            year, month, day = (params.get(f"published_at__{part}") for part in ("year", "month", "day"))
+            if year is not None or month is not None or day is not None:  # the date hierarchy's links
+                try:
+                    first = dt.datetime(int(year or 2000), int(month or 1), int(day or 1))
+                except (TypeError, ValueError) as error:
+                    raise IncorrectLookupParameters(error) from error
+                if first.year not in PUBLICATION_YEARS:
+                    raise IncorrectLookupParameters(first.year)
+        except (ValidationError, IncorrectLookupParameters) as error:
+            raise BadRequest(f"not a publication time: {error}") from error
+        return checked
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if initial.get("published_at"):  # e.g. /add/?published_at=2022-04-30 09:00
+            try:
+                initial["published_at"] = publication_time_from_text(initial["published_at"])
+            except ValidationError as error:
+                raise BadRequest(f"not a publication time: {error}") from error
+        return initial
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        ids = search(search_term, queryset=Article.objects.all(), limit=5000)
+        return queryset.filter(pk__in=ids), False
+
+    @admin.display(description=_("categories"))
+    def category_paths(self, article: Article) -> str:
+        # From the prefetched links: no query per row.
+        return " › ".join(c.name for c in article.category_trail) or "—"
+
+    @admin.display(description=_("suggested tags"))
+    def suggested_tags(self, article: Article):
+        """Pending keyword suggestions, each accepted or rejected in one click (saving the form too)."""
+        from editorial.keyword_admin import decision_buttons
+
+        if article is None or article.pk is None:
+            return "—"
+        pending = article.tag_suggestions.filter(state=TagSuggestion.State.PENDING).order_by("-score")
+        if not pending:
+            return "—"
+        return format_html_join(" ", "{}", ((decision_buttons(s, formaction=False),) for s in pending))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            self._suggest_if_none(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _suggest_if_none(self, request: HttpRequest, object_id: str) -> None:
+        """An article opened for the first time gets its keyword suggestions (jieba loads once per process)."""
+        from newsroom import keywords
+
+        article = self.get_object(request, object_id)
+        if article is None or TagSuggestion.objects.filter(article=article).exists():
+            return
+        try:
+            keywords.suggest([article])
+        except Exception:  # suggestions are a help: never let them break the editor's page
+            logging.getLogger(__name__).exception("keyword suggestions failed for article %s", article.pk)
+
+    def response_change(self, request, obj):
+        if "_accept_suggestion" in request.POST or "_reject_suggestion" in request.POST:
+            return HttpResponseRedirect(request.get_full_path())  # back to the article, like "save and continue"
+        return super().response_change(request, obj)
+
+    def _decide_suggestion(self, request: HttpRequest, article: Article) -> None:
+        from newsroom import keywords
+
+        for key, decide in (("_accept_suggestion", keywords.accept), ("_reject_suggestion", keywords.reject)):
+            value = request.POST.get(key, "")
+            if value.isdigit():
+                chosen = list(TagSuggestion.objects.filter(pk=int(value), article=article))
+                if decide is keywords.accept:
+                    # The form's save is the editor's edit; the tag joins it.
+                    keywords.accept(chosen, request.user, as_edit=False)
+                else:
+                    keywords.reject(chosen, request.user)
+
+    def has_decide_suggestions_permission(self, request) -> bool:
+        """Deciding on suggestions is the Editors' (see migration 0011), as on the suggestions' own list."""
+        return self.has_change_permission(request) and request.user.has_perm("articles.change_tagsuggestion")
+
+    @admin.action(description=_("Accept the suggested tags of selected articles"),
+                  permissions=["decide_suggestions"])
+    def accept_suggested_tags(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        from newsroom import keywords
+
+        articles = [a for a in queryset.select_related("author") if can_edit(request.user, a)]
+        keywords.suggest(a for a in articles if not a.tag_suggestions.exists())
+        count = keywords.accept(
+            TagSuggestion.objects.filter(article__in=articles, state=TagSuggestion.State.PENDING), request.user)
+        self.message_user(request, ngettext("%d tag added.", "%d tags added.", count) % count, messages.SUCCESS)
+
+    @admin.display(description=_("last import"))
+    def last_import(self, article: Article):
+        latest = article.source_files.order_by("-imported_at").first()
+        return latest.imported_at if latest else "—"
+
+    def get_inlines(self, request, obj):
+        return [BylineInline, ArticleCategoryInline]
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        sync_category_links(form.instance)  # the inline saves links without m2m signals
+        self._settle_bylines(form.instance, formsets)
+        self._decide_suggestion(request, form.instance)
+        revisions.record_links(form.instance)  # the links were saved after the revision
+        revisions.drop_if_unchanged(form.instance)
+
+    @staticmethod
+    def _settle_bylines(article: Article, formsets) -> None:
+        """An edited byline inline is a correction, kept from now on; otherwise the dateline decides."""
+        edited = any(fs.model is ArticleByline and fs.has_changed() for fs in formsets)
+        if edited and not article.bylines_edited:
+            Article.objects.filter(pk=article.pk).update(bylines_edited=True)
+            article.bylines_edited = True
+        elif not article.bylines_edited:
+            byline_links.set_bylines(article, byline_links.detected(article))
+
+    # -- revisions: the history list is simple-history's; a revision's page is ours --
+
+    history_list_display = ["version"]
+    object_history_template = "admin/articles/article/object_history.html"
+    revision_template = "admin/articles/article/revision.html"
+
+    def _article_or_404(self, request: HttpRequest, object_id: str) -> Article:
+        """The article, if this user may see it; its history is as private as the article."""
+        article = self.get_object(request, object_id)
+        if article is None or not self.has_view_permission(request, article):
+            raise Http404(_("No such article."))
+        return article
+
+    def history_view(self, request, object_id, extra_context=None):
+        article = self._article_or_404(request, object_id)
+        latest = revisions.latest_revision(article)
+        context = {
+            "unrevised_version": latest is None or latest.version != article.version,
+            "article": article,
+            **(extra_context or {}),
+        }
+        return super().history_view(request, object_id, extra_context=context)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        # Our comparison: the editorial fields plus the categories and tags the
+        # revisions keep, texts shortened (the revision's page has the full diff).
+        records = list(historical_records)
+        for newer, older in zip(records, records[1:]):
+            newer.history_delta_changes = [
+                {"field": c.label, "old": Truncator(c.old).chars(80), "new": Truncator(c.new).chars(80)}
+                for c in revisions.changes(older, newer)
+            ]
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """One revision: what it held, how it differs from now, and restoring it."""
+        article = self._article_or_404(request, object_id)
+        if not str(version_id).isdigit():
+            raise Http404(_("No such revision."))
+        revision = get_object_or_404(revisions.Revision, id=article.pk, history_id=version_id)
+        may_restore = self.has_change_permission(request, article)
+        if request.method == "POST":
+            if not may_restore:
+                raise PermissionDenied
+            try:
+                seen = int(request.POST.get("version", ""))
+            except ValueError:
+                seen = -1
+            try:
+                revisions.restore(revision, request.user, seen_version=seen)
+            except revisions.RestoreRefused as refused:
+                self.message_user(request, str(refused), messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            self.message_user(request, _("The revision was restored; it is now the article's current version."),
+                              messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+        now = revisions.current_state(article)
+        previous = revisions.previous_revision(revision)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Revision of %(title)s") % {"title": revision.title},
+            "opts": self.model._meta,
+            "original": article,
+            "article": article,
+            "revision": revision,
+            "changes_from_previous": revisions.changes(previous, revision) if previous else None,
+            "changes_to_now": revisions.changes(revision, now),
+            "body_diff": revisions.body_diff(revision.body, article.body),
+            "may_restore": may_restore,
+            "is_current": revision.version == article.version,
+            **(extra_context or {}),
+        }
+        return render(request, self.revision_template, context)
+
+    @admin.action(description=_("Publish selected articles"), permissions=["publish"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        count = self._set_status(request, queryset, Article.Status.PUBLISHED)
+        self.message_user(request, ngettext("%d article published.", "%d articles published.", count) % count,
+                          messages.SUCCESS)
+
+    @admin.action(description=_("Unpublish selected articles (back to draft)"), permissions=["publish"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        count = self._set_status(request, queryset, Article.Status.DRAFT)
+        self.message_user(request, ngettext(
+            "%d article moved back to draft.", "%d articles moved back to draft.", count) % count, messages.SUCCESS)
+
+    @staticmethod
+    def _save_edit(request: HttpRequest, article: Article, fields: list[str]) -> None:
+        """Save an action's change to `fields` as an edit by the user, with its revision."""
+        revisions.record_unrevised_version(article.pk)
+        article.edited_locally = True
+        article._history_user = request.user
+        article.save(update_fields=[*fields, "edited_locally", "updated_at"])
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet[Article], status: str) -> int:
+        # Saved one by one so every save path (sanitising, search index, revisions) runs.
+        with transaction.atomic():
+            articles = list(queryset.exclude(status=status))
+            for article in articles:
+                article.status = status
+                self._save_edit(request, article, ["status"])
+        return len(articles)
+
+    @admin.action(description=_("Detect bylines again (discards corrections)"), permissions=["publish"])
+    def redetect_bylines(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        queryset.filter(bylines_edited=True).update(bylines_edited=False)
+        report = byline_links.redetect(queryset)
+        self.message_user(request, ngettext(
+            "Bylines detected again on %(n)d article; %(changed)d changed.",
+            "Bylines detected again on %(n)d articles; %(changed)d changed.", report.examined,
+        ) % {"n": report.examined, "changed": report.changed}, messages.SUCCESS)
+
+    @admin.action(description=_("Move selected articles to a category"), permissions=["publish"])
+    def move_to_category(self, request: HttpRequest, queryset: QuerySet[Article]):
+        form = MoveToCategoryForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            category = form.cleaned_data["category"]
+            with transaction.atomic():
+                for article in queryset:
+                    # A new version: a form opened before the move would put the old categories back.
+                    self._save_edit(request, article, [])
+                    article.categories.set([category])  # the m2m signal links the ancestors
+            self.message_user(
+                request, ngettext("%(n)d article moved to %(c)s.", "%(n)d articles moved to %(c)s.",
+                                  queryset.count()) % {"n": queryset.count(), "c": category},
+                messages.SUCCESS,
+            )
+            return None
+        return render(request, "admin/articles/move_to_category.html", {
+            **self.admin_site.each_context(request),
+            "title": _("Move articles to a category"), "form": form, "articles": queryset,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "opts": self.model._meta,
+        })
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("indented_name", "path", "published_articles")
+    search_fields = ("name", "path")
+    ordering = ("path",)
+    fields = ("name", "slug", "parent")
+    autocomplete_fields = ("parent",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
+        return super().get_queryset(request).annotate(article_count=Count("articles"))
+
+    @admin.display(description=_("name"), ordering="path")
+    def indented_name(self, category: Category) -> str:
+        # Indented with ideographic spaces: plain text, no inline style.
+        return "\u3000" * category.depth + ("└ " if category.depth else "") + category.name
+
+    @admin.display(description=_("articles"), ordering="article_count")
+    def published_articles(self, category: Category) -> int:
+        return category.article_count
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and "parent" in form.base_fields:
+            # A category cannot move under itself or its own descendants.
+            form.base_fields["parent"].queryset = Category.objects.exclude(path=obj.path).exclude(
+                path__startswith=obj.path + "/")
+        return form
+
+
+def record_merge(request: HttpRequest, article: Article, reason: str) -> None:
+    """A merge's change to `article`, saved as a revision by the user.
+
+    A new version, too: a form opened before the merge would put the merged-away
+    author or tag back. The body is the stored, sanitised one: not sanitised again.
+    """
+    article._sanitized_body = article._excerpt_of = article.body
+    article._history_user = request.user
+    article._change_reason = Truncator(reason).chars(100)  # the revision's column holds 100
+    article.save(update_fields=["updated_at"])
+
+
+class MergeMixin:
+    """A merge action: the selected rows fold into the one with the most articles.
+
+    The queryset must be annotated with `n`, the article count; subclasses
+    name the articles a merge touches in `articles_of(rows)` and re-point them
+    in `repoint(keep, others)`. Merging deletes rows and changes published
+    articles, so it takes changing and deleting the rows and publishing
+    (Editors); each article it touches gets a revision by the user.
+    """
+
+    def repoint(self, keep, others: list) -> None:
+        raise NotImplementedError
+
+    def articles_of(self, rows: list) -> QuerySet[Article]:
+        raise NotImplementedError
+
+    @admin.display(description=_("articles"), ordering="n")
+    def article_count(self, obj) -> int:
+        return obj.n
+
+    def has_merge_permission(self, request: HttpRequest) -> bool:
+        return (self.has_change_permission(request) and self.has_delete_permission(request)
+                and can_publish(request.user))
+
+    @admin.action(description=_("Merge selected rows into the one with the most articles"), permissions=["merge"])
+    def merge(self, request: HttpRequest, queryset: QuerySet) -> None:
+        rows = sorted(queryset, key=lambda row: (-row.n, row.pk))
+        if len(rows) < 2:
+            self.message_user(request, _("Select at least two to merge."), messages.WARNING)
+            return
+        keep, others = rows[0], rows[1:]
+        with transaction.atomic():
+            touched = list(self.articles_of(others).values_list("pk", flat=True))
+            for article_id in touched:  # what the import wrote stays in the history
+                revisions.record_unrevised_version(article_id)
+            self.log_deletions(request, type(keep).objects.filter(pk__in=[row.pk for row in others]))
+            self.repoint(keep, others)
+            type(keep).objects.filter(pk__in=[row.pk for row in others]).delete()
+            reason = gettext("Merged %(names)s into %(kept)s") % {
+                "names": ", ".join(str(row) for row in others), "kept": keep}
+            self.log_change(request, keep, reason)
+            for article in Article.objects.filter(pk__in=touched):
+                record_merge(request, article, reason)
+        self.message_user(request, ngettext("Merged %(n)d row into %(kept)s.", "Merged %(n)d rows into %(kept)s.",
+                                            len(others)) % {"n": len(others), "kept": keep},
+                          messages.SUCCESS)
+
+
+@admin.register(Author)
+class AuthorAdmin(MergeMixin, admin.ModelAdmin):
+    list_display = ("name", "slug", "article_count")
+    ordering = ("name",)  # stable pages in the list and the autocomplete
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+    actions = ("merge",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n=Count("articles"))
+
+    def articles_of(self, rows: list[Author]) -> QuerySet[Article]:
+        in_bylines = ArticleByline.objects.filter(author__in=rows).values("article_id")
+        return Article.objects.filter(Q(author__in=rows) | Q(pk__in=in_bylines))
+
+    def repoint(self, keep: Author, others: list[Author]) -> None:
+        Article.objects.filter(author__in=others).update(author=keep, updated_at=timezone.now())
+        # Bylines move too; an article crediting both keeps one line, the first.
+        already = set(ArticleByline.objects.filter(author=keep).values_list("article_id", flat=True))
+        for link in ArticleByline.objects.filter(author__in=others).order_by("position", "id"):
+            if link.article_id in already:
+                link.delete()
+            else:
+                already.add(link.article_id)
+                ArticleByline.objects.filter(pk=link.pk).update(author=keep)
+
+
+admin.site.unregister(Tag)
+
+
+class TagForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ("name", "slug")
+
+    def clean_name(self) -> str:
+        # One tag per name whatever its case (the lower(name) index of migration
+        # 0015): say which tag exists instead of failing on the insert.
+        name = self.cleaned_data["name"]
+        other = Tag.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).first()
+        if other is not None:
+            raise ValidationError(_("The tag “%(name)s” already exists; tags differing only in case are one tag."),
+                                  code="unique", params={"name": other.name})
+        return name
+
+
+@admin.register(Tag)
+class TagAdmin(MergeMixin, TaggitTagAdmin):
+    form = TagForm
+    list_display = ("name", "slug", "article_count")
+    actions = ("merge",)
+
+    def get_urls(self):
+        # taggit's own merge page moves only its generic TaggedItem links (our
+        # articles use TaggedArticle) and creates its target by exact name,
+        # which the case-insensitive index rejects; the merge action replaces it.
+        return [url for url in super().get_urls() if url.name != "taggit_tag_merge_tags"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n=Count("articles_taggedarticle_items"))
+
+    def articles_of(self, rows: list[Tag]) -> QuerySet[Article]:
+        return Article.objects.filter(tagged_items__tag__in=rows).distinct()
+
+    def repoint(self, keep: Tag, others: list[Tag]) -> None:
+        already = TaggedArticle.objects.filter(tag=keep).values_list("content_object_id", flat=True)
+        moved = TaggedArticle.objects.filter(tag__in=others).exclude(content_object_id__in=already)
+        # The links carry their article's publication time (the tag listing's index reads it).
+        TaggedArticle.objects.bulk_create(
+            TaggedArticle(content_object_id=article_id, tag=keep, published_at=published_at)
+            for article_id, published_at in set(moved.values_list("content_object_id", "content_object__published_at"))
+        )
+
+
+admin.site.site_header = _("Newsroom")
+admin.site.site_title = _("Newsroom admin")
+
+# The import history and upload page, and the keyword admin, register themselves.
+from editorial import import_admin, keyword_admin  # noqa: E402,F401

@@ -1,0 +1,46 @@
+"""`manage.py export_articles OUT_DIR [--category PATH] [--since DATE]`: articles back to Hexo posts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from importing.hexo_export import export_articles, selection
+from articles.management.arguments import iso_date
+from articles.models import Category
+
+
+class Command(BaseCommand):
+    help = (
+        "Write articles as Hexo posts (YAML front matter + body), one file each, named "
+        "YYYY-MM-DD-slug.md. Importing the directory with import_articles gives the same articles "
+        "back. Every status is exported; drafts and articles in review get 'published: false'."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("out_dir", metavar="OUT_DIR", help="directory to write to (created if missing)")
+        parser.add_argument("--category", metavar="PATH",
+                            help="only this category and its subcategories, by path (e.g. 金融/财联社)")
+        parser.add_argument("--since", metavar="YYYY-MM-DD", type=iso_date,
+                            help="only articles published on or after this day (Beijing time)")
+
+    def handle(self, *args, **options) -> None:
+        out_dir = Path(options["out_dir"])
+        if out_dir.exists() and not out_dir.is_dir():
+            raise CommandError(f"{out_dir}: exists and is not a directory")
+        category = None
+        if options["category"]:
+            path = options["category"].strip("/")
+            category = Category.objects.filter(path=path).first()
+            if category is None:
+                raise CommandError(f"--category: no category with the path {path!r}")
+        since = options["since"]
+        try:
+            report = export_articles(selection(category=category, since=since), out_dir)
+        except OSError as exc:
+            raise CommandError(f"{exc.filename or out_dir}: cannot write: {exc.strerror or exc}") from exc
+        summary = f"exported {len(report.written)} article(s) to {out_dir}"
+        if report.keys_given:
+            summary += f"; {report.keys_given} written in the admin were given an import key"
+        self.stdout.write(summary)

@@ -1,0 +1,688 @@
+"""Parse Hexo post files into `ParsedArticle` records.
+
+Pure Python: no database and no Django models, so it can be tested, fuzzed and
+benchmarked on its own. Every problem with a file raises `ImportFileError`
+naming the file and, where there is one, the field.
+
+Hexo's rules are followed (hexo-front-matter and hexo's post processor):
+YAML front matter between `---` lines or with only a closing `---`, JSON
+between `;;;` lines; a flat `categories` list is one chain, a list of lists is
+several chains.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+import unicodedata
+import zoneinfo
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from newsroom.bylines import ROLES as BYLINE_ROLES
+from articles.sanitize import IMAGE_URL_PATTERN
+
+# Bump to make the next import re-process every file (parsing or sanitising
+# rules changed): it is part of each file's content hash.
+PIPELINE_VERSION = "2"
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+# libyaml's composer recurses in C: deep nesting can overflow the stack and
+# kill the process. Small front matter cannot nest deep enough to do that;
+# anything larger goes through PyYAML's pure-Python parser, whose recursion
+# Python itself bounds.
+C_LOADER_MAX_BYTES = 4 * 1024
+MAX_ALIASES = 20
+MAX_NODES = 5_000
+MAX_DEPTH = 20
+
+MAX_TITLE_CHARS = 500
+MAX_NAME_CHARS = 100
+MAX_URL_CHARS = 1000
+MAX_CATEGORY_CHAINS = 20
+MAX_CHAIN_DEPTH = 10
+MAX_TAGS = 100
+MAX_SLUG_CHARS = 80
+MAX_BYLINES = 20
+# A publication date outside these years is a typo (or 0000-01-01); the admin
+# applies the same range to what editors type.
+PUBLICATION_YEARS = range(1900, 9999)
+
+IDENTITY_FIELDS = ("permalink", "link", "id", "source_url")
+# slug, bylines and import_key are written by export_articles (importing.hexo_export)
+# so that an exported archive imports back exactly as it was.
+KNOWN_FIELDS = frozenset(
+    {"title", "date", "categories", "category", "tags", "tag", "author",
+     "headimg", "thumbnail", "comments", "published", "slug", "bylines", "import_key"}
+)
+
+
+class ImportFileError(Exception):
+    """A file that cannot be imported; `str()` is the one-line report."""
+
+    def __init__(self, path: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        where = f"{self.path}: {self.field}" if self.field else self.path
+        return f"{where}: {self.message}"
+
+
+class _FieldError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ParsedArticle:
+    source_path: str
+    content_hash: str
+    import_key: str
+    title: str
+    published_at: dt.datetime  # aware, UTC
+    body: str  # raw, not yet sanitised
+    author: str = ""
+    category_chains: tuple[tuple[str, ...], ...] = ()
+    tags: tuple[str, ...] = ()
+    head_image: str = ""
+    thumbnail: str = ""
+    comments_enabled: bool = True
+    published: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+    slug: str = ""  # empty: made from the title
+    # (role, name) pairs an editor confirmed (see newsroom.bylines); None: detect them.
+    bylines: tuple[tuple[str, str], ...] | None = None
+
+
+# --- reading ------------------------------------------------------------
+
+
+def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The raw bytes of `path`, refusing files that are too large to be posts."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ImportFileError(
+                str(path), f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (--max-bytes)"
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(str(path), f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def content_hash(data: bytes, tz: dt.tzinfo) -> str:
+    """Fingerprint of a file as this importer reads it.
+
+    The time zone is included because naive dates depend on it, and the
+    pipeline version because a changed sanitiser must re-process old files.
+    """
+    digest = hashlib.sha256(data)
+    digest.update(f"\0{getattr(tz, 'key', str(tz))}\0{PIPELINE_VERSION}".encode())
+    return digest.hexdigest()
+
+
+def decode_source(data: bytes, path: str) -> str:
+    if not data.strip():
+        raise ImportFileError(path, "file is empty")
+    if b"\0" in data:
+        raise ImportFileError(path, "file is binary (contains NUL bytes), not a text post")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            path, f"file is not UTF-8 (invalid byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --- front matter ---------------------------------------------------------
+
+_SEPARATOR = re.compile(r"^(-{3,}|;{3,})[ \t]*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class _Split:
+    kind: str  # "yaml" or "json"
+    front_matter: str
+    body: str
+    first_line: int  # 1-based line of the front matter's first line in the file
+
+
+def split_front_matter(text: str, path: str) -> _Split:
+    """Separate front matter from body, the ways Hexo accepts."""
+    stripped = text.lstrip("\n \t")
+    skipped_lines = text[: len(text) - len(stripped)].count("\n")
+    opening = _SEPARATOR.match(stripped)
+    if opening:
+        sep = opening.group(1)
+        closing = re.compile(rf"^{re.escape(sep)}[ \t]*$", re.MULTILINE)
+        end = closing.search(stripped, opening.end())
+        if end is None:
+            raise ImportFileError(path, f"front matter opened with '{sep}' is never closed")
+        front = stripped[opening.end() + 1 : end.start()]
+        body = stripped[end.end() + 1 :]
+        return _Split(_kind(sep), front, body, skipped_lines + 2)
+    # Hexo's other form: front matter ended by a separator, with no opening one.
+    end = _SEPARATOR.search(stripped)
+    if end is None:
+        raise ImportFileError(path, "no front matter (expected a '---' or ';;;' block)")
+    front = stripped[: end.start()]
+    body = stripped[end.end() + 1 :]
+    return _Split(_kind(end.group(1)), front, body, skipped_lines + 1)
+
+
+def _kind(separator: str) -> str:
+    return "json" if separator.startswith(";") else "yaml"
+
+
+# Hexo reads YAML with js-yaml, which follows YAML 1.2: `yes`, `no`, `on`,
+# `off` are strings and `12:30` is not a number. PyYAML follows YAML 1.1, so
+# those resolvers are replaced to read titles such as `NO` as Hexo does.
+class _HexoYAMLMixin:
+    @classmethod
+    def _yaml12_resolvers(cls) -> dict:
+        resolvers = {
+            key: [(tag, rx) for tag, rx in items
+                  if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+                                 "tag:yaml.org,2002:float")]
+            for key, items in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+        extra = [
+            ("tag:yaml.org,2002:bool",
+             re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")),
+            ("tag:yaml.org,2002:int",
+             re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")),
+            ("tag:yaml.org,2002:float",
+             re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"
+                        r"|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"),
+             list("-+0123456789.")),
+        ]
+        for tag, regexp, first in extra:
+            for char in first:
+                resolvers.setdefault(char, []).append((tag, regexp))
+        return resolvers
+
+
+class _FastLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):
+    pass
+
+
+class _SafePureLoader(yaml.SafeLoader):
+    pass
+
+
+class YAMLTimestamp(str):
+    """A plain YAML scalar shaped like a date (`2022-04-30 09:33:09`), kept as its text.
+
+    YAML 1.2 has no implicit timestamps; PyYAML's YAML 1.1 constructor turned
+    them into datetimes and raised a bare ValueError on `2021-02-30`, an hour
+    of 25 or an offset of +25:00 — in any key — which stopped the whole
+    import. So they stay text: `date` and `updated` are parsed by
+    `parse_date` with an error naming the field, and elsewhere a valid one is
+    shown as before (`timestamp_value`). The subclass only remembers that the
+    value was written unquoted, as a quoted string was never a date to YAML.
+    """
+
+    __slots__ = ()
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> YAMLTimestamp:
+    return YAMLTimestamp(loader.construct_scalar(node))
+
+
+for _loader in (_FastLoader, _SafePureLoader):
+    _loader.yaml_implicit_resolvers = _HexoYAMLMixin._yaml12_resolvers()
+    # Also an explicit `!!timestamp`, which PyYAML's constructor crashed on when malformed.
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+_TIMESTAMP = yaml.SafeLoader.timestamp_regexp  # the YAML 1.1 form PyYAML's constructor reads
+MAX_UTC_OFFSET = dt.timedelta(hours=24)  # exclusive, as datetime.timezone requires
+
+
+def timestamp_value(text: str) -> dt.date | dt.datetime:
+    """The date or datetime PyYAML made of a YAML 1.1 timestamp, or ValueError saying why it is none.
+
+    The same reading as PyYAML's (fractions cut to microseconds, `Z` and
+    `+8`/`+08:00` offsets as fixed zones), so every date that imported before
+    imports to the same instant and is stored the same way.
+    """
+    match = _TIMESTAMP.match(text)
+    if match is None:
+        raise ValueError("is not YYYY-MM-DD or YYYY-MM-DD HH:MM:SS")
+    part = match.groupdict()
+    year, month, day = int(part["year"]), int(part["month"]), int(part["day"])
+    if not part["hour"]:
+        return dt.date(year, month, day)
+    fraction = int((part["fraction"] or "")[:6].ljust(6, "0"))
+    tzinfo = None
+    if part["tz_sign"]:
+        offset = dt.timedelta(hours=int(part["tz_hour"]), minutes=int(part["tz_minute"] or 0))
+        if offset >= MAX_UTC_OFFSET:
+            raise ValueError(f"UTC offset {part['tz']} is out of range")
+        tzinfo = dt.timezone(-offset if part["tz_sign"] == "-" else offset)
+    elif part["tz"]:
+        tzinfo = dt.timezone.utc
+    return dt.datetime(year, month, day, int(part["hour"]), int(part["minute"]), int(part["second"]),
+                       fraction, tzinfo=tzinfo)
+
+
+def _timestamp_or_text(value: YAMLTimestamp) -> dt.date | dt.datetime | str:
+    """A valid timestamp as its date, an invalid one as plain text (YAML 1.2 reads it so)."""
+    try:
+        return timestamp_value(value)
+    except ValueError:
+        return str(value)
+
+
+_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]+")
+
+
+def load_front_matter(split: _Split, path: str) -> dict[str, Any]:
+    """The front matter as a dict; safe loaders only, bounded in time and memory."""
+    text = split.front_matter
+    if len(text.encode()) > MAX_FRONT_MATTER_BYTES:
+        raise ImportFileError(
+            path, f"is over {MAX_FRONT_MATTER_BYTES // 1024} KiB", "front matter"
+        )
+    if split.kind == "json":
+        data = _load_json(text, path)
+    else:
+        data = _load_yaml(text, split.first_line, path)
+    if data is None:
+        raise ImportFileError(path, "is empty", "front matter")
+    if not isinstance(data, dict):
+        raise ImportFileError(
+            path, f"must be a mapping of fields, not a {_type_name(data)}", "front matter"
+        )
+    _check_bounded(data, path)
+    return data
+
+
+def _load_yaml(text: str, first_line: int, path: str) -> Any:
+    # Aliases can multiply work exponentially (merge-key and "billion laughs"
+    # bombs); real front matter never needs more than a few.
+    if "&" in text and "*" in text and len(_ALIAS.findall(text)) > MAX_ALIASES:
+        raise ImportFileError(path, f"uses more than {MAX_ALIASES} YAML aliases", "front matter")
+    loader = _FastLoader if len(text) <= C_LOADER_MAX_BYTES else _SafePureLoader
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - both loaders are safe loaders
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f" at line {first_line + mark.line}" if mark is not None else ""
+        problem = exc.problem or exc.context or "syntax error"
+        raise ImportFileError(path, f"invalid YAML{line}: {problem}", "front matter") from exc
+    except yaml.YAMLError as exc:
+        raise ImportFileError(path, f"invalid YAML: {exc}", "front matter") from exc
+    except RecursionError as exc:
+        raise ImportFileError(path, "nests too deeply", "front matter") from exc
+
+
+def _load_json(text: str, path: str) -> Any:
+    # Hexo's JSON front matter omits the outer braces.
+    source = text if text.lstrip().startswith("{") else "{" + text + "}"
+    try:
+        return json.loads(source)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}", "front matter") from exc
+    except RecursionError as exc:
+        raise ImportFileError(path, "nests too deeply", "front matter") from exc
+
+
+def _check_bounded(data: Any, path: str) -> None:
+    """Refuse structures that are huge once aliases are followed, or very deep."""
+    budget = MAX_NODES
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise ImportFileError(path, f"has more than {MAX_NODES:,} values", "front matter")
+        if depth > MAX_DEPTH:
+            raise ImportFileError(path, f"nests deeper than {MAX_DEPTH} levels", "front matter")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, (list, tuple, set)):
+            stack.extend((v, depth + 1) for v in node)
+
+
+# --- fields -----------------------------------------------------------------
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "mapping", list: "list", str: "string", bool: "boolean",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def normalize_name(value: str) -> str:
+    """Names that look the same are the same: NFKC, trimmed, inner spaces collapsed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
+
+
+def _scalar_text(value: Any, field_name: str) -> str:
+    if isinstance(value, YAMLTimestamp):
+        value = _timestamp_or_text(value)  # `title: 2022-01-01 9:30:00` reads as it did
+    if isinstance(value, bool) or value is None:
+        raise _FieldError(field_name, f"must be text, not {_type_name(value)}")
+    if isinstance(value, (str, int, float, dt.date)):
+        return str(value)
+    raise _FieldError(field_name, f"must be text, not a {_type_name(value)}")
+
+
+def parse_title(meta: dict) -> str:
+    value = meta.get("title")
+    if value is None:
+        raise _FieldError("title", "is missing")
+    title = _scalar_text(value, "title").strip()
+    if not title:
+        raise _FieldError("title", "is blank")
+    if len(title) > MAX_TITLE_CHARS:
+        raise _FieldError("title", f"is {len(title)} characters, over the limit of {MAX_TITLE_CHARS}")
+    return title
+
+
+def parse_date(value: Any, tz: dt.tzinfo, field_name: str = "date") -> dt.datetime:
+    """An aware UTC datetime from the forms Hexo posts use.
+
+    RFC 2822 (`Sat, 30 Apr 2022 01:33:09 GMT`) and ISO 8601 with an offset
+    carry their zone; naive values are read in `tz`. A date that does not
+    exist (`2021-02-30`, `25:00:00`, year 0, `+25:00`) is a `_FieldError`
+    naming `field_name`.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise _FieldError(field_name, "is missing")
+    if isinstance(value, YAMLTimestamp):
+        moment = _parse_yaml_timestamp(value, field_name)
+    elif isinstance(value, str):
+        moment = _parse_date_text(value.strip(), field_name)
+    else:
+        raise _FieldError(field_name, f"must be a date, not a {_type_name(value)}")
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime.combine(moment, dt.time())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    if moment.year not in PUBLICATION_YEARS:
+        raise _FieldError(field_name, f"year {moment.year} is out of range")
+    return moment.astimezone(dt.timezone.utc)
+
+
+def _parse_yaml_timestamp(text: str, field_name: str) -> dt.date | dt.datetime:
+    try:
+        return timestamp_value(text)
+    except ValueError as exc:
+        raise _FieldError(field_name, f"{_shown(text)!r} is not a valid date: {exc}") from None
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _parse_date_text(text: str, field_name: str = "date") -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        moment = None
+    if moment is None:
+        raise _FieldError(
+            field_name, f"{_shown(text)!r} is not a date (RFC 2822, ISO 8601 or YYYY-MM-DD HH:MM:SS)")
+    # RFC 2822 '-0000' means "UTC, source zone unknown"; email.utils leaves it naive.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _name(value: Any, field_name: str) -> str:
+    name = normalize_name(_scalar_text(value, field_name))
+    if len(name) > MAX_NAME_CHARS:
+        raise _FieldError(field_name, f"name {name[:20]!r}… is over {MAX_NAME_CHARS} characters")
+    return name
+
+
+def _as_list(value: Any, field_name: str) -> list:
+    """Hexo lets a single name stand for a list of one."""
+    if value is None:
+        return []
+    if isinstance(value, (str, int, float)):
+        return [value]
+    if not isinstance(value, list):
+        raise _FieldError(field_name, f"must be a string or a list, not a {_type_name(value)}")
+    return value
+
+
+def parse_categories(value: Any) -> tuple[tuple[str, ...], ...]:
+    """Hexo's category chains: a flat list is ONE chain; a list of lists, several."""
+    value = _as_list(value, "categories")
+    if any(isinstance(item, list) for item in value):
+        raw_chains = [item if isinstance(item, list) else [item] for item in value]
+    else:
+        raw_chains = [value] if value else []
+    if len(raw_chains) > MAX_CATEGORY_CHAINS:
+        raise _FieldError("categories", f"has {len(raw_chains)} chains, over the limit of {MAX_CATEGORY_CHAINS}")
+    chains: list[tuple[str, ...]] = []
+    for raw in raw_chains:
+        if len(raw) > MAX_CHAIN_DEPTH:
+            raise _FieldError("categories", f"a chain is {len(raw)} levels deep, over the limit of {MAX_CHAIN_DEPTH}")
+        if any(isinstance(item, (list, dict)) for item in raw):
+            raise _FieldError("categories", "a chain may hold only names")
+        chain = tuple(name for name in (_name(item, "categories") for item in raw if item is not None) if name)
+        if chain and chain not in chains:
+            chains.append(chain)
+    return tuple(chains)
+
+
+def parse_tags(value: Any) -> tuple[str, ...]:
+    value = _as_list(value, "tags")
+    if len(value) > MAX_TAGS:
+        raise _FieldError("tags", f"has {len(value)} entries, over the limit of {MAX_TAGS}")
+    tags: dict[str, str] = {}
+    for item in value:
+        if isinstance(item, (list, dict)):
+            raise _FieldError("tags", "must be a list of names")
+        if item is None:
+            continue
+        name = _name(item, "tags")
+        if name:
+            tags.setdefault(name.casefold(), name)
+    return tuple(tags.values())
+
+
+def parse_author(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict) and "name" in value:  # some themes: {name:, link:}
+        value = value["name"]
+    return _name(value, "author")
+
+
+_URL = re.compile(IMAGE_URL_PATTERN, re.IGNORECASE)
+
+
+def parse_url(value: Any, field_name: str) -> str:
+    if value is None:
+        return ""
+    url = _scalar_text(value, field_name).strip()
+    if not url:
+        return ""
+    if len(url) > MAX_URL_CHARS:
+        raise _FieldError(field_name, f"URL is over {MAX_URL_CHARS} characters")
+    if not _URL.match(url):
+        shown = url if len(url) <= 60 else url[:57] + "..."
+        raise _FieldError(field_name, f"{shown!r} is not an http(s) URL or a site path")
+    return url
+
+
+def parse_flag(value: Any, field_name: str, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    raise _FieldError(field_name, f"must be true or false, not {value!r}"[:120])
+
+
+_SLUG = re.compile(r"^[-\w]+$")
+
+
+def parse_slug(value: Any) -> str:
+    if value is None:
+        return ""
+    slug = _scalar_text(value, "slug").strip()
+    if len(slug) > MAX_SLUG_CHARS:
+        raise _FieldError("slug", f"is {len(slug)} characters, over the limit of {MAX_SLUG_CHARS}")
+    if slug and not _SLUG.match(slug):
+        raise _FieldError("slug", f"{slug[:40]!r} is not a slug (letters, digits, '-' and '_' only)")
+    return slug
+
+
+def parse_bylines(value: Any) -> tuple[tuple[str, str], ...] | None:
+    """`bylines: [记者 黄靖斯, 实习记者 连润]`: role and name; a name alone is a 记者."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise _FieldError("bylines", f"must be a list, not a {_type_name(value)}")
+    if len(value) > MAX_BYLINES:
+        raise _FieldError("bylines", f"has {len(value)} entries, over the limit of {MAX_BYLINES}")
+    result: dict[str, tuple[str, str]] = {}
+    for item in value:
+        words = _scalar_text(item, "bylines").split()
+        if len(words) == 1:
+            role, raw_name = "记者", words[0]
+        elif len(words) >= 2 and words[0] in BYLINE_ROLES:
+            role, raw_name = words[0], " ".join(words[1:])
+        else:
+            raise _FieldError(
+                "bylines", f"{str(item)[:40]!r} is not 'role name' (roles: {', '.join(BYLINE_ROLES)})")
+        name = _name(raw_name, "bylines")
+        result.setdefault(name, (role, name))
+    return tuple(result.values())
+
+
+def jsonable(value: Any) -> Any:
+    """Front-matter values as JSON: dates as ISO text, sets as lists, keys as text.
+
+    NUL characters (a YAML "\\0" escape) are dropped from text: PostgreSQL's
+    jsonb cannot hold \\u0000, and the value must be the same on every database.
+    """
+    if isinstance(value, dict):
+        return {_without_nul(_key_text(k)): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, YAMLTimestamp):
+        return jsonable(_timestamp_or_text(value))  # stored as when YAML made it a datetime
+    if isinstance(value, str):
+        return _without_nul(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return _without_nul(value.decode("utf-8", "replace"))
+    if isinstance(value, float) and not math.isfinite(value):
+        # NaN and infinities are not JSON: keep them as YAML spells them.
+        return ".nan" if value != value else (".inf" if value > 0 else "-.inf")
+    return value
+
+
+def _key_text(key: Any) -> str:
+    return str(_timestamp_or_text(key) if isinstance(key, YAMLTimestamp) else key)
+
+
+def _without_nul(text: str) -> str:
+    return text.replace("\0", "")
+
+
+def import_key(meta: dict, author: str, title: str) -> str:
+    """A story's identity, independent of its file name and of --timezone.
+
+    A naive date is taken as written (read as UTC here), so re-importing a
+    file with another --timezone moves its article instead of copying it.
+    """
+    explicit = meta.get("import_key")
+    if isinstance(explicit, str) and re.fullmatch(r"[0-9a-f]{64}", explicit):
+        return explicit  # written by export_articles: the key the article had
+    for name in IDENTITY_FIELDS:
+        value = meta.get(name)
+        if value not in (None, "") and not isinstance(value, (dict, list)):
+            identity = f"{name}\0{_key_text(value).strip()}"
+            break
+    else:
+        written_at = parse_date(meta.get("date"), dt.timezone.utc)
+        identity = f"story\0{author}\0{title}\0{written_at.isoformat()}"
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinfo) -> ParsedArticle:
+    """Validate front-matter fields; every bad field is named in one error."""
+    problems: list[_FieldError] = []
+    values: dict[str, Any] = {}
+
+    def take(name: str, fn, *args) -> None:
+        try:
+            values[name] = fn(*args)
+        except _FieldError as exc:
+            problems.append(exc)
+
+    take("title", parse_title, meta)
+    take("published_at", parse_date, meta.get("date"), tz)
+    take("category_chains", parse_categories, meta.get("categories", meta.get("category")))
+    take("tags", parse_tags, meta.get("tags", meta.get("tag")))
+    take("author", parse_author, meta.get("author"))
+    take("head_image", parse_url, meta.get("headimg"), "headimg")
+    take("thumbnail", parse_url, meta.get("thumbnail"), "thumbnail")
+    take("comments_enabled", parse_flag, meta.get("comments"), "comments", True)
+    take("published", parse_flag, meta.get("published"), "published", True)
+    take("slug", parse_slug, meta.get("slug"))
+    if isinstance(meta.get("updated"), YAMLTimestamp):
+        # Hexo's modification date, kept in extra_front_matter; written unquoted it
+        # was always read as a date, so one that does not exist is an error too.
+        take("_updated", parse_date, meta["updated"], tz, "updated")
+    take("bylines", parse_bylines, meta.get("bylines"))
+    if "import_key" in meta and not (
+            isinstance(meta["import_key"], str) and re.fullmatch(r"[0-9a-f]{64}", meta["import_key"])):
+        problems.append(_FieldError("import_key", "must be 64 lower-case hexadecimal digits"))
+    if problems:
+        message = "; ".join(f"{p.field} {p}" for p in problems)
+        raise ImportFileError(path, message)
+
+    values.pop("_updated", None)
+    extra = jsonable({k: v for k, v in meta.items() if str(k) not in KNOWN_FIELDS})
+    return ParsedArticle(
+        source_path=path,
+        content_hash=digest,
+        import_key=import_key(meta, values["author"], values["title"]),
+        body=body,
+        extra=extra,
+        **values,
+    )
+
+
+def parse_text(text: str, *, path: str, digest: str, tz: dt.tzinfo) -> ParsedArticle:
+    split = split_front_matter(text, path)
+    meta = load_front_matter(split, path)
+    return build_article(meta, split.body, path=path, digest=digest, tz=tz)
+
+
+def parse_bytes(data: bytes, *, path: str, tz: dt.tzinfo, digest: str | None = None) -> ParsedArticle:
+    """Parse one file's bytes (already read) into a `ParsedArticle`."""
+    if digest is None:
+        digest = content_hash(data, tz)
+    return parse_text(decode_source(data, path), path=path, digest=digest, tz=tz)
+
+
+def get_timezone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc

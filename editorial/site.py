@@ -50,4 +50,4 @@ class NewsroomAdminConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()  # autodiscover: every app's admin is registered now
-        from editorial import axes_admin as admin_axes  # noqa: F401  (amends django-axes' admin)
+        from editorial import axes_admin  # noqa: F401  (amends django-axes' admin)

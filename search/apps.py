@@ -14,7 +14,6 @@ class SearchConfig(AppConfig):
         # rebuilding them changes what search pages show.
         from articles import content_version
 
-        from .backends.postgres import POSTGRES_TABLE
-        from .backends.sqlite import SQLITE_TABLE
+        from .backends import TABLES
 
-        content_version.watch_tables(SQLITE_TABLE, POSTGRES_TABLE)
+        content_version.watch_tables(*TABLES.values())

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from django.core.management.base import CommandParser
+
 
 def iso_date(text: str) -> dt.date:
     """A YYYY-MM-DD day, for options such as --since."""
@@ -13,6 +15,12 @@ def iso_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def add_since_option(parser: CommandParser) -> None:
+    """`--since YYYY-MM-DD`, the same in every command that selects articles by day."""
+    parser.add_argument("--since", metavar="YYYY-MM-DD", type=iso_date,
+                        help="only articles published on or after this day (Beijing time)")
 
 
 def positive_int(text: str) -> int:

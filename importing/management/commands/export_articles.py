@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from importing.hexo_export import export_articles, selection
-from articles.management.arguments import iso_date
+from articles.management.arguments import add_since_option
 from articles.models import Category
 
 
@@ -22,8 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("out_dir", metavar="OUT_DIR", help="directory to write to (created if missing)")
         parser.add_argument("--category", metavar="PATH",
                             help="only this category and its subcategories, by path (e.g. 金融/财联社)")
-        parser.add_argument("--since", metavar="YYYY-MM-DD", type=iso_date,
-                            help="only articles published on or after this day (Beijing time)")
+        add_since_option(parser)
 
     def handle(self, *args, **options) -> None:
         out_dir = Path(options["out_dir"])

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from newsroom.byline_links import redetect
 from newsroom.bylines import format_credit
-from articles.management.arguments import iso_date, positive_int
+from articles.management.arguments import add_since_option, positive_int
 from articles.models import Article
 
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
         parser.add_argument("--batch-size", type=positive_int, default=500, help="articles per transaction")
-        parser.add_argument("--since", metavar="YYYY-MM-DD", type=iso_date, help="only articles published on or after this day")
+        add_since_option(parser)
         parser.add_argument("--examples", type=int, default=10, help="changed articles to list (default 10)")
 
     def handle(self, *args, **options) -> None:

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from newsroom import keywords
 from articles.iterables import batched
-from articles.management.arguments import iso_date, positive_int
+from articles.management.arguments import add_since_option, positive_int
 from articles.models import Article
 
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--all", action="store_true", help="also articles that already have suggestions")
-        parser.add_argument("--since", metavar="YYYY-MM-DD", type=iso_date, help="only articles published on or after this day")
+        add_since_option(parser)
         parser.add_argument("--batch-size", type=positive_int, default=200, help="articles per batch")
 
     def handle(self, *args, **options) -> None:

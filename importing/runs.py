@@ -31,7 +31,8 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from importing import database_errors as retry
-from importing.pipeline import RERUN_ADVICE, ImportReport
+from importing.pipeline import RERUN_ADVICE
+from importing.report import ImportReport
 from articles.models import ImportRun
 
 log = logging.getLogger(__name__)

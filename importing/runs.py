@@ -1,5 +1,9 @@
 """The import history: every import, from the command line or an upload, is an ImportRun.
 
+importing.service.run_import records each run with `recorded_import` and
+`finish_run`; a dry run's record is written outside its rolled-back
+transaction (created before it begins, finished after it has ended).
+
 `recorded_import` writes the run as "running" before any file is read, in its
 own autocommit statement (never inside an import batch's transaction, so a
 rolled-back batch cannot take the record with it), and finishes it with the

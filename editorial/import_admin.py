@@ -25,7 +25,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from importing.runs import mark_interrupted_runs
 from articles.models import ImportRun
-from importing.upload import UploadImportForm, import_uploads
+from importing.service import run_import
+from importing.upload import UploadImportForm
 
 
 @admin.register(ImportRun)
@@ -131,12 +132,9 @@ class ImportRunAdmin(admin.ModelAdmin):
         form = UploadImportForm(request.POST, request.FILES)
         if not form.is_valid():
             return self._render_upload(request, form)
-        outcome = import_uploads(
-            form.cleaned_data["files"], tz=form.cleaned_data["time_zone"],
-            overwrite_edited=form.cleaned_data["overwrite_edited"], user=request.user,
-        )
-        return self._render_upload(request, UploadImportForm(), outcome=outcome, run_url=reverse(
-            "admin:articles_importrun_change", args=[outcome.run.pk], current_app=self.admin_site.name))
+        report = run_import(form.import_source(), form.import_options(), user=request.user)
+        return self._render_upload(request, UploadImportForm(), report=report, run_url=reverse(
+            "admin:articles_importrun_change", args=[report.run.pk], current_app=self.admin_site.name))
 
     def _render_upload(self, request: HttpRequest, form: UploadImportForm, status: int = 200,
                        **context) -> HttpResponse:

@@ -3,7 +3,9 @@
 One transaction per batch; authors, categories and tags are resolved from
 in-memory maps (created once, then reused), articles are inserted and updated
 in bulk. A batch that fails is rolled back and retried one article at a time,
-so one bad record never takes the others down with it.
+so one bad record never takes the others down with it. A dry run
+(importing.pipeline) runs all of this unchanged inside one outer transaction
+that it rolls back, so each batch's transaction is a savepoint there.
 """
 
 from __future__ import annotations
@@ -75,9 +77,11 @@ class _Pending:
 class ArticleLoader:
     """Accumulates articles and writes them `batch_size` at a time."""
 
-    def __init__(self, *, batch_size: int = DEFAULT_BATCH_SIZE, dry_run: bool = False, overwrite_edited: bool = False) -> None:
+    def __init__(self, *, batch_size: int = DEFAULT_BATCH_SIZE, analyze: bool = True,
+                 overwrite_edited: bool = False) -> None:
         self.batch_size = batch_size
-        self.dry_run = dry_run
+        # False for a dry run, whose writes are rolled back: nothing new to gather statistics on.
+        self.analyze = analyze
         self.overwrite_edited = overwrite_edited
         # What was committed: a failed or interrupted import records these (importing.runs).
         self.result = LoadResult()
@@ -163,7 +167,7 @@ class ArticleLoader:
 
     def finish(self) -> LoadResult:
         self.flush()
-        if self.result.created > 1000 and not self.dry_run:
+        if self.result.created > 1000 and self.analyze:
             _analyze_imported_tables()
         return self.result
 
@@ -225,10 +229,6 @@ class ArticleLoader:
                 a.import_key: a
                 for a in Article.objects.filter(import_key__in=[p.parsed.import_key for p in batch])
             }
-            if self.dry_run:
-                for item in batch:
-                    self._count(self._classify(existing.get(item.parsed.import_key), item))
-                return
             new_articles, changed_articles, links, same = [], [], [], []
             taken = self._taken_slugs({local_date(p.parsed.published_at) for p in batch})
             for item in batch:

@@ -1,8 +1,14 @@
-"""The import pipeline: file → parse → sanitize → load.
+"""The import pipeline: file → parse → sanitise → derive → load.
 
-`import_paths` is what the `import_articles` command (and, later, the admin's
-upload page) runs. Each file is its own unit: a file that fails is reported
-with its path and the problem, and every other file still imports.
+`import_files` imports a list of files; `importing.service.run_import`, the
+one entry point that the `import_articles` command and the admin's upload
+page both call, finds or stages the files, records the run and calls it.
+Each file is its own unit: a file that fails is reported with its path and
+the problem, and every other file still imports.
+
+A dry run is the real load in one transaction that is rolled back at the end
+(`_rolled_back`), so it meets every constraint a real run meets and counts
+what a real run would.
 """
 
 from __future__ import annotations
@@ -14,17 +20,22 @@ import os
 from collections import deque
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
+
+from django.db import transaction
 
 from importing.derive import PreparedBody, prepare_body
 from articles.iterables import batched
 from importing.load import DEFAULT_BATCH_SIZE, ArticleLoader, LoadResult, import_connection_settings
 from importing.parse import DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, parse_bytes, read_source
+from importing.report import ImportReport
 from articles.sanitize import sanitize_body
 from importing.workers import WorkerPool
+
+__all__ = ["ImportReport", "RERUN_ADVICE", "WorkerLost", "find_source_files", "import_files"]
 
 SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 PARALLEL_MIN_FILES = 200
@@ -39,29 +50,6 @@ RERUN_ADVICE = "the batches committed before are kept: run the import again to f
 
 class WorkerLost(RuntimeError):
     """A worker process died mid-import; what was committed stays, the rest needs a re-run."""
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    kept_local_edits: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def failed(self) -> int:
-        return len(self.errors)
-
-    @property
-    def total(self) -> int:
-        return self.created + self.updated + self.unchanged + self.failed
-
-    def summary(self) -> str:
-        summary = f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}"
-        if self.kept_local_edits:
-            summary += f", kept local edits {self.kept_local_edits}"
-        return summary
 
 
 def find_source_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str]]:
@@ -224,17 +212,37 @@ def import_files(
     `report`, if given, is filled in and returned; should the import raise
     (a full disk, a lost worker, Ctrl-C), it holds what was done until then:
     the committed batches' counts and the files that had failed.
+
+    `dry_run`: every batch is written as in a real run, but all of them in
+    one transaction that is rolled back before this returns, so the report
+    counts what a real run would, failures the database itself finds included.
     """
     if names is not None and len(names) != len(files):
         raise ValueError(f"{len(names)} names for {len(files)} files")
-    report = ImportReport() if report is None else report
-    loader = ArticleLoader(batch_size=batch_size, dry_run=dry_run, overwrite_edited=overwrite_edited)
-    try:
-        _run_import(loader, files, names, report, tz=tz, max_bytes=max_bytes, workers=workers,
-                    batch_size=batch_size, on_file=on_file)
-    finally:
-        _count_loaded(report, loader.result)
+    report = ImportReport(dry_run=dry_run) if report is None else report
+    with _rolled_back() if dry_run else nullcontext():
+        # The loader reads the existing authors, tags and files inside the dry run's transaction.
+        loader = ArticleLoader(batch_size=batch_size, analyze=not dry_run, overwrite_edited=overwrite_edited)
+        try:
+            _run_import(loader, files, names, report, tz=tz, max_bytes=max_bytes, workers=workers,
+                        batch_size=batch_size, on_file=on_file)
+        finally:
+            _count_loaded(report, loader.result)
     return report
+
+
+@contextmanager
+def _rolled_back() -> Iterator[None]:
+    """One transaction around the whole load, rolled back at its end, whatever happens in it.
+
+    Each batch's own transaction becomes a savepoint in it, so a batch the
+    database refuses still rolls back alone and is retried one article at a
+    time, as in a real run. Within a caller's transaction (a test's), this is
+    a savepoint rolled back to.
+    """
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 def _run_import(loader: ArticleLoader, files: Sequence[Path], names: Sequence[str] | None, report: ImportReport,

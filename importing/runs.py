@@ -1,5 +1,9 @@
 """The import history: every import, from the command line or an upload, is an ImportRun.
 
+importing.service.run_import records each run with `recorded_import` and
+`finish_run`; a dry run's record is written outside its rolled-back
+transaction (created before it begins, finished after it has ended).
+
 `recorded_import` writes the run as "running" before any file is read, in its
 own autocommit statement (never inside an import batch's transaction, so a
 rolled-back batch cannot take the record with it), and finishes it with the
@@ -31,7 +35,8 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from importing import database_errors as retry
-from importing.pipeline import RERUN_ADVICE, ImportReport
+from importing.pipeline import RERUN_ADVICE
+from importing.report import ImportReport
 from articles.models import ImportRun
 
 log = logging.getLogger(__name__)

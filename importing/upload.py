@@ -1,8 +1,9 @@
 """Import from the browser: uploaded posts, and .zip archives of them.
 
 upload → `inspect_upload` (type and archive checks: a refused upload imports
-nothing) → `import_uploads`: posts copied into a TemporaryDirectory under
-stable names → the command's own `import_files`, in the request → an ImportRun.
+nothing) → `UploadSource`, given to importing.service.run_import (the
+command's own entry point), in the request: posts copied into a
+TemporaryDirectory under stable names → the import → an ImportRun.
 
 Files are named `upload:<file>` or `upload:<archive>/<member>` in reports,
 `Article.source_path` and `ImportedFile`, so uploading the same file again is
@@ -35,9 +36,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext, gettext_lazy as _
 
-from importing.runs import finish_run, recorded_import
-from importing.pipeline import SUFFIXES, ImportReport, import_files
 from articles.models import ImportRun
+from importing.pipeline import SUFFIXES
+from importing.service import ImportOptions, StagedFiles
 
 ARCHIVE_SUFFIX = ".zip"
 NAME_PREFIX = "upload:"
@@ -79,13 +80,6 @@ class Upload:
     @property
     def name(self) -> str:
         return self.file.name or "upload"
-
-
-@dataclass
-class UploadOutcome:
-    run: ImportRun
-    report: ImportReport
-    ignored: list[str]
 
 
 # --- checking (before anything is imported) -------------------------------------
@@ -173,36 +167,30 @@ def _is_post(name: str) -> bool:
 # --- importing ----------------------------------------------------------------
 
 
-@dataclass
-class _Staged:
-    paths: list[Path] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+@dataclass(frozen=True)
+class UploadSource:
+    """Checked uploads, as importing.service.run_import's source: staged into a temporary directory."""
+
+    uploads: Sequence[Upload]
+    limits: UploadLimits = field(default_factory=UploadLimits.from_settings)
+    origin: str = ImportRun.Origin.UPLOAD
+
+    @property
+    def sources(self) -> list[str]:
+        return [upload.name for upload in self.uploads]
+
+    @contextmanager
+    def staged(self, options: ImportOptions) -> Iterator[StagedFiles]:
+        """The posts copied into a temporary directory, removed when the import is done."""
+        with tempfile.TemporaryDirectory(prefix="newsportal-upload-") as directory:
+            staged = _stage(self.uploads, Path(directory), self.limits)
+            staged.ignored.extend(name for upload in self.uploads for name in upload.ignored)
+            yield staged
 
 
-def import_uploads(
-    uploads: Sequence[Upload], *, tz: dt.tzinfo, overwrite_edited: bool = False, user=None,
-    limits: UploadLimits | None = None,
-) -> UploadOutcome:
-    """Import checked uploads with the command's importer, recorded as an ImportRun."""
-    limits = limits or UploadLimits.from_settings()
-    report = ImportReport()
-    with recorded_import(
-        origin=ImportRun.Origin.UPLOAD, sources=[u.name for u in uploads],
-        time_zone=getattr(tz, "key", str(tz)), overwrite_edited=overwrite_edited, user=user, report=report,
-    ) as run, tempfile.TemporaryDirectory(prefix="newsportal-upload-") as directory:
-        staged = _stage(uploads, Path(directory), limits)
-        report.errors.extend(staged.errors)
-        # workers=0: in this process and this request; a web worker must not fork.
-        import_files(staged.paths, names=staged.names, tz=tz, max_bytes=limits.post_bytes,
-                     overwrite_edited=overwrite_edited, workers=0, report=report)
-        finish_run(run, report)
-    return UploadOutcome(run, report, [name for u in uploads for name in u.ignored])
-
-
-def _stage(uploads: Sequence[Upload], directory: Path, limits: UploadLimits) -> _Staged:
+def _stage(uploads: Sequence[Upload], directory: Path, limits: UploadLimits) -> StagedFiles:
     """Copy every post into `directory` as 0.md, 1.txt, …; errors for those that cannot be."""
-    staged = _Staged()
+    staged = StagedFiles(paths=[], names=[])
     numbers = itertools.count()
 
     def add(name: str, size: int, open_source) -> None:
@@ -329,3 +317,16 @@ class UploadImportForm(forms.Form):
 
     def clean_time_zone(self) -> dt.tzinfo:
         return zoneinfo.ZoneInfo(self.cleaned_data["time_zone"])
+
+    def import_source(self) -> UploadSource:
+        """The valid form's uploads, to give to importing.service.run_import."""
+        return UploadSource(self.cleaned_data["files"], self.limits)
+
+    def import_options(self) -> ImportOptions:
+        """How the valid form asks to import, with the upload's own limits."""
+        return ImportOptions(
+            time_zone=self.cleaned_data["time_zone"].key, max_bytes=self.limits.post_bytes,
+            overwrite_edited=self.cleaned_data["overwrite_edited"],
+            # In this process and this request: a web worker must not fork.
+            workers=0,
+        )

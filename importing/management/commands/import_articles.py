@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from django.conf import settings
 from django.db import DatabaseError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 from tqdm import tqdm
 
-from importing.runs import INTERRUPTED_BY_OPERATOR, finish_run, recorded_import
-from importing import database_errors as retry
-from importing.pipeline import ImportReport, WorkerLost, find_source_files, import_files
 from articles.management.arguments import non_negative_int, positive_int
+from importing import database_errors as retry
 from importing.load import DEFAULT_BATCH_SIZE
-from articles.models import Article, ImportRun
-from importing.parse import get_timezone
+from importing.pipeline import WorkerLost
+from importing.runs import INTERRUPTED_BY_OPERATOR
+from importing.service import ImportOptions, PathSource, run_import
 
 
 class Command(BaseCommand):
@@ -33,7 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", metavar="PATH", help="post files or directories")
         parser.add_argument(
             "--dry-run", action="store_true",
-            help="parse and validate only; write no articles (the run is recorded, marked as a dry run)",
+            help="import every file in a transaction that is rolled back: the counts and failures a real run "
+                 "would have, nothing written (the run is recorded, marked as a dry run)",
         )
         parser.add_argument(
             "--timezone", default=settings.TIME_ZONE,
@@ -64,12 +64,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            tz = get_timezone(options["timezone"])
+            import_options = ImportOptions(
+                time_zone=options["timezone"], max_bytes=options["max_bytes"], batch_size=options["batch_size"],
+                workers=options["workers"], dry_run=options["dry_run"],
+                overwrite_edited=options["overwrite_edited"], accept_suggested_tags=options["accept_suggested_tags"],
+            )
         except ValueError as exc:
             raise CommandError(f"--timezone: {exc}") from exc
 
+        verbosity = options["verbosity"]
         try:
-            report = self._import(tz, options)
+            report = run_import(PathSource(options["paths"]), import_options,
+                                progress=lambda total: self._progress_bar(total, verbosity))
         except DatabaseError as exc:
             # A read-only or full database, a lost connection: one line, no traceback
             # (the ImportRun, where it could be written, is marked failed with the reason).
@@ -79,40 +85,19 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             # One line, not a traceback; 130 is the shell's code for "ended by SIGINT".
             raise CommandError(f"import {INTERRUPTED_BY_OPERATOR}", returncode=130) from None
-        if report.failed:
-            raise CommandError(f"{report.failed} file(s) failed to import", returncode=1)
-
-    def _import(self, tz, options) -> ImportReport:
-        verbosity = options["verbosity"]
-        started = timezone.now()
-        report = ImportReport()
-        with recorded_import(
-            origin=ImportRun.Origin.COMMAND, sources=[os.path.abspath(p) for p in options["paths"]],
-            time_zone=options["timezone"], dry_run=options["dry_run"], overwrite_edited=options["overwrite_edited"],
-            report=report,
-        ) as run:
-            files, missing = find_source_files(options["paths"])
-            report.errors.extend(missing)
-            # tqdm turns itself off when stderr is not a terminal (disable=None).
-            with tqdm(total=len(files), unit="file", disable=None if verbosity > 0 else True,
-                      file=sys.stderr, leave=False) as bar:
-                import_files(
-                    files, tz=tz, max_bytes=options["max_bytes"], dry_run=options["dry_run"],
-                    batch_size=options["batch_size"], workers=options["workers"],
-                    overwrite_edited=options["overwrite_edited"], on_file=bar.update, report=report,
-                )
-            finish_run(run, report)
 
         for line in report.errors:
             self.stderr.write(line)
-        if options["accept_suggested_tags"] and not options["dry_run"]:
-            from newsroom.keywords import accept_for_articles  # jieba loads only when asked for
-
-            written = Article.objects.filter(updated_at__gte=started, import_key__isnull=False)
-            added = accept_for_articles(written.order_by("pk").values_list("pk", flat=True))
-            if verbosity > 0:
-                self.stdout.write(f"added {added} suggested tag(s)")
-        prefix = "Dry run (nothing written): would have " if options["dry_run"] else ""
         if verbosity > 0:
-            self.stdout.write(f"{prefix}{report.summary()}")
-        return report
+            if report.suggested_tags_added is not None:
+                self.stdout.write(f"added {report.suggested_tags_added} suggested tag(s)")
+            self.stdout.write(report.outcome_line())
+        if report.failed:
+            raise CommandError(f"{report.failed} file(s) failed to import", returncode=1)
+
+    @contextmanager
+    def _progress_bar(self, total: int, verbosity: int) -> Iterator[Callable[[], object]]:
+        # tqdm turns itself off when stderr is not a terminal (disable=None).
+        with tqdm(total=total, unit="file", disable=None if verbosity > 0 else True,
+                  file=sys.stderr, leave=False) as bar:
+            yield bar.update

@@ -1,0 +1,152 @@
+"""The one entry point of every import: `run_import(source, options) -> ImportReport`.
+
+The `import_articles` command and the admin's upload page both call it; they
+only turn arguments or a form into a source and `ImportOptions`, and print or
+render the report. A run, whatever starts it:
+
+1. records an ImportRun as "running" (importing.runs), before any file is read;
+2. finds the files (`PathSource`: paths and directories on this machine) or
+   stages them (importing.upload.UploadSource: uploaded posts and archives,
+   copied into a temporary directory);
+3. imports them (importing.pipeline.import_files: parse, sanitise, derive in
+   worker processes where it pays; load in batches, one transaction each; a
+   dry run in one transaction rolled back at the end);
+4. records the run's end — finished with the counts, or failed or interrupted
+   with the reason and the counts committed until then — outside any import
+   transaction, so a dry run's rollback never takes its record with it;
+5. for a real run, if asked, adds suggested keyword tags to what it wrote.
+
+Exceptions that stop a run (a database fault, a lost worker, Ctrl-C) are
+recorded on the run and then raised for the caller to present.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Protocol, Sequence
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from articles.models import Article, ImportRun
+from importing.load import DEFAULT_BATCH_SIZE
+from importing.parse import get_timezone
+from importing.pipeline import find_source_files, import_files
+from importing.report import ImportReport
+from importing.runs import finish_run, recorded_import
+
+# Given the number of files once they are found, returns a context whose value
+# is called once per file done (the command's progress bar).
+Progress = Callable[[int], AbstractContextManager[Callable[[], object]]]
+
+
+def _setting(name: str):
+    return field(default_factory=lambda: getattr(settings, name))
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to import; the defaults are the command's. An unknown `time_zone` raises ValueError."""
+
+    time_zone: str = _setting("TIME_ZONE")  # for dates written without an offset
+    max_bytes: int = _setting("NEWSPORTAL_IMPORT_MAX_BYTES")  # larger files fail, each alone
+    batch_size: int = DEFAULT_BATCH_SIZE  # articles written per transaction
+    workers: int | None = None  # processes for the CPU stage; None: importing.pipeline.default_workers
+    dry_run: bool = False  # the real load, rolled back; the run is recorded as a dry run
+    overwrite_edited: bool = False  # replace articles changed in the admin too
+    accept_suggested_tags: bool = False  # tag what a real run wrote with suggested keywords (jieba)
+
+    def __post_init__(self) -> None:
+        get_timezone(self.time_zone)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return get_timezone(self.time_zone)
+
+
+@dataclass
+class StagedFiles:
+    """The files a source found or staged, ready for import_files."""
+
+    paths: list[Path]
+    names: list[str] | None = None  # each file's name in reports, if not its absolute path
+    errors: list[str] = field(default_factory=list)  # sources that could not be staged, one line each
+    ignored: list[str] = field(default_factory=list)  # files that are no posts (in uploaded archives)
+
+
+class ImportSource(Protocol):
+    """Where a run's files come from: what its ImportRun records, and the files themselves."""
+
+    origin: str  # an ImportRun.Origin
+
+    @property
+    def sources(self) -> list[str]: ...
+
+    def staged(self, options: ImportOptions) -> AbstractContextManager[StagedFiles]:
+        """The files, available until the context ends."""
+        ...
+
+
+@dataclass(frozen=True)
+class PathSource:
+    """Post files and directories (walked recursively) on this machine: the command line's source."""
+
+    paths: Sequence[str | os.PathLike]
+    origin: str = ImportRun.Origin.COMMAND
+
+    @property
+    def sources(self) -> list[str]:
+        return [os.path.abspath(path) for path in self.paths]
+
+    @contextmanager
+    def staged(self, options: ImportOptions) -> Iterator[StagedFiles]:
+        files, missing = find_source_files(self.paths)
+        yield StagedFiles(files, errors=missing)
+
+
+def run_import(
+    source: ImportSource,
+    options: ImportOptions | None = None,
+    *,
+    user=None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import what `source` holds with `options`, recorded as an ImportRun; see the module's docstring.
+
+    `user` is who asked (an upload's editor); `progress`, if given, is told
+    the number of files and then each file done.
+    """
+    options = options or ImportOptions()
+    started = timezone.now()
+    report = ImportReport(dry_run=options.dry_run)
+    with recorded_import(
+        origin=source.origin, sources=source.sources, time_zone=options.time_zone, dry_run=options.dry_run,
+        overwrite_edited=options.overwrite_edited, user=user, report=report,
+    ) as run:
+        report.run = run
+        with source.staged(options) as staged:
+            report.errors.extend(staged.errors)
+            report.ignored.extend(staged.ignored)
+            with progress(len(staged.paths)) if progress else nullcontext(None) as on_file:
+                import_files(
+                    staged.paths, names=staged.names, tz=options.tz, max_bytes=options.max_bytes,
+                    dry_run=options.dry_run, batch_size=options.batch_size, workers=options.workers,
+                    overwrite_edited=options.overwrite_edited, on_file=on_file, report=report,
+                )
+        # After import_files has returned: a dry run's transaction is rolled back by now.
+        finish_run(run, report)
+    if options.accept_suggested_tags and not options.dry_run:
+        report.suggested_tags_added = _accept_suggested_tags(written_since=started)
+    return report
+
+
+def _accept_suggested_tags(*, written_since) -> int:
+    """Add suggested keyword tags to the imported articles written since then; returns how many."""
+    from newsroom.keywords import accept_for_articles  # jieba loads only when asked for
+
+    written = Article.objects.filter(updated_at__gte=written_since, import_key__isnull=False)
+    return accept_for_articles(written.order_by("pk").values_list("pk", flat=True))

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import signal
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -224,7 +226,9 @@ class ArticleLoader:
     # -- writing ------------------------------------------------------------
 
     def _write_batch(self, batch: list[_Pending]) -> None:
-        with transaction.atomic():
+        # A Ctrl-C between the commit and the counts would leave the run's
+        # record short of what was committed: it waits until both are done.
+        with _sigint_deferred(), transaction.atomic():
             existing = {
                 a.import_key: a
                 for a in Article.objects.filter(import_key__in=[p.parsed.import_key for p in batch])
@@ -269,9 +273,9 @@ class ArticleLoader:
             # bulk_create/bulk_update send no signals: index the batch here, in its transaction.
             search_index.index_documents([(a.id, item.body.document, a.published_at) for a, item in links])
             self._record_files([*links, *same])
-        self.result.created += len(new_articles)
-        self.result.updated += len(changed_articles)
-        self.result.unchanged += len(same)
+            self.result.created += len(new_articles)
+            self.result.updated += len(changed_articles)
+            self.result.unchanged += len(same)
 
     def _classify(self, article: Article | None, item: _Pending) -> str:
         """What importing `item` does to its stored article (None: there is none)."""
@@ -476,3 +480,25 @@ def _insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: list
         sql += f" ON CONFLICT ({quote(upsert_on)}) DO UPDATE SET {updates}"
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+@contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold a SIGINT (Ctrl-C) until the block ends, then deliver it as it would have been.
+
+    Python delivers a signal between any two bytecodes, so without this a
+    Ctrl-C could land after a batch committed and before it was counted (or
+    after it was counted and before the commit, counting a rolled-back batch).
+    Only the main thread may set handlers; elsewhere nothing is deferred.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            signal.raise_signal(signal.SIGINT)

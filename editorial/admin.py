@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Callable
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.text import Truncator
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.admin import TagAdmin as TaggitTagAdmin
@@ -25,13 +24,11 @@ from taggit.models import Tag
 
 from search.query import search
 
-from newsroom import byline_links
-from newsroom import revisions
+from newsroom import operations, revisions
 from editorial.widgets import body_widget
 from importing.parse import PUBLICATION_YEARS
 from articles.models import (
-    Article, ArticleByline, ArticleCategory, Author, Category, TaggedArticle, TagSuggestion, local_date,
-    sync_category_links,
+    Article, ArticleByline, ArticleCategory, Author, Category, TagSuggestion, local_date,
 )
 from articles.permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
 
@@ -204,13 +201,16 @@ class ArticleAdmin(SimpleHistoryAdmin):
         return can_publish(request.user)
 
     def save_model(self, request, obj: Article, form, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user
-        else:
-            revisions.record_unrevised_version(obj.pk)  # e.g. the imported version, before its first edit
-        obj.edited_locally = True  # a later import keeps this version (see import_articles)
-        obj._bylines_from_form = True  # decided in save_related, once the byline inline is saved
-        super().save_model(request, obj, form, change)  # the revision names request.user
+        """Nothing yet: the article is saved with its inlines, as one edit, in save_related."""
+
+    def save_related(self, request, form, formsets, change) -> None:
+        def save_links() -> None:
+            super(ArticleAdmin, self).save_related(request, form, formsets, change)
+            self._decide_suggestion(request, form.instance)
+
+        operations.save_as_edit(
+            form.instance, request.user, save_links=save_links,
+            bylines_corrected=any(fs.model is ArticleByline and fs.has_changed() for fs in formsets))
 
     def view_on_site(self, obj: Article) -> str:
         """Unpublished articles open in the staff preview, published ones on the site.
@@ -317,17 +317,15 @@ class ArticleAdmin(SimpleHistoryAdmin):
         return super().response_change(request, obj)
 
     def _decide_suggestion(self, request: HttpRequest, article: Article) -> None:
-        from newsroom import keywords
-
-        for key, decide in (("_accept_suggestion", keywords.accept), ("_reject_suggestion", keywords.reject)):
+        for key in ("_accept_suggestion", "_reject_suggestion"):
             value = request.POST.get(key, "")
             if value.isdigit():
                 chosen = list(TagSuggestion.objects.filter(pk=int(value), article=article))
-                if decide is keywords.accept:
+                if key == "_accept_suggestion":
                     # The form's save is the editor's edit; the tag joins it.
-                    keywords.accept(chosen, request.user, as_edit=False)
+                    operations.accept_suggestions(chosen, request.user, as_edit=False)
                 else:
-                    keywords.reject(chosen, request.user)
+                    operations.reject_suggestions(chosen, request.user)
 
     def has_decide_suggestions_permission(self, request) -> bool:
         """Deciding on suggestions is the Editors' (see migration 0011), as on the suggestions' own list."""
@@ -336,12 +334,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
     @admin.action(description=_("Accept the suggested tags of selected articles"),
                   permissions=["decide_suggestions"])
     def accept_suggested_tags(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
-        from newsroom import keywords
-
         articles = [a for a in queryset.select_related("author") if can_edit(request.user, a)]
-        keywords.suggest(a for a in articles if not a.tag_suggestions.exists())
-        count = keywords.accept(
-            TagSuggestion.objects.filter(article__in=articles, state=TagSuggestion.State.PENDING), request.user)
+        count = operations.accept_suggested_tags(articles, request.user)
         self.message_user(request, ngettext("%d tag added.", "%d tags added.", count) % count, messages.SUCCESS)
 
     @admin.display(description=_("last import"))
@@ -351,24 +345,6 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     def get_inlines(self, request, obj):
         return [BylineInline, ArticleCategoryInline]
-
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        sync_category_links(form.instance)  # the inline saves links without m2m signals
-        self._settle_bylines(form.instance, formsets)
-        self._decide_suggestion(request, form.instance)
-        revisions.record_links(form.instance)  # the links were saved after the revision
-        revisions.drop_if_unchanged(form.instance)
-
-    @staticmethod
-    def _settle_bylines(article: Article, formsets) -> None:
-        """An edited byline inline is a correction, kept from now on; otherwise the dateline decides."""
-        edited = any(fs.model is ArticleByline and fs.has_changed() for fs in formsets)
-        if edited and not article.bylines_edited:
-            Article.objects.filter(pk=article.pk).update(bylines_edited=True)
-            article.bylines_edited = True
-        elif not article.bylines_edited:
-            byline_links.set_bylines(article, byline_links.detected(article))
 
     # -- revisions: the history list is simple-history's; a revision's page is ours --
 
@@ -418,8 +394,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
             except ValueError:
                 seen = -1
             try:
-                revisions.restore(revision, request.user, seen_version=seen)
-            except revisions.RestoreRefused as refused:
+                operations.restore_revision(revision, request.user, seen_version=seen)
+            except operations.RestoreRefused as refused:
                 self.message_user(request, str(refused), messages.ERROR)
                 return HttpResponseRedirect(request.path)
             self.message_user(request, _("The revision was restored; it is now the article's current version."),
@@ -445,37 +421,19 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Publish selected articles"), permissions=["publish"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
-        count = self._set_status(request, queryset, Article.Status.PUBLISHED)
+        count = operations.publish(queryset, request.user)
         self.message_user(request, ngettext("%d article published.", "%d articles published.", count) % count,
                           messages.SUCCESS)
 
     @admin.action(description=_("Unpublish selected articles (back to draft)"), permissions=["publish"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
-        count = self._set_status(request, queryset, Article.Status.DRAFT)
+        count = operations.unpublish(queryset, request.user)
         self.message_user(request, ngettext(
             "%d article moved back to draft.", "%d articles moved back to draft.", count) % count, messages.SUCCESS)
 
-    @staticmethod
-    def _save_edit(request: HttpRequest, article: Article, fields: list[str]) -> None:
-        """Save an action's change to `fields` as an edit by the user, with its revision."""
-        revisions.record_unrevised_version(article.pk)
-        article.edited_locally = True
-        article._history_user = request.user
-        article.save(update_fields=[*fields, "edited_locally", "updated_at"])
-
-    def _set_status(self, request: HttpRequest, queryset: QuerySet[Article], status: str) -> int:
-        # Saved one by one so every save path (sanitising, search index, revisions) runs.
-        with transaction.atomic():
-            articles = list(queryset.exclude(status=status))
-            for article in articles:
-                article.status = status
-                self._save_edit(request, article, ["status"])
-        return len(articles)
-
     @admin.action(description=_("Detect bylines again (discards corrections)"), permissions=["publish"])
     def redetect_bylines(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
-        queryset.filter(bylines_edited=True).update(bylines_edited=False)
-        report = byline_links.redetect(queryset)
+        report = operations.settle_bylines(queryset, request.user, discard_corrections=True)
         self.message_user(request, ngettext(
             "Bylines detected again on %(n)d article; %(changed)d changed.",
             "Bylines detected again on %(n)d articles; %(changed)d changed.", report.examined,
@@ -486,14 +444,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
         form = MoveToCategoryForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             category = form.cleaned_data["category"]
-            with transaction.atomic():
-                for article in queryset:
-                    # A new version: a form opened before the move would put the old categories back.
-                    self._save_edit(request, article, [])
-                    article.categories.set([category])  # the m2m signal links the ancestors
+            count = operations.move_to_category(queryset, category, request.user)
             self.message_user(
                 request, ngettext("%(n)d article moved to %(c)s.", "%(n)d articles moved to %(c)s.",
-                                  queryset.count()) % {"n": queryset.count(), "c": category},
+                                  count) % {"n": count, "c": category},
                 messages.SUCCESS,
             )
             return None
@@ -533,33 +487,16 @@ class CategoryAdmin(admin.ModelAdmin):
         return form
 
 
-def record_merge(request: HttpRequest, article: Article, reason: str) -> None:
-    """A merge's change to `article`, saved as a revision by the user.
-
-    A new version, too: a form opened before the merge would put the merged-away
-    author or tag back. The body is the stored, sanitised one: not sanitised again.
-    """
-    article._sanitized_body = article._excerpt_of = article.body
-    article._history_user = request.user
-    article._change_reason = Truncator(reason).chars(100)  # the revision's column holds 100
-    article.save(update_fields=["updated_at"])
-
-
 class MergeMixin:
     """A merge action: the selected rows fold into the one with the most articles.
 
-    The queryset must be annotated with `n`, the article count; subclasses
-    name the articles a merge touches in `articles_of(rows)` and re-point them
-    in `repoint(keep, others)`. Merging deletes rows and changes published
-    articles, so it takes changing and deleting the rows and publishing
-    (Editors); each article it touches gets a revision by the user.
+    The queryset must be annotated with `n`, the article count (the list shows
+    it); subclasses name the operation in `merge_rows` (newsroom.operations).
+    Merging deletes rows and changes published articles, so it takes changing
+    and deleting the rows and publishing (Editors).
     """
 
-    def repoint(self, keep, others: list) -> None:
-        raise NotImplementedError
-
-    def articles_of(self, rows: list) -> QuerySet[Article]:
-        raise NotImplementedError
+    merge_rows: Callable[..., operations.MergeResult]
 
     @admin.display(description=_("articles"), ordering="n")
     def article_count(self, obj) -> int:
@@ -571,25 +508,12 @@ class MergeMixin:
 
     @admin.action(description=_("Merge selected rows into the one with the most articles"), permissions=["merge"])
     def merge(self, request: HttpRequest, queryset: QuerySet) -> None:
-        rows = sorted(queryset, key=lambda row: (-row.n, row.pk))
-        if len(rows) < 2:
+        if queryset.count() < 2:
             self.message_user(request, _("Select at least two to merge."), messages.WARNING)
             return
-        keep, others = rows[0], rows[1:]
-        with transaction.atomic():
-            touched = list(self.articles_of(others).values_list("pk", flat=True))
-            for article_id in touched:  # what the import wrote stays in the history
-                revisions.record_unrevised_version(article_id)
-            self.log_deletions(request, type(keep).objects.filter(pk__in=[row.pk for row in others]))
-            self.repoint(keep, others)
-            type(keep).objects.filter(pk__in=[row.pk for row in others]).delete()
-            reason = gettext("Merged %(names)s into %(kept)s") % {
-                "names": ", ".join(str(row) for row in others), "kept": keep}
-            self.log_change(request, keep, reason)
-            for article in Article.objects.filter(pk__in=touched):
-                record_merge(request, article, reason)
+        result = self.merge_rows(queryset, request.user)
         self.message_user(request, ngettext("Merged %(n)d row into %(kept)s.", "Merged %(n)d rows into %(kept)s.",
-                                            len(others)) % {"n": len(others), "kept": keep},
+                                            result.merged) % {"n": result.merged, "kept": result.kept},
                           messages.SUCCESS)
 
 
@@ -601,23 +525,10 @@ class AuthorAdmin(MergeMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     actions = ("merge",)
 
+    merge_rows = staticmethod(operations.merge_authors)
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n=Count("articles"))
-
-    def articles_of(self, rows: list[Author]) -> QuerySet[Article]:
-        in_bylines = ArticleByline.objects.filter(author__in=rows).values("article_id")
-        return Article.objects.filter(Q(author__in=rows) | Q(pk__in=in_bylines))
-
-    def repoint(self, keep: Author, others: list[Author]) -> None:
-        Article.objects.filter(author__in=others).update(author=keep, updated_at=timezone.now())
-        # Bylines move too; an article crediting both keeps one line, the first.
-        already = set(ArticleByline.objects.filter(author=keep).values_list("article_id", flat=True))
-        for link in ArticleByline.objects.filter(author__in=others).order_by("position", "id"):
-            if link.article_id in already:
-                link.delete()
-            else:
-                already.add(link.article_id)
-                ArticleByline.objects.filter(pk=link.pk).update(author=keep)
 
 
 admin.site.unregister(Tag)
@@ -651,20 +562,10 @@ class TagAdmin(MergeMixin, TaggitTagAdmin):
         # which the case-insensitive index rejects; the merge action replaces it.
         return [url for url in super().get_urls() if url.name != "taggit_tag_merge_tags"]
 
+    merge_rows = staticmethod(operations.merge_tags)
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n=Count("articles_taggedarticle_items"))
-
-    def articles_of(self, rows: list[Tag]) -> QuerySet[Article]:
-        return Article.objects.filter(tagged_items__tag__in=rows).distinct()
-
-    def repoint(self, keep: Tag, others: list[Tag]) -> None:
-        already = TaggedArticle.objects.filter(tag=keep).values_list("content_object_id", flat=True)
-        moved = TaggedArticle.objects.filter(tag__in=others).exclude(content_object_id__in=already)
-        # The links carry their article's publication time (the tag listing's index reads it).
-        TaggedArticle.objects.bulk_create(
-            TaggedArticle(content_object_id=article_id, tag=keep, published_at=published_at)
-            for article_id, published_at in set(moved.values_list("content_object_id", "content_object__published_at"))
-        )
 
 
 admin.site.site_header = _("Newsroom")

@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from newsroom import keywords
+from newsroom import operations
 from articles.models import Article, KeywordTerm, TagSuggestion
 from articles.permissions import can_edit, visible_to
 
@@ -92,11 +92,11 @@ class TagSuggestionAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, suggestion) or not can_edit(request.user, suggestion.article):
             raise PermissionDenied
         if accept:
-            keywords.accept([suggestion], request.user)
+            operations.accept_suggestions([suggestion], request.user)
             self.message_user(request, _("Tag “%(name)s” added to “%(title)s”.") % {
                 "name": suggestion.name, "title": suggestion.article.title}, messages.SUCCESS)
         else:
-            keywords.reject([suggestion], request.user)
+            operations.reject_suggestions([suggestion], request.user)
             self.message_user(request, _("Suggestion “%(name)s” rejected.") % {"name": suggestion.name},
                               messages.SUCCESS)
         back = request.META.get("HTTP_REFERER", "")
@@ -109,11 +109,11 @@ class TagSuggestionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Accept selected suggestions (add them as tags)"), permissions=["change"])
     def accept_selected(self, request: HttpRequest, queryset: QuerySet[TagSuggestion]) -> None:
-        count = keywords.accept(self._editable(request, queryset), request.user)
+        count = operations.accept_suggestions(self._editable(request, queryset), request.user)
         self.message_user(request, ngettext("%d tag added.", "%d tags added.", count) % count, messages.SUCCESS)
 
     @admin.action(description=_("Reject selected suggestions"), permissions=["change"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[TagSuggestion]) -> None:
-        count = keywords.reject(self._editable(request, queryset), request.user)
+        count = operations.reject_suggestions(self._editable(request, queryset), request.user)
         self.message_user(request, ngettext("%d suggestion rejected.", "%d suggestions rejected.", count) % count,
                           messages.SUCCESS)

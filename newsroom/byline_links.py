@@ -54,11 +54,12 @@ def author_named(name: str) -> Author:
 def detect_on_save(instance: Article, update_fields=None) -> None:
     """Every save re-reads the dateline, unless an editor corrected the bylines.
 
-    The admin sets `_bylines_from_form` and decides itself after its inline
-    is saved (editorial.admin), so an editor's correction is never overwritten
+    An editor's edit (newsroom.operations.save_as_edit) sets
+    `_settle_bylines_later` and settles them itself once the bylines the
+    editor may have corrected are saved, so a correction is never overwritten
     half-way through the same save.
     """
-    if instance.bylines_edited or getattr(instance, "_bylines_from_form", False):
+    if instance.bylines_edited or getattr(instance, "_settle_bylines_later", False):
         return
     if update_fields is not None and not {"body", "bylines_edited"} & set(update_fields):
         return

@@ -177,43 +177,42 @@ def tag_named(name: str) -> Tag:
     return Tag.objects.get_or_create(name__iexact=name, defaults={"name": name})[0]
 
 
-def accept(suggestions: Iterable[TagSuggestion], user=None, *, as_edit: bool = True) -> int:
-    """Make the suggestions tags of their articles.
+def accept(suggestions: Iterable[TagSuggestion], user=None, *, as_edit: bool = False) -> int:
+    """Make the suggestions tags of their articles, as part of what is being saved anyway.
 
-    `as_edit`: an editor's decision, saved as their edit (a revision, and the
-    article kept by later imports, like any edit). The importer's
-    --accept-suggested-tags passes False: the tags are then part of what the
-    import wrote.
+    For the importer's --accept-suggested-tags (the tags are part of what the
+    import wrote). An editor's decision is saved as their edit by
+    newsroom.operations.accept_suggestions; `as_edit` is only accepted as False.
     """
-    from newsroom import revisions
-
+    if as_edit:
+        raise ValueError("an editor's decision is newsroom.operations.accept_suggestions")
     count = 0
-    now = timezone.now()
     with transaction.atomic():
         by_article: dict[int, list[TagSuggestion]] = {}
         for suggestion in suggestions:
             if suggestion.state != TagSuggestion.State.ACCEPTED:
                 by_article.setdefault(suggestion.article_id, []).append(suggestion)
         for article in Article.objects.filter(pk__in=by_article):
-            chosen = by_article[article.pk]
-            if as_edit:
-                revisions.record_unrevised_version(article.pk)
-                article.edited_locally = True
-                article._history_user = user
-                article.save(update_fields=["edited_locally", "updated_at"])
-            article.tags.add(*(tag_named(s.name) for s in chosen))
-            TagSuggestion.objects.filter(pk__in=[s.pk for s in chosen]).update(
-                state=TagSuggestion.State.ACCEPTED, decided_at=now,
-                decided_by=user if user is not None and user.is_authenticated else None)
-            count += len(chosen)
+            count += tag(article, by_article[article.pk], user)
     return count
+
+
+def tag(article: Article, chosen: list[TagSuggestion], user=None) -> int:
+    """Add the chosen suggestions of `article` as its tags and mark them accepted; returns how many."""
+    article.tags.add(*(tag_named(s.name) for s in chosen))
+    TagSuggestion.objects.filter(pk__in=[s.pk for s in chosen]).update(
+        state=TagSuggestion.State.ACCEPTED, decided_at=timezone.now(), decided_by=_decider(user))
+    return len(chosen)
+
+
+def _decider(user):
+    return user if user is not None and user.is_authenticated else None
 
 
 def reject(suggestions: Iterable[TagSuggestion], user=None) -> int:
     pks = [s.pk for s in suggestions if s.state != TagSuggestion.State.REJECTED]
     TagSuggestion.objects.filter(pk__in=pks).update(
-        state=TagSuggestion.State.REJECTED, decided_at=timezone.now(),
-        decided_by=user if user is not None and user.is_authenticated else None)
+        state=TagSuggestion.State.REJECTED, decided_at=timezone.now(), decided_by=_decider(user))
     return len(pks)
 
 

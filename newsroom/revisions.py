@@ -7,11 +7,12 @@ categories and tags — and the newsroom's policies:
 
 - Bulk imports write no revision per article (they must stay fast). Instead,
   before an editor's first change to an article whose stored version has no
-  revision yet (a fresh import, or one an import updated since), the admin
+  revision yet (a fresh import, or one an import updated since), the edit
   records that stored version first (`record_unrevised_version`), so the
   editor can always go back to what the import wrote.
-- Restoring a revision is a new save: it bumps `version` (forms opened before
-  it are refused), goes through the sanitiser, and is itself a revision.
+- Restoring a revision is an editor's edit like any other
+  (newsroom.operations.restore_revision): it bumps `version` (forms opened
+  before it are refused), goes through the sanitiser, and is itself a revision.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from newsroom import byline_links
-from articles.models import Article, Author, Category
-from articles.permissions import AUTHOR_STATUSES, can_publish
+from articles.models import Article, Author
 from articles.sanitize import html_to_text
 
 Revision = Article.history.model
@@ -49,10 +49,6 @@ _LABELS = {
     "tag_names": gettext_lazy("tags"),
     "byline_credits": gettext_lazy("bylines"),
 }
-
-
-class RestoreRefused(Exception):
-    """A restore that must not happen; the message says why, for the editor."""
 
 
 # -- what a revision holds --------------------------------------------------
@@ -230,42 +226,3 @@ def body_diff(old_html: str, new_html: str, context: int = 1) -> list[tuple[str,
             continue
         result.append((line[0], line[1:]))
     return result
-
-
-# -- restoring --------------------------------------------------------------
-
-def restore(revision: Revision, user, *, seen_version: int) -> Article:
-    """Make `revision` the article's current state, as a new save by `user`.
-
-    `seen_version` is the article's version the user saw when choosing to
-    restore; if it has been saved since, nothing is written (optimistic locking).
-    """
-    with transaction.atomic():
-        article = Article.objects.select_for_update().get(pk=revision.id)
-        if article.version != seen_version:
-            raise RestoreRefused(_(
-                "Someone else saved this article after you opened this revision. Nothing was "
-                "restored: open the history again and choose the revision once more."))
-        if not can_publish(user) and revision.status not in AUTHOR_STATUSES:
-            raise RestoreRefused(_(
-                "This revision is published or scheduled; only editors can restore it."))
-        record_unrevised_version(article.pk)  # the state being replaced stays restorable
-        for name in RESTORED_FIELDS:
-            setattr(article, name, getattr(revision, name))
-        article.bylines_edited = revision.bylines_edited
-        if article.author_id and not Author.objects.filter(pk=article.author_id).exists():
-            article.author_id = None  # the author was deleted or merged away since
-        article.edited_locally = True
-        article._history_user = user
-        article._change_reason = _("Restored the revision of %(date)s (version %(version)s)") % {
-            "date": formats.localize(timezone.localtime(revision.history_date)), "version": revision.version,
-        }
-        article.save()  # version + 1 and the sanitiser, as for any save
-        # After the save, so the links fold into the new revision, not the replaced one.
-        article.categories.set(Category.objects.filter(pk__in=revision.category_ids))
-        article.tags.set(revision.tag_names)
-        if revision.bylines_edited:
-            # An editor's correction then; otherwise the restored body's detected bylines stand.
-            byline_links.set_bylines(article, [tuple(credit) for credit in revision.byline_credits])
-            record_links(article)
-    return article

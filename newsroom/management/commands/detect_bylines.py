@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 from django.core.management.base import BaseCommand, CommandParser
 
-from newsroom.byline_links import redetect
+from newsroom.operations import settle_bylines
 from newsroom.bylines import format_credit
 from articles.management.arguments import add_since_option, positive_int
 from articles.models import Article
@@ -28,8 +27,8 @@ class Command(BaseCommand):
         articles = Article.objects.all()
         if options["since"]:
             articles = articles.filter(published_date__gte=options["since"])
-        report = redetect(articles, dry_run=options["dry_run"], batch_size=options["batch_size"],
-                          examples=options["examples"])
+        report = settle_bylines(articles, dry_run=options["dry_run"], batch_size=options["batch_size"],
+                                examples=options["examples"])
         for pk, title, old, new in report.examples:
             self.stdout.write(f"  #{pk} {title[:40]}: {format_credit(old) or '—'} → {format_credit(new) or '—'}")
         prefix = "Dry run (nothing written): would have changed" if options["dry_run"] else "changed"

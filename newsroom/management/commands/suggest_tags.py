@@ -6,8 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from newsroom import keywords
-from articles.iterables import batched
+from newsroom import operations
 from articles.management.arguments import add_since_option, positive_int
 from articles.models import Article
 
@@ -30,11 +29,10 @@ class Command(BaseCommand):
             articles = articles.filter(tag_suggestions__isnull=True)
         if options["since"]:
             articles = articles.filter(published_date__gte=options["since"])
-        ids = list(articles.order_by("pk").values_list("pk", flat=True).distinct())
         start = time.perf_counter()
-        made = 0
-        for chunk in batched(ids, options["batch_size"]):
-            made += keywords.suggest(Article.objects.filter(pk__in=chunk).select_related("author"))
+        report = operations.suggest_tags(articles, batch_size=options["batch_size"])
         elapsed = time.perf_counter() - start
-        per = f" ({elapsed / len(ids) * 1000:.1f} ms an article, dictionary load included)" if ids else ""
-        self.stdout.write(f"suggested {made} tag(s) for {len(ids)} article(s){per}")
+        per = ""
+        if report.articles:
+            per = f" ({elapsed / report.articles * 1000:.1f} ms an article, dictionary load included)"
+        self.stdout.write(f"suggested {report.made} tag(s) for {report.articles} article(s){per}")

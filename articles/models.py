@@ -215,13 +215,13 @@ class ArticleQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)  # a generator would be used up by the loop below
         for obj in objs:
-            obj.prepare_for_save()
+            obj.sanitise_and_derive_fields()
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
         for obj in objs:
-            obj.prepare_for_save()
+            obj.sanitise_and_derive_fields()
         fields = set(fields) | {"body", "excerpt", "published_date", "updated_at"}
         return super().bulk_update(objs, fields, *args, **kwargs)
 
@@ -368,7 +368,7 @@ class Article(models.Model):
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
 
-    def prepare_for_save(self) -> None:
+    def sanitise_and_derive_fields(self) -> None:
         """Derive everything stored from the editable fields; sanitise the body.
 
         Every write path calls this (save, bulk_create, bulk_update), so no
@@ -386,7 +386,7 @@ class Article(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         with transaction.atomic():
-            self.prepare_for_save()
+            self.sanitise_and_derive_fields()
             if self.pk is not None:
                 self.version += 1
                 if kwargs.get("update_fields") is not None:

@@ -46,7 +46,7 @@ def prepared_documents(count: int, folder: Path) -> list[tokens.Document]:
     documents = []
     for path in files:
         article = parse.parse_bytes(parse.read_source(path), path=str(path), tz=tz)
-        documents.append(tokens.prepare_document(article.title, sanitize.sanitize_body(article.body)))
+        documents.append(tokens.document_of_html(article.title, sanitize.sanitize_body(article.body)))
     return documents
 
 

@@ -18,7 +18,7 @@ from articles.sanitize import EXCERPT_LENGTH, excerpt_of_text, html_to_text
 
 
 @dataclass(frozen=True)
-class PreparedBody:
+class DerivedBody:
     """A sanitised body and what is derived from it."""
 
     html: str
@@ -28,10 +28,10 @@ class PreparedBody:
     dateline_bylines: tuple[tuple[str, str], ...]
 
 
-def prepare_body(title: str, body_html: str) -> PreparedBody:
+def derive_from_body(title: str, body_html: str) -> DerivedBody:
     """Derive everything stored from `body_html`, which must be the sanitiser's output."""
     text = html_to_text(body_html)  # once, for the excerpt and the search index both
-    return PreparedBody(
+    return DerivedBody(
         html=body_html,
         excerpt=excerpt_of_text(text, EXCERPT_LENGTH),
         document=document_of_text(title, text),

@@ -33,7 +33,7 @@ from search.backends.postgres import POSTGRES_TABLE as SEARCH_POSTGRES_TABLE
 
 from importing import database_errors as retry
 from importing import wal
-from importing.derive import PreparedBody
+from importing.derive import DerivedBody
 from importing.parse import ParsedArticle
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class LoadResult:
 @dataclass
 class _Pending:
     parsed: ParsedArticle
-    body: PreparedBody
+    body: DerivedBody
     # Every file of this batch that holds the story: (path, content hash).
     files: list[tuple[str, str]] = field(default_factory=list)
     # The (role, name) bylines to write; None keeps the article's (an editor corrected them).
@@ -98,7 +98,7 @@ class ArticleLoader:
         """Each imported file's path and the content hash it had then."""
         return dict(ImportedFile.objects.values_list("path", "content_hash"))
 
-    def add(self, parsed: ParsedArticle, body: PreparedBody) -> None:
+    def add(self, parsed: ParsedArticle, body: DerivedBody) -> None:
         """Queue an article: its parsed file and its sanitised body with what derives from it."""
         source = (parsed.source_path, parsed.content_hash)
         pending = self._pending.get(parsed.import_key)
@@ -420,7 +420,7 @@ def _analyze_imported_tables() -> None:
 def _insert_articles(articles: list[Article]) -> None:
     """INSERT new articles as plain tuples and give each its id.
 
-    What Article.objects.bulk_create does (prepare_for_save, then every
+    What Article.objects.bulk_create does (sanitise_and_derive_fields, then every
     field's pre_save and database preparation), without building the SQL of
     a multi-row INSERT through the query compiler, which cost a quarter of
     the writer's time. Ids are read back by import_key (unique), so this
@@ -432,7 +432,7 @@ def _insert_articles(articles: list[Article]) -> None:
     adapters = [_db_value_adapter(f) for f in fields]
     rows = []
     for article in articles:
-        article.prepare_for_save()
+        article.sanitise_and_derive_fields()
         rows.append(tuple(adapt(f.pre_save(article, True)) for f, adapt in zip(fields, adapters)))
     _insert_rows(Article, tuple(f.column for f in fields), rows)
     ids = dict(Article.objects.filter(import_key__in=[a.import_key for a in articles]).values_list("import_key", "id"))

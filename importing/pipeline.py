@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from django.db import transaction
 
-from importing.derive import PreparedBody, prepare_body
+from importing.derive import DerivedBody, derive_from_body
 from articles.iterables import batched
 from importing.load import DEFAULT_BATCH_SIZE, ArticleLoader, LoadResult, import_connection_settings
 from importing.parse import DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, parse_bytes, read_source
@@ -103,17 +103,17 @@ def _source_name(path: Path, name: str | None) -> str:
 
 
 @dataclass
-class PreparedFile:
+class DerivedFile:
     """One file after read → hash → parse → sanitise → derive (importing.derive)."""
 
     source: str
     unchanged: bool = False
     error: str | None = None
     article: ParsedArticle | None = None  # its raw body dropped: `body` replaces it
-    body: PreparedBody | None = None
+    body: DerivedBody | None = None
 
 
-def prepare_file(task: _Task) -> PreparedFile:
+def read_and_derive(task: _Task) -> DerivedFile:
     source = task.source
     try:
         try:
@@ -125,15 +125,15 @@ def prepare_file(task: _Task) -> PreparedFile:
         digest = content_hash(data, task.tz)
         if digest == task.known_digest:
             # Skipped unread: re-importing an archive costs little more than hashing it.
-            return PreparedFile(source, unchanged=True)
+            return DerivedFile(source, unchanged=True)
         article = parse_bytes(data, path=source, tz=task.tz, digest=digest)
-        body = prepare_body(article.title, sanitize_body(article.body))
+        body = derive_from_body(article.title, sanitize_body(article.body))
         # Only the sanitised body is stored: dropping the raw one halves what
         # the worker sends to the writer and what a batch holds in memory.
         article = dataclasses.replace(article, body="")
-        return PreparedFile(source, article=article, body=body)
+        return DerivedFile(source, article=article, body=body)
     except ImportFileError as exc:
-        return PreparedFile(source, error=str(exc))
+        return DerivedFile(source, error=str(exc))
 
 
 def default_workers(file_count: int) -> int:
@@ -152,10 +152,10 @@ def default_workers(file_count: int) -> int:
 
 
 @contextmanager
-def _prepared(tasks: Iterable[_Task], workers: int, ahead: int) -> Iterator[Iterable[PreparedFile]]:
-    """Prepared files in order; with workers (importing.workers), about `ahead` files are prepared in advance."""
+def _derived_in_order(tasks: Iterable[_Task], workers: int, ahead: int) -> Iterator[Iterable[DerivedFile]]:
+    """Files read and derived, in order; with workers (importing.workers), about `ahead` files in advance."""
     if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
-        yield map(prepare_file, tasks)
+        yield map(read_and_derive, tasks)
         return
     # Forked workers never touch the database, and leave by os._exit, so the
     # parent's connection is safe.
@@ -163,13 +163,13 @@ def _prepared(tasks: Iterable[_Task], workers: int, ahead: int) -> Iterator[Iter
         yield _pipelined(pool, tasks, chunks_ahead=max(1, -(-ahead // CHUNK)))
 
 
-def prepare_files(tasks: Sequence[_Task]) -> list[PreparedFile]:
-    """`prepare_file` for each of `tasks`: one round trip to a worker for CHUNK files."""
-    return [prepare_file(task) for task in tasks]
+def read_and_derive_chunk(tasks: Sequence[_Task]) -> list[DerivedFile]:
+    """`read_and_derive` for each of `tasks`: one round trip to a worker for CHUNK files."""
+    return [read_and_derive(task) for task in tasks]
 
 
-def _pipelined(pool: WorkerPool, tasks: Iterable[_Task], chunks_ahead: int) -> Iterator[PreparedFile]:
-    """Results in the files' order, with up to `chunks_ahead` chunks being prepared ahead.
+def _pipelined(pool: WorkerPool, tasks: Iterable[_Task], chunks_ahead: int) -> Iterator[DerivedFile]:
+    """Results in the files' order, with up to `chunks_ahead` chunks being read and derived ahead.
 
     Order keeps "the later file wins" as in one process. The writer spends a
     second or more in each batch's transaction while taking no files; the
@@ -177,10 +177,10 @@ def _pipelined(pool: WorkerPool, tasks: Iterable[_Task], chunks_ahead: int) -> I
     it. The bound keeps memory flat however large the archive, when the
     database writer is the slower side.
     """
-    in_flight: deque[Future[list[PreparedFile]]] = deque()
+    in_flight: deque[Future[list[DerivedFile]]] = deque()
     try:
         for chunk in batched(tasks, CHUNK):
-            in_flight.append(pool.submit(prepare_files, chunk))
+            in_flight.append(pool.submit(read_and_derive_chunk, chunk))
             if len(in_flight) > chunks_ahead:
                 yield from pool.result(in_flight.popleft())
         while in_flight:
@@ -255,7 +255,7 @@ def _run_import(loader: ArticleLoader, files: Sequence[Path], names: Sequence[st
         for path, name in named
     )
     workers = default_workers(len(files)) if workers is None else workers
-    with import_connection_settings(), _prepared(tasks, workers, ahead=batch_size) as prepared_files:
+    with import_connection_settings(), _derived_in_order(tasks, workers, ahead=batch_size) as prepared_files:
         for prepared in prepared_files:
             if prepared.error:
                 report.errors.append(prepared.error)

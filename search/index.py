@@ -18,7 +18,7 @@ from articles.iterables import batched
 from articles.models import Article
 
 from .backends import TABLES, backend_for
-from .tokens import ROW_FIELDS, DocumentRow, Row, prepare_document
+from .tokens import ROW_FIELDS, DocumentRow, Row, document_of_html
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -27,7 +27,7 @@ BATCH_SIZE = 500
 
 
 def _documents(rows: Sequence[Row]) -> list[DocumentRow]:
-    return [(pk, prepare_document(title, body), published_at) for pk, title, body, published_at in rows]
+    return [(pk, document_of_html(title, body), published_at) for pk, title, body, published_at in rows]
 
 
 def _write_connection() -> BaseDatabaseWrapper:
@@ -44,7 +44,7 @@ def index_rows(rows: Sequence[Row]) -> None:
 
 
 def index_documents(docs: Sequence[DocumentRow]) -> None:
-    """Index articles whose documents were prepared already (`prepare_document`)."""
+    """Index articles whose documents were computed already (`document_of_html`, or the import's workers)."""
     if not docs:
         return
     connection = _write_connection()

@@ -252,7 +252,7 @@ Document = tuple[str, str]
 DocumentRow = tuple[int, Document, dt.datetime]  # (article id, document, published_at)
 
 
-def prepare_document(title: str, body_html: str) -> Document:
+def document_of_html(title: str, body_html: str) -> Document:
     """The tokens to index for an article.
 
     Pure CPU and no database, so the importer can run it in a worker process
@@ -262,5 +262,5 @@ def prepare_document(title: str, body_html: str) -> Document:
 
 
 def document_of_text(title: str, body_text: str) -> Document:
-    """`prepare_document` for a body whose `html_to_text` is already known."""
+    """`document_of_html` for a body whose `html_to_text` is already known."""
     return document_text(title), document_text(body_text[:MAX_INDEXED_CHARS])

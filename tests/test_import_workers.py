@@ -124,7 +124,7 @@ def die_sending_results(tasks):
     os.write(results._writer.fileno(), struct.pack("!i", 1 << 20) + "半条结果".encode())
     os._exit(1)
 
-importer.prepare_files = die_sending_results
+importer.read_and_derive_chunk = die_sending_results
 execute_from_command_line(["manage.py", "import_articles", "--workers", "2", sys.argv[1]])
 """
 

@@ -107,7 +107,7 @@ def test_slug_is_never_empty_and_at_most_80_characters():
 def test_database_refuses_duplicate_slug_on_one_day():
     article = make_article(title="唯一")
     duplicate = Article(title="x", slug=article.slug, published_at=article.published_at)
-    duplicate.prepare_for_save()
+    duplicate.sanitise_and_derive_fields()
     with pytest.raises(IntegrityError), transaction.atomic():
         Article.objects.bulk_create([duplicate])
 

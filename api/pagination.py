@@ -7,10 +7,11 @@ continues from, the last of which is unique (the id), so a page is always
 
     WHERE (published_at, id) < (:t, :id) ORDER BY published_at DESC, id DESC LIMIT n + 1
 
-written out as ``published_at <= :t AND (published_at < :t OR id < :id)`` so
-that both SQLite and PostgreSQL bound the index scan by the first field.
-No row is skipped or repeated while paging, even among equal times, and the
-cursor stays valid when rows are added or removed before it.
+the same row-value condition the public site's listings page by: both are
+read through `articles.pagination.Keyset`, which writes it, reads one row more
+than a page and reverses a page read backwards. No row is skipped or repeated
+while paging, even among equal times, and the cursor stays valid when rows are
+added or removed before it.
 
 A cursor is opaque to clients: URL-safe base64 of a small JSON document, the
 ordering it belongs to, the row's values and the direction. Anything that does not decode to exactly that
@@ -23,17 +24,17 @@ import base64
 import binascii
 import datetime as dt
 import json
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
+
+from articles.pagination import Keyset
 
 MAX_BIGINT = 2**63 - 1
 
@@ -57,12 +58,12 @@ class KeysetPagination(BasePagination):
         return (self.cursor_query_param, self.page_size_query_param)
 
     @property
-    def _fields(self) -> list[str]:
-        return [name.lstrip("-") for name in self.ordering]
+    def _keyset(self) -> Keyset:
+        return Keyset.of(self.ordering)
 
     @property
-    def _descending(self) -> bool:
-        return self.ordering[0].startswith("-")
+    def _fields(self) -> tuple[str, ...]:
+        return self._keyset.fields
 
     # --- reading the request ---------------------------------------------------
 
@@ -134,36 +135,18 @@ class KeysetPagination(BasePagination):
 
     # --- the page ----------------------------------------------------------------
 
-    def _beyond(self, values: list[Any], backwards: bool) -> Q:
-        """Rows after `values` in the paging direction (before them when `backwards`)."""
-        op = "lt" if self._descending != backwards else "gt"
-        fields = self._fields
-        clauses = [
-            Q(**{f: v for f, v in zip(fields[:i], values[:i])}, **{f"{fields[i]}__{op}": values[i]})
-            for i in range(len(fields))
-        ]
-        # The first field's own bound lets the database scan just the index range.
-        return Q(**{f"{fields[0]}__{op}e": values[0]}) & reduce(or_, clauses)
-
     def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
         self.request = request
         size = self.get_page_size(request)
         cursor = self._decode_cursor(request, queryset.model)
-        backwards = cursor is not None and cursor[1]
-        descending = self._descending != backwards
-        queryset = queryset.order_by(*(f"-{f}" if descending else f for f in self._fields))
-        if cursor is not None:
-            queryset = queryset.filter(self._beyond(cursor[0], backwards))
-        rows = list(queryset[: size + 1])
-        more = len(rows) > size
-        page = rows[:size]
+        values, backwards = cursor if cursor is not None else (None, False)
+        window = self._keyset.window(queryset, values, size, backwards=backwards)
         if backwards:
-            page.reverse()
-            self.has_next, self.has_previous = True, more
+            self.has_next, self.has_previous = True, window.more
         else:
-            self.has_next, self.has_previous = more, cursor is not None
-        self.page = page
-        return page
+            self.has_next, self.has_previous = window.more, cursor is not None
+        self.page = window.rows
+        return window.rows
 
     def _link(self, row: models.Model | None, reverse: bool) -> str:
         # Rebuilt from the parsed parameters, not from the raw query string: a

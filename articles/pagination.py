@@ -1,13 +1,21 @@
-"""Keyset pagination for listings, newest first.
+"""Keyset pagination: the one engine of the site's listings and the API's cursors.
 
-A page is found by the key of the article next to it — `?before=<key>` for
-older articles, `?after=<key>` for newer ones — with a row-value comparison
-`(published_at, id) < (%s, %s)` that the listing's index answers directly, so
-page 2,000 costs what page 1 costs, and no listing ever counts its rows.
+A page is found by the key of the row next to it, never by a count or an
+OFFSET: rows beyond a key in a composite ordering whose last column is unique
+(`(published_at, id)`, `(name, id)`) are one row-value comparison,
 
-A key is `<microseconds since the epoch>-<article id>`. Old `?page=N` links
-(bookmarks, search engines) still work: they redirect to the keyed URL of
-the same page, found with one index-only scan.
+    WHERE (published_at, id) < (%s, %s) ORDER BY published_at DESC, id DESC LIMIT n + 1
+
+that the listing's index answers as the start of its scan on SQLite and
+PostgreSQL alike, so page 2,000 costs what page 1 costs. `Keyset` writes that
+condition, reads n + 1 rows to tell whether there are more, and reverses a
+page read backwards; `paginate` (the public site) and `api.pagination`
+(the API's cursors) both page through it.
+
+On the site a key is `<microseconds since the epoch>-<article id>`:
+`?before=<key>` for older articles, `?after=<key>` for newer ones. Old
+`?page=N` links (bookmarks, search engines) still work: they redirect to the
+keyed URL of the same page, found with one index-only scan.
 """
 
 from __future__ import annotations
@@ -15,8 +23,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any, Sequence
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Lookup, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan, TupleLookupMixin
 from django.http import Http404, QueryDict
 
@@ -32,6 +41,10 @@ _KEY = re.compile(r"(-?\d{1,18})-(\d{1,18})")
 class Key:
     published_at: dt.datetime
     pk: int
+
+    @property
+    def values(self) -> tuple[dt.datetime, int]:
+        return (self.published_at, self.pk)
 
     def __str__(self) -> str:
         return f"{(self.published_at - _EPOCH) // dt.timedelta(microseconds=1)}-{self.pk}"
@@ -52,13 +65,7 @@ class Key:
 
 
 class _RowValueLessThan(TupleLessThan):
-    """`(a, b) < (%s, %s)` as a row value on every backend.
-
-    Django writes `a < x OR (a = x AND b < y)` on SQLite, for which SQLite's
-    planner (given parameters) merges two index scans and sorts the whole
-    listing: 130-400 ms at 100,000 articles instead of 0.1 ms. SQLite has
-    compared row values since 3.15 (Django needs 3.31).
-    """
+    """`(a, b) < (%s, %s)` as a row value on every backend (see Keyset.beyond)."""
 
     def as_sql(self, compiler, connection):
         return super(TupleLookupMixin, self).as_sql(compiler, connection)
@@ -78,8 +85,75 @@ class Redirect(Exception):
 
 
 @dataclass
+class Window:
+    """Up to a page of rows, in the ordering's order, and whether more lie beyond them.
+
+    `more` looks in the direction the rows were read: past the last row when
+    reading forwards, before the first when reading backwards.
+    """
+
+    rows: list
+    more: bool
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """An ordering by `fields`, all in one direction, the last of them unique.
+
+    The unique last field makes every row's key distinct, so no row is skipped
+    or repeated among rows that tie on the others (articles published in the
+    same second), and a key stays valid when rows before it come or go.
+    """
+
+    fields: tuple[str, ...]
+    descending: bool
+
+    @classmethod
+    def of(cls, ordering: Sequence[str]) -> "Keyset":
+        """From an `order_by()`-style ordering: ("-published_at", "-id"), ("name", "id")."""
+        directions = {name.startswith("-") for name in ordering}
+        if not ordering or len(directions) != 1:
+            raise ValueError(f"A keyset ordering needs fields in one direction, not {ordering!r}")
+        return cls(tuple(name.lstrip("-") for name in ordering), descending=directions.pop())
+
+    def ordered(self, queryset: QuerySet, *, backwards: bool = False) -> QuerySet:
+        """`queryset` in this order, or in the reverse one."""
+        descending = self.descending != backwards
+        return queryset.order_by(*(f"-{name}" if descending else name for name in self.fields))
+
+    def beyond(self, key: Sequence[Any], *, backwards: bool = False) -> Lookup:
+        """The rows after `key` in this order (before it when `backwards`), as a row value.
+
+        Not Django's form for SQLite, `a < x OR (a = x AND b < y)`: given
+        parameters, SQLite's planner merged two index scans and sorted the whole
+        listing for it (130-400 ms at 100,000 articles instead of 0.1 ms), and
+        PostgreSQL, which can start an index scan at a row value, reads the OR
+        only as a filter (docs/ARCHITECTURE.md, "Listings"). SQLite has
+        compared row values since 3.15 (Django needs 3.31).
+        """
+        lookup = _RowValueLessThan if self.descending != backwards else _RowValueGreaterThan
+        return lookup(Tuple(*(F(name) for name in self.fields)), tuple(key))
+
+    def window(self, queryset: QuerySet, key: Sequence[Any] | None, size: int, *,
+               backwards: bool = False) -> Window:
+        """Up to `size` rows of `queryset` after `key` (from the start when None), in this order.
+
+        `backwards` reads the rows before `key` instead: the page that ends
+        just before it, returned in this order all the same.
+        """
+        queryset = self.ordered(queryset, backwards=backwards)
+        if key is not None:
+            queryset = queryset.filter(self.beyond(key, backwards=backwards))
+        rows = list(queryset[: size + 1])  # one row more than a page tells whether there are more
+        page = rows[:size]
+        if backwards:
+            page.reverse()
+        return Window(page, more=len(rows) > size)
+
+
+@dataclass
 class Keys:
-    """A listing's rows, as `queryset`'s (time, article id) columns.
+    """A listing's rows, as `queryset`'s (time, article id) columns, newest first.
 
     The queryset may be of articles or of a link table (ArticleCategory,
     TaggedArticle) whose copy of the publication time its index covers.
@@ -89,23 +163,28 @@ class Keys:
     time_field: str = "published_at"
     id_field: str = "id"
 
+    @property
+    def keyset(self) -> Keyset:
+        return Keyset((self.time_field, self.id_field), descending=True)
+
+    def pairs(self) -> QuerySet:
+        """The (time, id) columns only: index-only where the index covers them."""
+        return self.queryset.values_list(self.time_field, self.id_field)
+
     def newest_first(self) -> QuerySet:
-        return self.queryset.order_by(f"-{self.time_field}", f"-{self.id_field}")
-
-    def oldest_first(self) -> QuerySet:
-        return self.queryset.order_by(self.time_field, self.id_field)
-
-    def _pair(self) -> Tuple:
-        return Tuple(F(self.time_field), F(self.id_field))
+        return self.keyset.ordered(self.queryset)
 
     def older_than(self, key: Key) -> QuerySet:
-        return self.newest_first().filter(_RowValueLessThan(self._pair(), (key.published_at, key.pk)))
+        return self.newest_first().filter(self.keyset.beyond(key.values))
 
     def newer_than(self, key: Key) -> QuerySet:
-        return self.oldest_first().filter(_RowValueGreaterThan(self._pair(), (key.published_at, key.pk)))
+        return self.keyset.ordered(self.queryset, backwards=True).filter(
+            self.keyset.beyond(key.values, backwards=True))
 
-    def rows(self, queryset: QuerySet, limit: int) -> list[Key]:
-        return [Key(t, pk) for t, pk in queryset.values_list(self.time_field, self.id_field)[:limit]]
+    def window(self, key: Key | None, size: int, *, backwards: bool = False) -> Window:
+        """Up to `size` Keys older than `key` (newer when `backwards`), newest first."""
+        found = self.keyset.window(self.pairs(), key.values if key else None, size, backwards=backwards)
+        return Window([Key(*pair) for pair in found.rows], found.more)
 
 
 @dataclass
@@ -143,18 +222,18 @@ class KeysetPage:
 def paginate(keys: Keys, params: QueryDict, page_size: int) -> KeysetPage:
     """The page `params` ask for; raises Redirect or Http404."""
     if params.get(BEFORE):
-        rows = keys.rows(keys.older_than(Key.parse(params[BEFORE])), page_size + 1)
-        return KeysetPage(rows[:page_size], older=len(rows) > page_size, newer=True)
+        older = keys.window(Key.parse(params[BEFORE]), page_size)
+        return KeysetPage(older.rows, older=older.more, newer=True)
     if params.get(AFTER):
-        rows = keys.rows(keys.newer_than(Key.parse(params[AFTER])), page_size + 1)
-        if len(rows) <= page_size:
+        newer = keys.window(Key.parse(params[AFTER]), page_size, backwards=True)
+        if not newer.more:
             raise Redirect(_without(params, AFTER))  # these are the newest: the first page
-        return KeysetPage(rows[:page_size][::-1], older=True, newer=True)
+        return KeysetPage(newer.rows, older=True, newer=True)
     number = params.get(PAGE)
     if number not in (None, "", "1"):
         raise Redirect(_legacy_page(keys, params, number, page_size))
-    rows = keys.rows(keys.newest_first(), page_size + 1)
-    return KeysetPage(rows[:page_size], older=len(rows) > page_size, newer=False)
+    first = keys.window(None, page_size)
+    return KeysetPage(first.rows, older=first.more, newer=False)
 
 
 def _legacy_page(keys: Keys, params: QueryDict, number: str, page_size: int) -> QueryDict:
@@ -164,11 +243,11 @@ def _legacy_page(keys: Keys, params: QueryDict, number: str, page_size: int) -> 
         raise Http404("No such page")
     offset = (int(number) - 1) * page_size - 1
     # Index-only: the listing's (time, id) columns, no article rows.
-    boundary = keys.rows(keys.newest_first()[offset:], 1)
+    boundary = keys.keyset.ordered(keys.pairs())[offset:offset + 1]
     if not boundary:
         raise Http404("No such page")
     query = _without(params, PAGE)
-    query[BEFORE] = str(boundary[0])
+    query[BEFORE] = str(Key(*boundary[0]))
     return query
 
 

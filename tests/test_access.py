@@ -16,8 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from articles.models import Article, Author, Category
-from tests.conftest import staff
-from tests.factories import add_form
+from tests.factories import add_form, staff
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ import os
 
 import pytest
 
-from tests.browsers import BROWSER_TESTS, browser, only_the_live_server  # noqa: F401  (the fixture)
-from tests.conftest import PROJECT, SEEDS
+from tests.browsers import BROWSER_TESTS, only_the_live_server
+from tests.factories import PROJECT, SEEDS
 from tests.page_types import public_page_paths
 
 AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"

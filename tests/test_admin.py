@@ -8,8 +8,7 @@ from django.urls import reverse
 from taggit.models import Tag
 
 from articles.models import Article, ArticleCategory, Author, Category, TaggedArticle
-from tests.conftest import SEEDS
-from tests.factories import add_form, chain, changelist, publish
+from tests.factories import SEEDS, add_form, chain, changelist, publish
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,7 @@ from taggit.models import Tag
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from articles.models import Article, ArticleByline, Author, Category, ImportRun, KeywordTerm, TagSuggestion
-from tests.conftest import staff
-from tests.factories import publish
+from tests.factories import publish, staff
 
 pytestmark = pytest.mark.django_db
 

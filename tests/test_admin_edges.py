@@ -17,8 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Author, Category, TagSuggestion
-from tests.conftest import post, staff
-from tests.factories import add_form, publish
+from tests.factories import add_form, post, publish, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -26,11 +25,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def writer():
     return staff("writer", "Authors")
-
-
-@pytest.fixture
-def desk():
-    return staff("desk", "Editors")
 
 
 def shortcut(obj) -> str:

@@ -34,9 +34,7 @@ from taggit.models import Tag
 
 from articles.models import Article, ArticleCategory, Author, Category, TaggedArticle, path_prefixes
 from search import query as search_query
-from tests.conftest import SHANGHAI
-from tests.factories import chain, production_env, settings_in
-from tests.factories import publish as make
+from tests.factories import SHANGHAI, chain, production_env, publish as make, settings_in
 
 pytestmark = pytest.mark.django_db
 
@@ -49,14 +47,6 @@ def client():
     """A client that reads the API's messages in English (they are asserted word for word
     here); without Accept-Language they are in Chinese, see test_messages_follow_the_language."""
     return Client(headers={"Accept-Language": "en"})
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """The list cache and the throttle's counters live in the cache: start each test clean."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 # --- helpers ----------------------------------------------------------------------

@@ -11,8 +11,8 @@ from urllib.parse import unquote
 import pytest
 
 from articles.models import Article
-from tests.browsers import ARTIFACTS, BROWSER_TESTS, browser, only_the_live_server  # noqa: F401  (the fixture)
-from tests.conftest import CORPUS, SEEDS
+from tests.browsers import ARTIFACTS, BROWSER_TESTS, only_the_live_server
+from tests.factories import CORPUS, SEEDS
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
 
 from articles.models import Article
-from tests.browsers import ARTIFACTS, BROWSER_TESTS, browser, only_the_live_server  # noqa: F401  (the fixture)
+from tests.browsers import ARTIFACTS, BROWSER_TESTS, only_the_live_server
 from tests.factories import chain
 
 pytestmark = BROWSER_TESTS

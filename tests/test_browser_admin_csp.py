@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from articles.models import Category
-from tests.browsers import BROWSER_TESTS, browser  # noqa: F401  (the fixture)
+from tests.browsers import BROWSER_TESTS
 
 pytestmark = BROWSER_TESTS
 

@@ -11,8 +11,7 @@ from django.urls import reverse
 
 from newsroom.bylines import detect, format_credit
 from articles.models import Article, ArticleByline, Author
-from tests.conftest import CORPUS, SEEDS, post
-from tests.factories import add_form, publish
+from tests.factories import CORPUS, SEEDS, add_form, post, publish
 
 sys.path.insert(0, str(SEEDS.parent / "bench"))
 import eval_bylines  # noqa: E402  (the benchmark's own sample reader and scorer)

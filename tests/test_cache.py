@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import socket
-import subprocess
-import time
 from unittest import mock
 
 import pytest
@@ -27,8 +23,7 @@ from articles.content_version import content_state
 from articles.page_cache import public_page
 from articles.models import Article, Author, Category, ContentVersion
 from newsportal.settings import cache_from_url
-from tests.conftest import SEEDS
-from tests.factories import chain, publish
+from tests.factories import SEEDS, chain, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -451,30 +446,6 @@ def test_cache_url_choices():
     assert cache_from_url("dummy://")["BACKEND"].endswith("DummyCache")
     with pytest.raises(ImproperlyConfigured, match="CACHE_URL"):
         cache_from_url("memcached://x")
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server not installed (Debian package redis-server; .ci/run installs it)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_pages_cached_in_a_real_redis(client, redis_url, settings):

@@ -17,26 +17,9 @@ import dj_database_url
 import pytest
 from django.db import connection
 
-from tests.faults_support import (  # noqa: F401  (fixtures)
-    _migrated_template, count_rows, generate_corpus, has_traceback, manage, probe, run_manage, scratch_db,
-    subprocess_env,
+from tests.faults_support import (
+    assert_clean_run, assert_consistent, count_rows, generate_corpus, manage, probe, run_manage, subprocess_env,
 )
-
-CLEAN = {"duplicate_import_keys": [], "duplicate_authors": [], "duplicate_categories": [], "duplicate_tags": [],
-         "without_imported_file": [], "without_category": [], "without_search_row": [],
-         "orphans": {"search": [], "categories": [], "tags": [], "bylines": [], "imported_files": []}}
-
-
-def assert_consistent(state: dict) -> None:
-    assert {key: state[key] for key in CLEAN} == CLEAN
-
-
-def assert_clean_run(process, stdout: str, stderr: str) -> None:
-    """The import ended well: exit 0, no traceback, no failed file."""
-    assert process.returncode == 0, stderr
-    assert not has_traceback(stderr)
-    assert "failed 0" in stdout
-
 
 def test_overlapping_imports_started_together_make_each_row_once(scratch_db, tmp_path):
     stories = generate_corpus(tmp_path / "archive", 900, seed=6)

@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import gzip
 import http.client
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT, SEEDS
-from tests.faults_support import _migrated_template, run_manage, scratch_db, subprocess_env  # noqa: F401
-from tests.test_cache import redis_url  # noqa: F401  (a fixture)
-from tests.factories import production_env
+from tests.factories import PROJECT, SEEDS, production_env
+from tests.faults_support import free_port, run_manage, subprocess_env, wait_until_listening
 
 DEVELOPER_ENV = "DJANGO_DEBUG=1\nDJANGO_SECRET_KEY=the-developer-key-from-dotenv\n"
 
@@ -122,21 +118,13 @@ def gunicorn(scratch_db):
     """gunicorn (2 workers, its default forwarded-allow-ips) serving the seeds; yields its port."""
     done = run_manage(scratch_db, "import_articles", SEEDS)
     assert done.returncode == 0, done.stderr
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "newsportal.wsgi", "--workers", "2",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=PROJECT, env=subprocess_env(scratch_db, DJANGO_ALLOWED_HOSTS="127.0.0.1"))
     try:
-        for _ in range(600):  # until it listens (a minute at most), or it died
-            assert server.poll() is None, "gunicorn exited"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_listening(port, server)
         yield port
     finally:
         server.terminate()

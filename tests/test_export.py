@@ -19,8 +19,7 @@ from bench.corpus import write_corpus
 from importing.hexo_export import MAX_NAME_BYTES, safe_filename
 from articles.models import Article, ArticleByline, Author, Category, ImportedFile
 from importing.parse import parse_bytes
-from tests.conftest import SEEDS, SHANGHAI, post
-from tests.factories import chain, publish
+from tests.factories import SEEDS, SHANGHAI, chain, post, publish
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import SEEDS
-from tests.factories import chain, publish
+from tests.factories import SEEDS, chain, publish
 
 pytestmark = pytest.mark.django_db
 

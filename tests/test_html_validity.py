@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.template.loader import render_to_string
 
-from tests.conftest import SEEDS
+from tests.factories import SEEDS
 from tests.page_types import public_page_paths
 
 pytestmark = pytest.mark.django_db

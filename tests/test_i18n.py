@@ -10,8 +10,7 @@ import pytest
 from django.urls import reverse
 
 from articles.models import Article
-from tests.conftest import PROJECT, staff
-from tests.factories import add_form, changelist, publish
+from tests.factories import PROJECT, add_form, changelist, publish, staff
 
 pytestmark = pytest.mark.django_db
 

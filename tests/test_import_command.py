@@ -15,7 +15,7 @@ from taggit.models import Tag
 
 from importing.load import ArticleLoader
 from articles.models import Article, ArticleCategory, Author, Category
-from tests.conftest import PROJECT, SEEDS, SHANGHAI, post
+from tests.factories import PROJECT, SEEDS, SHANGHAI, post
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -21,12 +21,10 @@ import dj_database_url
 import pytest
 from django.db import connection
 
-from tests.faults_support import (  # noqa: F401  (fixtures)
-    PROJECT, _migrated_template, count_rows, full_disk_db, generate_corpus, has_traceback, manage, probe, run_manage,
-    scratch_db,
-    subprocess_env,
+from tests.factories import PROJECT
+from tests.faults_support import (
+    assert_consistent, count_rows, generate_corpus, has_traceback, manage, probe, run_manage, subprocess_env,
 )
-from tests.test_concurrent_import import assert_consistent
 
 
 def test_an_import_killed_part_way_leaves_whole_batches_and_a_rerun_finishes(scratch_db, tmp_path):

@@ -18,7 +18,7 @@ from importing.pipeline import import_files
 from importing.load import ArticleLoader
 from articles.models import Article, ImportRun
 from importing.parse import get_timezone
-from tests.conftest import SEEDS, SHANGHAI, post
+from tests.factories import SEEDS, SHANGHAI, post
 
 pytestmark = pytest.mark.django_db
 

@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 
 from importing.workers import RESULT_PIPE_BYTES, WORKER_NICENESS, WorkerContext
-from tests.faults_support import (  # noqa: F401  (fixtures)
-    PROJECT, _migrated_template, generate_corpus, has_traceback, manage, probe, run_manage, scratch_db,
-    subprocess_env,
+from tests.factories import PROJECT
+from tests.faults_support import (
+    assert_consistent, generate_corpus, has_traceback, manage, probe, run_manage, subprocess_env,
 )
-from tests.test_concurrent_import import assert_consistent
 
 
 def _stat(pid: int) -> list[str]:

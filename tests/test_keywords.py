@@ -11,8 +11,7 @@ from django.urls import reverse
 
 from newsroom import keywords
 from articles.models import Article, KeywordTerm, TagSuggestion
-from tests.conftest import SEEDS, staff
-from tests.factories import change_form, publish
+from tests.factories import SEEDS, change_form, publish, staff
 
 pytestmark = pytest.mark.django_db
 

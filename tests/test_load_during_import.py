@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-from tests.faults_support import PROJECT, _migrated_template, scratch_db  # noqa: F401  (fixtures)
+from tests.factories import PROJECT
 
 _spec = importlib.util.spec_from_file_location("bench_load", PROJECT / "bench" / "bench_load.py")
 bench_load = importlib.util.module_from_spec(_spec)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.factories import PROJECT
 
 # Top-level packages of this project (articles, newsportal and any app added
 # beside them), not third-party ones such as django or taggit.

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from importing.parse import ImportFileError, parse_bytes
-from tests.conftest import SEEDS, SHANGHAI, post
+from tests.factories import SEEDS, SHANGHAI, post
 
 UTC = dt.timezone.utc
 

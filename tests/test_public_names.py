@@ -13,7 +13,6 @@ import datetime as dt
 from urllib.parse import quote, unquote
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -25,13 +24,6 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 STATES = ["draft", "review", "scheduled"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -24,13 +24,6 @@ pytestmark = pytest.mark.django_db
 NOW = timezone.now()
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def related_titles(client, article: Article) -> list[str]:
     """The titles in the page's related-articles section, in order."""
     response = client.get(article.get_absolute_url())

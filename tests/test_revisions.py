@@ -13,17 +13,11 @@ from django.utils import timezone
 
 from articles.models import Article
 from newsroom.revisions import Revision, changes
-from tests.conftest import PROJECT, SEEDS, post, staff
-from tests.factories import chain, change_form, change_url, changelist, publish
+from tests.factories import PROJECT, SEEDS, chain, change_form, change_url, changelist, post, publish, staff
 
 pytestmark = pytest.mark.django_db
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-
-
-@pytest.fixture
-def desk():
-    return staff("desk", "Editors")
 
 
 def history_url(article: Article) -> str:

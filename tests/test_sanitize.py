@@ -229,7 +229,7 @@ def test_sanitised_bodies_are_byte_identical_in_every_process():
     """nh3 added the forced image attributes in an order drawn at random in each process
     (a Rust HashMap), whatever PYTHONHASHSEED: two imports of the same files stored
     different bytes. Several processes, as any two of them agreed by chance half the time."""
-    from tests.conftest import CORPUS, PROJECT, SEEDS
+    from tests.factories import CORPUS, PROJECT, SEEDS
 
     outputs = []
     for seed in ("0", "1", "2", "3", "4", "5", "6", "7"):

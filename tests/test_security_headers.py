@@ -16,8 +16,7 @@ from django.db import models
 from django.urls import reverse
 
 from tests import html_safety
-from tests.conftest import PROJECT, SEEDS
-from tests.factories import production_env, settings_in
+from tests.factories import PROJECT, SEEDS, production_env, settings_in
 
 TEMPLATES = PROJECT / "templates"
 

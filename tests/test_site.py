@@ -12,16 +12,11 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Article, Category
-from tests.factories import chain, publish  # noqa: F401  (also imported from here by tests/test_search*.py)
+from tests.factories import chain, html, publish
 
 pytestmark = pytest.mark.django_db
 
 UTC = dt.timezone.utc
-
-
-def html(response) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 class _Head(HTMLParser):
@@ -354,7 +349,7 @@ def test_static_files_are_hashed_and_compressed(tmp_path):
     import subprocess
     import sys
 
-    from tests.conftest import PROJECT
+    from tests.factories import PROJECT
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsportal.settings", "DJANGO_DEBUG": "0",
            "DJANGO_SECRET_KEY": "x", "DJANGO_STATIC_ROOT": str(tmp_path)}

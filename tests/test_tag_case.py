@@ -19,12 +19,8 @@ from taggit.models import Tag
 from newsroom import keywords
 from importing.load import ArticleLoader
 from articles.models import Article, TagSuggestion
-from tests.conftest import post
-from tests.faults_support import (  # noqa: F401  (fixtures)
-    _migrated_template, probe, run_manage, scratch_db,
-)
-from tests.factories import publish
-from tests.test_concurrent_import import assert_consistent
+from tests.factories import post, publish
+from tests.faults_support import assert_clean_run, assert_consistent, manage, probe, run_manage
 
 
 @pytest.mark.django_db
@@ -189,8 +185,6 @@ def test_two_imports_meeting_a_tag_in_different_cases_make_one_tag(scratch_db, t
     slugs would collide too; the test above isolates the name index. This one
     checks the whole path end to end: no failed file, one tag per name.
     """
-    from tests.faults_support import manage
-    from tests.test_concurrent_import import assert_clean_run
 
     spellings = {"upper": ["AI", "FinTech", "ESG"], "lower": ["ai", "fintech", "esg"]}
     for case, tags in spellings.items():

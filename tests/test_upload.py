@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from articles.models import Article, ImportedFile, ImportRun
-from tests.conftest import SEEDS, post, staff
+from tests.factories import SEEDS, post, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +31,10 @@ CHANGELIST = "admin:articles_importrun_changelist"
 
 
 @pytest.fixture
-def desk(client) -> User:
-    """An editor, logged in."""
-    user = staff("desk", "Editors")
-    client.force_login(user)
-    return user
+def desk(desk, client) -> User:
+    """The Editors' `desk` user of tests/conftest.py, logged in."""
+    client.force_login(desk)
+    return desk
 
 
 def story(title: str, body: str = "<p>正文</p>") -> bytes:

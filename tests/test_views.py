@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Article, Author, Category
-from tests.conftest import SEEDS
+from tests.factories import SEEDS
 
 pytestmark = pytest.mark.django_db
 

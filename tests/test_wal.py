@@ -8,10 +8,7 @@ import pytest
 from django.db import connection
 
 from importing import wal
-from tests.faults_support import (  # noqa: F401  (fixtures)
-    _migrated_template, generate_corpus, probe, run_manage, scratch_db,
-)
-from tests.test_concurrent_import import assert_consistent
+from tests.faults_support import assert_consistent, generate_corpus, probe, run_manage
 
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="the write-ahead log is SQLite's")
 

@@ -10,8 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from tests.conftest import post, staff
-from tests.factories import add_form, change_form, change_url, changelist, publish
+from tests.factories import add_form, change_form, change_url, changelist, post, publish, staff
 
 pytestmark = pytest.mark.django_db
 

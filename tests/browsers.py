@@ -22,6 +22,8 @@ BROWSER_TESTS = [
     # In CI a missing Chromium is an error (the launch fails), never a silent skip.
     pytest.mark.skipif(not shutil.which(CHROMIUM) and not os.environ.get("CI"),
                        reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium)"),
+    # Seconds a test: `make test-fast` leaves them out, `make test` and CI run them.
+    pytest.mark.slow,
 ]
 
 

@@ -154,6 +154,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 def test_upgrading_merges_tags_that_differ_only_in_case_into_the_oldest(scratch_db):
     """A database from before 0015, with case duplicates, migrates; the index then holds."""
     import json
@@ -178,6 +179,7 @@ def test_upgrading_merges_tags_that_differ_only_in_case_into_the_oldest(scratch_
     assert refused.returncode != 0 and "IntegrityError" in refused.stderr
 
 
+@pytest.mark.slow
 def test_two_imports_meeting_a_tag_in_different_cases_make_one_tag(scratch_db, tmp_path):
     """Two real processes, started together, each write the same tags in their own letter case.
 

@@ -11,9 +11,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import pytest
+
+from tests.factories import PROJECT
+
+pytestmark = pytest.mark.slow  # a child process with two databases of its own
 
 SCRIPT = r"""
 import json, sqlite3, sys
@@ -66,8 +69,8 @@ def test_public_pages_read_the_replica_and_staff_and_the_admin_the_primary(tmp_p
            "DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_SECURE_COOKIES": "0", "CACHE_URL": "locmem://",
            "NEWSPORTAL_ENV_FILE": os.devnull, "NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS": "0",
            "DATABASE_URL": f"sqlite:///{primary}", "DATABASE_REPLICA_URL": f"sqlite:///{replica}"}
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    run = subprocess.run([sys.executable, "-c", SCRIPT, str(primary), str(replica)], cwd=ROOT, env=env,
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=PROJECT, env=env, check=True)
+    run = subprocess.run([sys.executable, "-c", SCRIPT, str(primary), str(replica)], cwd=PROJECT, env=env,
                          check=True, stdout=subprocess.PIPE, text=True)
     out = json.loads(run.stdout.strip().splitlines()[-1])
     assert out["aliases"] == ["default", "replica"]

@@ -266,6 +266,7 @@ def _manage(*args: str, db_url: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="checks SQLite file settings")
 def test_command_process_exit_codes_and_wal_mode(tmp_path):
     db = tmp_path / "site.sqlite3"

@@ -26,6 +26,8 @@ from tests.faults_support import (
     assert_consistent, count_rows, generate_corpus, has_traceback, manage, probe, run_manage, subprocess_env,
 )
 
+pytestmark = pytest.mark.slow  # imports in processes of their own, killed or starved part-way
+
 
 def test_an_import_killed_part_way_leaves_whole_batches_and_a_rerun_finishes(scratch_db, tmp_path):
     stories = generate_corpus(tmp_path / "archive", 3000, seed=8)

@@ -11,7 +11,11 @@ from __future__ import annotations
 import importlib.util
 import sys
 
+import pytest
+
 from tests.factories import PROJECT
+
+pytestmark = pytest.mark.slow  # gunicorn under load while an import process writes
 
 _spec = importlib.util.spec_from_file_location("bench_load", PROJECT / "bench" / "bench_load.py")
 bench_load = importlib.util.module_from_spec(_spec)

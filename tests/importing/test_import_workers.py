@@ -17,6 +17,8 @@ from tests.faults_support import (
     assert_consistent, generate_corpus, has_traceback, manage, probe, run_manage, subprocess_env,
 )
 
+pytestmark = pytest.mark.slow  # imports with worker processes, some of them killed
+
 
 def _stat(pid: int) -> list[str]:
     # Fields after the command name, which may hold spaces: state is [0], ppid [1], nice [16].

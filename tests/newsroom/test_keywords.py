@@ -38,6 +38,7 @@ def test_suggestions_name_the_story_and_skip_noise():
     assert [score for _, score in found] == sorted((score for _, score in found), reverse=True)
 
 
+@pytest.mark.slow
 def test_the_dictionary_is_loaded_once_and_again_after_an_editor_extends_it():
     first = keywords.suggester()
     assert keywords.suggester() is first

@@ -105,6 +105,7 @@ def test_unpublished_articles_and_rejected_suggestions_never_count(client):
     assert related_titles(client, story) == []
 
 
+@pytest.mark.slow
 def test_the_query_count_does_not_grow_with_what_an_article_carries(client, django_assert_max_num_queries):
     leaf = chain("金融", "市场")
     plain = article("简单文章", 1, categories=[leaf], tags=["单一"])

@@ -10,7 +10,10 @@ from django.db import connection
 from importing import wal
 from tests.faults_support import assert_consistent, generate_corpus, probe, run_manage
 
-pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="the write-ahead log is SQLite's")
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="the write-ahead log is SQLite's"),
+    pytest.mark.slow,  # imports in processes of their own
+]
 
 
 def test_an_import_through_a_file_database_is_consistent(scratch_db, tmp_path):

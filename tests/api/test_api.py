@@ -740,6 +740,7 @@ def test_every_filter_on_the_seeds(client, newsroom):
     check_every_filter_against_the_models(client)
 
 
+@pytest.mark.slow
 @pytest.mark.corpus
 def test_every_endpoint_and_filter_on_the_real_corpus(client, corpus):
     hidden = {corpus["draft"].id, corpus["scheduled"].id}
@@ -790,6 +791,7 @@ def wsgi_app(settings):
     request_finished.connect(close_old_connections)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_api_conforms_to_its_schema(newsroom, wsgi_app, mode):
     """Requests generated from the schema: never a 5xx, and every answer is one the schema

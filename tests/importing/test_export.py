@@ -105,6 +105,7 @@ def test_round_trip_of_the_seeds_with_an_editors_changes(run_import, tmp_path):
     assert any(a["status"] == "draft" and a["bylines_edited"] and not a["bylines"] for a in before.values())
 
 
+@pytest.mark.slow
 def test_round_trip_of_the_real_corpus(run_import, corpus_dir, tmp_path):
     run_import(corpus_dir)  # a few files of the corpus are broken on purpose: they fail both times
     assert Article.objects.count() > 100
@@ -112,6 +113,7 @@ def test_round_trip_of_the_real_corpus(run_import, corpus_dir, tmp_path):
     assert_round_trip(run_import, tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_round_trip_of_a_generated_corpus(run_import, tmp_path):
     summary = write_corpus(tmp_path / "corpus", 300, seed=17)
     assert run_import(tmp_path / "corpus").exit_code == 0

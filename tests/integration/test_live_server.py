@@ -16,6 +16,8 @@ from django.db.backends.signals import connection_created
 
 from tests.factories import publish
 
+pytestmark = pytest.mark.slow  # a live server in a thread of its own
+
 
 # django_db_setup first: a live server started after the test database exists
 # is the one that would share an in-memory database's connection.

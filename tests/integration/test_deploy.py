@@ -21,6 +21,8 @@ import pytest
 from tests.factories import PROJECT, SEEDS, production_env
 from tests.faults_support import free_port, run_manage, subprocess_env, wait_until_listening
 
+pytestmark = pytest.mark.slow  # gunicorn and manage.py in processes of their own
+
 DEVELOPER_ENV = "DJANGO_DEBUG=1\nDJANGO_SECRET_KEY=the-developer-key-from-dotenv\n"
 
 

@@ -316,6 +316,7 @@ def test_404_page_names_itself_and_claims_no_url(client):
     assert "canonical" not in head.links and "og:url" not in head.meta
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url", ["/", "/category/金融/", "/tag/券商/", "/author/甲/", "/archive/{y}/",
                                  "/archive/{y}/{m}/", "/search/?q=券商", "/feed/", "/feed/atom/"])
 def test_every_listing_runs_the_same_queries_whatever_its_size(client, url, django_assert_max_num_queries):
@@ -343,6 +344,7 @@ def test_server_error_page_is_friendly():
     assert "服务器出了点问题" in page and 'href="/"' in page
 
 
+@pytest.mark.slow
 def test_static_files_are_hashed_and_compressed(tmp_path):
     """Production static files: collectstatic writes hashed names and .gz/.br copies."""
     import os

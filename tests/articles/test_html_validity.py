@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from tests.factories import SEEDS
 from tests.page_types import public_page_paths
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # slow: the Nu Html Checker starts a JVM
 
 JAVA = shutil.which("java")
 

@@ -1,6 +1,6 @@
 """Property-based tests of the import_articles command as an operator runs it.
 
-tests/test_parse.py fuzzes the parser alone with random bytes and YAML
+tests/importing/test_parse.py fuzzes the parser alone with random bytes and YAML
 fragments. Here whole directories of generated files go through the command
 (call_command): arbitrary bytes, structurally valid YAML and JSON front matter
 whose fields hold any value of any type, deep nesting and huge values. Whatever
@@ -87,6 +87,7 @@ def check_run(result, paths: list[Path]) -> None:
     assert len(set(named)) == len(named), "a file reported twice"
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(files, min_size=1, max_size=6))

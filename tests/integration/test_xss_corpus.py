@@ -31,7 +31,7 @@ from tests import html_safety
 from tests.factories import add_form
 from tests.xss_corpus import all_vectors, file_vectors, generated_vectors
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # slow: hundreds of vectors through every page: about a minute
 
 VECTORS = all_vectors()
 GROUP = 20  # one listing page

@@ -21,6 +21,8 @@ from tests.faults_support import (
     assert_clean_run, assert_consistent, count_rows, generate_corpus, manage, probe, run_manage, subprocess_env,
 )
 
+pytestmark = pytest.mark.slow  # racing import processes
+
 def test_overlapping_imports_started_together_make_each_row_once(scratch_db, tmp_path):
     stories = generate_corpus(tmp_path / "archive", 900, seed=6)
     files = sorted(str(p) for p in (tmp_path / "archive").rglob("*") if p.is_file())

@@ -50,6 +50,7 @@ def test_the_change_page_uses_the_widget_with_local_assets(admin_client):
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 })
+@pytest.mark.slow
 def test_collectstatic_collects_the_editor_for_whitenoise(tmp_path):
     with override_settings(STATIC_ROOT=tmp_path):
         call_command("collectstatic", "--noinput", verbosity=0)

@@ -358,6 +358,7 @@ def _grow(n: int, prefix: str) -> None:
                 tags=["券商", f"{prefix}{i}"], author="甲")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url", [
     "/", "/?page=2", "/category/", "/category/金融/", "/category/金融/财联社/深度/", "/tag/券商/", "/author/甲/",
     "/archive/", "/archive/{y}/", "/archive/{y}/{m}/", "/archive/{y}/{m}/{d}/", "/search/?q=券商", "/feed/",

@@ -7,11 +7,12 @@ MANAGE := $(PY) manage.py
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run serve migrate import-seeds test test-sqlite test-postgres lint-imports bench corpus messages clean help
+.PHONY: install run serve migrate import-seeds test test-fast test-sqlite test-postgres lint-imports bench corpus messages clean help
 
 help:
 	@echo "make run            set everything up and serve on http://$(HOST):$(PORT)"
 	@echo "make test           check the import contracts, then run the test suite (SQLite)"
+	@echo "make test-fast      the same without the tests marked slow (processes, browsers, faults): a quick check"
 	@echo "make lint-imports   check only the import contracts between the apps (pyproject.toml)"
 	@echo "make test-postgres  run the test suite on a throwaway PostgreSQL cluster"
 	@echo "make bench          run the import and page benchmarks (see docs/BENCHMARKS.md)"
@@ -54,6 +55,11 @@ lint-imports: install
 
 test: lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# While working: everything but the tests marked `slow` (other processes,
+# browsers, the HTML checker, faults, load). `make test` and CI run them all.
+test-fast: lint-imports
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-postgres: install
 	bash tests/with_postgres.sh $(PY) -m pytest $(PYTEST_ARGS)

@@ -15,7 +15,7 @@ each connection). Reports requests/s, p50/p99 latency, the number of 5xx
 responses and of connection errors (the target for both is zero), and the
 import's own summary. The load generator is wrk (Debian's package) with a Lua
 script rotating the URLs, or `--tool python` (threads + http.client), which is
-what tests/test_load_during_import.py uses at CI size.
+what tests/integration/test_load_during_import.py uses at CI size.
 """
 
 from __future__ import annotations

@@ -1,29 +1,28 @@
-"""Shared fixtures: sample posts, the real corpus, and running the command."""
+"""Fixtures every app's tests share: the sample posts imported, running the import
+command, scratch databases for other processes, a real Redis, a real browser.
+
+Plain builders (posts, articles, staff users, forms) are in tests/factories.py;
+fixtures only one app's tests use are in that app's folder's conftest.py.
+"""
 
 from __future__ import annotations
 
 import io
-import zoneinfo
+import os
+import shutil
+import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
-PROJECT = Path(__file__).resolve().parent.parent
-SEEDS = PROJECT / "seeds"
-CORPUS = PROJECT.parent / "shared" / "corpus" / "real"
-SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-
-
-def staff(username: str, group: str):
-    """A staff user in one of the editorial groups ("Authors", "Editors"); password `pw-<username>-2024`."""
-    from django.contrib.auth.models import Group, User
-
-    user = User.objects.create_user(username, password=f"pw-{username}-2024", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
+from tests.browsers import CHROMIUM
+from tests.factories import CORPUS, SEEDS, staff
+from tests.faults_support import PostgresAdmin, free_port, run_manage, wait_until_listening, with_database
 
 
 @pytest.fixture
@@ -39,6 +38,12 @@ def seeded(run_import):
 def editor(admin_client):
     """A client logged in to the admin as a superuser."""
     return admin_client
+
+
+@pytest.fixture
+def desk():
+    """A staff user in the Editors group (username "desk")."""
+    return staff("desk", "Editors")
 
 
 @pytest.fixture
@@ -76,14 +81,6 @@ def run_import():
     return run
 
 
-def post(title: str = "'测试文章'", date: str = "Sat, 30 Apr 2022 01:33:09 GMT", body: str = "<p>正文</p>",
-         **fields: str) -> str:
-    """A Hexo post in the seeds' format; extra fields are given as YAML text."""
-    lines = ["---", f"title: {title}", f"date: {date}"]
-    lines += [f"{key}: {value}" for key, value in fields.items()]
-    return "\n".join(lines) + "\n---\n\n" + body + "\n"
-
-
 @pytest.fixture
 def write_post(tmp_path):
     def write(name: str, content: str | bytes) -> Path:
@@ -110,3 +107,90 @@ def _empty_cache():
     yield
     cache.clear()
     forget_content_state()
+
+
+# --- scratch databases that other processes write (tests/faults_support.py) -----------
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory):
+    """One migrated database per session; each test gets a copy."""
+    if connection.vendor == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        url = f"sqlite:///{path}"
+        done = run_manage(url, "migrate", "-v0")
+        assert done.returncode == 0, done.stderr
+        # Fold the WAL into the file, so a copy of the file alone is the whole database.
+        import sqlite3
+
+        with sqlite3.connect(path) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        yield ("sqlite", path)
+    else:
+        pg = PostgresAdmin()
+        name = f"faults_template_{uuid.uuid4().hex[:8]}"
+        pg.execute(f"CREATE DATABASE {name}")
+        try:
+            done = run_manage(with_database(pg.url, name), "migrate", "-v0")
+            assert done.returncode == 0, done.stderr
+            yield ("postgresql", name)
+        finally:
+            pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def scratch_db(_migrated_template, tmp_path) -> str:
+    """DATABASE_URL of a fresh, migrated database only this test uses."""
+    vendor, template = _migrated_template
+    if vendor == "sqlite":
+        path = tmp_path / "db.sqlite3"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    pg = PostgresAdmin()
+    name = f"faults_{uuid.uuid4().hex[:12]}"
+    pg.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    try:
+        yield with_database(pg.url, name)
+    finally:
+        pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# --- outside programs: Redis, Chromium ---------------------------------------------------
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """The URL of a real redis-server of this test's own, on a free port; stopped after the test."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server not installed (Debian package redis-server; .ci/run installs it)")
+    port = free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_listening(port, process)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium under Playwright, one per test module (tests/browsers.py)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    # Playwright's sync API runs an event loop in this thread, which Django
+    # takes for async code; the ORM calls here are synchronous all the same,
+    # and the live server's request threads have connections of their own
+    # (tests/settings.py, tests/integration/test_live_server.py).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()

@@ -1,8 +1,10 @@
-"""Builders the test modules share: articles and categories, the admin's forms, and the
-environment of a production server (for settings read in a process of their own).
+"""Builders the test modules share: where the project's files are, Hexo posts, articles
+and categories, staff users, the admin's forms, and the environment of a production
+server (for settings read in a process of their own).
 
 One place, so a test module never imports another test module for them (and a
-change to how an article is made is made once). Fixtures live in conftest.py.
+change to how an article is made is made once). Fixtures live in conftest.py (and
+an app folder's conftest.py where only that app's tests use them).
 """
 
 from __future__ import annotations
@@ -13,12 +15,27 @@ import os
 import secrets
 import subprocess
 import sys
+import zoneinfo
+from pathlib import Path
 
+from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Author, Category
-from tests.conftest import PROJECT
+
+PROJECT = Path(__file__).resolve().parent.parent
+SEEDS = PROJECT / "seeds"
+CORPUS = PROJECT.parent / "shared" / "corpus" / "real"
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def post(title: str = "'测试文章'", date: str = "Sat, 30 Apr 2022 01:33:09 GMT", body: str = "<p>正文</p>",
+         **fields: str) -> str:
+    """A Hexo post in the seeds' format; extra fields are given as YAML text."""
+    lines = ["---", f"title: {title}", f"date: {date}"]
+    lines += [f"{key}: {value}" for key, value in fields.items()]
+    return "\n".join(lines) + "\n---\n\n" + body + "\n"
 
 
 def publish(title: str, when: dt.datetime | None = None, *, categories=(), tags=(), author: str | None = None,
@@ -44,7 +61,20 @@ def chain(*names: str) -> Category:
     return parent
 
 
-# --- the admin's article form -------------------------------------------------------
+def html(response) -> str:
+    """The text of a page that must have been served (200)."""
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+# --- staff and the admin's article form -------------------------------------------------------
+
+
+def staff(username: str, group: str) -> User:
+    """A staff user in one of the editorial groups ("Authors", "Editors"); password `pw-<username>-2024`."""
+    user = User.objects.create_user(username, password=f"pw-{username}-2024", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
 
 
 def changelist(model: str) -> str:

@@ -1,6 +1,6 @@
 """Scratch databases that other processes can write, for the concurrency, fault and load tests.
 
-`scratch_db` is a freshly migrated database of the vendor the suite runs on
+The `scratch_db` fixture (tests/conftest.py) is a freshly migrated database of the vendor the suite runs on
 (a file on SQLite; a database made from a migrated template on PostgreSQL),
 given as a DATABASE_URL, so `manage.py` subprocesses — two racing imports, one
 killed part-way — can share it. `probe` reads it back through tests/db_probe.py.
@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import socket
 import subprocess
 import sys
-import tempfile
-import uuid
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 import pytest
-from django.db import connection
 
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.factories import PROJECT
 
 
 def subprocess_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -53,12 +51,12 @@ def probe(database_url: str) -> dict:
     return json.loads(done.stdout)
 
 
-def _with_database(url: str, name: str) -> str:
+def with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-class _Postgres:
+class PostgresAdmin:
     def __init__(self) -> None:
         self.url = os.environ["DATABASE_URL"]
         config = dj_database_url.parse(self.url)
@@ -72,50 +70,6 @@ class _Postgres:
             admin.execute(sql)
 
 
-@pytest.fixture(scope="session")
-def _migrated_template(tmp_path_factory):
-    """One migrated database per session; each test gets a copy."""
-    if connection.vendor == "sqlite":
-        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-        url = f"sqlite:///{path}"
-        done = run_manage(url, "migrate", "-v0")
-        assert done.returncode == 0, done.stderr
-        # Fold the WAL into the file, so a copy of the file alone is the whole database.
-        import sqlite3
-
-        with sqlite3.connect(path) as db:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        yield ("sqlite", path)
-    else:
-        pg = _Postgres()
-        name = f"faults_template_{uuid.uuid4().hex[:8]}"
-        pg.execute(f"CREATE DATABASE {name}")
-        try:
-            done = run_manage(_with_database(pg.url, name), "migrate", "-v0")
-            assert done.returncode == 0, done.stderr
-            yield ("postgresql", name)
-        finally:
-            pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-@pytest.fixture
-def scratch_db(_migrated_template, tmp_path) -> str:
-    """DATABASE_URL of a fresh, migrated database only this test uses."""
-    vendor, template = _migrated_template
-    if vendor == "sqlite":
-        path = tmp_path / "db.sqlite3"
-        shutil.copyfile(template, path)
-        yield f"sqlite:///{path}"
-        return
-    pg = _Postgres()
-    name = f"faults_{uuid.uuid4().hex[:12]}"
-    pg.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
-    try:
-        yield _with_database(pg.url, name)
-    finally:
-        pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def generate_corpus(out: Path, count: int, seed: int) -> int:
     """Write `count` generated post files under `out` (no database needed); returns the distinct stories."""
     done = subprocess.run(
@@ -126,8 +80,46 @@ def generate_corpus(out: Path, count: int, seed: int) -> int:
     return stories_in(done.stdout)
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on just now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_listening(port: int, server: subprocess.Popen, seconds: float = 60) -> None:
+    """Return once `server` accepts connections on `port`; fail if it exits or `seconds` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert server.poll() is None, f"{server.args[0]} exited with {server.returncode}"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listens on port {port} after {seconds} s"
+            time.sleep(0.05)
+
+
 def has_traceback(text: str) -> bool:
     return "Traceback (most recent call last)" in text
+
+
+# What tests/db_probe.py reports for a database with no inconsistency.
+CLEAN = {"duplicate_import_keys": [], "duplicate_authors": [], "duplicate_categories": [], "duplicate_tags": [],
+         "without_imported_file": [], "without_category": [], "without_search_row": [],
+         "orphans": {"search": [], "categories": [], "tags": [], "bylines": [], "imported_files": []}}
+
+
+def assert_consistent(state: dict) -> None:
+    """`probe`'s report finds no duplicate, missing or orphaned row."""
+    assert {key: state[key] for key in CLEAN} == CLEAN
+
+
+def assert_clean_run(process, stdout: str, stderr: str) -> None:
+    """The import ended well: exit 0, no traceback, no failed file."""
+    assert process.returncode == 0, stderr
+    assert not has_traceback(stderr)
+    assert "failed 0" in stdout
 
 
 def count_rows(database_url: str, table: str) -> int:
@@ -156,7 +148,7 @@ def stories_in(generate_output: str) -> int:
 # -- a PostgreSQL database on a small disk of its own ----------------------------
 
 
-def _cluster_owner(pg: _Postgres) -> tuple[int, int]:
+def cluster_owner(pg: PostgresAdmin) -> tuple[int, int]:
     """uid and gid of the OS user the PostgreSQL cluster runs as (who owns its data directory)."""
     import psycopg
 
@@ -169,7 +161,7 @@ def _cluster_owner(pg: _Postgres) -> tuple[int, int]:
     return info.st_uid, info.st_gid
 
 
-def _mount_tmpfs(mountpoint: Path, size_kib: int, uid: int, gid: int) -> None:
+def mount_tmpfs(mountpoint: Path, size_kib: int, uid: int, gid: int) -> None:
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k,uid={uid},gid={gid},mode=0700", "tmpfs", str(mountpoint)],
         capture_output=True, text=True)
@@ -178,57 +170,10 @@ def _mount_tmpfs(mountpoint: Path, size_kib: int, uid: int, gid: int) -> None:
                     "the full-disk test needs root with CAP_SYS_ADMIN")
 
 
-def _unmount(mountpoint: Path) -> None:
+def unmount(mountpoint: Path) -> None:
     if subprocess.run(["umount", str(mountpoint)], capture_output=True).returncode != 0:
         # A server process may still hold a deleted file open: detach now, free when it lets go.
         subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True)
-
-
-@pytest.fixture
-def full_disk_db(_migrated_template):
-    """DATABASE_URL of a migrated PostgreSQL database whose files live on a tmpfs with ~4 MB left.
-
-    A real full disk, not a simulated one: a tablespace on a small tmpfs
-    (owned by the cluster's OS user), the database made in it from the
-    migrated template, then the tmpfs shrunk to what the database uses plus
-    `FREE_KIB`. The WAL stays in the cluster's data directory on the normal
-    disk, so the server itself never runs out of space (it would PANIC). The
-    tablespace and the mount are removed whatever the test does.
-    """
-    vendor, template = _migrated_template
-    if vendor != "postgresql":
-        pytest.skip("a PostgreSQL tablespace; SQLite's full database is simulated with max_page_count")
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (CI runs .ci/run as root)")
-    pg = _Postgres()
-    uid, gid = _cluster_owner(pg)
-    # In /tmp, not pytest's tmp_path: the server's user must be able to reach it.
-    mountpoint = Path(tempfile.mkdtemp(prefix="newsportal-full-disk-", dir="/tmp"))
-    suffix = uuid.uuid4().hex[:12]
-    space, name = f"full_disk_{suffix}", f"faults_full_{suffix}"
-    mounted = created_space = False
-    try:
-        _mount_tmpfs(mountpoint, 64 * 1024, uid, gid)
-        mounted = True
-        location = mountpoint / "tablespace"
-        location.mkdir(mode=0o700)
-        os.chown(location, uid, gid)
-        pg.execute(f"CREATE TABLESPACE {space} LOCATION '{location}'")
-        created_space = True
-        pg.execute(f"CREATE DATABASE {name} TEMPLATE {template} TABLESPACE {space}")
-        usage = shutil.disk_usage(mountpoint)
-        size_kib = usage.used // 1024 + FREE_KIB
-        shrink = subprocess.run(["mount", "-o", f"remount,size={size_kib}k", str(mountpoint)],
-                                capture_output=True, text=True)
-        assert shrink.returncode == 0, shrink.stderr
-        yield _with_database(pg.url, name)
-    finally:
-        if created_space:
-            pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            pg.execute(f"DROP TABLESPACE IF EXISTS {space}")
-        if mounted:
-            _unmount(mountpoint)
-        mountpoint.rmdir()
 
 
 FREE_KIB = 4096  # room for the ImportRun row and a few batches, not for the whole archive

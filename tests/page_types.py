@@ -1,7 +1,7 @@
 """One page of every public type, for the checks that must hold on all of them.
 
-The Nu Html Checker (tests/test_html_validity.py) and axe-core
-(tests/test_accessibility.py) look at the same pages: a new page type is added
+The Nu Html Checker (tests/articles/test_html_validity.py) and axe-core
+(tests/articles/test_accessibility.py) look at the same pages: a new page type is added
 here once and both check it.
 """
 

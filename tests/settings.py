@@ -27,7 +27,7 @@ WHITENOISE_USE_FINDERS = True
 NEWSPORTAL_API_ANON_RATE = None
 # The throttle's counters in the tests' own local-memory cache (the same store as
 # the default, so emptying the cache empties them), not in files that another test
-# run on this machine shares; tests/test_deploy.py checks the production choice.
+# run on this machine shares; tests/integration/test_deploy.py checks the production choice.
 CACHES["throttle"] = dict(CACHES["default"])  # noqa: F405
 
 # On SQLite the tests' database is a file, never Django's default in-memory one.

@@ -15,7 +15,7 @@ from articles.models import (
     TaggedArticle,
 )
 from search.backends import TABLES as SEARCH_TABLES
-from tests.conftest import SEEDS, post
+from tests.factories import SEEDS, post
 
 pytestmark = pytest.mark.django_db
 

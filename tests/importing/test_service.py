@@ -12,7 +12,7 @@ from articles.models import Article, ImportRun
 from importing.report import ImportReport
 from importing.service import ImportOptions, PathSource, run_import
 from importing.upload import UploadLimits, UploadSource, inspect_upload
-from tests.conftest import SEEDS, post
+from tests.factories import SEEDS, post
 
 pytestmark = pytest.mark.django_db
 

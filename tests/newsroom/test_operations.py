@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 
 from articles.models import Article, ArticleByline, Author
 from newsroom import operations
-from tests.conftest import staff
+from tests.factories import staff
 from tests.factories import chain, publish
 
 pytestmark = pytest.mark.django_db

@@ -27,16 +27,11 @@ from search import query as search_query
 from search import tokens as search_tokens
 from search.backends import postgres as postgres_backend
 from search.backends import sqlite as sqlite_backend
-from tests.conftest import SEEDS, post
+from tests.factories import SEEDS, post, publish
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
 HOUR = dt.timedelta(hours=1)
-
-
-def publish(title: str, body: str = "<p>正文</p>", **fields) -> Article:
-    defaults = {"status": Article.Status.PUBLISHED, "published_at": timezone.now() - HOUR}
-    return Article.objects.create(title=title, body=body, **(defaults | fields))
 
 
 @pytest.fixture(params=["walk", "sort"])
@@ -175,9 +170,9 @@ def test_whatever_search_matches_highlight_marks(text, query):
 
 @pytest.mark.parametrize("word", ["券商", "腾讯"])
 def test_two_character_words_match(word):
-    hit = publish(f"关于{word}的报道", f"<p>今日{word}板块走强。</p>")
-    body_only = publish("无关标题", f"<p>据悉，{word}人士表示。</p>")
-    publish("其他新闻", "<p>今日大盘震荡。</p>")
+    hit = publish(f"关于{word}的报道", body=f"<p>今日{word}板块走强。</p>")
+    body_only = publish("无关标题", body=f"<p>据悉，{word}人士表示。</p>")
+    publish("其他新闻", body="<p>今日大盘震荡。</p>")
     assert set(search_query.search(word)) == {hit.id, body_only.id}
 
 
@@ -188,21 +183,21 @@ def test_seed_article_is_found_by_a_four_character_phrase(run_import):
 
 
 def test_phrase_needs_its_characters_adjacent(pg_candidates):
-    together = publish("火山引擎合作", "<p>与火山引擎合作。</p>")
-    publish("火山与引擎", "<p>火山喷发，引擎故障。</p>")
+    together = publish("火山引擎合作", body="<p>与火山引擎合作。</p>")
+    publish("火山与引擎", body="<p>火山喷发，引擎故障。</p>")
     assert search_query.search("火山引擎") == [together.id]
 
 
 def test_one_character_query_finds_every_position(pg_candidates):
-    end_of_run = publish("大盘", "<p>三大指数集体大涨。</p>")
-    middle = publish("行情", "<p>股价涨停。</p>")
-    alone = publish("快讯", "<p>涨！</p>")
-    publish("无关", "<p>下跌。</p>")
+    end_of_run = publish("大盘", body="<p>三大指数集体大涨。</p>")
+    middle = publish("行情", body="<p>股价涨停。</p>")
+    alone = publish("快讯", body="<p>涨！</p>")
+    publish("无关", body="<p>下跌。</p>")
     assert set(search_query.search("涨")) == {end_of_run.id, middle.id, alone.id}
 
 
 def test_mixed_latin_and_chinese_terms(pg_candidates):
-    article = publish("A股走强", "<p>TikTok与火山引擎合作，金额5亿元。</p>")
+    article = publish("A股走强", body="<p>TikTok与火山引擎合作，金额5亿元。</p>")
     for query in ("A股", "a股", "ＴｉｋＴｏｋ", "tiktok 火山", "5亿元", "亿元"):
         assert search_query.search(query) == [article.id], query
     assert search_query.search("tik") == []  # words match whole, not inside
@@ -210,21 +205,21 @@ def test_mixed_latin_and_chinese_terms(pg_candidates):
 
 
 def test_an_article_about_the_term_ranks_above_a_passing_mention():
-    about = publish("券商数字化转型", "<p>" + "券商加大投入。" * 8 + "</p>")
-    mention = publish("市场综述", "<p>今日大盘震荡，" + "板块轮动。" * 8 + "券商板块小幅上涨。</p>")
+    about = publish("券商数字化转型", body="<p>" + "券商加大投入。" * 8 + "</p>")
+    mention = publish("市场综述", body="<p>今日大盘震荡，" + "板块轮动。" * 8 + "券商板块小幅上涨。</p>")
     assert search_query.search("券商") == [about.id, mention.id]
 
 
 def test_title_match_ranks_above_body_match():
-    body = publish("市场综述", "<p>腾讯发布财报。其他内容若干。</p>")
-    title = publish("腾讯发布财报", "<p>详情如下，其他内容若干。</p>")
+    body = publish("市场综述", body="<p>腾讯发布财报。其他内容若干。</p>")
+    title = publish("腾讯发布财报", body="<p>详情如下，其他内容若干。</p>")
     assert search_query.search("腾讯")[0] == title.id and body.id in search_query.search("腾讯")
 
 
 def test_drafts_and_scheduled_articles_are_never_returned(pg_candidates):
     draft = Article.objects.create(title="券商草稿", body="<p>券商</p>", published_at=timezone.now() - HOUR)
-    scheduled = publish("券商定时", "<p>券商</p>", published_at=timezone.now() + HOUR)
-    visible = publish("券商已发布", "<p>券商</p>")
+    scheduled = publish("券商定时", body="<p>券商</p>", when=timezone.now() + HOUR)
+    visible = publish("券商已发布", body="<p>券商</p>")
     assert search_query.search("券商") == [visible.id]
     # They are indexed, for the admin's sake, and show through a wider queryset.
     assert {draft.id, scheduled.id} <= indexed_ids()
@@ -232,7 +227,7 @@ def test_drafts_and_scheduled_articles_are_never_returned(pg_candidates):
 
 
 def test_queryset_restricts_and_limit_caps():
-    articles = [publish(f"券商{i}", "<p>券商</p>") for i in range(5)]
+    articles = [publish(f"券商{i}", body="<p>券商</p>") for i in range(5)]
     assert len(search_query.search("券商", limit=2)) == 2
     assert search_query.search("券商", limit=0) == []
     some = Article.objects.filter(pk__in=[articles[0].id, articles[3].id])
@@ -249,8 +244,8 @@ def test_a_narrow_queryset_gets_its_matches_even_below_the_best(monkeypatch, joi
     ids). Every path gives the same answer."""
     monkeypatch.setattr(sqlite_backend, "SQLITE_JOIN_LIMIT", join_limit)
     monkeypatch.setattr(postgres_backend, "POSTGRES_RANKED_CANDIDATES", 1)
-    best = [publish(f"券商{i}", "<p>券商，券商，券商。</p>") for i in range(4)]
-    weak = publish("其他", "<p>一家券商。</p>")
+    best = [publish(f"券商{i}", body="<p>券商，券商，券商。</p>") for i in range(4)]
+    weak = publish("其他", body="<p>一家券商。</p>")
     Article.objects.create(title="券商草稿", body="<p>券商</p>", published_at=timezone.now() - HOUR)
     assert search_query.search("券商", Article.objects.filter(pk=weak.id), limit=1) == [weak.id]
     assert search_query.search("券商", limit=2) == search_query.search("券商")[:2]
@@ -259,9 +254,9 @@ def test_a_narrow_queryset_gets_its_matches_even_below_the_best(monkeypatch, joi
 
 def test_when_matches_are_cut_for_ranking_title_matches_are_kept(monkeypatch, pg_candidates):
     """PostgreSQL ranks only the best candidates of a very common word; a title match is one."""
-    about = publish("券商年报", "<p>券商</p>", published_at=timezone.now() - 100 * HOUR)
+    about = publish("券商年报", body="<p>券商</p>", when=timezone.now() - 100 * HOUR)
     for i in range(4):  # newer, and only mention it
-        publish(f"新闻{i}", "<p>提及券商。</p>")
+        publish(f"新闻{i}", body="<p>提及券商。</p>")
     monkeypatch.setattr(postgres_backend, "POSTGRES_RANKED_CANDIDATES", 1)
     assert search_query.search("券商", limit=1) == [about.id]
     assert len(search_query.search("券商", limit=3)) == 3
@@ -275,9 +270,9 @@ def test_a_very_common_word_ranks_its_newest_matches_and_its_title_matches(monke
     monkeypatch.setattr(sqlite_backend, "SQLITE_RANK_ALL_LIMIT", 2)
     monkeypatch.setattr(sqlite_backend, "SQLITE_RANKED_CANDIDATES", 1)
     monkeypatch.setattr(postgres_backend, "POSTGRES_RANKED_CANDIDATES", 1)
-    about = publish("券商年报", "<p>券商</p>", published_at=timezone.now() - 100 * HOUR)
-    old_strong = publish("旧闻", "<p>" + "券商加大投入。" * 8 + "</p>", published_at=timezone.now() - 90 * HOUR)
-    mentions = [publish(f"新闻{i}", "<p>提及券商。</p>") for i in range(4)]
+    about = publish("券商年报", body="<p>券商</p>", when=timezone.now() - 100 * HOUR)
+    old_strong = publish("旧闻", body="<p>" + "券商加大投入。" * 8 + "</p>", when=timezone.now() - 90 * HOUR)
+    mentions = [publish(f"新闻{i}", body="<p>提及券商。</p>") for i in range(4)]
     assert search_query.search("券商", limit=1) == [about.id]
     assert search_query.search("券商", limit=2) == [about.id, mentions[-1].id]
     assert old_strong.id not in search_query.search("券商", limit=2)
@@ -294,15 +289,15 @@ def test_postgres_candidates_are_the_newest_title_matches_then_the_newest_other_
     often is not a candidate, however well it would rank."""
     monkeypatch.setattr(postgres_backend, "POSTGRES_RANKED_CANDIDATES", 4)
     now = timezone.now()
-    old_title = publish("券商年报", "<p>券商</p>", published_at=now - 100 * HOUR)
-    publish("旧闻", "<p>" + "券商加大投入。" * 8 + "</p>", published_at=now - 90 * HOUR)
-    mentions = [publish(f"新闻{i}", "<p>提及券商。</p>", published_at=now - (10 - i) * HOUR) for i in range(5)]
+    old_title = publish("券商年报", body="<p>券商</p>", when=now - 100 * HOUR)
+    publish("旧闻", body="<p>" + "券商加大投入。" * 8 + "</p>", when=now - 90 * HOUR)
+    mentions = [publish(f"新闻{i}", body="<p>提及券商。</p>", when=now - (10 - i) * HOUR) for i in range(5)]
     Article.objects.create(title="券商草稿", body="<p>券商</p>", published_at=now - HOUR / 2)
-    publish("无关", "<p>下跌。</p>")
+    publish("无关", body="<p>下跌。</p>")
     newest_three = [m.id for m in mentions[:1:-1]]
     assert search_query.search("券商", limit=4) == [old_title.id, *newest_three]
     # Title matches beyond the room leave none for mere mentions.
-    titles = [publish(f"券商快讯{i}", "<p>券商</p>", published_at=now - (50 + i) * HOUR) for i in range(5)]
+    titles = [publish(f"券商快讯{i}", body="<p>券商</p>", when=now - (50 + i) * HOUR) for i in range(5)]
     assert set(search_query.search("券商", limit=4)) <= {t.id for t in titles}
 
 
@@ -314,10 +309,10 @@ def test_a_word_common_only_lately_still_gets_its_older_candidates(monkeypatch):
     monkeypatch.setattr(postgres_backend, "POSTGRES_RANKED_CANDIDATES", 4)  # room for 5
     monkeypatch.setattr(postgres_backend, "POSTGRES_DENSITY_SAMPLE", 4)
     now = timezone.now()
-    old_strong = publish("旧闻", "<p>" + "券商加大投入。" * 8 + "</p>", published_at=now - 90 * HOUR)
+    old_strong = publish("旧闻", body="<p>" + "券商加大投入。" * 8 + "</p>", when=now - 90 * HOUR)
     for i in range(6):
-        publish(f"其他{i}", "<p>下跌。</p>", published_at=now - (20 + i) * HOUR)
-    mentions = [publish(f"新闻{i}", "<p>提及券商。</p>", published_at=now - (5 - i) * HOUR) for i in range(4)]
+        publish(f"其他{i}", body="<p>下跌。</p>", when=now - (20 + i) * HOUR)
+    mentions = [publish(f"新闻{i}", body="<p>提及券商。</p>", when=now - (5 - i) * HOUR) for i in range(4)]
     assert search_query.search("券商", limit=4) == [old_strong.id, *(m.id for m in mentions[:0:-1])]
 
 
@@ -326,10 +321,10 @@ def test_postgres_walk_keeps_phrase_and_prefix_semantics(monkeypatch, pg_candida
     """The walk tests each document for every token; the phrase (and a
     trailing character as a prefix) is still checked on the candidates."""
     monkeypatch.setattr(postgres_backend, "POSTGRES_RANKED_CANDIDATES", 4)
-    together = publish("合作", "<p>与火山引擎合作。</p>", published_at=timezone.now() - 5 * HOUR)
-    publish("新闻", "<p>火山喷发，引擎故障。</p>")  # newer, every token, not the phrase
-    stock = publish("行情", "<p>A股走强。</p>", published_at=timezone.now() - 9 * HOUR)
-    publish("公告", "<p>a 大股东减持。</p>")  # newer, both tokens, 股 not right after a
+    together = publish("合作", body="<p>与火山引擎合作。</p>", when=timezone.now() - 5 * HOUR)
+    publish("新闻", body="<p>火山喷发，引擎故障。</p>")  # newer, every token, not the phrase
+    stock = publish("行情", body="<p>A股走强。</p>", when=timezone.now() - 9 * HOUR)
+    publish("公告", body="<p>a 大股东减持。</p>")  # newer, both tokens, 股 not right after a
     assert search_query.search("火山引擎", limit=1) == [together.id]
     assert search_query.search("A股", limit=1) == [stock.id]
 
@@ -338,7 +333,7 @@ def test_postgres_walk_keeps_phrase_and_prefix_semantics(monkeypatch, pg_candida
 def test_search_leaves_the_planner_settings_as_they_were():
     from django.db import transaction
 
-    publish("券商", "<p>券商</p>")
+    publish("券商", body="<p>券商</p>")
     with transaction.atomic(), connection.cursor() as cursor:
         search_query.search("券商")
         cursor.execute("SHOW enable_seqscan")
@@ -350,7 +345,7 @@ def test_a_queryset_whose_joins_repeat_an_article_gives_it_once():
 
     parent = Category.objects.create(name="金融")
     child = Category.objects.create(name="券商", parent=parent)
-    article = publish("券商新闻", "<p>券商</p>")
+    article = publish("券商新闻", body="<p>券商</p>")
     article.categories.add(parent, child)
     repeated = Article.objects.published().filter(categories__path__startswith="金融")
     assert repeated.count() == 2  # the join yields the article twice
@@ -359,7 +354,7 @@ def test_a_queryset_whose_joins_repeat_an_article_gives_it_once():
 
 
 def test_search_is_served_by_the_index_not_like():
-    publish("券商研报", "<p>券商</p>")
+    publish("券商研报", body="<p>券商</p>")
     for query in ("券商", "涨", "火山引擎", "a"):
         with CaptureQueriesContext(connection) as queries:
             search_query.search(query)
@@ -377,18 +372,18 @@ HOSTILE = [
 
 @pytest.mark.parametrize("query", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_queries_return_a_list(query):
-    article = publish("券商与腾讯 OR NEAR", "<p>券商和腾讯。</p>")
+    article = publish("券商与腾讯 OR NEAR", body="<p>券商和腾讯。</p>")
     result = search_query.search(query)
     assert isinstance(result, list) and set(result) <= {article.id}
 
 
 def test_long_query_is_cut_to_100_characters():
-    article = publish("券商", "<p>券商</p>")
+    article = publish("券商", body="<p>券商</p>")
     assert search_query.search("券商" + " " * 98 + "区块链") == [article.id]  # 区块链 falls past the cut
 
 
 def test_blank_and_unsearchable_queries_give_nothing():
-    publish("券商", "<p>券商</p>")
+    publish("券商", body="<p>券商</p>")
     assert search_query.search("") == [] and search_query.search("   ") == [] and search_query.search("。，") == []
 
 
@@ -403,7 +398,7 @@ def test_queryset_of_another_model_is_refused():
 
 
 def test_saving_an_article_updates_the_index():
-    article = publish("旧标题", "<p>这是腾讯的新闻。</p>")
+    article = publish("旧标题", body="<p>这是腾讯的新闻。</p>")
     assert search_query.search("腾讯") == [article.id]
     article.title = "新标题"
     article.body = "<p>这是券商的新闻。</p>"
@@ -421,8 +416,8 @@ def test_a_save_that_does_not_touch_title_or_body_keeps_the_index():
 
 
 def test_deleting_an_article_removes_it_from_the_index():
-    article = publish("券商", "<p>券商</p>")
-    kept = publish("券商二", "<p>券商</p>")
+    article = publish("券商", body="<p>券商</p>")
+    kept = publish("券商二", body="<p>券商</p>")
     article_id = article.id
     article.delete()
     assert article_id not in indexed_ids() and search_query.search("券商") == [kept.id]
@@ -443,7 +438,7 @@ def test_reimporting_a_changed_file_updates_the_index(run_import, write_post):
 
 def test_import_indexes_every_batch(write_post):
     from importing.pipeline import find_source_files, import_files
-    from tests.conftest import SHANGHAI
+    from tests.factories import SHANGHAI
 
     paths = [
         write_post(f"p{i}.md", post(title=f"'券商新闻{i}'", date=f"2022-04-0{i + 1} 10:00:00", body=f"<p>第{i}篇</p>"))
@@ -455,7 +450,7 @@ def test_import_indexes_every_batch(write_post):
 
 
 def test_rebuild_reindexes_everything_and_drops_stale_rows():
-    first, second = publish("券商", "<p>券商</p>"), publish("腾讯", "<p>腾讯</p>")
+    first, second = publish("券商", body="<p>券商</p>"), publish("腾讯", body="<p>腾讯</p>")
     search_index.remove_articles([first.id])
     Article.objects.filter(pk=second.id).update(title="京东", body="<p>京东</p>")  # behind the signals' back
     assert search_query.search("券商") == [] and search_query.search("京东") == []
@@ -475,14 +470,14 @@ def _sqlite_index_settings() -> dict[str, int]:
 def test_sqlite_index_settings_survive_a_rebuild():
     """The migration sets them; a rebuild recreates the table and must set them again."""
     assert _sqlite_index_settings() == sqlite_backend.SQLITE_SETTINGS
-    publish("券商", "<p>券商</p>")
+    publish("券商", body="<p>券商</p>")
     search_index.rebuild()
     assert _sqlite_index_settings() == sqlite_backend.SQLITE_SETTINGS and search_query.search("券商")
 
 
 def test_an_empty_index_is_filled_after_migrate():
     """Migrations only create the index; post_migrate indexes what is already there."""
-    article = publish("券商", "<p>券商</p>")
+    article = publish("券商", body="<p>券商</p>")
     search_index.remove_articles([article.id])
     call_command("migrate", verbosity=0)
     assert indexed_ids() == {article.id} and search_query.search("券商") == [article.id]
@@ -490,7 +485,7 @@ def test_an_empty_index_is_filled_after_migrate():
 
 
 def test_index_articles_drops_ids_that_no_longer_exist():
-    article = publish("券商", "<p>券商</p>")
+    article = publish("券商", body="<p>券商</p>")
     Article.objects.filter(pk=article.id)._raw_delete(Article.objects.db)  # no signal
     assert article.id in indexed_ids()
     search_index.index_articles([article.id])
@@ -499,7 +494,7 @@ def test_index_articles_drops_ids_that_no_longer_exist():
 
 def test_a_huge_body_is_indexed_without_error():
     body = "<p>开头有券商。</p>" + "<p>" + "各类资产价格波动加剧，市场情绪谨慎。" * 12_000 + "</p>"
-    article = publish("长文", body)
+    article = publish("长文", body=body)
     assert search_query.search("券商") == [article.id]
     assert search_query.search("市场情绪") == [article.id]
 

@@ -18,7 +18,7 @@ from articles.models import Article
 from search import checks, handlers
 from search.backends import TABLES as INDEX_TABLES
 from search.query import search
-from tests.test_site import publish
+from tests.factories import publish
 
 
 def test_the_search_page_keeps_its_url_and_name():

@@ -12,8 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Article
-from tests.conftest import SEEDS
-from tests.test_site import html, publish
+from tests.factories import SEEDS, html, publish
 
 pytestmark = pytest.mark.django_db
 

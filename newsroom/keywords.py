@@ -177,15 +177,13 @@ def tag_named(name: str) -> Tag:
     return Tag.objects.get_or_create(name__iexact=name, defaults={"name": name})[0]
 
 
-def accept(suggestions: Iterable[TagSuggestion], user=None, *, as_edit: bool = False) -> int:
+def accept(suggestions: Iterable[TagSuggestion], user=None) -> int:
     """Make the suggestions tags of their articles, as part of what is being saved anyway.
 
     For the importer's --accept-suggested-tags (the tags are part of what the
     import wrote). An editor's decision is saved as their edit by
-    newsroom.operations.accept_suggestions; `as_edit` is only accepted as False.
+    newsroom.operations.accept_suggestions.
     """
-    if as_edit:
-        raise ValueError("an editor's decision is newsroom.operations.accept_suggestions")
     count = 0
     with transaction.atomic():
         by_article: dict[int, list[TagSuggestion]] = {}
@@ -222,6 +220,5 @@ def accept_for_articles(article_ids: Iterable[int], *, batch_size: int = 200) ->
     for chunk in batched(article_ids, batch_size):
         articles = list(Article.objects.filter(pk__in=chunk).select_related("author"))
         suggest(articles)
-        added += accept(TagSuggestion.objects.filter(article__in=articles, state=TagSuggestion.State.PENDING),
-                        as_edit=False)
+        added += accept(TagSuggestion.objects.filter(article__in=articles, state=TagSuggestion.State.PENDING))
     return added

@@ -116,7 +116,7 @@ def test_accepting_a_suggested_tag_reuses_the_tag_in_another_case():
     existing = Tag.objects.create(name="ai", slug="ai-by-an-editor")
     article = publish("人工智能周报")
     suggestion = TagSuggestion.objects.create(article=article, name="AI", score=1.0)
-    assert keywords.accept([suggestion], as_edit=False) == 1
+    assert keywords.accept([suggestion]) == 1
     assert list(article.tags.all()) == [existing]
     assert keywords.tag_named("Ai") == existing
 

@@ -5,9 +5,12 @@ benchmarked on its own. Every problem with a file raises `ImportFileError`
 naming the file and, where there is one, the field.
 
 Hexo's rules are followed (hexo-front-matter and hexo's post processor):
-YAML front matter between `---` lines or with only a closing `---`, JSON
-between `;;;` lines; a flat `categories` list is one chain, a list of lists is
-several chains.
+YAML front matter between `---` lines (or longer runs) or with only a closing
+`---`, tabs that indent it read as two spaces each, JSON between `;;;` lines;
+`date` and `updated` in every form Hexo reads (`parse_date`), a post without
+a date dated by its file's modification time, with a warning; a flat
+`categories` list is one chain, a list of lists is several chains. How this
+differs from Hexo is in docs/HEXO.md.
 """
 
 from __future__ import annotations

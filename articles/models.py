@@ -257,6 +257,10 @@ class Article(models.Model):
     )
     body = models.TextField(_("body"), blank=True)
     excerpt = models.TextField(_("excerpt"), blank=True, editable=False)
+    # Set when the excerpt was imported as given (the front matter's `excerpt` or
+    # `description`, or the body before Hexo's `<!-- more -->`): saving keeps it
+    # instead of cutting a new one from the body's start.
+    excerpt_explicit = models.BooleanField(_("excerpt given"), default=False, editable=False)
     published_at = models.DateTimeField(_("publication time"), default=timezone.now)
     # The Beijing calendar day of published_at: the day in the article's URL,
     # and what "unique per publication day" means for slugs.
@@ -316,7 +320,7 @@ class Article(models.Model):
     # importer's bulk writes record none: the admin records an import's version
     # when an editor first changes it.
     history = HistoricalRecords(
-        bases=[RevisionLinks], excluded_fields=["excerpt"],
+        bases=[RevisionLinks], excluded_fields=["excerpt", "excerpt_explicit"],
         verbose_name=_("article revision"), verbose_name_plural=_("article revisions"),
     )
 
@@ -373,12 +377,14 @@ class Article(models.Model):
 
         Every write path calls this (save, bulk_create, bulk_update), so no
         path can store unsanitised HTML. A body that is exactly the string the
-        sanitiser returned is not sanitised again.
+        sanitiser returned is not sanitised again. An excerpt imported as given
+        (`excerpt_explicit`) is kept.
         """
         if self.body is not getattr(self, "_sanitized_body", None):
             self.body = sanitize_body(self.body)
             self._sanitized_body = self.body
-        if self.body is not getattr(self, "_excerpt_of", None):  # the importer derives it beforehand
+        if not self.excerpt_explicit and self.body is not getattr(self, "_excerpt_of", None):
+            # (the importer derives it beforehand)
             self.excerpt = make_excerpt(self.body, EXCERPT_LENGTH)
             self._excerpt_of = self.body
         self.published_date = local_date(self.published_at)

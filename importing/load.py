@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 IMPORTED_FIELDS = (
     "title", "body", "published_at", "status", "author", "head_image", "thumbnail",
     "comments_enabled", "extra_front_matter", "source_path", "content_hash", "version", "edited_locally",
+    "excerpt_explicit",
 )
 
 
@@ -303,6 +304,7 @@ class ArticleLoader:
         article.body = item.body.html
         article._sanitized_body = item.body.html  # it came through sanitize_body
         article.excerpt, article._excerpt_of = item.body.excerpt, item.body.html
+        article.excerpt_explicit = item.body.excerpt_explicit
         article.published_at = parsed.published_at
         article.status = Article.Status.PUBLISHED if parsed.published else Article.Status.DRAFT
         article.author_id = self._author_id(parsed.author)

@@ -5,9 +5,12 @@ benchmarked on its own. Every problem with a file raises `ImportFileError`
 naming the file and, where there is one, the field.
 
 Hexo's rules are followed (hexo-front-matter and hexo's post processor):
-YAML front matter between `---` lines or with only a closing `---`, JSON
-between `;;;` lines; a flat `categories` list is one chain, a list of lists is
-several chains.
+YAML front matter between `---` lines (or longer runs) or with only a closing
+`---`, tabs that indent it read as two spaces each, JSON between `;;;` lines;
+`date` and `updated` in every form Hexo reads (`parse_date`), a post without
+a date dated by its file's modification time, with a warning; a flat
+`categories` list is one chain, a list of lists is several chains. How this
+differs from Hexo is in docs/HEXO.md.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import re
 import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from articles.sanitize import IMAGE_URL_PATTERN
 
 # Bump to make the next import re-process every file (parsing or sanitising
 # rules changed): it is part of each file's content hash.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 64 * 1024
@@ -104,6 +106,12 @@ class ParsedArticle:
     slug: str = ""  # empty: made from the title
     # (role, name) pairs an editor confirmed (see newsroom.bylines); None: detect them.
     bylines: tuple[tuple[str, str], ...] | None = None
+    updated: dt.datetime | None = None  # aware, UTC; None: the front matter has no `updated`
+    # The front matter's `excerpt` (or else `description`), as written; None: the
+    # excerpt comes from the body (the text before `<!-- more -->`, else its start).
+    excerpt: str | None = None
+    # Lines for the import report, each naming the file: what was read but guessed.
+    warnings: tuple[str, ...] = ()
 
 
 # --- reading ------------------------------------------------------------
@@ -167,7 +175,9 @@ def split_front_matter(text: str, path: str) -> _Split:
     opening = _SEPARATOR.match(stripped)
     if opening:
         sep = opening.group(1)
-        closing = re.compile(rf"^{re.escape(sep)}[ \t]*$", re.MULTILINE)
+        # hexo-front-matter closes at the first line that starts with the opening
+        # separator; a longer run of the same character (`---` … `-----`) closes too.
+        closing = re.compile(rf"^{re.escape(sep)}{re.escape(sep[0])}*[ \t]*$", re.MULTILINE)
         end = closing.search(stripped, opening.end())
         if end is None:
             raise ImportFileError(path, f"front matter opened with '{sep}' is never closed")
@@ -299,7 +309,7 @@ def load_front_matter(split: _Split, path: str) -> dict[str, Any]:
     if split.kind == "json":
         data = _load_json(text, path)
     else:
-        data = _load_yaml(text, split.first_line, path)
+        data = _load_yaml(_tabs_as_spaces(text), split.first_line, path)
     if data is None:
         raise ImportFileError(path, "is empty", "front matter")
     if not isinstance(data, dict):
@@ -308,6 +318,20 @@ def load_front_matter(split: _Split, path: str) -> dict[str, Any]:
         )
     _check_bounded(data, path)
     return data
+
+
+_LEADING_TABS = re.compile(r"^\t+", re.MULTILINE)
+
+
+def _tabs_as_spaces(text: str) -> str:
+    """Tabs that indent a line as two spaces each, as hexo-front-matter does (`escapeYAML`).
+
+    YAML forbids tabs in indentation; Hexo replaces them before js-yaml reads
+    the front matter, so tab-indented lists and mappings import as Hexo reads them.
+    """
+    if "\t" not in text:
+        return text
+    return _LEADING_TABS.sub(lambda tabs: "  " * len(tabs[0]), text)
 
 
 def _load_yaml(text: str, first_line: int, path: str) -> Any:
@@ -393,19 +417,24 @@ def parse_title(meta: dict) -> str:
 
 
 def parse_date(value: Any, tz: dt.tzinfo, field_name: str = "date") -> dt.datetime:
-    """An aware UTC datetime from the forms Hexo posts use.
+    """An aware UTC datetime from the forms Hexo reads for `date` and `updated`.
 
-    RFC 2822 (`Sat, 30 Apr 2022 01:33:09 GMT`) and ISO 8601 with an offset
-    carry their zone; naive values are read in `tz`. A date that does not
-    exist (`2021-02-30`, `25:00:00`, year 0, `+25:00`) is a `_FieldError`
-    naming `field_name`.
+    Hexo gives a string to JavaScript's `new Date()` and a YAML timestamp to
+    js-yaml; this reads the same forms (see `parse_date_text`), a number as
+    milliseconds since 1970 as `new Date(number)` does, and YAML 1.1
+    timestamps as PyYAML did. A value with a UTC offset or zone means exactly
+    that instant; a naive one is read in `tz` (the import's time zone). A date
+    that does not exist (`2021-02-30`, `25:00:00`, year 0, `+25:00`) is a
+    `_FieldError` naming `field_name`, where Hexo would roll it over or drop it.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         raise _FieldError(field_name, "is missing")
     if isinstance(value, YAMLTimestamp):
         moment = _parse_yaml_timestamp(value, field_name)
     elif isinstance(value, str):
-        moment = _parse_date_text(value.strip(), field_name)
+        moment = parse_date_text(value.strip(), field_name)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        moment = _milliseconds(value, field_name)
     else:
         raise _FieldError(field_name, f"must be a date, not a {_type_name(value)}")
     if not isinstance(moment, dt.datetime):
@@ -415,6 +444,18 @@ def parse_date(value: Any, tz: dt.tzinfo, field_name: str = "date") -> dt.dateti
     if moment.year not in PUBLICATION_YEARS:
         raise _FieldError(field_name, f"year {moment.year} is out of range")
     return moment.astimezone(dt.timezone.utc)
+
+
+# Numbers below this are a year or seconds written as a number, not Hexo's
+# milliseconds since 1970 (which would put `date: 2013` 2 seconds after 1970).
+MIN_EPOCH_MILLISECONDS = 100_000_000_000  # 1973-03-03
+
+
+def _milliseconds(value: int | float, field_name: str) -> dt.datetime:
+    if not math.isfinite(value) or not MIN_EPOCH_MILLISECONDS <= value < 253_402_300_800_000:
+        raise _FieldError(
+            field_name, f"{value!r} is a number, not a date (Hexo reads a number as milliseconds since 1970)")
+    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(milliseconds=value)
 
 
 def _parse_yaml_timestamp(text: str, field_name: str) -> dt.date | dt.datetime:
@@ -428,20 +469,102 @@ def _shown(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _parse_date_text(text: str, field_name: str = "date") -> dt.datetime:
+# The date forms JavaScript's `new Date(text)` reads (V8's legacy parser,
+# which Hexo's `toDate` calls), beside ISO 8601 and RFC 2822, which
+# `fromisoformat` and this pattern read too:
+#   2013/7/13 20:46:25 · 2013-7-13 8:46 · 2013.07.13 · 7/13/2013 · 2013/07
+#   July 13, 2013 8:46 PM · 13 Jul 2013 20:46 · Sat Jul 13 2013 20:46:25 GMT+0800 (CST)
+# and the Chinese 2013年7月13日 20:46, which Hexo does not read.
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december")
+_LOOSE_DATE = re.compile(
+    r"""
+    (?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?          # a weekday, ignored as JavaScript does
+    (?:
+        (?P<y1>\d{4})(?P<sep>[-/.])(?P<m1>\d{1,2})(?P=sep)(?P<d1>\d{1,2})   # 2013/7/13, 2013-7-13, 2013.7.13
+      | (?P<y2>\d{4})[-/](?P<m2>\d{1,2})                                    # 2013/07: the 1st
+      | (?P<m3>\d{1,2})/(?P<d3>\d{1,2})/(?P<y3>\d{4})                       # 7/13/2013 (month first)
+      | (?P<n4>[a-z]{3,9})\.?\s+(?P<d4>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y4>\d{4}|\d{2})  # Jul 13, 2013
+      | (?P<d5>\d{1,2})(?:\s+|-)(?P<n5>[a-z]{3,9})\.?,?(?:\s+|-)(?P<y5>\d{4}|\d{2})    # 13 Jul 2013
+      | (?P<y6>\d{4})\s*年\s*(?P<m6>\d{1,2})\s*月\s*(?P<d6>\d{1,2})\s*日           # 2013年7月13日
+    )
+    (?:
+        (?:\s*T\s*|\s+|,\s*)
+        (?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?
+        (?:\s*(?P<ampm>[ap])\.?m\.?)?
+        (?:\s*(?P<zone>z|utc|ut|gmt|[a-z]{3,4}\b))?
+        (?:\s*(?P<sign>[-+])(?P<off_h>\d{1,2})(?::?(?P<off_m>\d{2}))?)?
+    )?
+    (?:\s*\([^()]*\))?                                          # (China Standard Time): ignored
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+# The zone names JavaScript and RFC 2822 know, as UTC offsets in hours. CST is
+# not among them: RFC 2822 and Hexo read it as US Central (-6), Chinese
+# sources mean China Standard Time (+8), and a guess would be 14 hours out.
+_ZONE_HOURS = {"z": 0, "ut": 0, "utc": 0, "gmt": 0, "est": -5, "edt": -4, "cdt": -5,
+               "mst": -7, "mdt": -6, "pst": -8, "pdt": -7}
+
+
+def parse_date_text(text: str, field_name: str = "date") -> dt.date | dt.datetime:
+    """A date or datetime (aware if the text has a zone or offset) from any form Hexo reads."""
     try:
         return dt.datetime.fromisoformat(text)
     except ValueError:
         pass
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        moment = None
-    if moment is None:
+    match = _LOOSE_DATE.fullmatch(text)
+    if match is None:
         raise _FieldError(
-            field_name, f"{_shown(text)!r} is not a date (RFC 2822, ISO 8601 or YYYY-MM-DD HH:MM:SS)")
-    # RFC 2822 '-0000' means "UTC, source zone unknown"; email.utils leaves it naive.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+            field_name, f"{_shown(text)!r} is not a date "
+                        "(YYYY-MM-DD HH:MM:SS, YYYY/M/D H:MM, ISO 8601, RFC 2822 or another form Hexo reads)")
+    try:
+        return _loose_date_value(match.groupdict())
+    except ValueError as exc:
+        raise _FieldError(field_name, f"{_shown(text)!r} is not a valid date: {exc}") from None
+
+
+def _loose_date_value(part: dict[str, str | None]) -> dt.datetime:
+    if part["y1"]:
+        year, month, day = int(part["y1"]), int(part["m1"]), int(part["d1"])
+    elif part["y2"]:
+        year, month, day = int(part["y2"]), int(part["m2"]), 1
+    elif part["y3"]:
+        year, month, day = int(part["y3"]), int(part["m3"]), int(part["d3"])
+    elif part["y6"]:
+        year, month, day = int(part["y6"]), int(part["m6"]), int(part["d6"])
+    else:
+        name, day_text, year_text = ((part["n4"], part["d4"], part["y4"]) if part["n4"]
+                                     else (part["n5"], part["d5"], part["y5"]))
+        month, day, year = _month_number(name), int(day_text), int(year_text)
+        if len(year_text) == 2:  # RFC 822's two-digit years, read as JavaScript and email.utils do
+            year += 2000 if year < 50 else 1900
+    hour = int(part["hour"] or 0)
+    if part["ampm"]:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"hour {hour} is not a 12-hour clock hour")
+        hour = hour % 12 + (12 if part["ampm"].lower() == "p" else 0)
+    fraction = int((part["fraction"] or "")[:6].ljust(6, "0"))
+    moment = dt.datetime(year, month, day, hour, int(part["minute"] or 0), int(part["second"] or 0), fraction)
+    offset: dt.timedelta | None = None
+    if part["zone"]:
+        zone = part["zone"].lower()
+        if zone not in _ZONE_HOURS:
+            raise ValueError(f"time zone {part['zone']!r} is unknown or ambiguous: write an offset such as +08:00")
+        offset = dt.timedelta(hours=_ZONE_HOURS[zone])
+    if part["sign"]:
+        extra = dt.timedelta(hours=int(part["off_h"]), minutes=int(part["off_m"] or 0))
+        if extra >= MAX_UTC_OFFSET:
+            raise ValueError(f"UTC offset {part['sign']}{part['off_h']}:{part['off_m'] or '00'} is out of range")
+        offset = (offset or dt.timedelta()) + (-extra if part["sign"] == "-" else extra)  # GMT+0800
+    return moment if offset is None else moment.replace(tzinfo=dt.timezone(offset))
+
+
+def _month_number(name: str) -> int:
+    name = name.lower()
+    for number, full in enumerate(_MONTH_NAMES, start=1):
+        if full.startswith(name) or (name == "sept" and number == 9):
+            return number
+    raise ValueError(f"{name!r} is not a month")
 
 
 def _name(value: Any, field_name: str) -> str:
@@ -603,11 +726,13 @@ def _without_nul(text: str) -> str:
     return text.replace("\0", "")
 
 
-def import_key(meta: dict, author: str, title: str) -> str:
+def import_key(meta: dict, author: str, title: str, source_name: str = "") -> str:
     """A story's identity, independent of its file name and of --timezone.
 
     A naive date is taken as written (read as UTC here), so re-importing a
-    file with another --timezone moves its article instead of copying it.
+    file with another --timezone moves its article instead of copying it. A
+    post without a date (dated by its file's modification time, which a copy
+    changes) is told apart by its file's name instead, not its folder.
     """
     explicit = meta.get("import_key")
     if isinstance(explicit, str) and re.fullmatch(r"[0-9a-f]{64}", explicit):
@@ -618,15 +743,58 @@ def import_key(meta: dict, author: str, title: str) -> str:
             identity = f"{name}\0{_key_text(value).strip()}"
             break
     else:
-        written_at = parse_date(meta.get("date"), dt.timezone.utc)
-        identity = f"story\0{author}\0{title}\0{written_at.isoformat()}"
+        if _is_blank(meta.get("date")):
+            identity = f"story\0{author}\0{title}\0file\0{_file_name(source_name)}"
+        else:
+            written_at = parse_date(meta.get("date"), dt.timezone.utc)
+            identity = f"story\0{author}\0{title}\0{written_at.isoformat()}"
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
-def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinfo) -> ParsedArticle:
-    """Validate front-matter fields; every bad field is named in one error."""
+def _file_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_excerpt(meta: dict) -> str | None:
+    """The front matter's `excerpt`, else its `description`; None when neither has text.
+
+    Hexo itself uses `excerpt` (hexo/lib/plugins/filter/after_post_render/excerpt.js);
+    `description` is the summary its themes and `open_graph` show.
+    """
+    for name in ("excerpt", "description"):
+        value = meta.get(name)
+        if _is_blank(value):
+            continue
+        text = _scalar_text(value, name).strip()
+        if text:
+            return text
+    return None
+
+
+def _file_time(modified: float, tz: dt.tzinfo, path: str) -> tuple[dt.datetime, str]:
+    """A post without a date is dated by its file's modification time, with a warning saying so."""
+    moment = dt.datetime.fromtimestamp(modified, dt.timezone.utc)
+    if moment.year not in PUBLICATION_YEARS:
+        raise _FieldError("date", f"is missing, and the file's modification time ({moment.year}) is out of range")
+    shown = moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %z")
+    return moment, f"{path}: date is missing: dated by the file's modification time, {shown}"
+
+
+def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinfo,
+                  modified: float | None = None) -> ParsedArticle:
+    """Validate front-matter fields; every bad field is named in one error.
+
+    `modified` is the file's modification time (seconds since 1970): what a
+    post without a `date` is dated by, as Hexo does, with a warning. Without
+    it, a missing date is an error.
+    """
     problems: list[_FieldError] = []
     values: dict[str, Any] = {}
+    warnings: list[str] = []
 
     def take(name: str, fn, *args) -> None:
         try:
@@ -635,7 +803,14 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
             problems.append(exc)
 
     take("title", parse_title, meta)
-    take("published_at", parse_date, meta.get("date"), tz)
+    if _is_blank(meta.get("date")) and modified is not None:
+        try:
+            values["published_at"], warning = _file_time(modified, tz, path)
+            warnings.append(warning)
+        except _FieldError as exc:
+            problems.append(exc)
+    else:
+        take("published_at", parse_date, meta.get("date"), tz)
     take("category_chains", parse_categories, meta.get("categories", meta.get("category")))
     take("tags", parse_tags, meta.get("tags", meta.get("tag")))
     take("author", parse_author, meta.get("author"))
@@ -644,10 +819,10 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
     take("comments_enabled", parse_flag, meta.get("comments"), "comments", True)
     take("published", parse_flag, meta.get("published"), "published", True)
     take("slug", parse_slug, meta.get("slug"))
-    if isinstance(meta.get("updated"), YAMLTimestamp):
-        # Hexo's modification date, kept in extra_front_matter; written unquoted it
-        # was always read as a date, so one that does not exist is an error too.
-        take("_updated", parse_date, meta["updated"], tz, "updated")
+    if not _is_blank(meta.get("updated")):
+        # Hexo's modification date, in every form `date` takes (also kept in extra_front_matter).
+        take("updated", parse_date, meta["updated"], tz, "updated")
+    take("excerpt", parse_excerpt, meta)
     take("bylines", parse_bylines, meta.get("bylines"))
     if "import_key" in meta and not (
             isinstance(meta["import_key"], str) and re.fullmatch(r"[0-9a-f]{64}", meta["import_key"])):
@@ -656,29 +831,34 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
         message = "; ".join(f"{p.field} {p}" for p in problems)
         raise ImportFileError(path, message)
 
-    values.pop("_updated", None)
     extra = jsonable({k: v for k, v in meta.items() if str(k) not in KNOWN_FIELDS})
     return ParsedArticle(
         source_path=path,
         content_hash=digest,
-        import_key=import_key(meta, values["author"], values["title"]),
+        import_key=import_key(meta, values["author"], values["title"], path),
         body=body,
         extra=extra,
+        warnings=tuple(warnings),
         **values,
     )
 
 
-def parse_text(text: str, *, path: str, digest: str, tz: dt.tzinfo) -> ParsedArticle:
+def parse_text(text: str, *, path: str, digest: str, tz: dt.tzinfo, modified: float | None = None) -> ParsedArticle:
     split = split_front_matter(text, path)
     meta = load_front_matter(split, path)
-    return build_article(meta, split.body, path=path, digest=digest, tz=tz)
+    return build_article(meta, split.body, path=path, digest=digest, tz=tz, modified=modified)
 
 
-def parse_bytes(data: bytes, *, path: str, tz: dt.tzinfo, digest: str | None = None) -> ParsedArticle:
-    """Parse one file's bytes (already read) into a `ParsedArticle`."""
+def parse_bytes(data: bytes, *, path: str, tz: dt.tzinfo, digest: str | None = None,
+                modified: float | None = None) -> ParsedArticle:
+    """Parse one file's bytes (already read) into a `ParsedArticle`.
+
+    `modified`: the file's modification time (`stat().st_mtime`), which dates a
+    post without a `date`; None makes a missing date an error.
+    """
     if digest is None:
         digest = content_hash(data, tz)
-    return parse_text(decode_source(data, path), path=path, digest=digest, tz=tz)
+    return parse_text(decode_source(data, path), path=path, digest=digest, tz=tz, modified=modified)
 
 
 def get_timezone(name: str) -> zoneinfo.ZoneInfo:

@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from django.db import transaction
 
-from importing.derive import DerivedBody, derive_from_body
+from importing.derive import DerivedBody, derive_from_body, excerpt_before_more
 from articles.iterables import batched
 from importing.load import DEFAULT_BATCH_SIZE, ArticleLoader, LoadResult, import_connection_settings
 from importing.parse import DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, parse_bytes, read_source
@@ -126,14 +126,25 @@ def read_and_derive(task: _Task) -> DerivedFile:
         if digest == task.known_digest:
             # Skipped unread: re-importing an archive costs little more than hashing it.
             return DerivedFile(source, unchanged=True)
-        article = parse_bytes(data, path=source, tz=task.tz, digest=digest)
-        body = derive_from_body(article.title, sanitize_body(article.body))
+        article = parse_bytes(data, path=source, tz=task.tz, digest=digest, modified=_modified(task.path))
+        # The excerpt Hexo shows: the front matter's, else the body before `<!-- more -->`
+        # (found in the body as HTML, before the sanitiser drops the comment).
+        excerpt = article.excerpt if article.excerpt is not None else excerpt_before_more(article.body)
+        body = derive_from_body(article.title, sanitize_body(article.body), excerpt_html=excerpt)
         # Only the sanitised body is stored: dropping the raw one halves what
         # the worker sends to the writer and what a batch holds in memory.
         article = dataclasses.replace(article, body="")
         return DerivedFile(source, article=article, body=body)
     except ImportFileError as exc:
         return DerivedFile(source, error=str(exc))
+
+
+def _modified(path: Path) -> float | None:
+    """The file's modification time: what dates a post without a `date`, as in Hexo."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 def default_workers(file_count: int) -> int:
@@ -262,6 +273,7 @@ def _run_import(loader: ArticleLoader, files: Sequence[Path], names: Sequence[st
             elif prepared.unchanged:
                 report.unchanged += 1
             else:
+                report.warnings.extend(prepared.article.warnings)
                 loader.add(prepared.article, prepared.body)
             if on_file:
                 on_file()

@@ -15,8 +15,8 @@ DRY_RUN_PREFIX = "Dry run (nothing written): would have "
 class ImportReport:
     """The counts and error lines of one import, and what the entry point adds around them.
 
-    The pipeline (importing.pipeline.import_files) fills in the counts and
-    errors; importing.service.run_import adds the recorded `run`, the archive
+    The pipeline (importing.pipeline.import_files) fills in the counts,
+    errors and warnings; importing.service.run_import adds the recorded `run`, the archive
     files that were not posts (`ignored`, uploads only) and the suggested tags
     it added. A dry run's counts are those its rolled-back load produced: what
     a real run over the same files would.
@@ -27,6 +27,9 @@ class ImportReport:
     unchanged: int = 0
     kept_local_edits: int = 0
     errors: list[str] = field(default_factory=list)
+    # Files imported with something guessed (a post without a date dated by its
+    # file's modification time): one line each, naming the file.
+    warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     run: ImportRun | None = None
     ignored: list[str] = field(default_factory=list)

@@ -88,6 +88,8 @@ class Command(BaseCommand):
 
         for line in report.errors:
             self.stderr.write(line)
+        for line in report.warnings:
+            self.stderr.write(f"warning: {line}")
         if verbosity > 0:
             if report.suggested_tags_added is not None:
                 self.stdout.write(f"added {report.suggested_tags_added} suggested tag(s)")

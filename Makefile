@@ -93,4 +93,4 @@ messages: install
 	$(MANAGE) compilemessages --locale=zh_Hans $(MESSAGES_IGNORE)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .import_linter_cache staticfiles node_modules
+	rm -rf $(VENV) .pytest_cache .import_linter_cache staticfiles node_modules tests/hexo/node_modules

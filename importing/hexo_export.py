@@ -15,7 +15,12 @@ came from creates nothing. So it writes, beside Hexo's own fields:
   article written in the admin, which the export gives a key).
 
 What Hexo has no place for is not kept: "in review" is exported as a draft
-(``published: false``), and times are written to the second, in UTC.
+(``published: false``), and times are written to the second, in UTC (or, for
+a whole site, ``--site``, as wall-clock times in the site's time zone).
+
+Hexo must build what is written: ``disableNunjucks`` where a body has
+template syntax, and bodies that Markdown renderers pass through as HTML
+(``hexo_body``). docs/HEXO.md ("Export") says what Hexo does and why.
 """
 
 from __future__ import annotations

@@ -15,13 +15,19 @@ came from creates nothing. So it writes, beside Hexo's own fields:
   article written in the admin, which the export gives a key).
 
 What Hexo has no place for is not kept: "in review" is exported as a draft
-(``published: false``), and times are written to the second, in UTC.
+(``published: false``), and times are written to the second, in UTC (or, for
+a whole site, ``--site``, as wall-clock times in the site's time zone).
+
+Hexo must build what is written: ``disableNunjucks`` where a body has
+template syntax, and bodies that Markdown renderers pass through as HTML
+(``hexo_body``). docs/HEXO.md ("Export") says what Hexo does and why.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import unicodedata
@@ -31,7 +37,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import yaml
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from importing import parse
 from articles.models import Article, ArticleByline, Category, path_prefixes
@@ -82,6 +90,104 @@ def hexo_date(moment: dt.datetime) -> str:
     return format_datetime(moment.astimezone(dt.timezone.utc).replace(microsecond=0), usegmt=True)
 
 
+def local_date(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """The wall-clock time in the site's time zone, naive, to the second: `2022-04-30 09:33:09` in YAML.
+
+    The one form Hexo reads as the right instant on every host: it takes a
+    date without an offset as the wall-clock time in its `timezone`, but
+    shifts a date with one (RFC 2822, ISO 8601 with an offset) by the
+    difference between the host's offset and the site's.
+    """
+    return moment.astimezone(tz).replace(microsecond=0, tzinfo=None)
+
+
+# --- bodies Markdown leaves alone -------------------------------------------------------------------
+
+# Tags that open a CommonMark (and marked) HTML block of type 6, which runs to the
+# first blank line: those of them our sanitiser keeps. <pre> is not one (its block
+# ends at </pre>, and what follows is read as Markdown again).
+_HTML_BLOCK_START = re.compile(
+    r" {0,3}</?(?:p|h[1-6]|blockquote|ul|ol|li|dl|dt|dd|table|caption|colgroup|col|thead|tbody|tfoot"
+    r"|tr|th|td|figure|figcaption|hr)(?:[ \t/>]|$)",
+    re.IGNORECASE,
+)
+# A tag as the sanitiser writes it, quoted values (which may hold `>` and new lines) included.
+_TAG_TOKEN = re.compile(r"""<!--.*?-->|<[A-Za-z/!?][^"'>]*(?:(?:"[^"]*"|'[^']*')[^"'>]*)*>""", re.S)
+_ATTRIBUTE_VALUE = re.compile(r""""[^"]*"|'[^']*'""")
+# Hexo's backtick_code_block filter takes such a line for a code fence, even inside HTML.
+_FENCE = re.compile(r"(?:[-*+]|[0-9]+\.)?[^\S\r\n]*(?=`{3}|~{3})")
+_LEADING_SPACE_ENTITY = {" ": "&#32;", "\t": "&#9;"}
+_FENCE_ENTITY = {"`": "&#96;", "~": "&#126;"}
+NUNJUCKS_MARKERS = ("{{", "{%", "{#")
+# Not kept by the sanitiser (articles.sanitize), so a body wrapped in it imports back unwrapped.
+_WRAPPER = ("<div>\n", "\n</div>")
+
+
+def _line_starts_in_markup(body: str) -> set[int]:
+    """Offsets of line starts inside a tag but outside its quoted values (where no entity may go)."""
+    inside: set[int] = set()
+    for tag in _TAG_TOKEN.finditer(body):
+        if "\n" not in tag[0]:
+            continue
+        values = [(v.start() + tag.start(), v.end() + tag.start()) for v in _ATTRIBUTE_VALUE.finditer(tag[0])]
+        for i in range(tag.start(), tag.end()):
+            if body[i] == "\n" and not any(a <= i < b for a, b in values):
+                inside.add(i + 1)
+    return inside
+
+
+def hexo_body(body: str) -> str:
+    """`body` written so that Markdown renderers pass it through as one block of HTML.
+
+    A Markdown renderer (Hexo's hexo-renderer-marked, markdown-it, any
+    CommonMark one) reads a line indented by four spaces or a tab as code,
+    ends a block of HTML at a blank line and reads what follows as Markdown,
+    and Hexo's own filter reads a line starting with three backticks as a code
+    fence. So, outside tags:
+
+    * a line's first space or tab is written as a character reference
+      (`&#32;`, `&#9;`): no line is indented, and none is blank;
+    * an empty line is joined to the next by writing its line break as `&#10;`;
+    * a code fence's first backtick or tilde is written as `&#96;`/`&#126;`;
+    * a body that does not begin with a tag that opens an HTML block (text,
+      an image, <pre>) is wrapped in a <div>.
+
+    Every change is one an HTML parser undoes: the page Hexo builds shows the
+    same text, and importing the post back (through the sanitiser, which
+    decodes character references and drops the <div>) gives the same body.
+    """
+    if not body:
+        return body
+    keep = _line_starts_in_markup(body)
+    out: list[str] = []
+    lines = body.split("\n")
+    offset = 0
+    for index, line in enumerate(lines):
+        start, offset = offset, offset + len(line) + 1
+        last = index == len(lines) - 1
+        if start in keep:
+            out.append(line + ("" if last else "\n"))
+            continue
+        if line == "" and not last:
+            out.append("&#10;")  # this empty line and its line break, joined to the next line
+            continue
+        if line[:1] in _LEADING_SPACE_ENTITY:
+            line = _LEADING_SPACE_ENTITY[line[0]] + line[1:]
+        elif fence := _FENCE.match(line):
+            at = fence.end()
+            line = line[:at] + _FENCE_ENTITY[line[at]] + line[at + 1:]
+        out.append(line + ("" if last else "\n"))
+    text = "".join(out)
+    if not _HTML_BLOCK_START.match(text):
+        text = _WRAPPER[0] + text + _WRAPPER[1]
+    return text
+
+
+def needs_nunjucks_off(body: str) -> bool:
+    """Whether Hexo would read part of `body` as a Nunjucks tag (and refuse to build the site)."""
+    return any(marker in body for marker in NUNJUCKS_MARKERS)
+
+
 def category_chains(linked_paths: Iterable[str], names: dict[str, str]) -> list[list[str]]:
     """The chains an article's links stand for: one per leaf (a linked node with no linked child)."""
     paths = set(linked_paths)
@@ -90,8 +196,14 @@ def category_chains(linked_paths: Iterable[str], names: dict[str, str]) -> list[
 
 
 def front_matter(article: Article, *, chains: list[list[str]], tags: list[str],
-                 bylines: list[tuple[str, str]]) -> dict[str, Any]:
-    meta: dict[str, Any] = {"title": article.title, "date": hexo_date(article.published_at)}
+                 bylines: list[tuple[str, str]], tz: dt.tzinfo | None = None) -> dict[str, Any]:
+    """The post's front matter. Dates in RFC 2822 (UTC), or with `tz` as wall-clock times in that zone."""
+    def when(moment: dt.datetime) -> str | dt.datetime:
+        return hexo_date(moment) if tz is None else local_date(moment, tz)
+
+    meta: dict[str, Any] = {"title": article.title, "date": when(article.published_at)}
+    if article.updated_at:
+        meta["updated"] = when(article.updated_at)
     if len(chains) == 1:
         meta["categories"] = chains[0]  # Hexo: a flat list is one chain
     elif chains:
@@ -107,6 +219,8 @@ def front_matter(article: Article, *, chains: list[list[str]], tags: list[str],
     if article.thumbnail:
         meta["thumbnail"] = article.thumbnail
     meta["comments"] = article.comments_enabled
+    if needs_nunjucks_off(article.body):
+        meta["disableNunjucks"] = True  # Hexo would read `{{ … }}` or `{% … %}` as its own tags
     if article.status != Article.Status.PUBLISHED:
         meta["published"] = False
     meta["slug"] = article.slug
@@ -120,7 +234,9 @@ def front_matter(article: Article, *, chains: list[list[str]], tags: list[str],
 
 def _key_of(meta: dict[str, Any], article: Article) -> str:
     """The import key the importer will give a file with this front matter."""
-    return parse.import_key(meta, article.author.name if article.author_id else "", article.title)
+    as_read = {key: parse.YAMLTimestamp(value.isoformat(sep=" ")) if isinstance(value, dt.datetime) else value
+               for key, value in meta.items()}  # an unquoted date is read as its text
+    return parse.import_key(as_read, article.author.name if article.author_id else "", article.title)
 
 
 def give_import_key(article: Article, meta: dict[str, Any]) -> None:
@@ -174,6 +290,9 @@ def post_filename(article: Article) -> str:
 class ExportReport:
     written: list[Path] = field(default_factory=list)
     keys_given: int = 0
+    drafts: int = 0  # of `written`: not published (in source/_drafts/ of a site)
+    site_files: list[Path] = field(default_factory=list)  # _config.yml, package.json written
+    site_files_kept: list[Path] = field(default_factory=list)  # already there: left as they were
 
 
 def selection(*, category: Category | None = None, since: dt.date | None = None) -> QuerySet[Article]:
@@ -186,13 +305,28 @@ def selection(*, category: Category | None = None, since: dt.date | None = None)
     return articles.order_by("published_at", "id")
 
 
-def export_articles(articles: QuerySet[Article], out_dir: str | os.PathLike, *, chunk_size: int = 500) -> ExportReport:
-    """Write each of `articles` to `out_dir` as a Hexo post; returns the files written."""
+def export_articles(articles: QuerySet[Article], out_dir: str | os.PathLike, *, chunk_size: int = 500,
+                    site: bool = False) -> ExportReport:
+    """Write each of `articles` to `out_dir` as a Hexo post; returns the files written.
+
+    With `site`, `out_dir` becomes a Hexo site that `hexo generate` builds
+    (`write_site_files`): published posts in `source/_posts/`, the others in
+    `source/_drafts/`, dates as wall-clock times in the site's time zone.
+    """
     root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    names = dict(Category.objects.values_list("path", "name"))
     report = ExportReport()
-    taken: set[str] = set()
+    tz = None
+    if site:
+        tz = timezone.get_default_timezone()
+        posts, drafts = root / "source" / "_posts", root / "source" / "_drafts"
+        for folder in (posts, drafts):
+            folder.mkdir(parents=True, exist_ok=True)
+        write_site_files(root, report)
+    else:
+        posts = drafts = root
+        root.mkdir(parents=True, exist_ok=True)
+    names = dict(Category.objects.values_list("path", "name"))
+    taken: dict[Path, set[str]] = {posts: set(), drafts: set()}
     queryset = articles.select_related("author").prefetch_related(
         Prefetch("categories", queryset=Category.objects.only("id", "path")),
         "tags",
@@ -204,18 +338,87 @@ def export_articles(articles: QuerySet[Article], out_dir: str | os.PathLike, *, 
             chains=category_chains((c.path for c in article.categories.all()), names),
             tags=sorted((t.name for t in article.tags.all()), key=str.casefold),
             bylines=[(link.role, link.author.name) for link in article.byline_links.all()],
+            tz=tz,
         )
-        if not article.import_key:
-            give_import_key(article, meta)
-            report.keys_given += 1
+        published = article.status == Article.Status.PUBLISHED
+        folder = posts if published else drafts
         name = post_filename(article)
         # Case-insensitive, normalising file systems (Windows, macOS) would merge these.
         folded = unicodedata.normalize("NFC", name).casefold()
-        if folded in taken:
+        if folded in taken[folder]:
             name = safe_filename(f"{article.published_date:%Y-%m-%d}-{article.slug}-{article.pk}")
             folded = name.casefold()
-        taken.add(folded)
-        path = root / name
-        path.write_text(render_post(meta, article.body), encoding="utf-8")
+        taken[folder].add(folded)
+        if site and published and name != f"{article.published_date:%Y-%m-%d}-{article.slug}.md" \
+                and "permalink" not in meta:
+            # Hexo takes :title from the file name, which had to differ from the slug.
+            meta["permalink"] = f"{article.published_date:%Y/%m/%d}/{article.slug}/"
+            if article.import_key and "import_key" not in meta and _key_of(meta, article) != article.import_key:
+                meta["import_key"] = article.import_key  # a permalink is the importer's identity
+        if not article.import_key:
+            give_import_key(article, meta)
+            report.keys_given += 1
+        path = folder / name
+        path.write_text(render_post(meta, hexo_body(article.body)), encoding="utf-8")
         report.written.append(path)
+        report.drafts += not published
     return report
+
+
+# --- a whole Hexo site ------------------------------------------------------------------------------------
+
+# The versions `export_articles --site` pins in the site's package.json: those
+# tests/hexo/package-lock.json builds the exported site with in the tests.
+HEXO_VERSION = "8.1.2"
+HEXO_CLI_VERSION = "4.3.2"
+HEXO_RENDERER_MARKED_VERSION = "7.0.1"
+
+# Our article URLs (articles.urls: <year>/<month>/<day>/<slug>/) in Hexo's terms;
+# :title is the part of the file name after the date, which is the slug.
+PERMALINK = ":year/:month/:day/:title/"
+NEW_POST_NAME = ":year-:month-:day-:title.md"
+
+
+def site_config() -> dict[str, Any]:
+    """The site's _config.yml: our time zone, our URLs, nothing a default already says."""
+    return {
+        "title": settings.NEWSPORTAL_SITE_NAME,
+        "language": "zh-CN",
+        "timezone": settings.TIME_ZONE,
+        "url": "http://example.com",
+        "permalink": PERMALINK,
+        "new_post_name": NEW_POST_NAME,
+    }
+
+
+def site_package() -> dict[str, Any]:
+    """The site's package.json: Hexo, its command line and its Markdown renderer, pinned."""
+    # Hexo writes a post's :year/:month/:day in the host's time zone, so the build runs in the site's.
+    run_in_zone = f"TZ={settings.TIME_ZONE} "
+    return {
+        "name": "newsportal-export",
+        "version": "0.0.0",
+        "private": True,
+        "scripts": {"build": run_in_zone + "hexo generate", "server": run_in_zone + "hexo server",
+                    "clean": "hexo clean"},
+        "hexo": {"version": HEXO_VERSION},
+        "dependencies": {
+            "hexo": HEXO_VERSION,
+            "hexo-cli": HEXO_CLI_VERSION,
+            "hexo-renderer-marked": HEXO_RENDERER_MARKED_VERSION,
+        },
+    }
+
+
+def write_site_files(root: Path, report: ExportReport) -> None:
+    """_config.yml and package.json, unless the site already has its own (kept as they are)."""
+    config = ("# Written by newsportal's `manage.py export_articles --site`. Set `url` to the site's address.\n"
+              + dump_front_matter(site_config()))
+    package = json.dumps(site_package(), ensure_ascii=False, indent=2) + "\n"
+    for name, text in (("_config.yml", config), ("package.json", package)):
+        path = root / name
+        if path.exists():
+            report.site_files_kept.append(path)
+        else:
+            path.write_text(text, encoding="utf-8")
+            report.site_files.append(path)

@@ -60,10 +60,12 @@ PUBLICATION_YEARS = range(1900, 9999)
 
 IDENTITY_FIELDS = ("permalink", "link", "id", "source_url")
 # slug, bylines and import_key are written by export_articles (importing.hexo_export)
-# so that an exported archive imports back exactly as it was.
+# so that an exported archive imports back exactly as it was; it also writes
+# `updated` (the article's last change) and `disableNunjucks` (Hexo's switch for a
+# body with `{{`/`{%`), which say nothing the article does not already hold.
 KNOWN_FIELDS = frozenset(
-    {"title", "date", "categories", "category", "tags", "tag", "author",
-     "headimg", "thumbnail", "comments", "published", "slug", "bylines", "import_key"}
+    {"title", "date", "updated", "categories", "category", "tags", "tag", "author",
+     "headimg", "thumbnail", "comments", "published", "slug", "bylines", "import_key", "disableNunjucks"}
 )
 
 

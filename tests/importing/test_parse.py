@@ -178,8 +178,14 @@ def test_author_is_trimmed():
 
 
 def test_unknown_keys_are_kept_as_json():
-    article = parse(post(layout="post", updated="2022-05-01 10:00:00", custom="{a: [1, 2]}"))
-    assert article.extra == {"layout": "post", "updated": "2022-05-01T10:00:00", "custom": {"a": [1, 2]}}
+    article = parse(post(layout="post", when="2022-05-01 10:00:00", custom="{a: [1, 2]}"))
+    assert article.extra == {"layout": "post", "when": "2022-05-01T10:00:00", "custom": {"a": [1, 2]}}
+
+
+def test_updated_and_disable_nunjucks_are_known_keys():
+    """export_articles writes both; neither is kept as extra front matter (written again from the article)."""
+    article = parse(post(layout="post", updated="2022-05-01 10:00:00", disableNunjucks="true"))
+    assert article.extra == {"layout": "post"}
 
 
 def test_yaml_12_scalars_like_hexo():

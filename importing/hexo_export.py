@@ -91,7 +91,8 @@ def category_chains(linked_paths: Iterable[str], names: dict[str, str]) -> list[
 
 def front_matter(article: Article, *, chains: list[list[str]], tags: list[str],
                  bylines: list[tuple[str, str]]) -> dict[str, Any]:
-    meta: dict[str, Any] = {"title": article.title, "date": hexo_date(article.published_at)}
+    meta: dict[str, Any] = {"title": article.title, "date": hexo_date(article.published_at),
+                            "updated": hexo_date(article.updated_at)}
     if len(chains) == 1:
         meta["categories"] = chains[0]  # Hexo: a flat list is one chain
     elif chains:

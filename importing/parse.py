@@ -60,7 +60,7 @@ IDENTITY_FIELDS = ("permalink", "link", "id", "source_url")
 # slug, bylines and import_key are written by export_articles (importing.hexo_export)
 # so that an exported archive imports back exactly as it was.
 KNOWN_FIELDS = frozenset(
-    {"title", "date", "categories", "category", "tags", "tag", "author",
+    {"title", "date", "updated", "categories", "category", "tags", "tag", "author",
      "headimg", "thumbnail", "comments", "published", "slug", "bylines", "import_key"}
 )
 
@@ -93,6 +93,8 @@ class ParsedArticle:
     title: str
     published_at: dt.datetime  # aware, UTC
     body: str  # raw, not yet sanitised
+    # Hexo's `updated`, aware UTC, as given (it may be earlier than `date`); None: not in the file.
+    updated: dt.datetime | None = None
     author: str = ""
     category_chains: tuple[tuple[str, ...], ...] = ()
     tags: tuple[str, ...] = ()
@@ -417,6 +419,17 @@ def parse_date(value: Any, tz: dt.tzinfo, field_name: str = "date") -> dt.dateti
     return moment.astimezone(dt.timezone.utc)
 
 
+def parse_updated(value: Any, tz: dt.tzinfo) -> dt.datetime | None:
+    """Hexo's `updated` (the last-modified time) in any form `date` takes; None when absent or empty.
+
+    Stored as given, even when earlier than `date` (Hexo accepts that too);
+    the site never shows it earlier than the publication time.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return parse_date(value, tz, "updated")
+
+
 def _parse_yaml_timestamp(text: str, field_name: str) -> dt.date | dt.datetime:
     try:
         return timestamp_value(text)
@@ -644,10 +657,7 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
     take("comments_enabled", parse_flag, meta.get("comments"), "comments", True)
     take("published", parse_flag, meta.get("published"), "published", True)
     take("slug", parse_slug, meta.get("slug"))
-    if isinstance(meta.get("updated"), YAMLTimestamp):
-        # Hexo's modification date, kept in extra_front_matter; written unquoted it
-        # was always read as a date, so one that does not exist is an error too.
-        take("_updated", parse_date, meta["updated"], tz, "updated")
+    take("updated", parse_updated, meta.get("updated"), tz)
     take("bylines", parse_bylines, meta.get("bylines"))
     if "import_key" in meta and not (
             isinstance(meta["import_key"], str) and re.fullmatch(r"[0-9a-f]{64}", meta["import_key"])):
@@ -656,7 +666,6 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
         message = "; ".join(f"{p.field} {p}" for p in problems)
         raise ImportFileError(path, message)
 
-    values.pop("_updated", None)
     extra = jsonable({k: v for k, v in meta.items() if str(k) not in KNOWN_FIELDS})
     return ParsedArticle(
         source_path=path,

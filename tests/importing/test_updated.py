@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from articles.models import Article
+from articles.models import Article, ImportedFile
 from importing.parse import ImportFileError, parse_bytes
 from tests.factories import SHANGHAI, post
 
@@ -146,3 +146,23 @@ def test_export_writes_updated_and_it_imports_back(run_import, write_post, tmp_p
     Article.objects.all().delete()
     run_import(exported)
     assert Article.objects.get().updated_at == dt.datetime(2022, 5, 2, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_an_archive_imported_before_updated_was_read_takes_it_on_the_next_import(run_import, write_post):
+    """Files imported when `updated` was other front matter are read again (a new pipeline
+    version): `updated` becomes the last-modified time, and a file without it keeps its time."""
+    with_updated = write_post("a.md", post(title="'甲'", updated="2022-05-02 08:00:00"))
+    without = write_post("b.md", post(title="'乙'"))
+    run_import(with_updated, without)
+    # As the previous version stored them: `updated` among the other front matter, the import's time.
+    then = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    Article.objects.update(updated_at=then)
+    Article.objects.filter(title="甲").update(extra_front_matter={"updated": "2022-05-02T08:00:00"})
+    # Hashed with the previous pipeline version:
+    ImportedFile.objects.update(content_hash="0" * 64)
+    Article.objects.update(content_hash="0" * 64)
+    assert "updated 2" in run_import(with_updated, without).stdout
+    first, second = Article.objects.get(title="甲"), Article.objects.get(title="乙")
+    assert (first.updated_at, first.extra_front_matter) == (dt.datetime(2022, 5, 2, tzinfo=UTC), {})
+    assert second.updated_at == then

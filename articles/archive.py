@@ -58,8 +58,9 @@ def latest_updates_by_year() -> dict[int, object]:
         years = [year for year, _, _ in published_months()]
         if not years:
             return {}
+        shown = Greatest("updated_at", "published_at")  # Article.modified_at
         latest = Article.objects.published().aggregate(
-            **{f"y{year}": Max(Greatest("updated_at", "published_at"), filter=Q(published_date__year=year)) for year in years})
+            **{f"y{year}": Max(shown, filter=Q(published_date__year=year)) for year in years})
         return {year: latest[f"y{year}"] for year in years}
 
     return content_version.remembered("latest-updates-by-year", compute)

@@ -82,7 +82,10 @@ class ArticleSerializer(serializers.ModelSerializer):
     slug = slug_field()
     url = AbsoluteURLField(source="get_absolute_url")
     published_at = BeijingDateTimeField()
-    updated_at = BeijingDateTimeField()
+    updated_at = BeijingDateTimeField(
+        source="modified_at",
+        help_text="When the article last changed in a way a reader sees (Hexo's `updated`); "
+                  "never earlier than published_at.")
     author = AuthorSummarySerializer(read_only=True, allow_null=True)
     categories = serializers.SerializerMethodField(
         help_text="The paths of the article's categories, deepest nodes only (金融/财联社/深度 "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import Greatest
 
 from articles import content_version
 from articles.models import Article
@@ -52,13 +53,14 @@ def published_months() -> list[tuple[int, int, list[tuple[int, int]]]]:
 
 
 def latest_updates_by_year() -> dict[int, object]:
-    """Each year's latest `updated_at` among published articles, in one scan (kept per version)."""
+    """Each year's latest `modified_at` among published articles, in one scan (kept per version)."""
     def compute() -> dict[int, object]:
         years = [year for year, _, _ in published_months()]
         if not years:
             return {}
+        shown = Greatest("updated_at", "published_at")  # Article.modified_at
         latest = Article.objects.published().aggregate(
-            **{f"y{year}": Max("updated_at", filter=Q(published_date__year=year)) for year in years})
+            **{f"y{year}": Max(shown, filter=Q(published_date__year=year)) for year in years})
         return {year: latest[f"y{year}"] for year in years}
 
     return content_version.remembered("latest-updates-by-year", compute)

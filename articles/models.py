@@ -222,7 +222,7 @@ class ArticleQuerySet(models.QuerySet):
         objs = list(objs)
         for obj in objs:
             obj.sanitise_and_derive_fields()
-        fields = set(fields) | {"body", "excerpt", "published_date", "updated_at"}
+        fields = set(fields) | {"body", "excerpt", "published_date"}
         return super().bulk_update(objs, fields, *args, **kwargs)
 
 
@@ -313,7 +313,13 @@ class Article(models.Model):
     )
     content_hash = models.CharField(_("content hash"), max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # When the article last changed in a way a reader sees (Hexo's `updated`):
+    # set by the import (the front matter's `updated`, else the time it wrote
+    # changed content), by `save()` (unless `keep_updated_at`), and wound back
+    # by newsroom.operations.save_as_edit when an edit changed nothing a
+    # reader sees (status, comments, other front matter). What the public
+    # site shows is `modified_at`.
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
 
     objects = ArticleQuerySet.as_manager()
     # A revision per save (who, when, every field; see newsroom.revisions). The
@@ -369,6 +375,12 @@ class Article(models.Model):
         )
 
     @property
+    def modified_at(self) -> dt.datetime:
+        """The last-modified time the site shows (JSON-LD, sitemaps, feeds, the API): `updated_at`,
+        never earlier than the publication time (a Hexo `updated` may be; it is stored as given)."""
+        return max(self.updated_at, self.published_at)
+
+    @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
 
@@ -388,11 +400,13 @@ class Article(models.Model):
             self.excerpt = make_excerpt(self.body, EXCERPT_LENGTH)
             self._excerpt_of = self.body
         self.published_date = local_date(self.published_at)
-        self.updated_at = timezone.now()
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args, keep_updated_at: bool = False, **kwargs) -> None:
+        """Save; the last-modified time becomes now unless `keep_updated_at` (set it yourself)."""
         with transaction.atomic():
             self.sanitise_and_derive_fields()
+            if not keep_updated_at:
+                self.updated_at = timezone.now()
             if self.pk is not None:
                 self.version += 1
                 if kwargs.get("update_fields") is not None:

@@ -49,7 +49,7 @@ class ArticleYearSitemap(Sitemap):
                 .order_by("published_date", "published_at", "id").only("slug", "published_date", "published_at", "updated_at"))
 
     def lastmod(self, item: Article):
-        return item.updated_at
+        return item.modified_at
 
     def get_latest_lastmod(self):
         # Every year's in one kept aggregate, instead of loading the year's every row.

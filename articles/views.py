@@ -369,7 +369,7 @@ def news_article_json_ld(request, article: Article) -> dict:
         "@type": "NewsArticle",
         "headline": article.title[:110],
         "datePublished": article.published_at.isoformat(),
-        "dateModified": article.updated_at.isoformat(),
+        "dateModified": article.modified_at.isoformat(),
         "mainEntityOfPage": request.build_absolute_uri(article.get_absolute_url()),
         "description": article.excerpt,
         "inLanguage": "zh-CN",

@@ -43,6 +43,7 @@ IMPORTED_FIELDS = (
     "title", "body", "published_at", "status", "author", "head_image", "thumbnail",
     "comments_enabled", "extra_front_matter", "source_path", "content_hash", "version", "edited_locally",
     "excerpt_explicit",
+    "updated_at",
 )
 
 
@@ -64,6 +65,7 @@ class LoadResult:
     unchanged: int = 0
     kept_local_edits: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    written: list[int] = field(default_factory=list)  # ids of the articles created or updated
 
 
 @dataclass
@@ -75,6 +77,8 @@ class _Pending:
     # The (role, name) bylines to write; None keeps the article's (an editor corrected them).
     bylines: list[tuple[str, str]] | None = None
     is_new: bool = True
+    # Whether a reader would see a change in the article's own columns (always, for a new one).
+    seen_change: bool = True
 
 
 class ArticleLoader:
@@ -159,11 +163,12 @@ class ArticleLoader:
                            what=f"batch of {len(batch)} article(s)")
 
     def _counts(self) -> tuple[int, ...]:
-        return tuple(getattr(self.result, name) for name in _COUNTERS)
+        return (*(getattr(self.result, name) for name in _COUNTERS), len(self.result.written))
 
     def _restore_counts(self, counts: tuple[int, ...]) -> None:
         for name, value in zip(_COUNTERS, counts):
             setattr(self.result, name, value)
+        del self.result.written[counts[-1]:]
 
     def _fail(self, item: _Pending, exc: Exception) -> None:
         self.result.failed.append((item.parsed.source_path, retry.explain(exc)))
@@ -251,14 +256,17 @@ class ArticleLoader:
                     article = Article(import_key=item.parsed.import_key)
                 item.is_new = is_new
                 old_day, old_slug = article.published_date, article.slug
+                seen_before = None if is_new else _seen(article)
                 self._apply(article, item)
                 day = local_date(article.published_at)
                 if is_new or day != old_day or article.slug != old_slug:
                     base = article.slug or unicode_slug(article.title, "article")
                     article.slug = unique_slug(base, taken.setdefault(day, set()))
                     taken[day].add(article.slug)
+                item.seen_change = is_new or _seen(article) != seen_before
                 (new_articles if is_new else changed_articles).append(article)
                 links.append((article, item))
+            self._set_modified_times(links)
             _insert_articles(new_articles)
             if changed_articles:
                 Article.objects.bulk_update(
@@ -277,6 +285,48 @@ class ArticleLoader:
             self.result.created += len(new_articles)
             self.result.updated += len(changed_articles)
             self.result.unchanged += len(same)
+            self.result.written.extend(article.id for article, _item in links)
+
+    def _set_modified_times(self, links: list[tuple[Article, _Pending]]) -> None:
+        """Each written article's last-modified time: the file's `updated`, else now if a reader
+        sees a change (a new article; a changed column, category, tag or byline), else as it was.
+
+        So a file whose bytes changed without changing what is shown (a
+        re-exported copy, new whitespace in the front matter, a pipeline
+        version bump that renders the same) does not move it.
+        """
+        now = timezone.now()
+        undecided = []
+        for article, item in links:
+            if item.parsed.updated is not None:
+                article.updated_at = item.parsed.updated
+            elif item.seen_change:
+                article.updated_at = now
+            else:
+                undecided.append((article, item))
+        if not undecided:
+            return
+        # The columns are as they were: do the links differ? (Read before they are replaced.)
+        ids = [article.id for article, _item in undecided]
+        categories: dict[int, set[int]] = {}
+        for article_id, category_id in ArticleCategory.objects.filter(
+                article_id__in=ids).values_list("article_id", "category_id"):
+            categories.setdefault(article_id, set()).add(category_id)
+        tags: dict[int, set[int]] = {}
+        for article_id, tag_id in TaggedArticle.objects.filter(
+                content_object_id__in=ids).values_list("content_object_id", "tag_id"):
+            tags.setdefault(article_id, set()).add(tag_id)
+        bylines: dict[int, list[tuple[str, int]]] = {}
+        for article_id, role, author_id in ArticleByline.objects.filter(article_id__in=ids).order_by(
+                "position", "id").values_list("article_id", "role", "author_id"):
+            bylines.setdefault(article_id, []).append((role, author_id))
+        for article, item in undecided:
+            new_bylines = None if item.bylines is None else [
+                (role, self._author_id(name)) for role, name in item.bylines]
+            if (self._category_ids(item.parsed.category_chains) != categories.get(article.id, set())
+                    or set(self._tag_ids(item.parsed.tags)) != tags.get(article.id, set())
+                    or (new_bylines is not None and new_bylines != bylines.get(article.id, []))):
+                article.updated_at = now
 
     def _classify(self, article: Article | None, item: _Pending) -> str:
         """What importing `item` does to its stored article (None: there is none)."""
@@ -354,6 +404,14 @@ class ArticleLoader:
         _insert_rows(ArticleCategory, ("article_id", "category_id", "published_at"), category_rows)
         _insert_rows(TaggedArticle, ("content_object_id", "tag_id", "published_at"), tag_rows)
         _insert_rows(ArticleByline, ("article_id", "author_id", "role", "position"), byline_rows)
+
+
+# The article's own columns a reader sees (its categories, tags and bylines are compared apart).
+_SEEN_COLUMNS = ("title", "slug", "body", "published_at", "author_id", "head_image", "thumbnail")
+
+
+def _seen(article: Article) -> tuple:
+    return tuple(getattr(article, name) for name in _SEEN_COLUMNS)
 
 
 # SQLite page cache of the import's connection, in KiB (the default is 2 MB).

@@ -33,6 +33,8 @@ from articles.sanitize import IMAGE_URL_PATTERN
 
 # Bump to make the next import re-process every file (parsing or sanitising
 # rules changed): it is part of each file's content hash.
+# 3: dates in all of Hexo's forms, explicit excerpts, and `updated` as the article's
+#    last-modified time (no longer other front matter).
 PIPELINE_VERSION = "3"
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -97,6 +99,8 @@ class ParsedArticle:
     title: str
     published_at: dt.datetime  # aware, UTC
     body: str  # raw, not yet sanitised
+    # Hexo's `updated`, aware UTC, as given (it may be earlier than `date`); None: not in the file.
+    updated: dt.datetime | None = None
     author: str = ""
     category_chains: tuple[tuple[str, ...], ...] = ()
     tags: tuple[str, ...] = ()
@@ -108,7 +112,6 @@ class ParsedArticle:
     slug: str = ""  # empty: made from the title
     # (role, name) pairs an editor confirmed (see newsroom.bylines); None: detect them.
     bylines: tuple[tuple[str, str], ...] | None = None
-    updated: dt.datetime | None = None  # aware, UTC; None: the front matter has no `updated`
     # The front matter's `excerpt` (or else `description`), as written; None: the
     # excerpt comes from the body (the text before `<!-- more -->`, else its start).
     excerpt: str | None = None
@@ -458,6 +461,17 @@ def _milliseconds(value: int | float, field_name: str) -> dt.datetime:
         raise _FieldError(
             field_name, f"{value!r} is a number, not a date (Hexo reads a number as milliseconds since 1970)")
     return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(milliseconds=value)
+
+
+def parse_updated(value: Any, tz: dt.tzinfo) -> dt.datetime | None:
+    """Hexo's `updated` (the last-modified time) in any form `date` takes; None when absent or empty.
+
+    Stored as given, even when earlier than `date` (Hexo accepts that too);
+    the site never shows it earlier than the publication time.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return parse_date(value, tz, "updated")
 
 
 def _parse_yaml_timestamp(text: str, field_name: str) -> dt.date | dt.datetime:
@@ -821,9 +835,7 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
     take("comments_enabled", parse_flag, meta.get("comments"), "comments", True)
     take("published", parse_flag, meta.get("published"), "published", True)
     take("slug", parse_slug, meta.get("slug"))
-    if not _is_blank(meta.get("updated")):
-        # Hexo's modification date, in every form `date` takes (also kept in extra_front_matter).
-        take("updated", parse_date, meta["updated"], tz, "updated")
+    take("updated", parse_updated, meta.get("updated"), tz)
     take("excerpt", parse_excerpt, meta)
     take("bylines", parse_bylines, meta.get("bylines"))
     if "import_key" in meta and not (

@@ -286,4 +286,5 @@ def _count_loaded(report: ImportReport, result: LoadResult) -> None:
     report.updated += result.updated
     report.unchanged += result.unchanged
     report.kept_local_edits += result.kept_local_edits
+    report.written_ids.extend(result.written)
     report.errors.extend(f"{path}: {message}" for path, message in result.failed)

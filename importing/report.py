@@ -34,6 +34,7 @@ class ImportReport:
     run: ImportRun | None = None
     ignored: list[str] = field(default_factory=list)
     suggested_tags_added: int | None = None  # None: not asked for (or a dry run)
+    written_ids: list[int] = field(default_factory=list)  # the articles created or updated
 
     @property
     def failed(self) -> int:

@@ -30,9 +30,8 @@ from typing import Callable, Iterator, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
 
-from articles.models import Article, ImportRun
+from articles.models import ImportRun
 from importing.load import DEFAULT_BATCH_SIZE
 from importing.parse import get_timezone
 from importing.pipeline import find_source_files, import_files
@@ -121,7 +120,6 @@ def run_import(
     the number of files and then each file done.
     """
     options = options or ImportOptions()
-    started = timezone.now()
     report = ImportReport(dry_run=options.dry_run)
     with recorded_import(
         origin=source.origin, sources=source.sources, time_zone=options.time_zone, dry_run=options.dry_run,
@@ -140,13 +138,12 @@ def run_import(
         # After import_files has returned: a dry run's transaction is rolled back by now.
         finish_run(run, report)
     if options.accept_suggested_tags and not options.dry_run:
-        report.suggested_tags_added = _accept_suggested_tags(written_since=started)
+        report.suggested_tags_added = _accept_suggested_tags(report.written_ids)
     return report
 
 
-def _accept_suggested_tags(*, written_since) -> int:
-    """Add suggested keyword tags to the imported articles written since then; returns how many."""
+def _accept_suggested_tags(written_ids: list[int]) -> int:
+    """Add suggested keyword tags to the articles the import created or updated; returns how many."""
     from newsroom.keywords import accept_for_articles  # jieba loads only when asked for
 
-    written = Article.objects.filter(updated_at__gte=written_since, import_key__isnull=False)
-    return accept_for_articles(written.order_by("pk").values_list("pk", flat=True))
+    return accept_for_articles(sorted(set(written_ids)))

@@ -99,7 +99,9 @@ def save_as_edit(article: Article, user, *, fields: Iterable[str] | None = None,
        otherwise the dateline decides;
     5. the links are folded into the revision just written, and that revision
        is dropped again (version and time rewound) if nothing an editor reads
-       changed (`newsroom.revisions.drop_if_unchanged`).
+       changed (`newsroom.revisions.drop_if_unchanged`); if what changed is
+       nothing a reader sees (a status, say), the revision stays but the
+       last-modified time goes back (`newsroom.revisions.keep_modified_time_if_unseen`).
     """
     if article.pk is None and user is not None:
         article.created_by = user
@@ -126,7 +128,10 @@ def save_as_edit(article: Article, user, *, fields: Iterable[str] | None = None,
         if body_saved:
             _settle_bylines(article, corrected=bylines_corrected)
         revisions.record_links(article)
-        return not revisions.drop_if_unchanged(article)
+        if revisions.drop_if_unchanged(article):
+            return False
+        revisions.keep_modified_time_if_unseen(article)
+        return True
 
 
 def _settle_bylines(article: Article, *, corrected: bool) -> None:

@@ -17,12 +17,13 @@ categories and tags — and the newsroom's policies:
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -42,6 +43,11 @@ RESTORED_FIELDS = (
 )
 # Compared between revisions, in the order an editor reads them.
 COMPARED_FIELDS = (*RESTORED_FIELDS[:-1], "category_names", "tag_names", "byline_credits", "extra_front_matter")
+
+# Compared fields no reader of the site sees: an edit that changes only these
+# (publishing, taking back to draft, sending to review, comments, the other
+# front matter) leaves the article's last-modified time as it was.
+UNSEEN_FIELDS = frozenset({"status", "comments_enabled", "extra_front_matter"})
 
 _LABELS = {
     "author_id": gettext_lazy("author"),
@@ -122,6 +128,28 @@ def drop_if_unchanged(article: Article) -> bool:
     return True
 
 
+def keep_modified_time_if_unseen(article: Article) -> bool:
+    """Wind the last-modified time back if the latest save changed nothing a reader sees.
+
+    The revision stays (an editor did change the status, say); only
+    `updated_at`, on the row and on that revision, goes back to the previous
+    revision's, so the site's dateModified, sitemap lastmod, Atom <updated>
+    and the API's updated_at do not move for bookkeeping. Returns whether it
+    was wound back.
+    """
+    latest = latest_revision(article)
+    if latest is None or latest.version != article.version:
+        return False
+    previous = previous_revision(latest)
+    if previous is None or any(change.field not in UNSEEN_FIELDS for change in changes(previous, latest)):
+        return False
+    with transaction.atomic():
+        Article.objects.filter(pk=article.pk, version=article.version).update(updated_at=previous.updated_at)
+        Revision.objects.filter(pk=latest.pk).update(updated_at=previous.updated_at)
+    article.updated_at = latest.updated_at = previous.updated_at
+    return True
+
+
 def record_unrevised_version(article_id: int) -> Revision | None:
     """Record the stored version as a revision if none holds it yet (see the module's docstring)."""
     stored = Article.objects.filter(pk=article_id).first()
@@ -134,9 +162,19 @@ def record_unrevised_version(article_id: int) -> Revision | None:
     stored._history_user = None  # written by an import or a script, not by whoever saves now
     record, = Article.history.bulk_history_create(
         [stored], update=latest is not None, default_change_reason=reason,
-        default_date=stored.updated_at, custom_historical_attrs=links_snapshot(stored),
+        default_date=_written_at(stored, latest), custom_historical_attrs=links_snapshot(stored),
     )
     return record
+
+
+def _written_at(stored: Article, latest: Revision | None):
+    """When the unrevised version was written, as its revision's date: the last time an import
+    recorded one of its files, else its last-modified time; never before the latest revision,
+    whose place in the history it follows (an import's `updated` may be years old)."""
+    moment = stored.source_files.aggregate(last=Max("imported_at"))["last"] or stored.updated_at
+    if latest is not None and moment <= latest.history_date:
+        moment = latest.history_date + dt.timedelta(microseconds=1)
+    return moment
 
 
 def current_state(article: Article) -> Revision:

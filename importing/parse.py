@@ -26,12 +26,14 @@ from typing import Any
 
 import yaml
 
+from importing.markdown import HEXO_DEFAULTS as HEXO_MARKED_DEFAULTS
+from importing.markdown import MarkedOptions, body_html, is_markdown_path
 from newsroom.bylines import ROLES as BYLINE_ROLES
 from articles.sanitize import IMAGE_URL_PATTERN
 
 # Bump to make the next import re-process every file (parsing or sanitising
-# rules changed): it is part of each file's content hash.
-PIPELINE_VERSION = "2"
+# rules changed): it is part of each file's content hash. 3: Markdown bodies rendered.
+PIPELINE_VERSION = "3"
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 64 * 1024
@@ -92,7 +94,7 @@ class ParsedArticle:
     import_key: str
     title: str
     published_at: dt.datetime  # aware, UTC
-    body: str  # raw, not yet sanitised
+    body: str  # HTML (a Markdown body rendered, importing.markdown), not yet sanitised
     author: str = ""
     category_chains: tuple[tuple[str, ...], ...] = ()
     tags: tuple[str, ...] = ()
@@ -668,17 +670,29 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
     )
 
 
-def parse_text(text: str, *, path: str, digest: str, tz: dt.tzinfo) -> ParsedArticle:
+def parse_text(text: str, *, path: str, digest: str, tz: dt.tzinfo,
+               marked: MarkedOptions | None = HEXO_MARKED_DEFAULTS) -> ParsedArticle:
+    """One post's text as a `ParsedArticle`.
+
+    The body of a Markdown file (`.md`, `.markdown`) is rendered to HTML with
+    `marked`, hexo-renderer-marked's options (importing.markdown), unless it
+    is HTML already; other files' bodies, and every body with `marked=None`,
+    are kept as written.
+    """
     split = split_front_matter(text, path)
     meta = load_front_matter(split, path)
-    return build_article(meta, split.body, path=path, digest=digest, tz=tz)
+    body = split.body
+    if marked is not None and is_markdown_path(path):
+        body = body_html(body, marked)
+    return build_article(meta, body, path=path, digest=digest, tz=tz)
 
 
-def parse_bytes(data: bytes, *, path: str, tz: dt.tzinfo, digest: str | None = None) -> ParsedArticle:
-    """Parse one file's bytes (already read) into a `ParsedArticle`."""
+def parse_bytes(data: bytes, *, path: str, tz: dt.tzinfo, digest: str | None = None,
+                marked: MarkedOptions | None = HEXO_MARKED_DEFAULTS) -> ParsedArticle:
+    """Parse one file's bytes (already read) into a `ParsedArticle` (see `parse_text`)."""
     if digest is None:
         digest = content_hash(data, tz)
-    return parse_text(decode_source(data, path), path=path, digest=digest, tz=tz)
+    return parse_text(decode_source(data, path), path=path, digest=digest, tz=tz, marked=marked)
 
 
 def get_timezone(name: str) -> zoneinfo.ZoneInfo:

@@ -220,3 +220,30 @@ def test_a_markdown_post_imports_as_html(run_import, write_post):
     assert "**" not in article.excerpt and "##" not in article.excerpt
     assert article.excerpt.startswith("要闻 财联社4月29日讯，央行今日开展 100亿元 逆回购。")
     assert re.search(r"<h2[^>]*>", article.body)[0] == '<h2 id="要闻">'
+
+
+@pytest.mark.django_db
+def test_a_generated_markdown_corpus_imports_as_markdown(run_import, tmp_path):
+    from django.core.management import call_command
+
+    from bench.corpus import revise_files
+
+    out = tmp_path / "corpus"
+    call_command("generate_corpus", "--count", "120", "--out", str(out), "--seed", "5", "--markdown", verbosity=0)
+    files = sorted(out.rglob("*"))
+    posts = [path for path in files if path.is_file()]
+    assert posts and all(path.suffix == ".md" for path in posts)
+    texts = [path.read_text(encoding="utf-8") for path in posts]
+    assert not any("<div>" in text for text in texts)
+    assert any("\n## " in text for text in texts) and any("\n|:---|" in text for text in texts)
+
+    result = run_import(out)
+    assert result.exit_code == 0, result.stderr
+    assert "failed 0" in result.stdout
+    bodies = list(Article.objects.values_list("body", flat=True))
+    assert any('<h2 id="' in body for body in bodies) and any("<table>" in body for body in bodies)
+    assert any("<strong>" in body for body in bodies) and any("<ul>" in body for body in bodies)
+    assert not any(marker in body for body in bodies for marker in ("**", "\n## ", "|:---|"))
+
+    edited = revise_files(posts, 0.05, seed=6)
+    assert "updated 6," in run_import(out).stdout and len(edited) == 6

@@ -169,8 +169,19 @@ def _smartypants_dashes(state: StateCore) -> None:
                 child.content = text
 
 
+# What marked's GFM autolinks recognise in plain text: URLs with a scheme,
+# `www.` addresses and e-mail addresses (linkify-it also links bare
+# `example.com`, which marked leaves as text).
+_GFM_AUTOLINK_TEXT = re.compile(r"(?:https?://|ftp://|www\.)|[^@\s]@", re.IGNORECASE)
+_AUTOLINK_HINTS = ("://", "www.", "WWW.", "@")
+
+
 def _marked_markup(state: StateCore) -> None:
-    """Mark up what marked marks up differently: `<del>` for ~~strike~~, `align` on table cells."""
+    """Mark up what marked marks up differently.
+
+    `<del>` for ~~strike~~, `align` on table cells, and only the bare URLs
+    marked links.
+    """
     for token in state.tokens:
         if token.type in ("th_open", "td_open"):
             style = token.attrGet("style")
@@ -178,9 +189,34 @@ def _marked_markup(state: StateCore) -> None:
                 token.attrs.pop("style")
                 token.attrSet("align", style.removeprefix("text-align:"))
         elif token.type == "inline" and token.children:
-            for child in token.children:
+            children = token.children
+            for child in children:
                 if child.type in ("s_open", "s_close"):
                     child.tag = "del"
+            if any(child.markup == "linkify" for child in children):
+                token.children = _without_fuzzy_links(children)
+
+
+def _without_fuzzy_links(children: list) -> list:
+    kept = []
+    index = 0
+    while index < len(children):
+        child = children[index]
+        if (child.type == "link_open" and child.markup == "linkify" and index + 2 < len(children)
+                and not _GFM_AUTOLINK_TEXT.match(children[index + 1].content)):
+            kept.append(children[index + 1])  # the text, without the link around it
+            index += 3
+            continue
+        kept.append(child)
+        index += 1
+    return kept
+
+
+def _quick_pretest(pretest):
+    """linkify-it's pretest, skipped for text with no hint of a link (most paragraphs: it is slow)."""
+    def pretest_if_hinted(text: str) -> bool:
+        return any(hint in text for hint in _AUTOLINK_HINTS) and pretest(text)
+    return pretest_if_hinted
 
 
 @functools.lru_cache(maxsize=8)
@@ -197,7 +233,9 @@ def _renderer(options: MarkedOptions) -> MarkdownIt:
             "maxNesting": MAX_NESTING,
         },
     )
-    if not (options.gfm and options.autolink):
+    if options.gfm and options.autolink:
+        md.linkify.pretest = _quick_pretest(md.linkify.pretest)
+    else:
         md.disable("linkify", ignoreInvalid=True)
     if options.smartypants:
         md.enable("smartquotes")

@@ -247,3 +247,9 @@ def test_a_generated_markdown_corpus_imports_as_markdown(run_import, tmp_path):
 
     edited = revise_files(posts, 0.05, seed=6)
     assert "updated 6," in run_import(out).stdout and len(edited) == 6
+
+
+def test_only_the_bare_urls_marked_links_are_linked():
+    html = stored("见 www.cls.cn 与 hexo.io ，邮箱 a@b.cn 。\n")
+    assert '<a href="http://www.cls.cn"' in html and '<a href="mailto:a@b.cn"' in html
+    assert " hexo.io " in html and "http://hexo.io" not in html  # linkify-it's fuzzy links: not marked's

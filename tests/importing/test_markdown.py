@@ -253,3 +253,16 @@ def test_only_the_bare_urls_marked_links_are_linked():
     html = stored("见 www.cls.cn 与 hexo.io ，邮箱 a@b.cn 。\n")
     assert '<a href="http://www.cls.cn"' in html and '<a href="mailto:a@b.cn"' in html
     assert " hexo.io " in html and "http://hexo.io" not in html  # linkify-it's fuzzy links: not marked's
+
+
+@pytest.mark.parametrize("stored_body", [
+    "iOS 开发四年<br>\n<br>\n    年内的第一件事<br>\n# 不是标题",  # text and <br> lines, as a stored body can be
+    "<p>甲</p>\n\n    <p>缩进的乙</p>",
+    '<pre><code class="language-python"># 注释\nx = 1\n</code></pre>',
+])
+def test_an_exported_body_imports_back_unchanged(stored_body):
+    from importing.hexo_export import render_post
+
+    body = sanitize_body(stored_body)
+    text = render_post({"title": "导出", "date": "2022-04-30 09:33:09"}, body)
+    assert sanitize_body(parse_bytes(text.encode(), path="2022-04-30-x.md", tz=SHANGHAI).body) == body

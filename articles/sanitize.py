@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 
 import nh3
@@ -95,9 +96,13 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     """An attribute's value as kept, or None to drop the attribute."""
     if attribute == "class":  # only on <code>
         return value if _CODE_CLASS.fullmatch(value) else None
-    if attribute == "id":  # only on headings
+    if attribute == "id":  # only on headings; the first of two the same keeps it
         ok = len(value) <= MAX_ID_CHARS and _ID.fullmatch(value) and value not in PAGE_IDS
-        return value if ok else None
+        seen = _ids_seen.ids
+        if not ok or value in seen:
+            return None
+        seen.add(value)
+        return value
     if attribute == "align":  # only on table cells
         return value.lower() if value.lower() in TABLE_ALIGNMENTS else None
     return _drop_hidden_schemes(attribute, value)
@@ -143,7 +148,12 @@ def _force_image_attributes(cleaned: str) -> str:
     return _IMG_TAG_END.sub(lambda m: m.group(1) + _FORCED_IMG_MARKUP + m.group(2), cleaned)
 
 
+# The ids kept so far in the body being cleaned (one body at a time per thread).
+_ids_seen = threading.local()
+
+
 def _clean(raw: str) -> str:
+    _ids_seen.ids = set()
     return _force_image_attributes(_cleaner.clean(raw))
 
 

@@ -153,6 +153,8 @@ def test_code_languages_heading_ids_and_cell_alignment_are_kept_only_in_their_sa
             '<td align="left" style="text-align:left">4</td></tr></table><del>5</del><s>6</s>')
     cleaned = sanitize_body(body)
     assert re.findall(r' id="([^"]*)"', cleaned) == ["市场-概况", "Q-A-1"]
+    assert sanitize_body('<h2 id="a">1</h2><h3 id="a">2</h3><h2 id="b">3</h2>') == (
+        '<h2 id="a">1</h2><h3>2</h3><h2 id="b">3</h2>')  # an id is unique in a page
     assert re.findall(r' class="([^"]*)"', cleaned) == ["language-python", "language-c++"]
     assert re.findall(r' align="([^"]*)"', cleaned) == ["center", "right", "left"]
     assert "<del>5</del><s>6</s>" in cleaned and "style" not in cleaned

@@ -247,8 +247,42 @@ def _renderer(options: MarkedOptions) -> MarkdownIt:
     return md
 
 
-def render_markdown(text: str, options: MarkedOptions = HEXO_DEFAULTS) -> str:
-    """`text` as HTML, not yet sanitised. Never fails: what cannot be rendered is returned as it is."""
+# Plain text: no character that can start Markdown syntax, an entity, smart
+# punctuation or a link, no indented line, no line that could open a list.
+# Such a body is paragraphs and line breaks only, made by `_plain_paragraphs`
+# exactly as markdown-it makes them (tests/importing/test_markdown.py checks
+# the two agree) at a tenth of the cost: wire copy is mostly such text.
+_NOT_PLAIN = re.compile(
+    r"""[\\`*_\[\]<>&!~|#=+"'@\t\r\x00\x0b\x0c\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]"""
+    r"|--|\.\.\.|://|www\.|^[ -]|^\d{1,9}[.)]", re.MULTILINE | re.IGNORECASE)
+_BLANK_LINES = re.compile(r"\n(?:[ ]*\n)+")
+
+
+def _plain_paragraphs(text: str, breaks: bool) -> str | None:
+    """What markdown-it makes of plain text (`_NOT_PLAIN`), or None for anything else."""
+    if _NOT_PLAIN.search(text):
+        return None
+    soft_break = "<br>\n" if breaks else "\n"
+    html = []
+    for block in _BLANK_LINES.split(text.strip(" \n")):
+        if block.strip(" "):
+            lines = block.strip().split("\n")  # str.strip(), as markdown-it-py's paragraph rule
+            parts = []
+            for line in lines[:-1]:
+                # Two trailing spaces are a hard break, whatever `breaks` says.
+                parts.append(line.strip(" ") + ("<br>\n" if line.endswith("  ") else soft_break))
+            parts.append(lines[-1].strip(" "))
+            html.append(f"<p>{''.join(parts)}</p>\n")
+    return "".join(html)
+
+
+def render_markdown(text: str, options: MarkedOptions = HEXO_DEFAULTS, *, fast_path: bool = True) -> str:
+    """`text` as HTML, not yet sanitised. Never fails: what cannot be rendered is returned as it is.
+
+    `fast_path=False` always runs the full parser (to compare the two).
+    """
+    if fast_path and (plain := _plain_paragraphs(text, options.breaks)) is not None:
+        return plain
     try:
         return _renderer(options).render(text)
     except (RecursionError, ValueError, IndexError, KeyError, TypeError):  # pragma: no cover - a parser bug

@@ -266,3 +266,24 @@ def test_an_exported_body_imports_back_unchanged(stored_body):
     body = sanitize_body(stored_body)
     text = render_post({"title": "导出", "date": "2022-04-30 09:33:09"}, body)
     assert sanitize_body(parse_bytes(text.encode(), path="2022-04-30-x.md", tz=SHANGHAI).body) == body
+
+
+PLAIN_PIECES = list("ab中文，。%()0123456789.-:： \n\u3000\u00a0") + ["\n\n", "  \n", "1.", "- ", "\n \n", " \u3000", "2)"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(PLAIN_PIECES), max_size=40).map("".join), st.booleans())
+def test_the_plain_text_fast_path_renders_as_the_parser_does(text, breaks):
+    options = MarkedOptions(breaks=breaks)
+    assert render_markdown(text, options) == render_markdown(text, options, fast_path=False)
+
+
+def test_the_plain_text_fast_path_is_taken_for_wire_copy_and_renders_it_as_the_parser_does():
+    from bench.corpus import iter_corpus
+    from importing.markdown import _plain_paragraphs
+
+    bodies = [data.decode().split("\n---\n", 2)[2] for _, data in iter_corpus(300, 9, markdown=True)]
+    plain = [body for body in bodies if _plain_paragraphs(body, True) is not None]
+    assert 0 < len(plain) < len(bodies)
+    for body in bodies:
+        assert render_markdown(body) == render_markdown(body, fast_path=False)

@@ -212,10 +212,20 @@ def _without_fuzzy_links(children: list) -> list:
     return kept
 
 
+# A Markdown link's destination, `](https://…)`: a URL already linked.
+_LINK_DESTINATION = re.compile(r"\]\([^()\s]*\)")
+
+
 def _quick_pretest(pretest):
-    """linkify-it's pretest, skipped for text with no hint of a link (most paragraphs: it is slow)."""
+    """linkify-it's pretest, skipped for text with no hint of a bare link (most paragraphs: it is slow)."""
     def pretest_if_hinted(text: str) -> bool:
-        return any(hint in text for hint in _AUTOLINK_HINTS) and pretest(text)
+        if not any(hint in text for hint in _AUTOLINK_HINTS):
+            return False
+        if "](" in text:
+            text = _LINK_DESTINATION.sub("]", text)
+            if not any(hint in text for hint in _AUTOLINK_HINTS):
+                return False
+        return pretest(text)
     return pretest_if_hinted
 
 

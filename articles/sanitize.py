@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 
 import nh3
@@ -37,12 +38,31 @@ ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
     "abbr": {"title"},
-    "th": {"colspan", "rowspan", "scope"},
-    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope", "align"},
+    "td": {"colspan", "rowspan", "align"},
     "col": {"span"},
     "colgroup": {"span"},
     "ol": {"start", "reversed"},
+    # What rendered Markdown needs (importing.markdown), each value checked by
+    # `_filter_attribute`: a code block's language, a heading's anchor.
+    "code": {"class"},
+    **{f"h{level}": {"id"} for level in range(1, 7)},
 }
+
+# A code block's language, as Markdown's fenced code writes it.
+_CODE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
+# A heading's id is a link target (`#标题`), kept only in the form Hexo gives
+# it (hexo-util's slugize, importing.markdown.hexo_slug): words of anything
+# but white space and punctuation, joined by single hyphens. So ids of other
+# sources' HTML (`id="-"`, `id="_x"`) go as before, and so do the page's own
+# ids (templates/), which a heading named "main" would otherwise take over
+# (the skip link's target).
+MAX_ID_CHARS = 200
+PAGE_IDS = frozenset({"main", "content-main", "site-search", "related-heading", "language-form",
+                      "language-choice", "import-run-link", "import-result"})
+_SLUG_WORD = r"[^\s~`!@#$%^&*()\-_+=\[\]{}|\\;:\"'<>,.?/\x00-\x1f]+"
+_ID = re.compile(rf"{_SLUG_WORD}(?:-{_SLUG_WORD})*")
+TABLE_ALIGNMENTS = frozenset({"left", "center", "right"})
 
 # Source CDNs (img.cls.cn, sinaimg.cn, …) refuse hot-linked images that send a
 # Referer, so every image is forced to `no-referrer`; `lazy` keeps long
@@ -72,7 +92,23 @@ IMAGE_URL_PATTERN = r"^(?:https?://\S+|/(?![/\\])\S*)$"
 _HIDDEN_SCHEME = re.compile(r"^(?:javascript|vbscript|data|file|about):")
 
 
-def _drop_hidden_schemes(tag: str, attribute: str, value: str) -> str | None:
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """An attribute's value as kept, or None to drop the attribute."""
+    if attribute == "class":  # only on <code>
+        return value if _CODE_CLASS.fullmatch(value) else None
+    if attribute == "id":  # only on headings; the first of two the same keeps it
+        ok = len(value) <= MAX_ID_CHARS and _ID.fullmatch(value) and value not in PAGE_IDS
+        seen = _ids_seen.ids
+        if not ok or value in seen:
+            return None
+        seen.add(value)
+        return value
+    if attribute == "align":  # only on table cells
+        return value.lower() if value.lower() in TABLE_ALIGNMENTS else None
+    return _drop_hidden_schemes(attribute, value)
+
+
+def _drop_hidden_schemes(attribute: str, value: str) -> str | None:
     if attribute in ("href", "src") and not value.isascii():
         visible = "".join(
             ch for ch in unicodedata.normalize("NFKC", value)
@@ -84,7 +120,7 @@ def _drop_hidden_schemes(tag: str, attribute: str, value: str) -> str | None:
 
 
 _cleaner = nh3.Cleaner(
-    attribute_filter=_drop_hidden_schemes,
+    attribute_filter=_filter_attribute,
     tags=set(ALLOWED_TAGS),
     attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
     clean_content_tags=set(DROPPED_WITH_CONTENT),
@@ -112,7 +148,12 @@ def _force_image_attributes(cleaned: str) -> str:
     return _IMG_TAG_END.sub(lambda m: m.group(1) + _FORCED_IMG_MARKUP + m.group(2), cleaned)
 
 
+# The ids kept so far in the body being cleaned (one body at a time per thread).
+_ids_seen = threading.local()
+
+
 def _clean(raw: str) -> str:
+    _ids_seen.ids = set()
     return _force_image_attributes(_cleaner.clean(raw))
 
 

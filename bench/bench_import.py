@@ -3,11 +3,13 @@
 
 Run from the project root:
 
-    .venv/bin/python bench/bench_import.py [--count 20000] [--runs 3] [--seed 1]
+    .venv/bin/python bench/bench_import.py [--count 20000] [--runs 3] [--seed 1] [--markdown]
 
 Each run writes a synthetic corpus (bench.corpus, outside the timings) and
 a fresh, migrated SQLite database in a temporary directory, then times four
-phases, each in its own child process so that peak memory is per phase:
+phases, each in its own child process so that peak memory is per phase
+(`--markdown`: the corpus is Markdown posts, rendered at import, as a Hexo
+blog's are; otherwise the feeds' HTML ones):
 
   floor      find, read, hash, parse and sanitise every file; no database
              (the same functions import_files calls, in the same order)
@@ -232,7 +234,7 @@ def one_run(index: int, args: argparse.Namespace) -> dict[str, Any]:
     try:
         corpus, db_path = workdir / "corpus", workdir / "db.sqlite3"
         started = time.perf_counter()
-        summary = write_corpus(corpus, args.count, args.seed)
+        summary = write_corpus(corpus, args.count, args.seed, markdown=args.markdown)
         generate_s = time.perf_counter() - started
         _spawn("migrate", corpus, db_path, args)
 
@@ -241,7 +243,8 @@ def one_run(index: int, args: argparse.Namespace) -> dict[str, Any]:
         for phase in ("floor", "import", "reimport"):
             profile = profile_dir / f"{phase}.txt" if profile_dir else None
             run[phase] = _spawn(phase, corpus, db_path, args, profile)
-        edited = revise_files(sorted(corpus.rglob("*.txt")), CHANGED_SHARE, args.seed + 1)
+        edited = revise_files(sorted(corpus.rglob("*.md" if args.markdown else "*.txt")), CHANGED_SHARE,
+                              args.seed + 1)
         run["changed"] = _spawn("changed", corpus, db_path, args,
                                 profile_dir / "changed.txt" if profile_dir else None)
         run["changed_files"] = len(edited)
@@ -321,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="import batch size (default: the importer's, importing.load.DEFAULT_BATCH_SIZE)")
     parser.add_argument("--workers", type=int, default=None,
                         help="import worker processes (default: the importer's, importing.pipeline.default_workers)")
+    parser.add_argument("--markdown", action="store_true",
+                        help="a corpus of Markdown posts (.md) instead of the feeds' HTML ones (.txt)")
     parser.add_argument("--debug", action="store_true", help="run Django with DEBUG on, as `manage.py` with .env does")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile every phase of the first run into bench/out/profiles/ (slows it down)")
@@ -346,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         run["ratios"] = _ratios(run)
         run["load_average"] = [load_before, os.getloadavg()[0]]
         runs.append(run)
-        print(f"\nrun {index + 1}/{args.runs}: {args.count} files ({run['corpus_mb']:.0f} MB, "
+        print(f"\nrun {index + 1}/{args.runs}: {args.count} {'Markdown' if args.markdown else 'HTML'} files "
+              f"({run['corpus_mb']:.0f} MB, "
               f"generated in {run['generate_s']:.1f}s untimed), database {run['db_mb']:.0f} MB, "
               f"load average {run['load_average'][0]:.1f} → {run['load_average'][1]:.1f}")
         print(_table(run, args.count))

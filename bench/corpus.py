@@ -5,7 +5,9 @@ the RSS-to-Hexo mirrors the importer was built for (see seeds/): YAML front
 matter with a single-quoted title, a flat `categories` list (one chain) or a
 list of lists (several chains), an RFC 2822 date, then a `<div>` body that is
 either HTML paragraphs with a bold dateline or wire-style plain text with raw
-line breaks.
+line breaks. With `markdown=True` the same stories are written as Markdown
+posts (`.md`, as a Hexo blog keeps them): headings, bold datelines, lists,
+tables, quotes, images and links in Markdown, no `<div>`.
 
 Same `seed`, same bytes: every random choice comes from `random.Random`
 instances derived from the seed, and nothing iterates a set or dict of strings
@@ -305,7 +307,7 @@ def duplicate_count(count: int) -> int:
     return max(1, round(count * DUPLICATE_SHARE))
 
 
-def plan_corpus(count: int, seed: int) -> list[PlannedFile]:
+def plan_corpus(count: int, seed: int, suffix: str = ".txt") -> list[PlannedFile]:
     """Decide every file's name and story, without rendering any text."""
     if count < 0:
         raise CorpusError("count must not be negative")
@@ -328,7 +330,7 @@ def plan_corpus(count: int, seed: int) -> list[PlannedFile]:
     for index, (story, is_dupe) in enumerate(entries):
         moment = dt.datetime.fromtimestamp(story.timestamp, dt.timezone.utc)
         # Year/month folders: at 100,000 files that is under 1,000 files per folder.
-        name = f"{moment.year}/{moment.month:02d}/{index:0{width}d}_{rng.getrandbits(64):016x}.txt"
+        name = f"{moment.year}/{moment.month:02d}/{index:0{width}d}_{rng.getrandbits(64):016x}{suffix}"
         planned.append(PlannedFile(name, story, is_dupe))
     return planned
 
@@ -401,6 +403,33 @@ def _flash_body(rng: random.Random, paragraphs: list[str], author: str) -> str:
     return "\n".join(paragraphs) + f"（{credit}）"
 
 
+def _markdown_feature_body(
+    rng: random.Random, book: Phrasebook, paragraphs: list[str], dateline: str, day: dt.date
+) -> str:
+    """A long read in Markdown: bold dateline, sub-headings, images, lists, a table, quotes, links."""
+    out = [f"**{dateline}**，{paragraphs[0]}"]
+    for text in paragraphs[1:]:
+        roll = rng.random()
+        if roll < 0.08:
+            out.append(f"## {rng.choice(book.titles)}")
+        elif roll < 0.12:
+            out.append(f"![图]({_cls_image(rng, day)})")
+        elif roll < 0.16:
+            out.append("\n".join(f"- {item}" for item in rng.choices(book.list_items, k=3)))
+        elif roll < 0.18:
+            rows = "".join(f"| {rng.choice(COMPANIES)} | {rng.uniform(-10, 10):.2f}% |\n" for _ in range(3))
+            out.append(f"| 公司 | 涨跌幅 |\n|:---|---:|\n{rows}")
+        elif roll < 0.22:
+            out.append(f"> {rng.choice(book.sentences)}")
+        if rng.random() < 0.1:
+            text += f" [详情](https://www.cls.cn/detail/{rng.randint(100000, 999999)})"
+        elif rng.random() < 0.1:
+            cut = len(text) // 2
+            text = f"{text[:cut]}*{text[cut:cut + 6]}*{text[cut + 6:]}"
+        out.append(text)
+    return "\n\n".join(out)
+
+
 def _categories_yaml(chains: list[tuple[str, ...]]) -> str:
     if len(chains) == 1:
         return "categories: \n" + "".join(f" - {name}\n" for name in chains[0])
@@ -414,8 +443,8 @@ def _tags_yaml(rng: random.Random) -> str:
     return "tags:\n" + "".join(f" - {t}\n" for t in tags)
 
 
-def render_story(story: Story, book: Phrasebook) -> bytes:
-    """The file's bytes; a function of `story` and `book` only."""
+def render_story(story: Story, book: Phrasebook, markdown: bool = False) -> bytes:
+    """The file's bytes; a function of `story`, `book` and `markdown` only."""
     rng = random.Random(story.seed)
     source = rng.choices(SOURCES, cum_weights=_SOURCE_CUM_WEIGHTS)[0]
     subject = rng.choice(COMPANIES)
@@ -426,7 +455,14 @@ def render_story(story: Story, book: Phrasebook) -> bytes:
     target = int(rng.uniform(source.min_chars, source.max_chars))
     reporter = rng.choice(REPORTERS)
 
-    if source.style == "telegraph":
+    if markdown and source.style in ("feature", "html_brief"):
+        dateline = f"{source.author}{day.month}月{day.day}日讯（记者 {reporter}）"
+        body = _markdown_feature_body(rng, book, _paragraphs(rng, pool, target), dateline, day)
+    elif markdown and source.style == "indented":
+        dateline = f"{source.author}讯（记者 {reporter}）{day.month}月{day.day}日，"
+        body = "\n\n".join(f"\u3000\u3000{p}" for p in _paragraphs(rng, pool, target))
+        body = f"\u3000\u3000{dateline}" + body.removeprefix("\u3000\u3000")
+    elif source.style == "telegraph":
         body = _telegraph_body(rng, book, title, f"财联社{day.month}月{day.day}日电", target)
     elif source.style == "flash":
         body = _flash_body(rng, _paragraphs(rng, pool, target), source.author)
@@ -456,12 +492,12 @@ def render_story(story: Story, book: Phrasebook) -> bytes:
     else:
         image = ""
     headimg = f"headimg: {_yaml_quote(image)}\n" if image else ""
-    text = (
+    front = (
         f"\n---\ntitle: {_yaml_quote(title)}\n{_categories_yaml(chains)}{tags}{headimg}"
         f"author: {source.author}\ncomments: false\n"
         f"date: {formatdate(story.timestamp, usegmt=True)}\nthumbnail: {_yaml_quote(image)}\n---\n\n"
-        f"<div>   \n{body}  \n</div>\n            "
     )
+    text = front + (f"{body}\n" if markdown else f"<div>   \n{body}  \n</div>\n            ")
     return text.encode("utf-8")
 
 
@@ -474,16 +510,22 @@ def _phrasebook_for(seed: int) -> Phrasebook:
     return build_phrasebook(random.Random(f"phrasebook:{seed}"))
 
 
-def iter_corpus(count: int, seed: int) -> Iterator[tuple[str, bytes]]:
+def _suffix(markdown: bool) -> str:
+    return ".md" if markdown else ".txt"
+
+
+def iter_corpus(count: int, seed: int, markdown: bool = False) -> Iterator[tuple[str, bytes]]:
     """(relative path, bytes) of every file, in file-number order; nothing is written."""
-    planned = plan_corpus(count, seed)
+    planned = plan_corpus(count, seed, _suffix(markdown))
     book = _phrasebook_for(seed)
     for item in planned:
-        yield item.relpath, render_story(item.story, book)
+        yield item.relpath, render_story(item.story, book, markdown)
 
 
-def write_corpus(out_dir: str | os.PathLike, count: int, seed: int) -> CorpusSummary:
+def write_corpus(out_dir: str | os.PathLike, count: int, seed: int, markdown: bool = False) -> CorpusSummary:
     """Write the corpus under `out_dir`, which must be absent or empty.
+
+    `markdown`: Markdown posts (`.md`) instead of the feeds' HTML ones (`.txt`).
 
     A non-empty directory is refused rather than merged into: left-over files
     from another run would make the "same seed, same corpus" promise false.
@@ -491,7 +533,7 @@ def write_corpus(out_dir: str | os.PathLike, count: int, seed: int) -> CorpusSum
     root = Path(out_dir)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise CorpusError(f"{root} exists and is not an empty directory")
-    planned = plan_corpus(count, seed)
+    planned = plan_corpus(count, seed, _suffix(markdown))
     book = _phrasebook_for(seed)
     repeated = {p.story.seed for p in planned if p.is_duplicate}
     # Whether a re-crawl changed any byte depends on the source (only picsum
@@ -505,7 +547,7 @@ def write_corpus(out_dir: str | os.PathLike, count: int, seed: int) -> CorpusSum
         if folder not in made_dirs:
             (root / folder).mkdir(parents=True, exist_ok=True)
             made_dirs.add(folder)
-        data = render_story(item.story, book)
+        data = render_story(item.story, book, markdown)
         with open(root / item.relpath, "wb") as handle:
             handle.write(data)
         written += len(data)
@@ -538,7 +580,9 @@ def revise_files(paths: Sequence[Path], share: float, seed: int) -> list[Path]:
     chosen = rng.sample(sorted(paths), max(1, round(len(paths) * share)))
     for path in chosen:
         text = path.read_text(encoding="utf-8")
-        cut = text.rindex("</div>")
+        cut = text.rfind("</div>")
+        if cut == -1:  # a Markdown post: a paragraph at the end
+            text, cut = text.rstrip("\n") + "\n\n", len(text.rstrip("\n")) + 2
         note = f"\n（更新 {rng.randint(1, 23):02d}:{rng.randint(0, 59):02d}）{_fill(rng.choice(SENTENCES), rng)}"
         path.write_text(text[:cut] + note.replace(_SUBJECT, "该公司") + text[cut:], encoding="utf-8")
     return chosen

@@ -42,6 +42,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from importing import parse
+from importing.markdown import is_html_body
 from articles.models import Article, ArticleByline, Category, path_prefixes
 
 MAX_NAME_BYTES = 200  # well under the 255 bytes of ext4, APFS and NTFS names
@@ -79,6 +80,11 @@ def dump_front_matter(meta: dict[str, Any]) -> str:
 
 
 def render_post(meta: dict[str, Any], body: str) -> str:
+    if body and not is_html_body(body):
+        # A stored body is HTML, but one that does not open with a block tag
+        # (text and <br> lines) would be read back as Markdown: a <div>, which
+        # the sanitiser removes again, marks it as HTML (importing.markdown).
+        body = f"<div>\n{body}\n</div>"
     return f"---\n{dump_front_matter(meta)}---\n{body}\n"
 
 

@@ -28,13 +28,15 @@ from typing import Any
 
 import yaml
 
+from importing.markdown import HEXO_DEFAULTS as HEXO_MARKED_DEFAULTS
+from importing.markdown import MarkedOptions, body_html, is_markdown_path
 from newsroom.bylines import ROLES as BYLINE_ROLES
 from articles.sanitize import IMAGE_URL_PATTERN
 
 # Bump to make the next import re-process every file (parsing or sanitising
 # rules changed): it is part of each file's content hash.
-# 3: dates in all of Hexo's forms, explicit excerpts, and `updated` as the article's
-#    last-modified time (no longer other front matter).
+# 3: dates in all of Hexo's forms, explicit excerpts, `updated` as the article's
+#    last-modified time (no longer other front matter), Markdown bodies rendered.
 PIPELINE_VERSION = "3"
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -98,7 +100,7 @@ class ParsedArticle:
     import_key: str
     title: str
     published_at: dt.datetime  # aware, UTC
-    body: str  # raw, not yet sanitised
+    body: str  # HTML (a Markdown body rendered, importing.markdown), not yet sanitised
     # Hexo's `updated`, aware UTC, as given (it may be earlier than `date`); None: not in the file.
     updated: dt.datetime | None = None
     author: str = ""
@@ -857,22 +859,31 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
     )
 
 
-def parse_text(text: str, *, path: str, digest: str, tz: dt.tzinfo, modified: float | None = None) -> ParsedArticle:
+def parse_text(text: str, *, path: str, digest: str, tz: dt.tzinfo, modified: float | None = None,
+               marked: MarkedOptions | None = HEXO_MARKED_DEFAULTS) -> ParsedArticle:
+    """One post's text as a `ParsedArticle`.
+
+    The body of a Markdown file (`.md`, `.markdown`) is rendered to HTML with
+    `marked`, hexo-renderer-marked's options (importing.markdown), unless it
+    is HTML already; other files' bodies, and every body with `marked=None`,
+    are kept as written. `modified`: the file's modification time, which dates
+    a post without a `date`; None makes a missing date an error.
+    """
     split = split_front_matter(text, path)
     meta = load_front_matter(split, path)
-    return build_article(meta, split.body, path=path, digest=digest, tz=tz, modified=modified)
+    body = split.body
+    if marked is not None and is_markdown_path(path):
+        body = body_html(body, marked)
+    return build_article(meta, body, path=path, digest=digest, tz=tz, modified=modified)
 
 
 def parse_bytes(data: bytes, *, path: str, tz: dt.tzinfo, digest: str | None = None,
-                modified: float | None = None) -> ParsedArticle:
-    """Parse one file's bytes (already read) into a `ParsedArticle`.
-
-    `modified`: the file's modification time (`stat().st_mtime`), which dates a
-    post without a `date`; None makes a missing date an error.
-    """
+                modified: float | None = None,
+                marked: MarkedOptions | None = HEXO_MARKED_DEFAULTS) -> ParsedArticle:
+    """Parse one file's bytes (already read) into a `ParsedArticle` (see `parse_text`)."""
     if digest is None:
         digest = content_hash(data, tz)
-    return parse_text(decode_source(data, path), path=path, digest=digest, tz=tz, modified=modified)
+    return parse_text(decode_source(data, path), path=path, digest=digest, tz=tz, modified=modified, marked=marked)
 
 
 def get_timezone(name: str) -> zoneinfo.ZoneInfo:

@@ -142,6 +142,38 @@ def test_styles_classes_comments_and_unknown_tags_are_removed():
     assert sanitize_body(body) == "<p>文字</p>"
 
 
+def test_code_languages_heading_ids_and_cell_alignment_are_kept_only_in_their_safe_forms():
+    body = ('<h2 id="市场-概况">a</h2><h3 id="Q-A-1">b</h3>'
+            '<h2 id="-">c</h2><h2 id="a b">d</h2><h2 id="x_y">e</h2><h2 id="a--b">f</h2><h2 id="">g</h2>'
+            '<h2 id="main">h</h2><h2 id="site-search">i</h2><p id="p1">j</p><h2 id="' + "长" * 201 + '">k</h2>'
+            '<pre><code class="language-python">x</code></pre><pre><code class="language-c++">y</code></pre>'
+            '<pre><code class="hljs language-js">z</code></pre><code class="language-a b">w</code>'
+            '<pre class="language-js"><code>v</code></pre>'
+            '<table><tr><th align="CENTER">1</th><td align="right">2</td><td align="justify">3</td>'
+            '<td align="left" style="text-align:left">4</td></tr></table><del>5</del><s>6</s>')
+    cleaned = sanitize_body(body)
+    assert re.findall(r' id="([^"]*)"', cleaned) == ["市场-概况", "Q-A-1"]
+    assert sanitize_body('<h2 id="a">1</h2><h3 id="a">2</h3><h2 id="b">3</h2>') == (
+        '<h2 id="a">1</h2><h3>2</h3><h2 id="b">3</h2>')  # an id is unique in a page
+    assert re.findall(r' class="([^"]*)"', cleaned) == ["language-python", "language-c++"]
+    assert re.findall(r' align="([^"]*)"', cleaned) == ["center", "right", "left"]
+    assert "<del>5</del><s>6</s>" in cleaned and "style" not in cleaned
+    assert sanitize_body(cleaned) == cleaned
+
+
+def test_heading_ids_never_take_the_pages_own():
+    """Every id the templates give the page around an article is one a heading may not have."""
+    from articles.sanitize import PAGE_IDS
+    from tests.factories import PROJECT
+
+    page_ids = set()
+    for template in (PROJECT / "templates").rglob("*.html"):
+        page_ids |= set(re.findall(r'\bid="([^"{]+)"', template.read_text(encoding="utf-8")))
+    assert page_ids and page_ids <= PAGE_IDS
+    for page_id in page_ids:
+        assert "id=" not in sanitize_body(f'<h2 id="{page_id}">x</h2>')
+
+
 def test_plain_text_body_becomes_paragraphs():
     body = "<div>   \n【快讯】第一段。  \n\u3000\u3000第二段 <a href=\"https://e.com\">链接</a>。\n\n</div>\n            "
     cleaned = sanitize_body(body)

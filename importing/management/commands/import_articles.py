@@ -21,8 +21,10 @@ from importing.service import ImportOptions, PathSource, run_import
 
 class Command(BaseCommand):
     help = (
-        "Import Hexo posts (YAML or JSON front matter and an HTML body) from files or "
-        "directories (walked recursively for *.md, *.markdown and *.txt). Re-importing "
+        "Import Hexo posts (YAML or JSON front matter and a body) from files or "
+        "directories (walked recursively for *.md, *.markdown and *.txt). The body of a "
+        ".md or .markdown post is Markdown, rendered as Hexo renders it, unless it is HTML "
+        "already; a .txt post's body is HTML or plain lines. Re-importing "
         "is safe: unchanged files are skipped and changed ones update their article. "
         "Every run, dry runs included (marked as such), is recorded as an ImportRun "
         "in the admin's import history."

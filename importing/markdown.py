@@ -1,0 +1,314 @@
+"""Markdown post bodies rendered to HTML the way Hexo's default renderer does.
+
+Hexo renders `.md`/`.markdown` posts with hexo-renderer-marked (the `marked`
+library with Hexo's options and renderer). This module does the same with
+markdown-it-py, a CommonMark parser with GFM tables, strikethrough and
+autolinks, and mdit-py-plugins' heading anchors, configured to Hexo's
+defaults (`MarkedOptions`): GFM, `breaks`, smart punctuation, bare URLs
+linked, heading ids made as hexo-util's `slugize` makes them.
+
+The HTML made here is not safe yet: like every body, it goes through the
+one sanitiser (`articles.sanitize.sanitize_body`) after this. Raw HTML in
+Markdown is passed through for it to judge, as marked does.
+
+A body that is already HTML (the mirror bot's posts: `<div>` and plain
+lines, some indented) is left as it is (`is_html_body`): Hexo would turn
+the indented lines into code blocks.
+
+Pure Python, no Django: it runs in the import's worker processes
+(the `pure-import-stages` contract).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from mdit_py_plugins.anchors import anchors_plugin
+
+# The suffixes Hexo hands to hexo-renderer-marked that this importer reads.
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+
+# Block elements nested deeper than this (blockquotes, lists) are not nested
+# further: their markers stay as text. markdown-it's own guard, so that
+# 100,000 `>` render in linear time and to bounded HTML.
+MAX_NESTING = 20
+
+
+@dataclass(frozen=True)
+class MarkedOptions:
+    """hexo-renderer-marked's options that change the HTML, with the defaults Hexo ships.
+
+    `from_config` reads a site's `marked:` section of `_config.yml`.
+    """
+
+    gfm: bool = True  # tables, strikethrough, bare URLs (with autolink)
+    breaks: bool = True  # a single line break is a <br>
+    smartypants: bool = True  # curly quotes, en and em dashes, ellipses
+    quotes: str = "\u201c\u201d\u2018\u2019"  # the four quotes smartypants uses: “”‘’
+    autolink: bool = True  # bare URLs become links (GFM)
+    header_ids: bool = True  # headings get ids
+    modify_anchors: int = 0  # heading ids: 0 as written, 1 lower case, 2 upper case
+
+    _CONFIG_KEYS = {"gfm": "gfm", "breaks": "breaks", "smartypants": "smartypants", "quotes": "quotes",
+                    "autolink": "autolink", "headerIds": "header_ids", "modifyAnchors": "modify_anchors"}
+
+    @classmethod
+    def from_config(cls, marked: Mapping[str, Any] | None) -> MarkedOptions:
+        """The options of a site's `marked:` settings; keys this renderer has no use for are ignored."""
+        values: dict[str, Any] = {}
+        for key, name in cls._CONFIG_KEYS.items():
+            if marked and key in marked and marked[key] is not None:
+                values[name] = marked[key]
+        quotes = values.get("quotes")
+        if not (isinstance(quotes, str) and len(quotes) == 4):
+            values.pop("quotes", None)  # marked falls back to the default quotes too
+        if "modify_anchors" in values:
+            try:
+                values["modify_anchors"] = int(values["modify_anchors"])
+            except (TypeError, ValueError):
+                values["modify_anchors"] = 0
+        for item in fields(cls):
+            if item.type == "bool" and item.name in values:
+                values[item.name] = bool(values[item.name])
+        return cls(**values)
+
+
+HEXO_DEFAULTS = MarkedOptions()
+
+
+# --- is the body HTML? ---------------------------------------------------------
+
+# The block-level elements that open an HTML block in CommonMark (types 1 and
+# 6), which is also where marked stops reading Markdown.
+_BLOCK_TAGS = (
+    "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|dir|"
+    "div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|hr|html|iframe|"
+    "legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|pre|script|search|section|"
+    "style|summary|table|tbody|td|textarea|tfoot|th|thead|title|tr|track|ul"
+)
+_STARTS_WITH_BLOCK_TAG = re.compile(
+    rf"\s*(?:<!--.*?-->\s*)*<(?:{_BLOCK_TAGS})(?:[\s/>]|$)", re.IGNORECASE | re.DOTALL)
+# Markdown's own block syntax, which no HTML body has at the start of a line:
+# an ATX heading or a code fence.
+_MARKDOWN_BLOCK = re.compile(r"^ {0,3}(?:#{1,6}(?:[ \t]|$)|```|~~~)", re.MULTILINE)
+# Preformatted text, where such a line is code (`# comment`), not Markdown.
+_PRE = re.compile(r"<pre\b.*?</pre\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def is_html_body(body: str) -> bool:
+    """Whether a Markdown file's body is HTML, to be kept as it is rather than rendered.
+
+    It is when it starts with a block-level tag (after white space and
+    comments) and has no Markdown heading or code fence outside `<pre>`. So
+    the mirror bot's `<div>`-wrapped bodies stay HTML, with their indented
+    lines as text, and so do bodies `export_articles` wrote; a Markdown post
+    that opens with an HTML block (a centred image, say) but has headings or
+    code below is still Markdown.
+    """
+    if not _STARTS_WITH_BLOCK_TAG.match(body):
+        return False
+    if "<pre" in body or "<PRE" in body:
+        body = _PRE.sub("", body)
+    return not _MARKDOWN_BLOCK.search(body)
+
+
+# --- heading ids as hexo-util's slugize makes them ---------------------------------
+
+# hexo-util's slugize: these characters (and runs of them) become one '-'.
+_SLUG_SPECIAL = re.compile(r"[\s~`!@#$%^&*()\-_+=\[\]{}|\\;:\"'<>,.?/]+")
+_SLUG_CONTROL = re.compile(r"[\u0000-\u001f]")
+
+
+def _without_diacritic(char: str) -> str:
+    """A Latin letter with diacritics as its base letter (é → e), as hexo-util's escapeDiacritic does."""
+    if char.isascii():
+        return char
+    decomposed = unicodedata.normalize("NFD", char)
+    if decomposed[0].isascii() and all(unicodedata.combining(c) for c in decomposed[1:]):
+        return decomposed[0]
+    return char
+
+
+def hexo_slug(text: str, transform: int = 0) -> str:
+    """A heading's id as hexo-renderer-marked makes it (hexo-util's `slugize`): Chinese is kept."""
+    text = "".join(_without_diacritic(c) for c in text.strip())
+    slug = _SLUG_SPECIAL.sub("-", _SLUG_CONTROL.sub("", text)).strip("-")
+    if transform == 1:
+        return slug.lower()
+    if transform == 2:
+        return slug.upper()
+    return slug
+
+
+# --- the renderer -----------------------------------------------------------------
+
+# marked's smartypants, after the quotes (which markdown-it's smartquotes rule does).
+_DASHES_AND_ELLIPSES = (("---", "\u2014"), ("--", "\u2013"), ("...", "\u2026"))
+
+
+def _smartypants_dashes(state: StateCore) -> None:
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        in_autolink = False  # a URL shown as its own text keeps its dashes and dots, as in marked
+        for child in token.children:
+            if child.type == "link_open":
+                in_autolink = child.markup in ("linkify", "autolink")
+            elif child.type == "link_close":
+                in_autolink = False
+            elif child.type == "text" and not in_autolink and ("--" in child.content or "..." in child.content):
+                text = child.content
+                for plain, typographic in _DASHES_AND_ELLIPSES:
+                    text = text.replace(plain, typographic)
+                child.content = text
+
+
+# What marked's GFM autolinks recognise in plain text: URLs with a scheme,
+# `www.` addresses and e-mail addresses (linkify-it also links bare
+# `example.com`, which marked leaves as text).
+_GFM_AUTOLINK_TEXT = re.compile(r"(?:https?://|ftp://|www\.)|[^@\s]@", re.IGNORECASE)
+_AUTOLINK_HINTS = ("://", "www.", "WWW.", "@")
+
+
+def _marked_markup(state: StateCore) -> None:
+    """Mark up what marked marks up differently.
+
+    `<del>` for ~~strike~~, `align` on table cells, and only the bare URLs
+    marked links.
+    """
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open"):
+            style = token.attrGet("style")
+            if isinstance(style, str) and style.startswith("text-align:"):
+                token.attrs.pop("style")
+                token.attrSet("align", style.removeprefix("text-align:"))
+        elif token.type == "inline" and token.children:
+            children = token.children
+            for child in children:
+                if child.type in ("s_open", "s_close"):
+                    child.tag = "del"
+            if any(child.markup == "linkify" for child in children):
+                token.children = _without_fuzzy_links(children)
+
+
+def _without_fuzzy_links(children: list) -> list:
+    kept = []
+    index = 0
+    while index < len(children):
+        child = children[index]
+        if (child.type == "link_open" and child.markup == "linkify" and index + 2 < len(children)
+                and not _GFM_AUTOLINK_TEXT.match(children[index + 1].content)):
+            kept.append(children[index + 1])  # the text, without the link around it
+            index += 3
+            continue
+        kept.append(child)
+        index += 1
+    return kept
+
+
+# A Markdown link's destination, `](https://…)`: a URL already linked.
+_LINK_DESTINATION = re.compile(r"\]\([^()\s]*\)")
+
+
+def _quick_pretest(pretest):
+    """linkify-it's pretest, skipped for text with no hint of a bare link (most paragraphs: it is slow)."""
+    def pretest_if_hinted(text: str) -> bool:
+        if not any(hint in text for hint in _AUTOLINK_HINTS):
+            return False
+        if "](" in text:
+            text = _LINK_DESTINATION.sub("]", text)
+            if not any(hint in text for hint in _AUTOLINK_HINTS):
+                return False
+        return pretest(text)
+    return pretest_if_hinted
+
+
+@functools.lru_cache(maxsize=8)
+def _renderer(options: MarkedOptions) -> MarkdownIt:
+    md = MarkdownIt(
+        "gfm-like" if options.gfm else "commonmark",
+        {
+            "html": True,  # raw HTML is kept, as marked keeps it: the sanitiser judges it
+            "breaks": options.breaks,
+            "linkify": options.gfm and options.autolink,
+            "typographer": options.smartypants,
+            "quotes": options.quotes,
+            "xhtmlOut": False,  # <br>, as marked writes it
+            "maxNesting": MAX_NESTING,
+        },
+    )
+    if options.gfm and options.autolink:
+        md.linkify.pretest = _quick_pretest(md.linkify.pretest)
+    else:
+        md.disable("linkify", ignoreInvalid=True)
+    if options.smartypants:
+        md.enable("smartquotes")
+        md.core.ruler.push("smartypants_dashes", _smartypants_dashes)
+    md.core.ruler.push("marked_markup", _marked_markup)
+    if options.header_ids:
+        anchors_plugin(md, min_level=1, max_level=6,
+                       slug_func=functools.partial(hexo_slug, transform=options.modify_anchors))
+    return md
+
+
+# Plain text: no character that can start Markdown syntax, an entity, smart
+# punctuation or a link, no indented line, no line that could open a list.
+# Such a body is paragraphs and line breaks only, made by `_plain_paragraphs`
+# exactly as markdown-it makes them (tests/importing/test_markdown.py checks
+# the two agree) at a tenth of the cost: wire copy is mostly such text.
+_NOT_PLAIN = re.compile(
+    r"""[\\`*_\[\]<>&!~|#=+"'@\t\r\x00\x0b\x0c\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]"""
+    r"|--|\.\.\.|://|www\.|^[ -]|^\d{1,9}[.)]", re.MULTILINE | re.IGNORECASE)
+_BLANK_LINES = re.compile(r"\n(?:[ ]*\n)+")
+
+
+def _plain_paragraphs(text: str, breaks: bool) -> str | None:
+    """What markdown-it makes of plain text (`_NOT_PLAIN`), or None for anything else."""
+    if _NOT_PLAIN.search(text):
+        return None
+    soft_break = "<br>\n" if breaks else "\n"
+    html = []
+    for block in _BLANK_LINES.split(text.strip(" \n")):
+        if block.strip(" "):
+            lines = block.strip().split("\n")  # str.strip(), as markdown-it-py's paragraph rule
+            parts = []
+            for line in lines[:-1]:
+                # Two trailing spaces are a hard break, whatever `breaks` says.
+                parts.append(line.strip(" ") + ("<br>\n" if line.endswith("  ") else soft_break))
+            parts.append(lines[-1].strip(" "))
+            html.append(f"<p>{''.join(parts)}</p>\n")
+    return "".join(html)
+
+
+def render_markdown(text: str, options: MarkedOptions = HEXO_DEFAULTS, *, fast_path: bool = True) -> str:
+    """`text` as HTML, not yet sanitised. Never fails: what cannot be rendered is returned as it is.
+
+    `fast_path=False` always runs the full parser (to compare the two).
+    """
+    if fast_path and (plain := _plain_paragraphs(text, options.breaks)) is not None:
+        return plain
+    try:
+        return _renderer(options).render(text)
+    except (RecursionError, ValueError, IndexError, KeyError, TypeError):  # pragma: no cover - a parser bug
+        # The sanitiser then reads it as it read every body before Markdown
+        # was rendered: broken Markdown never fails a file.
+        return text
+
+
+def body_html(body: str, options: MarkedOptions = HEXO_DEFAULTS) -> str:
+    """A Markdown file's body as HTML: rendered, unless it is HTML already (`is_html_body`)."""
+    if not body.strip() or is_html_body(body):
+        return body
+    return render_markdown(body, options)
+
+
+def is_markdown_path(path: str) -> bool:
+    """Whether a post file is Markdown to Hexo, by its suffix (`.md`, `.markdown`)."""
+    dot = path.rfind(".")
+    return dot != -1 and "/" not in path[dot:] and path[dot:].lower() in MARKDOWN_SUFFIXES

@@ -652,6 +652,8 @@ class ImportRun(models.Model):
     failed = models.PositiveIntegerField(_("failed"), default=0)
     # One line per file that failed: "<file>: <field>: <problem>".
     errors = models.JSONField(_("errors"), default=list, blank=True)
+    # One line per file that imported but with something guessed ("<file>: date is missing: …").
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("import run")

@@ -42,9 +42,9 @@ class ImportRunAdmin(admin.ModelAdmin):
         (_("Process"), {"fields": ("host", "pid")}),
         (_("Options"), {"fields": ("time_zone", "overwrite_edited", "dry_run")}),
         (_("Result"), {"fields": ("created", "updated", "unchanged", "kept_local_edits", "failed",
-                                  "error_list")}),
+                                  "error_list", "warning_list")}),
     )
-    readonly_fields = ("who", "source_list", "error_list")
+    readonly_fields = ("who", "source_list", "error_list", "warning_list")
 
     # -- history is written by the importer, never by hand -----------------------
 
@@ -82,10 +82,11 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("errors"))
     def error_list(self, run: ImportRun) -> str:
-        if not run.errors:
-            return "—"
-        return format_html('<ol class="import-errors">{}</ol>',
-                           format_html_join("", "<li>{}</li>", ((line,) for line in run.errors)))
+        return _numbered(run.errors, "import-errors")
+
+    @admin.display(description=_("warnings"))
+    def warning_list(self, run: ImportRun) -> str:
+        return _numbered(run.warnings, "import-warnings")
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         mark_interrupted_runs()  # a killed import's run would otherwise say "running" for ever
@@ -148,3 +149,11 @@ class ImportRunAdmin(admin.ModelAdmin):
             "has_view_permission": self.has_view_permission(request),
             **context,
         }, status=status)
+
+
+def _numbered(lines: list[str], css_class: str) -> str:
+    """A run's error or warning lines as a numbered list; a dash when there are none."""
+    if not lines:
+        return "—"
+    return format_html('<ol class="{}">{}</ol>', css_class,
+                       format_html_join("", "<li>{}</li>", ((line,) for line in lines)))

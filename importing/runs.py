@@ -108,6 +108,7 @@ def _outcome(report: ImportReport | None, *, with_errors: bool = True) -> dict:
               "kept_local_edits": report.kept_local_edits, "failed": report.failed}
     if with_errors:
         fields["errors"] = list(report.errors)
+        fields["warnings"] = list(report.warnings)
     return fields
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from articles.models import Article
+from articles.models import Article, ImportRun
 from tests.factories import post
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +33,20 @@ def test_a_post_without_a_date_is_dated_by_its_file_and_the_command_warns(run_im
     assert Article.objects.get().published_at == MODIFIED
     assert result.stderr.strip() == (f"warning: {path.resolve()}: date is missing: "
                                       "dated by the file's modification time, 2024-05-01 18:00:00 +0800")
+
+
+def test_the_import_history_keeps_the_warnings(run_import, write_post, client, desk, settings):
+    path = undated_file(write_post)
+    assert run_import(path, "--timezone", "Asia/Shanghai").exit_code == 0
+    run = ImportRun.objects.get()
+    assert run.warnings == [f"{path.resolve()}: date is missing: "
+                            "dated by the file's modification time, 2024-05-01 18:00:00 +0800"]
+    assert run.errors == [] and run.status == ImportRun.Status.SUCCEEDED
+
+    settings.LANGUAGE_CODE = "en"
+    client.force_login(desk)
+    page = client.get(reverse("admin:articles_importrun_change", args=[run.pk])).content.decode()
+    assert '<ol class="import-warnings"><li>' in page and "date is missing" in page
 
 
 def test_the_upload_page_shows_the_warnings(client, desk, settings):

@@ -42,7 +42,6 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from importing import parse
-from importing.markdown import is_html_body
 from articles.models import Article, ArticleByline, Category, path_prefixes
 
 MAX_NAME_BYTES = 200  # well under the 255 bytes of ext4, APFS and NTFS names
@@ -80,12 +79,9 @@ def dump_front_matter(meta: dict[str, Any]) -> str:
 
 
 def render_post(meta: dict[str, Any], body: str) -> str:
-    if body and not is_html_body(body):
-        # A stored body is HTML, but one that does not open with a block tag
-        # (text and <br> lines) would be read back as Markdown: a <div>, which
-        # the sanitiser removes again, marks it as HTML (importing.markdown).
-        body = f"<div>\n{body}\n</div>"
-    return f"---\n{dump_front_matter(meta)}---\n{body}\n"
+    """A post file: the front matter, then the stored body written as `hexo_body` (one block of
+    HTML, so neither Hexo's renderer nor our importer reads any of it as Markdown)."""
+    return f"---\n{dump_front_matter(meta)}---\n{hexo_body(body)}\n"
 
 
 # --- one article ----------------------------------------------------------------------------------
@@ -365,7 +361,7 @@ def export_articles(articles: QuerySet[Article], out_dir: str | os.PathLike, *, 
             give_import_key(article, meta)
             report.keys_given += 1
         path = folder / name
-        path.write_text(render_post(meta, hexo_body(article.body)), encoding="utf-8")
+        path.write_text(render_post(meta, article.body), encoding="utf-8")
         report.written.append(path)
         report.drafts += not published
     return report

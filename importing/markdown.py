@@ -28,7 +28,10 @@ from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml, mdTrim
+from markdown_it.rules_block import StateBlock, paragraph
 from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 
 # The suffixes Hexo hands to hexo-renderer-marked that this importer reads.
@@ -229,8 +232,135 @@ def _quick_pretest(pretest):
     return pretest_if_hinted
 
 
-@functools.lru_cache(maxsize=8)
-def _renderer(options: MarkedOptions) -> MarkdownIt:
+# --- shortcuts for plain text, proven to give the parser's tokens ------------------------
+#
+# Most of a newsroom post is paragraphs of plain prose. markdown-it tries
+# every block rule on each paragraph and walks its text a few characters at
+# a time (`%`, `:`, `-`, `.` and digits all stop its text rule), which is
+# where a Markdown import spends most of its time. Two rules skip that work
+# where nothing could come of it, and make the very tokens the parser makes
+# (tests/importing/test_markdown_fast.py compares the HTML of both renderers on
+# generated and real posts):
+#
+# - `_plain_paragraph_block`: a top-level paragraph whose lines cannot open
+#   or interrupt any block goes straight to markdown-it's own paragraph rule;
+# - `_inline_with_plain_text`: inline content with no character that any
+#   inline rule or core rule (links, smart punctuation) acts on becomes its
+#   text and line breaks directly.
+
+# A line that might open a block at the top level: indented (code), a heading,
+# quote, list item, rule, fence, HTML block, reference, setext underline.
+_BLOCK_START = re.compile(r"[ \t#>*+\-_=`~<\[]|\d{1,9}[.)]")
+
+
+def _plain_paragraph_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """A top-level paragraph of plain lines, without trying every block rule on it first.
+
+    Every rule tried before `paragraph` needs a line that starts with a
+    block marker (`_BLOCK_START`) or, for a table, a `|` in the first line;
+    a setext heading needs an underline, which starts with one too. So for
+    such lines they would all decline, and none of them ends the paragraph
+    early: it runs to the next blank line, as markdown-it's paragraph rule
+    finds. Its text, when plain too (`_INLINE_MARKUP`), is one
+    `plain_paragraph` token rendered straight to `<p>…</p>`
+    (`_render_plain_paragraph`) instead of three tokens and an inline parse;
+    otherwise markdown-it's paragraph rule makes the paragraph.
+    """
+    if silent or state.level != 0 or state.blkIndent != 0:  # top level: not in a quote or list
+        return False
+    src, begins, ends = state.src, state.bMarks, state.eMarks
+    line = start_line
+    while line < end_line and not state.isEmpty(line):
+        text = src[begins[line]:ends[line]]
+        if _BLOCK_START.match(text) or "|" in text:
+            return False
+        line += 1
+    content = mdTrim(state.getLines(start_line, line, 0, False))
+    if _INLINE_MARKUP.search(content):
+        return paragraph(state, start_line, end_line, silent)
+    state.line = line
+    token = state.push("plain_paragraph", "p", 0)
+    token.content = content
+    token.map = [start_line, line]
+    return True
+
+
+def _render_plain_paragraph(self: Any, tokens: list[Token], index: int, options: Any, env: Any) -> str:
+    """A `plain_paragraph` as markdown-it renders the paragraph and text tokens it stands for."""
+    soft_break = ("<br />\n" if options.xhtmlOut else "<br>\n") if options.breaks else "\n"
+    hard_break = "<br />\n" if options.xhtmlOut else "<br>\n"
+    html = []
+    for token in _plain_text_children(tokens[index].content):
+        if token.type == "text":
+            html.append(escapeHtml(token.content))
+        else:
+            html.append(soft_break if token.type == "softbreak" else hard_break)
+    return f"<p>{''.join(html)}</p>\n"
+
+
+# Inline content that some rule acts on: escapes, code, strikethrough,
+# emphasis, links and images, autolinks and raw HTML, entities; bare URLs
+# (linkify) and smart punctuation (quotes, dashes, ellipses).
+_INLINE_MARKUP = re.compile(r"""[\\`~*_\[\]!<&"'@\t]|--|\.\.\.|://|www\.""", re.IGNORECASE)
+
+
+def _plain_text_children(content: str) -> list[Token]:
+    """The tokens markdown-it's inline parser makes of text without markup: text and line breaks.
+
+    As its `newline` rule does: two or more spaces before a line break make a
+    hard break (and are dropped), one space is dropped, and the next line's
+    leading spaces are skipped.
+    """
+    children: list[Token] = []
+    lines = content.split("\n")
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        if index:
+            line = line.lstrip(" ")
+        kind = ""
+        if index < last:
+            kind = "softbreak"
+            if line.endswith("  "):
+                line, kind = line.rstrip(" ") or line[:1], "hardbreak"
+            elif line.endswith(" "):
+                line = line[:-1]
+        if line:
+            token = Token("text", "", 0)
+            token.content = line
+            children.append(token)
+        if kind:
+            children.append(Token(kind, "br", 0))
+    return children
+
+
+# Where markdown-it's text rule must stop for this renderer's inline rules to
+# see their markers: line breaks, `:` (a bare URL's `://`), escapes, code,
+# strikethrough, emphasis, links and images (`]` ends a link's text),
+# autolinks, raw HTML and entities. markdown-it also stops at `%`, `-`, `$`,
+# `#`, `+`, `=`, `>`, `@`, `^` and braces, which no rule here starts at: it
+# then tries all twelve rules on each of them and adds the character to the
+# same text. Chinese financial copy is full of `%`. A rule added for one of
+# those characters must register it (`md.inline.add_terminator_char`).
+_TEXT_STOPS = re.compile(r"[\n:\\`~*_\[\]!<&]")
+
+
+def _inline_with_plain_text(state: StateCore) -> None:
+    """markdown-it's core `inline` rule, with plain content (`_INLINE_MARKUP`) made into text directly."""
+    md, env = state.md, state.env
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        if token.children is None:
+            token.children = []
+        if not token.children and not _INLINE_MARKUP.search(token.content):
+            token.children = _plain_text_children(token.content)
+        else:
+            md.inline.parse(token.content, md, env, token.children)
+
+
+@functools.lru_cache(maxsize=16)
+def _renderer(options: MarkedOptions, shortcuts: bool = True) -> MarkdownIt:
+    """The renderer for `options`, made once per process; `shortcuts`: with the plain-text rules above."""
     md = MarkdownIt(
         "gfm-like" if options.gfm else "commonmark",
         {
@@ -254,6 +384,11 @@ def _renderer(options: MarkedOptions) -> MarkdownIt:
     if options.header_ids:
         anchors_plugin(md, min_level=1, max_level=6,
                        slug_func=functools.partial(hexo_slug, transform=options.modify_anchors))
+    if shortcuts:
+        md.block.ruler.before("table", "plain_paragraph", _plain_paragraph_block)
+        md.core.ruler.at("inline", _inline_with_plain_text)
+        md.add_render_rule("plain_paragraph", _render_plain_paragraph)
+        md.inline.terminator_re = _TEXT_STOPS
     return md
 
 
@@ -294,7 +429,7 @@ def render_markdown(text: str, options: MarkedOptions = HEXO_DEFAULTS, *, fast_p
     if fast_path and (plain := _plain_paragraphs(text, options.breaks)) is not None:
         return plain
     try:
-        return _renderer(options).render(text)
+        return _renderer(options, fast_path).render(text)
     except (RecursionError, ValueError, IndexError, KeyError, TypeError):  # pragma: no cover - a parser bug
         # The sanitiser then reads it as it read every body before Markdown
         # was rendered: broken Markdown never fails a file.

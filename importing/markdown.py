@@ -29,8 +29,8 @@ from typing import Any, Mapping
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml, mdTrim
-from markdown_it.rules_block import StateBlock, paragraph
-from markdown_it.rules_core import StateCore
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore, normalize
 from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 
@@ -261,10 +261,10 @@ def _plain_paragraph_block(state: StateBlock, start_line: int, end_line: int, si
     a setext heading needs an underline, which starts with one too. So for
     such lines they would all decline, and none of them ends the paragraph
     early: it runs to the next blank line, as markdown-it's paragraph rule
-    finds. Its text, when plain too (`_INLINE_MARKUP`), is one
+    finds. Its text, when plain too (`_has_inline_markup`), is one
     `plain_paragraph` token rendered straight to `<p>…</p>`
     (`_render_plain_paragraph`) instead of three tokens and an inline parse;
-    otherwise markdown-it's paragraph rule makes the paragraph.
+    otherwise the three tokens markdown-it's paragraph rule makes.
     """
     if silent or state.level != 0 or state.blkIndent != 0:  # top level: not in a quote or list
         return False
@@ -276,9 +276,15 @@ def _plain_paragraph_block(state: StateBlock, start_line: int, end_line: int, si
             return False
         line += 1
     content = mdTrim(state.getLines(start_line, line, 0, False))
-    if _INLINE_MARKUP.search(content):
-        return paragraph(state, start_line, end_line, silent)
     state.line = line
+    if _has_inline_markup(content):
+        # The three tokens markdown-it's paragraph rule makes, with the
+        # content it would take again from the same lines.
+        state.push("paragraph_open", "p", 1).map = [start_line, line]
+        inline = state.push("inline", "", 0)
+        inline.content, inline.map, inline.children = content, [start_line, line], []
+        state.push("paragraph_close", "p", -1)
+        return True
     token = state.push("plain_paragraph", "p", 0)
     token.content = content
     token.map = [start_line, line]
@@ -301,7 +307,30 @@ def _render_plain_paragraph(self: Any, tokens: list[Token], index: int, options:
 # Inline content that some rule acts on: escapes, code, strikethrough,
 # emphasis, links and images, autolinks and raw HTML, entities; bare URLs
 # (linkify) and smart punctuation (quotes, dashes, ellipses).
-_INLINE_MARKUP = re.compile(r"""[\\`~*_\[\]!<&"'@\t]|--|\.\.\.|://|www\.""", re.IGNORECASE)
+_INLINE_MARKUP_CHARS = re.compile(r"""[\\`~*_\[\]!<&"'@\t]""")
+_WWW = re.compile(r"www\.", re.IGNORECASE)
+
+
+def _has_any(text: str, needles: tuple[str, ...]) -> bool:
+    for needle in needles:
+        if needle in text:
+            return True
+    return False
+
+
+def _mentions_www(text: str) -> bool:
+    return ("w" in text or "W" in text) and _WWW.search(text) is not None
+
+
+def _has_inline_markup(text: str) -> bool:
+    """Whether any inline or core rule could act on `text`; False means it is text and line breaks only.
+
+    One character class and substring tests: a single regex with the
+    multi-character cases as alternatives (and case-insensitive `www.`)
+    tries them at every position, four times slower on a long paragraph.
+    """
+    return (_INLINE_MARKUP_CHARS.search(text) is not None or _has_any(text, ("--", "...", "://"))
+            or _mentions_www(text))
 
 
 def _plain_text_children(content: str) -> list[Token]:
@@ -344,15 +373,25 @@ def _plain_text_children(content: str) -> list[Token]:
 _TEXT_STOPS = re.compile(r"[\n:\\`~*_\[\]!<&]")
 
 
+def _normalize_if_needed(state: StateCore) -> None:
+    """markdown-it's `normalize` (CR and CR LF to LF, NUL to U+FFFD), only for text that has either.
+
+    Its regex rewrites every line ending, LF to LF too, on every body; the
+    importer's bodies already have LF endings (importing.parse.decode_source).
+    """
+    if "\r" in state.src or "\0" in state.src:
+        normalize(state)
+
+
 def _inline_with_plain_text(state: StateCore) -> None:
-    """markdown-it's core `inline` rule, with plain content (`_INLINE_MARKUP`) made into text directly."""
+    """markdown-it's core `inline` rule, with plain content (`_has_inline_markup`) made into text directly."""
     md, env = state.md, state.env
     for token in state.tokens:
         if token.type != "inline":
             continue
         if token.children is None:
             token.children = []
-        if not token.children and not _INLINE_MARKUP.search(token.content):
+        if not token.children and not _has_inline_markup(token.content):
             token.children = _plain_text_children(token.content)
         else:
             md.inline.parse(token.content, md, env, token.children)
@@ -386,6 +425,7 @@ def _renderer(options: MarkedOptions, shortcuts: bool = True) -> MarkdownIt:
                        slug_func=functools.partial(hexo_slug, transform=options.modify_anchors))
     if shortcuts:
         md.block.ruler.before("table", "plain_paragraph", _plain_paragraph_block)
+        md.core.ruler.at("normalize", _normalize_if_needed)
         md.core.ruler.at("inline", _inline_with_plain_text)
         md.add_render_rule("plain_paragraph", _render_plain_paragraph)
         md.inline.terminator_re = _TEXT_STOPS
@@ -397,15 +437,24 @@ def _renderer(options: MarkedOptions, shortcuts: bool = True) -> MarkdownIt:
 # Such a body is paragraphs and line breaks only, made by `_plain_paragraphs`
 # exactly as markdown-it makes them (tests/importing/test_markdown.py checks
 # the two agree) at a tenth of the cost: wire copy is mostly such text.
-_NOT_PLAIN = re.compile(
-    r"""[\\`*_\[\]<>&!~|#=+"'@\t\r\x00\x0b\x0c\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]"""
-    r"|--|\.\.\.|://|www\.|^[ -]|^\d{1,9}[.)]", re.MULTILINE | re.IGNORECASE)
+_NOT_PLAIN_CHARS = re.compile(
+    r"""[\\`*_\[\]<>&!~|#=+"'@\t\r\x00\x0b\x0c\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]""")
+_LIST_OR_INDENT_LINE = re.compile(r"\n(?:[ -]|\d{1,9}[.)])")
+_ORDERED_ITEM = re.compile(r"\d{1,9}[.)]")
+
+
+def _is_plain(text: str) -> bool:
+    """Whether `text` is plain (see above); tested piece by piece, which is three times faster than one regex."""
+    return not (_NOT_PLAIN_CHARS.search(text) or _has_any(text, ("--", "...", "://")) or _mentions_www(text)
+                or text.startswith((" ", "-")) or _ORDERED_ITEM.match(text) or _LIST_OR_INDENT_LINE.search(text))
+
+
 _BLANK_LINES = re.compile(r"\n(?:[ ]*\n)+")
 
 
 def _plain_paragraphs(text: str, breaks: bool) -> str | None:
-    """What markdown-it makes of plain text (`_NOT_PLAIN`), or None for anything else."""
-    if _NOT_PLAIN.search(text):
+    """What markdown-it makes of plain text (`_is_plain`), or None for anything else."""
+    if not _is_plain(text):
         return None
     soft_break = "<br>\n" if breaks else "\n"
     html = []

@@ -235,22 +235,26 @@ def _quick_pretest(pretest):
 # --- shortcuts for plain text, proven to give the parser's tokens ------------------------
 #
 # Most of a newsroom post is paragraphs of plain prose. markdown-it tries
-# every block rule on each paragraph and walks its text a few characters at
-# a time (`%`, `:`, `-`, `.` and digits all stop its text rule), which is
-# where a Markdown import spends most of its time. Two rules skip that work
-# where nothing could come of it, and make the very tokens the parser makes
-# (tests/importing/test_markdown_fast.py compares the HTML of both renderers on
-# generated and real posts):
+# every block rule on each paragraph and stops its text rule at every `%`,
+# `-` or `#` to try every inline rule there, which is where a Markdown import
+# spent most of its time. `_add_plain_text_shortcuts` skips that work where
+# nothing could come of it and gives the very HTML the parser gives
+# (tests/importing/test_markdown_fast.py compares both renderers on
+# property-based, generated and real posts):
 #
 # - `_plain_paragraph_block`: a top-level paragraph whose lines cannot open
-#   or interrupt any block goes straight to markdown-it's own paragraph rule;
-# - `_inline_with_plain_text`: inline content with no character that any
-#   inline rule or core rule (links, smart punctuation) acts on becomes its
-#   text and line breaks directly.
+#   or interrupt any block is made at once, and rendered straight to
+#   `<p>…</p>` when its text has no inline markup either;
+# - `_inline_with_plain_text`: other inline content without markup (most
+#   headings) becomes its text and line breaks without the inline parser;
+# - `_TEXT_STOPS`: the text rule stops only where one of our rules can start;
+# - `_normalize_if_needed`: line endings rewritten only where there are CRs.
 
 # A line that might open a block at the top level: indented (code), a heading,
-# quote, list item, rule, fence, HTML block, reference, setext underline.
-_BLOCK_START = re.compile(r"[ \t#>*+\-_=`~<\[]|\d{1,9}[.)]")
+# quote, list item, rule, fence, HTML block, reference, setext underline; and
+# `{`, where Hexo's block tags (`{% note %}`) start, so that a rule for them
+# sees its lines whatever its place among the block rules.
+_BLOCK_START = re.compile(r"[ \t#>*+\-_=`~<\[{]|\d{1,9}[.)]")
 
 
 def _plain_paragraph_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
@@ -368,8 +372,7 @@ def _plain_text_children(content: str) -> list[Token]:
 # autolinks, raw HTML and entities. markdown-it also stops at `%`, `-`, `$`,
 # `#`, `+`, `=`, `>`, `@`, `^` and braces, which no rule here starts at: it
 # then tries all twelve rules on each of them and adds the character to the
-# same text. Chinese financial copy is full of `%`. A rule added for one of
-# those characters must register it (`md.inline.add_terminator_char`).
+# same text. Chinese financial copy is full of `%`.
 _TEXT_STOPS = re.compile(r"[\n:\\`~*_\[\]!<&]")
 
 
@@ -424,12 +427,19 @@ def _renderer(options: MarkedOptions, shortcuts: bool = True) -> MarkdownIt:
         anchors_plugin(md, min_level=1, max_level=6,
                        slug_func=functools.partial(hexo_slug, transform=options.modify_anchors))
     if shortcuts:
-        md.block.ruler.before("table", "plain_paragraph", _plain_paragraph_block)
-        md.core.ruler.at("normalize", _normalize_if_needed)
-        md.core.ruler.at("inline", _inline_with_plain_text)
-        md.add_render_rule("plain_paragraph", _render_plain_paragraph)
-        md.inline.terminator_re = _TEXT_STOPS
+        _add_plain_text_shortcuts(md)
     return md
+
+
+def _add_plain_text_shortcuts(md: MarkdownIt) -> None:
+    """The shortcuts above, installed last: a rule added after them that starts at a character
+    outside `_TEXT_STOPS` registers it with `md.inline.add_terminator_char` (which rebuilds the
+    stops from markdown-it's defaults: correct, only slower)."""
+    md.block.ruler.before(md.block.ruler.get_all_rules()[0], "plain_paragraph", _plain_paragraph_block)
+    md.core.ruler.at("normalize", _normalize_if_needed)
+    md.core.ruler.at("inline", _inline_with_plain_text)
+    md.add_render_rule("plain_paragraph", _render_plain_paragraph)
+    md.inline.terminator_re = _TEXT_STOPS
 
 
 # Plain text: no character that can start Markdown syntax, an entity, smart

@@ -16,6 +16,7 @@ from importing.hexo_site import (
 )
 from importing.site_links import link_index
 from importing.hexo_site import site_posts
+from tests.factories import staff
 
 SHARED_SITE = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "hexo-site"
 UTC = dt.timezone.utc
@@ -289,3 +290,14 @@ def test_the_real_hexo_site_imports_all_58_posts_with_old_urls(run_import, real_
     assert client.get("/news/2014/06/14/hexo-2-7-released/")["Location"] == article.get_absolute_url()
     assert LegacyURL.objects.count() == 58
     assert os.path.basename(str(ImportRun.objects.get().sources[0])) == "hexo-site"
+
+
+@db
+def test_editors_find_old_urls_in_the_admin_and_authors_do_not(run_import, site, client, desk):
+    run_import(site)
+    client.force_login(desk)
+    page = client.get("/admin/articles/legacyurl/", {"q": "rate-cut"})
+    assert page.status_code == 200
+    assert "/blog/news/2021/03/09/rate-cut/" in page.content.decode()
+    client.force_login(staff("writer", "Authors"))
+    assert client.get("/admin/articles/legacyurl/").status_code == 403

@@ -25,8 +25,8 @@ from django.utils.text import slugify
 from taggit.models import Tag
 
 from articles.models import (
-    Article, ArticleByline, ArticleCategory, Author, Category, ImportedFile, TaggedArticle, local_date, record_url_changes,
-    unicode_slug, unique_slug,
+    Article, ArticleByline, ArticleCategory, Author, Category, ImportedFile, LegacyURL, TaggedArticle, local_date,
+    record_url_changes, unicode_slug, unique_slug,
 )
 from search import index as search_index
 from search.backends.postgres import POSTGRES_TABLE as SEARCH_POSTGRES_TABLE
@@ -279,6 +279,7 @@ class ArticleLoader:
                     article_id__in=[a.id for a, item in links if not item.is_new and item.bylines is not None]
                 ).delete()
             self._write_links(links)
+            _write_legacy_urls(links)
             # bulk_create/bulk_update send no signals: index the batch here, in its transaction.
             search_index.index_documents([(a.id, item.body.document, a.published_at) for a, item in links])
             self._record_files([*links, *same])
@@ -562,3 +563,22 @@ def _sigint_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
         if received:
             signal.raise_signal(signal.SIGINT)
+
+
+def _write_legacy_urls(links: list[tuple[Article, "_Pending"]]) -> None:
+    """Record each post's old address (a Hexo permalink) as a LegacyURL of its article.
+
+    An address the article answers at anyway is left out. An address
+    another article had is taken over: the latest import of it wins. Old
+    addresses an article had before are kept: links to them still exist.
+    """
+    wanted: dict[str, int] = {}
+    for article, item in links:
+        own_url = article.get_absolute_url()
+        for path in item.parsed.old_paths:
+            if path != own_url:
+                wanted[path] = article.id
+    if not wanted:
+        return
+    LegacyURL.objects.filter(path__in=list(wanted)).delete()
+    LegacyURL.objects.bulk_create([LegacyURL(path=path, article_id=article_id) for path, article_id in wanted.items()])

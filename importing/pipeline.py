@@ -30,7 +30,10 @@ from django.db import transaction
 from importing.derive import DerivedBody, derive_from_body, excerpt_before_more
 from articles.iterables import batched
 from importing.load import DEFAULT_BATCH_SIZE, ArticleLoader, LoadResult, import_connection_settings
-from importing.parse import DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, parse_bytes, read_source
+from importing.hexo_site import SitePost
+from importing.parse import (
+    DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, get_timezone, parse_bytes, read_source,
+)
 from importing.report import ImportReport
 from articles.sanitize import sanitize_body
 from importing.workers import WorkerPool
@@ -92,6 +95,7 @@ class _Task:
     # What the file is called in reports, source_path and ImportedFile, when its
     # path on disk means nothing to anyone (an upload unpacked into a temp dir).
     name: str | None = None
+    site_post: SitePost | None = None  # its place in a Hexo site imported from its root
 
     @property
     def source(self) -> str:
@@ -122,11 +126,12 @@ def read_and_derive(task: _Task) -> DerivedFile:
             if task.name is None:
                 raise
             raise ImportFileError(source, exc.message, exc.field) from exc
-        digest = content_hash(data, task.tz)
+        digest = content_hash(data, task.tz, task.site_post.fingerprint() if task.site_post else "")
         if digest == task.known_digest:
             # Skipped unread: re-importing an archive costs little more than hashing it.
             return DerivedFile(source, unchanged=True)
-        article = parse_bytes(data, path=source, tz=task.tz, digest=digest, modified=_modified(task.path))
+        article = parse_bytes(data, path=source, tz=task.tz, digest=digest, modified=_modified(task.path),
+                              site_post=task.site_post)
         # The excerpt Hexo shows: the front matter's, else the body before `<!-- more -->`
         # (found in the body as HTML, before the sanitiser drops the comment).
         excerpt = article.excerpt if article.excerpt is not None else excerpt_before_more(article.body)
@@ -214,12 +219,15 @@ def import_files(
     overwrite_edited: bool = False,
     on_file: Callable[[], None] | None = None,
     names: Sequence[str] | None = None,
+    site_posts: Sequence[SitePost | None] | None = None,
     report: ImportReport | None = None,
 ) -> ImportReport:
     """Import `files`, streaming: only one batch of articles is held in memory.
 
     `names`, if given, is each file's stable name (one per file, in order),
     used instead of its absolute path as its source path and in reports.
+    `site_posts`, if given, is each file's place in a Hexo site imported
+    from its root (None for a plain file), whose time zone it is read in.
     `report`, if given, is filled in and returned; should the import raise
     (a full disk, a lost worker, Ctrl-C), it holds what was done until then:
     the committed batches' counts and the files that had failed.
@@ -230,12 +238,14 @@ def import_files(
     """
     if names is not None and len(names) != len(files):
         raise ValueError(f"{len(names)} names for {len(files)} files")
+    if site_posts is not None and len(site_posts) != len(files):
+        raise ValueError(f"{len(site_posts)} site posts for {len(files)} files")
     report = ImportReport(dry_run=dry_run) if report is None else report
     with _rolled_back() if dry_run else nullcontext():
         # The loader reads the existing authors, tags and files inside the dry run's transaction.
         loader = ArticleLoader(batch_size=batch_size, analyze=not dry_run, overwrite_edited=overwrite_edited)
         try:
-            _run_import(loader, files, names, report, tz=tz, max_bytes=max_bytes, workers=workers,
+            _run_import(loader, files, names, site_posts, report, tz=tz, max_bytes=max_bytes, workers=workers,
                         batch_size=batch_size, on_file=on_file)
         finally:
             _count_loaded(report, loader.result)
@@ -256,14 +266,16 @@ def _rolled_back() -> Iterator[None]:
         transaction.set_rollback(True)
 
 
-def _run_import(loader: ArticleLoader, files: Sequence[Path], names: Sequence[str] | None, report: ImportReport,
+def _run_import(loader: ArticleLoader, files: Sequence[Path], names: Sequence[str] | None,
+                site_posts: Sequence[SitePost | None] | None, report: ImportReport,
                 *, tz: dt.tzinfo, max_bytes: int, workers: int | None, batch_size: int,
                 on_file: Callable[[], None] | None) -> None:
     known = loader.known_files()
-    named = zip(files, names) if names is not None else ((path, None) for path in files)
+    names = names if names is not None else [None] * len(files)
+    site_posts = site_posts if site_posts is not None else [None] * len(files)
     tasks = (
-        _Task(path, known.get(_source_name(path, name)), max_bytes, tz, name)
-        for path, name in named
+        _Task(path, known.get(_source_name(path, name)), max_bytes, _zone(site_post, tz), name, site_post)
+        for path, name, site_post in zip(files, names, site_posts)
     )
     workers = default_workers(len(files)) if workers is None else workers
     with import_connection_settings(), _derived_in_order(tasks, workers, ahead=batch_size) as prepared_files:
@@ -278,6 +290,13 @@ def _run_import(loader: ArticleLoader, files: Sequence[Path], names: Sequence[st
             if on_file:
                 on_file()
         loader.finish()
+
+
+def _zone(site_post: SitePost | None, default: dt.tzinfo) -> dt.tzinfo:
+    """A Hexo site's post is read in the site's time zone (importing.service settles which that is)."""
+    if site_post is not None and site_post.site.timezone:
+        return get_timezone(site_post.site.timezone)
+    return default
 
 
 def _count_loaded(report: ImportReport, result: LoadResult) -> None:

@@ -119,6 +119,8 @@ class ParsedArticle:
     excerpt: str | None = None
     # Lines for the import report, each naming the file: what was read but guessed.
     warnings: tuple[str, ...] = ()
+    # The post's asset folder's checked images (importing.assets.AssetFile), for the load stage to store.
+    assets: tuple[Any, ...] = ()
 
 
 # --- reading ------------------------------------------------------------

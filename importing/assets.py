@@ -175,9 +175,10 @@ def image_format_of(data: bytes) -> tuple[str, str | None]:
 
 # A start tag as the sanitiser (nh3) writes it: every attribute value double-quoted
 # with `"` escaped, and `<` never raw in text. So a tag is found only where it is
-# one, never in a code sample's text.
-_TAG = re.compile(r'<[a-zA-Z][a-zA-Z0-9]*(?:\s+[^\s="/>]+(?:="[^"]*")?)*\s*/?>')
-_LINK_ATTRIBUTE = re.compile(r'(\s(src|href)=")([^"]*)(")')
+# one, never in a code sample's text; its attributes, read from the left, one by one,
+# so text inside a value (`alt="a src="`) is never taken for an attribute.
+_TAG = re.compile(r'(<[a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s="/>]+(?:="[^"]*")?)*)(\s*/?>)')
+_ATTRIBUTE = re.compile(r'(\s+)([^\s="/>]+)(?:="([^"]*)")?')
 
 
 def resolve_asset_links(body_html: str, urls: dict[str, str]) -> tuple[str, list[str]]:
@@ -193,7 +194,9 @@ def resolve_asset_links(body_html: str, urls: dict[str, str]) -> tuple[str, list
     missing: dict[str, None] = {}
 
     def attribute(match: re.Match) -> str:
-        kind, value = match[2], match[3]
+        kind, value = match[2].lower(), match[3]
+        if kind not in ("src", "href") or value is None:
+            return match[0]
         name = _relative_name(html.unescape(value))
         if name is None:
             return match[0]
@@ -202,10 +205,10 @@ def resolve_asset_links(body_html: str, urls: dict[str, str]) -> tuple[str, list
             if kind == "src" or posixpath.splitext(name)[1].lower() not in _PAGE_SUFFIXES:
                 missing.setdefault(name, None)
             return match[0]
-        return f"{match[1]}{html.escape(url, quote=True)}{match[4]}"
+        return f'{match[1]}{match[2]}="{html.escape(url, quote=True)}"'
 
     def tag(match: re.Match) -> str:
-        return _LINK_ATTRIBUTE.sub(attribute, match[0])
+        return match[1] + _ATTRIBUTE.sub(attribute, match[2]) + match[3]
 
     if "src=" not in body_html and "href=" not in body_html:
         return body_html, []

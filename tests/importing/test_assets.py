@@ -385,3 +385,10 @@ def test_media_files_are_served_by_the_app_in_debug_only(client, media_root, set
     settings.DEBUG = False
     assert client.get("/media/hexo-assets/ab/abc.png").status_code == 404
 
+
+
+def test_text_inside_an_attribute_value_is_not_taken_for_a_link():
+    raw = '<p><img alt="see src=" src="chart.png"> <a title="x href=" href="#top">t</a></p>'
+    html, missing = resolved(raw)
+    assert missing == []
+    assert '<img alt="see src=" src="/media/hexo-assets/aa/aa.png"' in html

@@ -23,6 +23,7 @@ import io
 import os
 import posixpath
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,7 +119,8 @@ def _walk(folder: Path) -> list[tuple[Path, str]]:
             if _hidden(entry) or entry.endswith(("~", "%")):
                 continue
             path = here / entry
-            found.append((path, path.relative_to(folder).as_posix()))
+            # NFC, as references are written: a folder unpacked on macOS has decomposed names (é as e + ́).
+            found.append((path, unicodedata.normalize("NFC", path.relative_to(folder).as_posix())))
     return sorted(found, key=lambda item: item[1])
 
 
@@ -221,5 +223,5 @@ def _relative_name(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme or parts.netloc or url.startswith(("/", "\\")) or not parts.path:
         return None
-    name = posixpath.normpath(unquote(parts.path))
+    name = unicodedata.normalize("NFC", posixpath.normpath(unquote(parts.path)))
     return name if name != "." else None

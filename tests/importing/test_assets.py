@@ -392,3 +392,11 @@ def test_text_inside_an_attribute_value_is_not_taken_for_a_link():
     html, missing = resolved(raw)
     assert missing == []
     assert '<img alt="see src=" src="/media/hexo-assets/aa/aa.png"' in html
+
+
+def test_names_match_whether_written_composed_or_decomposed(tmp_path):
+    post = markdown_post(tmp_path, "post", "x")
+    write(tmp_path / "post" / "cafe\u0301.png", image_bytes())  # é decomposed, as macOS writes names
+    assets = post_assets(post, max_bytes=MB, media_url="/media/")
+    html, missing = resolve_asset_links(sanitize_body('<p><img src="caf%C3%A9.png" alt=""></p>'), assets.urls)
+    assert missing == [] and assets.urls["caf\u00e9.png"] in html

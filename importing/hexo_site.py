@@ -227,12 +227,6 @@ class SitePost:
         """Hexo's slug of the post: the `:title` of its file name (`2014-06-14-hexo-2-7-released.md` → `hexo-2-7-released`)."""
         return self.name_fields["title"]
 
-    @property
-    def asset_folder(self) -> Path:
-        """The folder beside the post named after it, which holds its files when `post_asset_folder` is on."""
-        folder = DRAFTS_DIR if self.draft else POSTS_DIR
-        return self.site.source_path / folder / PurePosixPath(self.relative).with_suffix("")
-
     def fingerprint(self) -> str:
         """What, besides the file's bytes, changes this post's import (part of its content hash)."""
         links = hashlib.sha256(repr(sorted(self.posts.items())).encode()).hexdigest()[:16] if self.posts else ""

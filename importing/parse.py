@@ -126,6 +126,8 @@ class ParsedArticle:
     # Root-relative addresses the post had on its Hexo site (importing.hexo_site.old_path),
     # which answer with a redirect to the article.
     old_paths: tuple[str, ...] = ()
+    # The post's asset folder's checked images (importing.assets.AssetFile), for the load stage to store.
+    assets: tuple[Any, ...] = ()
 
 
 # --- reading ------------------------------------------------------------

@@ -5,16 +5,18 @@ only turn arguments or a form into a source and `ImportOptions`, and print or
 render the report. A run, whatever starts it:
 
 1. records an ImportRun as "running" (importing.runs), before any file is read;
-2. finds the files (`PathSource`: paths and directories on this machine) or
+2. finds the files (`PathSource`: paths, directories and Hexo sites on this machine) or
    stages them (importing.upload.UploadSource: uploaded posts and archives,
    copied into a temporary directory);
 3. imports them (importing.pipeline.import_files: parse, sanitise, derive in
    worker processes where it pays; load in batches, one transaction each; a
    dry run in one transaction rolled back at the end);
-4. records the run's end — finished with the counts, or failed or interrupted
+4. for a real run, points links to an imported site's old addresses straight
+   at the articles (importing.old_links), now that every target is loaded;
+5. records the run's end — finished with the counts, or failed or interrupted
    with the reason and the counts committed until then — outside any import
    transaction, so a dry run's rollback never takes its record with it;
-5. for a real run, if asked, adds suggested keyword tags to what it wrote.
+6. for a real run, if asked, adds suggested keyword tags to what it wrote.
 
 Exceptions that stop a run (a database fault, a lost worker, Ctrl-C) are
 recorded on the run and then raised for the caller to present.
@@ -35,6 +37,7 @@ from django.conf import settings
 from articles.models import ImportRun
 from importing.load import DEFAULT_BATCH_SIZE
 from importing.hexo_site import SiteConfigError, SitePost, is_site_root, read_site, site_posts
+from importing.old_links import link_to_articles
 from importing.parse import get_timezone
 from importing.site_links import link_index, uses_post_links
 from importing.pipeline import find_source_files, import_files
@@ -186,6 +189,9 @@ def run_import(
                     dry_run=options.dry_run, batch_size=options.batch_size, workers=options.workers,
                     overwrite_edited=options.overwrite_edited, on_file=on_file, report=report,
                 )
+        if not options.dry_run and report.written_ids:
+            # Links to old addresses (post_link, or written by hand) go straight to the articles.
+            link_to_articles(report.written_ids)
         # After import_files has returned: a dry run's transaction is rolled back by now.
         finish_run(run, report)
     if options.accept_suggested_tags and not options.dry_run:

@@ -301,3 +301,23 @@ def test_editors_find_old_urls_in_the_admin_and_authors_do_not(run_import, site,
     assert "/blog/news/2021/03/09/rate-cut/" in page.content.decode()
     client.force_login(staff("writer", "Authors"))
     assert client.get("/admin/articles/legacyurl/").status_code == 403
+
+
+@db
+def test_links_to_old_addresses_point_at_the_articles_after_the_run(run_import, site, client):
+    write(site / "source" / "_posts" / "2021-03-10-follow-up.md", """
+        ---
+        title: 续
+        ---
+        见[上文](/blog/news/2021/03/09/rate-cut/#正文)，以及[外站](https://example.com/blog/news/2021/03/09/rate-cut/)。
+    """)
+    run_import(site)
+    body = Article.objects.get(title="续").body
+    target = Article.objects.get(title="央行降息").get_absolute_url()
+    assert f'href="{target}#正文"' in body or f'href="{target}#%E6%AD%A3%E6%96%87"' in body
+    assert 'href="https://example.com/blog/news/2021/03/09/rate-cut/"' in body
+    # A link to a draft's old address is left as written: it leads nowhere public either way.
+    write(site / "source" / "_posts" / "2021-03-11-to-draft.md",
+          "---\ntitle: 草稿链接\n---\n[草稿](/blog/news/2021/06/01/draft/)\n")
+    run_import(site)
+    assert 'href="/blog/news/2021/06/01/draft/"' in Article.objects.get(title="草稿链接").body

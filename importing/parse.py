@@ -62,6 +62,9 @@ MAX_CHAIN_DEPTH = 10
 MAX_TAGS = 100
 MAX_SLUG_CHARS = 80
 MAX_BYLINES = 20
+# An old address longer than this gets no redirect: an index entry (PostgreSQL's
+# B-tree) holds about 2,700 bytes, and no real permalink comes near.
+MAX_OLD_PATH_BYTES = 2000
 # A publication date outside these years is a typo (or 0000-01-01); the admin
 # applies the same range to what editors type.
 PUBLICATION_YEARS = range(1900, 9999)
@@ -902,11 +905,14 @@ def _old_paths(meta: dict, values: dict[str, Any], site_post: SitePost | None, t
     post = PermalinkPost(slug=slug, title=values["title"], published_at=values["published_at"],
                          category_chains=values["category_chains"], front_matter=meta)
     try:
-        return (old_path(site_post.site if site_post else None, post, tz),), []
+        address = old_path(site_post.site if site_post else None, post, tz)
     except UnknownPermalink as exc:
         if site_post is None:
             return (), []
         return (), [f"{path}: permalink: the old address is not known ({exc}): no redirect from it"]
+    if len(address.encode()) > MAX_OLD_PATH_BYTES:
+        return (), [f"{path}: permalink: the old address is over {MAX_OLD_PATH_BYTES:,} bytes: no redirect from it"]
+    return (address,), []
 
 
 def parse_text(text: str, *, path: str, digest: str, tz: dt.tzinfo, modified: float | None = None,

@@ -321,3 +321,12 @@ def test_links_to_old_addresses_point_at_the_articles_after_the_run(run_import, 
           "---\ntitle: 草稿链接\n---\n[草稿](/blog/news/2021/06/01/draft/)\n")
     run_import(site)
     assert 'href="/blog/news/2021/06/01/draft/"' in Article.objects.get(title="草稿链接").body
+
+
+@db
+def test_an_overlong_old_address_is_a_warning_and_the_post_still_imports(run_import, tmp_path):
+    post = write(tmp_path / "p.md", f"---\ntitle: Long\ndate: 2021-02-03\npermalink: /{'长' * 700}/\n---\nbody\n")
+    result = run_import(post)
+    assert result.exit_code == 0
+    assert "permalink: the old address is over 2,000 bytes: no redirect from it" in result.stderr
+    assert not LegacyURL.objects.exists()

@@ -15,6 +15,7 @@ differs from Hexo is in docs/HEXO.md.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -29,7 +30,8 @@ from typing import Any
 import yaml
 
 from importing.markdown import HEXO_DEFAULTS as HEXO_MARKED_DEFAULTS
-from importing.markdown import MarkedOptions, body_html, is_markdown_path
+from importing.markdown import MarkedOptions, is_html_body, is_markdown_path
+from importing.tag_plugins import TagContext, render_body
 from newsroom.bylines import ROLES as BYLINE_ROLES
 from articles.sanitize import IMAGE_URL_PATTERN
 
@@ -37,7 +39,8 @@ from articles.sanitize import IMAGE_URL_PATTERN
 # rules changed): it is part of each file's content hash.
 # 3: dates in all of Hexo's forms, explicit excerpts, `updated` as the article's
 #    last-modified time (no longer other front matter), Markdown bodies rendered.
-PIPELINE_VERSION = "3"
+# 4: Hexo's tag plugins (`{% … %}`) rendered in Markdown posts (importing.tag_plugins).
+PIPELINE_VERSION = "4"
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 64 * 1024
@@ -860,21 +863,34 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
 
 
 def parse_text(text: str, *, path: str, digest: str, tz: dt.tzinfo, modified: float | None = None,
-               marked: MarkedOptions | None = HEXO_MARKED_DEFAULTS) -> ParsedArticle:
+               marked: MarkedOptions | None = HEXO_MARKED_DEFAULTS,
+               tags: TagContext | None = None) -> ParsedArticle:
     """One post's text as a `ParsedArticle`.
 
     The body of a Markdown file (`.md`, `.markdown`) is rendered to HTML with
     `marked`, hexo-renderer-marked's options (importing.markdown), unless it
-    is HTML already; other files' bodies, and every body with `marked=None`,
-    are kept as written. `modified`: the file's modification time, which dates
-    a post without a `date`; None makes a missing date an error.
+    is HTML already, and its tag plugins (`{% … %}`) are rendered, as Hexo
+    does, unless its front matter says `disableNunjucks: true`
+    (importing.tag_plugins; `tags` gives the other posts and the assets they
+    refer to, and its warnings join the article's). Other files' bodies, and
+    every body with `marked=None`, are kept as written. `modified`: the file's
+    modification time, which dates a post without a `date`; None makes a
+    missing date an error.
     """
     split = split_front_matter(text, path)
     meta = load_front_matter(split, path)
     body = split.body
-    if marked is not None and is_markdown_path(path):
-        body = body_html(body, marked)
-    return build_article(meta, body, path=path, digest=digest, tz=tz, modified=modified)
+    tag_warnings: tuple[str, ...] = ()
+    if marked is not None and is_markdown_path(path) and body.strip():
+        context = tags or TagContext(path=path)
+        context = dataclasses.replace(context, path=path, marked=marked,
+                                      enabled=meta.get("disableNunjucks") is not True)
+        rendered = render_body(body, context, markdown=not is_html_body(body))
+        body, tag_warnings = rendered.html, rendered.warnings
+    article = build_article(meta, body, path=path, digest=digest, tz=tz, modified=modified)
+    if tag_warnings:
+        article = dataclasses.replace(article, warnings=article.warnings + tag_warnings)
+    return article
 
 
 def parse_bytes(data: bytes, *, path: str, tz: dt.tzinfo, digest: str | None = None,

@@ -116,9 +116,9 @@ def _encode_url(url: str) -> str:
 
 
 def _html_tag(tag: str, attrs: Mapping[str, str | None], text: str | None = None) -> str:
-    """hexo-util's `htmlTag`: attributes without a value are left out."""
+    """hexo-util's `htmlTag`: attributes that are None are left out (empty ones are written)."""
     markup = "".join(f' {name}="{_attr(_encode_url(value) if name in ("href", "src") else value)}"'
-                     for name, value in attrs.items() if value)
+                     for name, value in attrs.items() if value is not None)
     return f"<{tag}{markup}>" if text is None else f"<{tag}{markup}>{text}</{tag}>"
 
 
@@ -230,7 +230,7 @@ def _link(args: list[str]) -> str:
     external = False
     if rest and rest[0] in ("true", "false"):
         external = rest.pop(0) == "true"
-    return _html_tag("a", {"href": url, "title": " ".join(rest), "target": "_blank" if external else None},
+    return _html_tag("a", {"href": url, "title": " ".join(rest), "target": "_blank" if external else ""},
                      " ".join(text))
 
 
@@ -297,7 +297,7 @@ class _Renderer:
         if name in ("include_code", "include-code", "include_file"):
             return self.include_code(name, args)
         if name in EMBED_TAGS:
-            url = _embed_url(name, args)
+            url = _encode_url(_embed_url(name, args))
             return f'<a href="{_attr(url)}">{html.escape(url)}</a>' if url else ""
         return None
 
@@ -393,7 +393,9 @@ _INTERESTING = re.compile(r"`+|<!--|\{[%{#]")
 _FENCE_OPEN = re.compile(r"^((?:[ \t]*>){0,3}[ \t]*)(`{3,}|~{3,})([^\n]*)$")
 _FENCE_CLOSE = re.compile(r"^(?:[ \t]*>){0,3}[ \t]*(`{3,}|~{3,})[ \t]*$")
 _TAG_NAME = re.compile(r"\s*([^\s%]+)")
-_PLACEHOLDER = re.compile("(?:<|&lt;)!--swig\ufffc(\\d+)--(?:>|&gt;)")
+# A placeholder as Markdown passes it on: as HTML, escaped (in code), or URL-encoded
+# in a link's destination (`[x]({% post_path a %})`, which Hexo 8 itself breaks).
+_PLACEHOLDER = re.compile("(?:<|&lt;)!--swig\ufffc(\\d+)--(?:>|&gt;)|!--swig%EF%BF%BC(\\d+)--")
 _END_TAG = "{{%\\s*end{name}\\s*%}}"
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _INDENT = re.compile(r"^[ \t]*(?=\S)", re.MULTILINE)
@@ -603,7 +605,7 @@ def _render(text: str, renderer: _Renderer, *, markdown: bool, depth: int) -> st
 
 
 def _restore(match: re.Match, stored: list[tuple[str, str]]) -> str:
-    index = int(match[1])
+    index = int(match[1] or match[2])
     if index >= len(stored):
         return match[0]
     markup, source = stored[index]

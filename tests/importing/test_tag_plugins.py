@@ -116,8 +116,8 @@ def test_post_link_and_post_path_resolve_through_the_posts_given():
 def test_an_unknown_post_is_a_warning_and_its_text_is_kept():
     result = render("看 {% post_link no-such-post 那篇文章 %}。")
     assert result.html == "<p>看 那篇文章。</p>\n"
-    assert result.warnings == ("source/_posts/a.md: {% post_link %}: no post 'no-such-post' in this import: "
-                               "its text is kept without a link",)
+    assert result.warnings == (("source/_posts/a.md: {% post_link %}: no post 'no-such-post' in this import: "
+                               "its text is kept without a link"),)
     assert "no-such" in render("{% post_path no-such %}").warnings[0]
 
 
@@ -162,8 +162,8 @@ def test_an_unknown_block_tag_keeps_its_content_as_markdown_in_a_neutral_block()
     assert stored("{% note warn 注意 %}\n**小心**\n{% endnote %}") == (
         '<section class="hexo-tag hexo-tag-note"><p><strong>小心</strong></p>\n</section>')
     assert '<a href="/2020/01/01/hello-world/"' in result.html  # tags inside it are rendered
-    assert result.warnings == ("source/_posts/a.md: {% note %} is not a tag plugin newsportal knows "
-                               "(a site's own?): its content is kept, as Markdown, in a neutral block",)
+    assert result.warnings == (("source/_posts/a.md: {% note %} is not a tag plugin newsportal knows "
+                               "(a site's own?): its content is kept, as Markdown, in a neutral block"),)
 
 
 def test_unknown_inline_and_unterminated_tags_stay_as_text_with_a_warning():
@@ -206,8 +206,8 @@ def test_tags_are_rendered_in_html_bodies_but_not_in_txt_files():
 
 def test_tag_warnings_reach_the_parsed_article():
     article = parse_bytes(post(body="{% note %}\nx\n{% endnote %}").encode(), path="p/n.md", tz=SHANGHAI)
-    assert article.warnings == ("p/n.md: {% note %} is not a tag plugin newsportal knows (a site's own?): "
-                                "its content is kept, as Markdown, in a neutral block",)
+    assert article.warnings == (("p/n.md: {% note %} is not a tag plugin newsportal knows (a site's own?): "
+                                "its content is kept, as Markdown, in a neutral block"),)
 
 
 # --- bounded ----------------------------------------------------------------------------------------
@@ -300,10 +300,10 @@ def normalised(markup: str) -> str:
 SAME_AS_HEXO = [
     "{% blockquote %}\n简单引文\n{% endblockquote %}",
     "{% blockquote David Levithan, Wide Awake %}\nDo not just seek **happiness**.\n{% endblockquote %}",
-    "{% blockquote @DevDocs https://twitter.com/devdocs/status/356095192085962752 %}\nNew features\n"
-    "{% endblockquote %}",
-    "{% blockquote Seth Godin http://sethgodin.typepad.com/seths_blog/2009/07/welcome-to-island-marketing.html "
-    "Welcome to Island Marketing %}\nEvery interaction\n{% endblockquote %}",
+    ("{% blockquote @DevDocs https://twitter.com/devdocs/status/356095192085962752 %}\nNew features\n"
+    "{% endblockquote %}"),
+    ("{% blockquote Seth Godin http://sethgodin.typepad.com/seths_blog/2009/07/welcome-to-island-marketing.html "
+    "Welcome to Island Marketing %}\nEvery interaction\n{% endblockquote %}"),
     "前文\n\n{% pullquote left %}\n*重点*\n{% endpullquote %}\n\n后文",
     "{% img left /images/a.png 200 100 '\"标题\" \"替代\"' %}",
     "见 {% link 官网 https://hexo.io true 标题 %} 和 {% link Hexo https://hexo.io/docs/ %}。",

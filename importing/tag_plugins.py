@@ -30,9 +30,11 @@ from __future__ import annotations
 import bisect
 import html
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from importing.hexo_site import PostRef  # a post `post_link` names: its URL and title
 from importing.markdown import HEXO_DEFAULTS, MarkedOptions, render_markdown
 
 # A tag's opening `{% … %}` longer than this is not a tag (it is text): real
@@ -45,21 +47,15 @@ MAX_WARNINGS = 20
 
 
 @dataclass(frozen=True)
-class PostRef:
-    """A post another post can link to with `post_link`/`post_path`."""
-
-    url: str  # its URL (the post's old permalink, rewritten to the article's later)
-    title: str
-
-
-@dataclass(frozen=True)
 class TagContext:
     """What the tags of one post can refer to."""
 
     path: str  # the file's name, for warnings
     marked: MarkedOptions = HEXO_DEFAULTS
-    posts: Mapping[str, PostRef] = field(default_factory=dict)  # Hexo post slug (file name, no suffix) -> ref
-    assets: Mapping[str, str] = field(default_factory=dict)  # asset file name -> stored URL
+    # Hexo post slug (file name, no suffix) or title -> ref (importing.site_links.link_index)
+    posts: Mapping[str, PostRef] = field(default_factory=dict)
+    # name in the post's asset folder -> its stored URL (importing.assets.PostAssets.urls)
+    assets: Mapping[str, str] = field(default_factory=dict)
     enabled: bool = True  # False: the front matter says `disableNunjucks: true`
 
 
@@ -345,17 +341,20 @@ class _Renderer:
                 self._titles.setdefault(ref.title, ref)
         return self._titles.get(title)
 
+    def _asset_url(self, name: str) -> str | None:
+        # Names are compared in NFC, as importing.assets stores them (a folder unpacked on macOS).
+        return self.ctx.assets.get(name) or self.ctx.assets.get(unicodedata.normalize("NFC", name))
+
     def asset(self, name: str, args: list[str]) -> str:
-        assets = self.ctx.assets
         if name in ("asset_img", "asset_image"):
             for index, arg in enumerate(args):
-                if arg in assets:
-                    return _img([*args[:index], assets[arg], *args[index + 1:]])
+                if (url := self._asset_url(arg)) is not None:
+                    return _img([*args[:index], url, *args[index + 1:]])
             self.warn(f"{{% {name} %}}: asset {(args[0] if args else '')!r} is not in the post's asset folder: "
                       "the image is left out")
             return ""
         slug = args[0] if args else ""
-        url = assets.get(slug)
+        url = self._asset_url(slug)
         if url is None:
             self.warn(f"{{% {name} %}}: asset {slug!r} is not in the post's asset folder: it is left out")
             return ""

@@ -14,7 +14,7 @@ import pytest
 from articles.sanitize import sanitize_body
 from importing.parse import parse_bytes
 from importing.tag_plugins import PostRef, TagContext, render_body, split_args
-from tests.factories import CORPUS, SHANGHAI, post
+from tests.factories import CORPUS, SHANGHAI, image_bytes, post
 
 PROJECT = Path(__file__).resolve().parents[2]
 HEXO_DIR = PROJECT / "tests" / "hexo"
@@ -208,6 +208,35 @@ def test_tag_warnings_reach_the_parsed_article():
     article = parse_bytes(post(body="{% note %}\nx\n{% endnote %}").encode(), path="p/n.md", tz=SHANGHAI)
     assert article.warnings == (("p/n.md: {% note %} is not a tag plugin newsportal knows (a site's own?): "
                                 "its content is kept, as Markdown, in a neutral block"),)
+
+
+@pytest.mark.django_db
+def test_a_sites_posts_link_each_other_and_show_their_assets(run_import, media_root, tmp_path):
+    """Through `import_articles SITE`: post_link finds the other post's old address, asset_img the stored image."""
+    from articles.models import Article, ImportRun
+
+    site = tmp_path / "site"
+    posts = site / "source" / "_posts"
+    (posts / "2021-03-10-follow-up").mkdir(parents=True)
+    (site / "_config.yml").write_text("timezone: Asia/Shanghai\npermalink: :year/:month/:day/:title/\n"
+                                      "new_post_name: :year-:month-:day-:title.md\npost_asset_folder: true\n",
+                                      encoding="utf-8")
+    (posts / "2021-03-09-rate-cut.md").write_text("---\ntitle: 央行降息\n---\n正文\n", encoding="utf-8")
+    (posts / "2021-03-10-follow-up" / "chart.png").write_bytes(image_bytes())
+    (posts / "2021-03-10-follow-up.md").write_text(
+        "---\ntitle: 后续\n---\n见 {% post_link rate-cut %}。\n\n{% asset_img chart.png 走势 %}\n\n"
+        "{% note info %}\n**注意**\n{% endnote %}\n", encoding="utf-8")
+
+    result = run_import(site)
+
+    assert result.exit_code == 0, result.stderr
+    body = Article.objects.get(title="后续").body
+    assert '见 <a href="/2021/03/09/rate-cut/" title="央行降息"' in body  # the old address: it answers with a 301
+    assert re.search(r'<img alt="" src="/media/hexo-assets/[0-9a-f/]+\.png" title="走势"', body), body
+    assert '<section class="hexo-tag hexo-tag-note"><p><strong>注意</strong></p>' in body
+    warnings = ImportRun.objects.get().warnings
+    assert any("2021-03-10-follow-up.md: {% note %} is not a tag plugin" in line for line in warnings), warnings
+    assert not any("chart.png" in line for line in warnings), warnings
 
 
 # --- bounded ----------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ differs from Hexo is in docs/HEXO.md.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -24,12 +25,13 @@ import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 
 from importing.markdown import HEXO_DEFAULTS as HEXO_MARKED_DEFAULTS
-from importing.markdown import MarkedOptions, body_html, is_markdown_path
+from importing.markdown import MarkedOptions, is_html_body, is_markdown_path
+from importing.tag_plugins import TagContext, render_body
 from importing.hexo_site import (
     PermalinkPost, SitePost, UnknownPermalink, article_slug, file_name_date, old_path,
 )
@@ -41,7 +43,8 @@ from articles.sanitize import IMAGE_URL_PATTERN
 # 3: dates in all of Hexo's forms, explicit excerpts, `updated` as the article's
 #    last-modified time (no longer other front matter), Markdown bodies rendered.
 # 4: old addresses (a post's own `permalink`) kept for redirects.
-PIPELINE_VERSION = "4"
+# 5: Hexo's tag plugins (`{% … %}`) rendered in Markdown posts (importing.tag_plugins).
+PIPELINE_VERSION = "5"
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 64 * 1024
@@ -917,23 +920,36 @@ def _old_paths(meta: dict, values: dict[str, Any], site_post: SitePost | None, t
 
 def parse_text(text: str, *, path: str, digest: str, tz: dt.tzinfo, modified: float | None = None,
                marked: MarkedOptions | None = HEXO_MARKED_DEFAULTS,
-               site_post: SitePost | None = None) -> ParsedArticle:
+               site_post: SitePost | None = None,
+               assets: Mapping[str, str] | None = None) -> ParsedArticle:
     """One post's text as a `ParsedArticle`.
 
     The body of a Markdown file (`.md`, `.markdown`) is rendered to HTML with
     `marked`, hexo-renderer-marked's options (importing.markdown), unless it
-    is HTML already; other files' bodies, and every body with `marked=None`,
-    are kept as written. `modified`: the file's modification time, which dates
-    a post without a `date`; None makes a missing date an error. `site_post`:
-    the post's place in a Hexo site (see `build_article`), whose `marked`
-    options then render it; a site's post may have no front matter at all.
+    is HTML already, and its tag plugins (`{% … %}`) are rendered, as Hexo
+    does, unless its front matter says `disableNunjucks: true`
+    (importing.tag_plugins: `post_link` finds the site's other posts in
+    `site_post.posts`, `asset_img` its files in `assets`, name → stored URL;
+    the tags' warnings join the article's). Other files' bodies, and every
+    body with `marked=None`, are kept as written. `modified`: the file's
+    modification time, which dates a post without a `date`; None makes a
+    missing date an error. `site_post`: the post's place in a Hexo site (see
+    `build_article`), whose `marked` options then render it; a site's post
+    may have no front matter at all.
     """
     meta, body = front_matter_and_body(text, path, site_post)
     if site_post is not None and marked is not None:
         marked = site_post.site.marked
-    if marked is not None and is_markdown_path(path):
-        body = body_html(body, marked)
-    return build_article(meta, body, path=path, digest=digest, tz=tz, modified=modified, site_post=site_post)
+    tag_warnings: tuple[str, ...] = ()
+    if marked is not None and is_markdown_path(path) and body.strip():
+        context = TagContext(path=path, marked=marked, posts=site_post.posts if site_post else {},
+                             assets=assets or {}, enabled=meta.get("disableNunjucks") is not True)
+        rendered = render_body(body, context, markdown=not is_html_body(body))
+        body, tag_warnings = rendered.html, rendered.warnings
+    article = build_article(meta, body, path=path, digest=digest, tz=tz, modified=modified, site_post=site_post)
+    if tag_warnings:
+        article = dataclasses.replace(article, warnings=article.warnings + tag_warnings)
+    return article
 
 
 def front_matter_and_body(text: str, path: str, site_post: SitePost | None) -> tuple[dict, str]:
@@ -946,12 +962,13 @@ def front_matter_and_body(text: str, path: str, site_post: SitePost | None) -> t
 def parse_bytes(data: bytes, *, path: str, tz: dt.tzinfo, digest: str | None = None,
                 modified: float | None = None,
                 marked: MarkedOptions | None = HEXO_MARKED_DEFAULTS,
-                site_post: SitePost | None = None) -> ParsedArticle:
+                site_post: SitePost | None = None,
+                assets: Mapping[str, str] | None = None) -> ParsedArticle:
     """Parse one file's bytes (already read) into a `ParsedArticle` (see `parse_text`)."""
     if digest is None:
         digest = content_hash(data, tz, site_post.fingerprint() if site_post else "")
     return parse_text(decode_source(data, path), path=path, digest=digest, tz=tz, modified=modified, marked=marked,
-                      site_post=site_post)
+                      site_post=site_post, assets=assets)
 
 
 def get_timezone(name: str) -> zoneinfo.ZoneInfo:

@@ -142,7 +142,7 @@ def read_and_derive(task: _Task) -> DerivedFile:
             # Skipped unread: re-importing an archive costs little more than hashing it.
             return DerivedFile(source, unchanged=True)
         article = parse_bytes(data, path=source, tz=task.tz, digest=digest, modified=_modified(task.path),
-                              site_post=task.site_post)
+                              site_post=task.site_post, assets=assets.urls)
         # The excerpt Hexo shows: the front matter's, else the body before `<!-- more -->`
         # (found in the body as HTML, before the sanitiser drops the comment).
         excerpt = article.excerpt if article.excerpt is not None else excerpt_before_more(article.body)

@@ -18,6 +18,11 @@ What Hexo has no place for is not kept: "in review" is exported as a draft
 (``published: false``), and times are written to the second, in UTC (or, for
 a whole site, ``--site``, as wall-clock times in the site's time zone).
 
+An excerpt given at import (``Article.excerpt_explicit``) stays given: one
+from ``<!-- more -->`` gets the marker back in the body (``post_text``). With
+``--site``, the images the import stored from post asset folders are written
+into each post's asset folder again (``export_assets``).
+
 Hexo must build what is written: ``disableNunjucks`` where a body has
 template syntax, and bodies that Markdown renderers pass through as HTML
 (``hexo_body``). docs/HEXO.md ("Export") says what Hexo does and why.
@@ -25,6 +30,7 @@ template syntax, and bodies that Markdown renderers pass through as HTML
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import html
@@ -294,6 +300,9 @@ def post_filename(article: Article) -> str:
 # --- excerpts ------------------------------------------------------------------------------------------
 
 MORE = "<!-- more -->"
+# Places tried once the text before them is as long as the excerpt: tags and spaces that add
+# none; a body with more of them there (a pathological one) gets `excerpt:` instead.
+_MAX_MORE_TRIES = 1000
 # A token of sanitised HTML: a tag (quoted values may hold `>`), a character reference, or one character.
 _HTML_TOKEN = re.compile(r"""<[A-Za-z/!?][^"'>]*(?:(?:"[^"]*"|'[^']*')[^"'>]*)*>|&#?[A-Za-z0-9]+;|.""", re.S)
 
@@ -305,7 +314,12 @@ def needs_excerpt(article: Article) -> bool:
     with the other front matter kept at import; one taken from the body
     before `<!-- more -->` is not, since the sanitiser dropped the marker.
     """
-    return article.excerpt_explicit and parse.parse_excerpt(article.extra_front_matter or {}) is None
+    if not article.excerpt_explicit:
+        return False
+    try:
+        return parse.parse_excerpt(article.extra_front_matter or {}) is None
+    except ValueError:
+        return True  # an `excerpt` made unreadable in the admin: the one stored is written instead
 
 
 def with_more_marker(body: str, excerpt: str) -> str | None:
@@ -318,13 +332,19 @@ def with_more_marker(body: str, excerpt: str) -> str | None:
     """
     if not excerpt:
         return None
-    offset = 0
-    for token in _HTML_TOKEN.finditer(body):
-        offset = token.end()
+    ends = [token.end() for token in _HTML_TOKEN.finditer(body)]
+
+    def text_length(end: int) -> int:
+        return len(html_to_text(body[:end]))
+
+    # The text before a place only grows as the place moves on: the first place with enough
+    # text is found by bisection, and only the places with the same text length are tried.
+    first = bisect.bisect_left(ends, len(excerpt), key=text_length)
+    for offset in ends[first:first + _MAX_MORE_TRIES]:
         text = html_to_text(body[:offset])
         if text == excerpt:
             break
-        if len(text) > len(excerpt) + 1:  # past it (+1: white space collapsed at the end)
+        if len(text) > len(excerpt):
             return None
     else:
         return None
@@ -353,8 +373,11 @@ def post_text(article: Article, meta: dict[str, Any], body: str) -> str:
     marked = with_more_marker(body, article.excerpt)
     if marked is not None:
         text = render_post(meta, marked)
-        if excerpt_on_import(text, article.title) == article.excerpt:
-            return text
+        try:
+            if excerpt_on_import(text, article.title) == article.excerpt:
+                return text
+        except (parse.ImportFileError, ValueError):
+            pass  # its front matter, as edited in the admin, no longer imports: say the excerpt there
     # Escaped: Hexo's themes print `excerpt` as HTML, and the importer reads it as HTML too.
     return render_post({**meta, "excerpt": html.escape(article.excerpt, quote=False)}, body)
 
@@ -446,7 +469,8 @@ def export_articles(articles: QuerySet[Article], out_dir: str | os.PathLike, *, 
 
     With `site`, `out_dir` becomes a Hexo site that `hexo generate` builds
     (`write_site_files`): published posts in `source/_posts/`, the others in
-    `source/_drafts/`, dates as wall-clock times in the site's time zone.
+    `source/_drafts/`, dates as wall-clock times in the site's time zone, and
+    the images stored at import in each post's asset folder (`export_assets`).
     """
     root = Path(out_dir)
     report = ExportReport()

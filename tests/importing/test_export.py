@@ -20,7 +20,7 @@ from taggit.models import Tag
 
 from bench.corpus import write_corpus
 from importing.hexo_export import (HEXO_CLI_VERSION, HEXO_RENDERER_MARKED_VERSION, HEXO_VERSION, MAX_NAME_BYTES,
-                                   hexo_body, safe_filename)
+                                   hexo_body, safe_filename, with_more_marker)
 from articles.models import Article, ArticleByline, Author, Category, ImportedFile
 from articles.sanitize import sanitize_body
 from importing.parse import parse_bytes
@@ -603,3 +603,38 @@ def test_an_excerpt_cut_from_the_body_is_not_written(run_import, tmp_path):
     export(tmp_path)
     meta, body = read_post(next(tmp_path.iterdir()))
     assert "excerpt" not in meta and "<!-- more -->" not in body
+
+
+@pytest.mark.parametrize("body, excerpt, marked", [
+    ("<p>一</p>\n<p>二</p>", "一", "<p>一</p><!-- more -->\n<p>二</p>"),
+    ("<ul><li>一</li></ul><p>二</p>", "一", "<ul><li>一</li></ul><!-- more --><p>二</p>"),  # past its closing tags
+    ("<p>一<strong>二</strong>三</p>", "一二", "<p>一<strong>二</strong><!-- more -->三</p>"),
+    ("<p>甲 &amp; 乙</p><p>丙</p>", "甲 & 乙", "<p>甲 &amp; 乙</p><!-- more --><p>丙</p>"),
+    ("<p>一</p><p>二</p>", "一 二", "<p>一</p><p>二</p><!-- more -->"),
+    ("<p>一</p><p>二</p>", "三", None),  # the body does not hold it
+    ("<p>一</p>", "", None),
+])
+def test_with_more_marker(body, excerpt, marked):
+    assert with_more_marker(body, excerpt) == marked
+
+
+def test_an_excerpt_at_the_end_of_a_long_body_is_found(run_import, tmp_path):
+    body = "".join(f"<p>第{i}段。</p>\n" for i in range(2000)) + "<!-- more -->\n<p>末段。</p>"
+    write_file(tmp_path / "in" / "long.md", post(title="'长文'", body=body))
+    assert run_import(tmp_path / "in").exit_code == 0
+    before = snapshot()
+    export(tmp_path / "out")
+    assert "<!-- more -->" in read_post(next((tmp_path / "out").iterdir()))[1]
+    assert_imports_back(run_import, before, tmp_path / "out")
+
+
+def test_an_excerpt_made_unreadable_in_the_admin_is_replaced_by_the_stored_one(run_import, tmp_path):
+    write_file(tmp_path / "in" / "a.md", post(title="'改坏的'", body="<p>导语</p>\n<!-- more -->\n<p>其余</p>"))
+    assert run_import(tmp_path / "in").exit_code == 0
+    Article.objects.update(extra_front_matter={"excerpt": {"not": "text"}})
+    export(tmp_path / "out")
+    meta, _ = read_post(next((tmp_path / "out").iterdir()))
+    assert meta["excerpt"] == "导语"
+    empty_database()
+    assert run_import(tmp_path / "out").exit_code == 0
+    assert Article.objects.get().excerpt == "导语"

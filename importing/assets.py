@@ -27,7 +27,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from PIL import Image, UnidentifiedImageError
@@ -195,17 +195,33 @@ def resolve_asset_links(body_html: str, urls: dict[str, str]) -> tuple[str, list
     """
     missing: dict[str, None] = {}
 
+    def replace(kind: str, value: str) -> str | None:
+        name = _relative_name(value)
+        if name is None:
+            return None
+        url = urls.get(name)
+        if url is None and (kind == "src" or posixpath.splitext(name)[1].lower() not in _PAGE_SUFFIXES):
+            missing.setdefault(name, None)
+        return url
+
+    return rewrite_links(body_html, replace), list(missing)
+
+
+def rewrite_links(body_html: str, replace: Callable[[str, str], str | None]) -> str:
+    """`body_html` with its `src` and `href` values changed where `replace` gives a new one.
+
+    `replace(kind, value)` is called for each, in order, with `kind` "src" or
+    "href" and the value unescaped; None leaves the attribute as it was. The
+    new value is written escaped. `body_html` must be the sanitiser's output
+    (`resolve_asset_links`); the export (importing.hexo_export) uses it to
+    point stored images back at a post's asset folder.
+    """
     def attribute(match: re.Match) -> str:
         kind, value = match[2].lower(), match[3]
         if kind not in ("src", "href") or value is None:
             return match[0]
-        name = _relative_name(html.unescape(value))
-        if name is None:
-            return match[0]
-        url = urls.get(name)
+        url = replace(kind, html.unescape(value))
         if url is None:
-            if kind == "src" or posixpath.splitext(name)[1].lower() not in _PAGE_SUFFIXES:
-                missing.setdefault(name, None)
             return match[0]
         return f'{match[1]}{match[2]}="{html.escape(url, quote=True)}"'
 
@@ -213,8 +229,8 @@ def resolve_asset_links(body_html: str, urls: dict[str, str]) -> tuple[str, list
         return match[1] + _ATTRIBUTE.sub(attribute, match[2]) + match[3]
 
     if "src=" not in body_html and "href=" not in body_html:
-        return body_html, []
-    return _TAG.sub(tag, body_html), list(missing)
+        return body_html
+    return _TAG.sub(tag, body_html)
 
 
 def _relative_name(url: str) -> str | None:

@@ -145,3 +145,24 @@ def image_bytes(image_format: str = "PNG", size: tuple[int, int] = (8, 6), color
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format=image_format)
     return out.getvalue()
+
+
+def store_image(data: bytes) -> str:
+    """`data` saved in the default storage as the importer stores an asset folder's image; its URL.
+
+    The storage is MEDIA_ROOT: use with the `media_root` fixture, so each test has its own.
+    """
+    import hashlib
+
+    from django.conf import settings
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from importing.assets import ALLOWED_FORMATS, image_format_of, storage_name
+
+    image_format, problem = image_format_of(data)
+    assert problem is None, problem
+    name = storage_name(hashlib.sha256(data).hexdigest(), ALLOWED_FORMATS[image_format])
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(data))
+    return settings.MEDIA_URL + name

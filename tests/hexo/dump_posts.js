@@ -12,7 +12,8 @@
 // hexo-renderer-marked installed beside this script is loaded into it, so a
 // site folder can be read in place.
 //
-// The output is one JSON object: {"hexo": version, "timezone": …, "posts": [...]},
+// The output is one JSON object: {"hexo": version, "timezone": …, "problems":
+// [{level, message}] (what Hexo logged as errors and warnings), "posts": [...]},
 // each post {source, layout, slug, title, date, updated, categories (chains,
 // root first), tags, excerpt, content (rendered HTML), path, permalink, published,
 // front_matter_date, front_matter_updated}.
@@ -20,6 +21,7 @@
 'use strict';
 
 const path = require('path');
+const util = require('util');
 const Hexo = require('hexo');
 const frontMatter = require('hexo-front-matter');
 
@@ -81,6 +83,15 @@ async function main() {
   const base = path.resolve(dir);
   const hexo = new Hexo(base, {silent: true, draft: true});
   hexo.env.init = true; // as hexo-cli sets it on finding a site: load its plugins and scripts/
+  // What Hexo logs as an error or a warning (a file it could not read, …), kept for the report
+  const problems = [];
+  for (const level of ['error', 'warn']) {
+    hexo.log[level] = (...args) => {
+      const err = args[0] && args[0].err;
+      const text = util.format(...(err ? args.slice(1) : args));
+      problems.push({level, message: err ? `${text}: ${String(err.message || err).split('\n')[0]}` : text});
+    };
+  }
   await hexo.init();
   if (!hexo.render.isRenderable('x.md')) {
     await hexo.loadPlugin(require.resolve('hexo-renderer-marked'));
@@ -92,6 +103,7 @@ async function main() {
   const out = {
     hexo: hexo.version,
     timezone: hexo.config.timezone || null,
+    problems,
     posts
   };
   // exit only once all of it is written: a pipe takes it in 64 KiB pieces

@@ -28,11 +28,13 @@ from html.parser import HTMLParser
 from articles.sanitize import sanitize_body
 
 _HEADERLINK = re.compile(r'<a href="[^"]*" class="headerlink" title="[^"]*"></a>')
-_HIGHLIGHT = re.compile(r'<figure class="highlight(?: ([^"\s]*))?">(.*?)</figure>', re.S)
-_CAPTION = re.compile(r"<figcaption>(.*?)</figcaption>", re.S)
-_CODE_CELL = re.compile(r'<td class="code"><pre>(.*?)</pre></td>', re.S)
+_HIGHLIGHT = re.compile(r'<figure class="highlight(?: ([^"\s]*))?">(.*?)</figure>', re.DOTALL)
+_CAPTION = re.compile(r"<figcaption>(.*?)</figcaption>", re.DOTALL)
+_CODE_CELL = re.compile(r'<td class="code"><pre>(.*?)</pre></td>', re.DOTALL)
 _SPAN = re.compile(r"</?span\b[^>]*>")
-NO_LANGUAGE = frozenset({"", "plaintext", "plain", "text", "none"})
+# highlight.js's name for "no language", which Hexo also writes for a language it does not know
+NO_LANGUAGE = frozenset({"", "plaintext"})
+_CODE_LANGUAGE = re.compile(r'<code class="language-[^"]*">')
 
 # Elements whose start and end stand on lines of their own: white space beside
 # them is layout, not text. Everything else (a, em, code, img, br …) is inline.
@@ -139,11 +141,21 @@ def comparable_ours(body: str) -> str:
     return canonical(sanitize_body(body))
 
 
+def without_code_languages(canonical_body: str) -> str:
+    """A canonical body with its code blocks' languages left out.
+
+    Hexo writes `plaintext` for a language highlight.js does not know (```ejs,
+    ```plain), where newsportal keeps the language the author wrote: two bodies
+    that differ only so are the same text.
+    """
+    return _CODE_LANGUAGE.sub("<code>", canonical_body)
+
+
 def body_diff(hexo: str, ours: str, context: int = 1, limit: int = 12) -> str:
     """A short unified diff of two canonical bodies (Hexo's first), at most `limit` changed lines."""
     lines = list(difflib.unified_diff(hexo.splitlines(), ours.splitlines(), "hexo", "newsportal",
                                       n=context, lineterm=""))
-    changed = [line for line in lines[2:]]
-    if len(changed) > limit:
+    changed = lines[2:]
+    if limit and len(changed) > limit:
         changed = changed[:limit] + [f"… ({len(lines) - 2 - limit} more diff lines)"]
     return "\n".join(changed)

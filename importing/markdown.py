@@ -54,9 +54,11 @@ class MarkedOptions:
     autolink: bool = True  # bare URLs become links (GFM)
     header_ids: bool = True  # headings get ids
     modify_anchors: int = 0  # heading ids: 0 as written, 1 lower case, 2 upper case
+    description_lists: bool = True  # `term` + a line `: definition` is a <dl>
 
     _CONFIG_KEYS = {"gfm": "gfm", "breaks": "breaks", "smartypants": "smartypants", "quotes": "quotes",
-                    "autolink": "autolink", "headerIds": "header_ids", "modifyAnchors": "modify_anchors"}
+                    "autolink": "autolink", "headerIds": "header_ids", "modifyAnchors": "modify_anchors",
+                    "descriptionLists": "description_lists"}
 
     @classmethod
     def from_config(cls, marked: Mapping[str, Any] | None) -> MarkedOptions:
@@ -191,7 +193,9 @@ def _marked_smartypants(state: StateCore) -> None:
 # What marked's GFM autolinks recognise in plain text: URLs with a scheme,
 # `www.` addresses and e-mail addresses (linkify-it also links bare
 # `example.com`, which marked leaves as text).
-_GFM_AUTOLINK_TEXT = re.compile(r"(?:https?://|ftp://|www\.)|[^@\s]@", re.IGNORECASE)
+# marked's own patterns (its `url` and e-mail rules) take ASCII only: `http://例子.测试`
+# stays text, `editor@example.com` is linked.
+_GFM_AUTOLINK_TEXT = re.compile(r"(?:(?:https?|ftp)://|www\.)[a-z0-9-]|[a-z0-9._+-]+@[a-z0-9_-]+\.", re.IGNORECASE)
 _AUTOLINK_HINTS = ("://", "www.", "WWW.", "@")
 
 
@@ -264,6 +268,31 @@ def _quick_pretest(pretest):
     return pretest_if_hinted
 
 
+# marked's description lists (hexo-renderer-marked's paragraph renderer, after
+# kramdown): a paragraph with `<br>: ` in it, a term and a line `: definition`,
+# is written as `<dl><dt>term</dt><dd>definition</dd></dl>` instead. The
+# paragraphs that may be one are marked while parsing, and rewritten once
+# rendered, with marked's own pattern (the first such pair only, as marked).
+_DL_MARK = "data-marked-dl"
+_DL_CANDIDATE = re.compile(r"\n:\s")
+_DL_PARAGRAPH = re.compile(rf'<p {_DL_MARK}="">(.*?)</p>\n', re.DOTALL)
+_DL_SYNTAX = re.compile(r"(?:^|\s)(\S.+)<br>:\s+(\S.+)")
+
+
+def _mark_description_lists(state: StateCore) -> None:
+    tokens = state.tokens
+    for index, token in enumerate(tokens[:-1]):
+        if token.type == "paragraph_open" and _DL_CANDIDATE.search(tokens[index + 1].content):
+            token.attrSet(_DL_MARK, "")
+
+
+def _description_list(match: re.Match) -> str:
+    text = match.group(1).replace("<br>\n", "<br>")  # marked writes no line end after <br>
+    if not _DL_SYNTAX.search(text):
+        return f"<p>{match.group(1)}</p>\n"
+    return _DL_SYNTAX.sub(r"<dl><dt>\1</dt><dd>\2</dd></dl>", text, count=1)
+
+
 @functools.lru_cache(maxsize=8)
 def _renderer(options: MarkedOptions) -> MarkdownIt:
     md = MarkdownIt(
@@ -285,6 +314,8 @@ def _renderer(options: MarkedOptions) -> MarkdownIt:
     if options.smartypants:
         md.core.ruler.before("text_join", "marked_smartypants", _marked_smartypants)
     md.core.ruler.push("marked_markup", _marked_markup)
+    if options.description_lists:
+        md.core.ruler.push("marked_description_lists", _mark_description_lists)
     if options.header_ids:
         anchors_plugin(md, min_level=1, max_level=6,
                        slug_func=functools.partial(hexo_slug, transform=options.modify_anchors))
@@ -298,7 +329,7 @@ def _renderer(options: MarkedOptions) -> MarkdownIt:
 # the two agree) at a tenth of the cost: wire copy is mostly such text.
 _NOT_PLAIN = re.compile(
     r"""[\\`*_\[\]<>&!~|#=+"'@\t\r\x00\x0b\x0c\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]"""
-    r"|--|\.\.\.|://|www\.|^[ -]|^\d{1,9}[.)]", re.MULTILINE | re.IGNORECASE)
+    r"|--|\.\.\.|://|www\.|^[ -]|^\d{1,9}[.)]|^:", re.MULTILINE | re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n(?:[ ]*\n)+")
 
 
@@ -328,7 +359,8 @@ def render_markdown(text: str, options: MarkedOptions = HEXO_DEFAULTS, *, fast_p
     if fast_path and (plain := _plain_paragraphs(text, options.breaks)) is not None:
         return plain
     try:
-        return _renderer(options).render(text)
+        html = _renderer(options).render(text)
+        return _DL_PARAGRAPH.sub(_description_list, html) if _DL_MARK in html else html
     except (RecursionError, ValueError, IndexError, KeyError, TypeError):  # pragma: no cover - a parser bug
         # The sanitiser then reads it as it read every body before Markdown
         # was rendered: broken Markdown never fails a file.

@@ -89,6 +89,20 @@ def test_a_hosts_url_gets_its_root_path_as_hexo_util_encodes_it():
     assert 'src="https://e.cn/#t"' in html
 
 
+def test_bare_e_mail_addresses_are_linked_and_non_ascii_hosts_are_not_as_in_marked():
+    html = render_markdown("联系 editor@example.com 或 http://例子.测试/路径 与 https://例子.cn/a\n")
+    assert '<a href="mailto:editor@example.com">editor@example.com</a>' in html
+    assert "<a" not in html.split("或", 1)[1]  # marked's URL pattern takes an ASCII host only
+
+
+def test_description_lists_as_hexo_renderer_marked_writes_them():
+    html = render_markdown("Term\n: definition\n\n第二段\n")
+    assert html.startswith("<dl><dt>Term</dt><dd>definition</dd></dl><p>第二段</p>")
+    assert "<dl>" not in render_markdown("Term\n: definition\n", MarkedOptions.from_config({"descriptionLists": False}))
+    assert "<dl>" not in render_markdown("<p>Term<br>\n: definition</p>\n")  # raw HTML stays as written
+    assert "<dl>" not in render_markdown("A\n: b\n")  # marked's pattern wants two characters either side
+
+
 def test_images_and_links():
     html = stored('![K线图](https://img.cls.cn/a.png "日线") [财联社](https://www.cls.cn "首页")\n')
     assert '<img src="https://img.cls.cn/a.png" alt="K线图" title="日线" referrerpolicy="no-referrer" loading="lazy">' in html

@@ -13,7 +13,8 @@
 // site folder can be read in place.
 //
 // The output is one JSON object: {"hexo": version, "timezone": …, "problems":
-// [{level, message}] (what Hexo logged as errors and warnings), "posts": [...]},
+// [{level, message}] (what Hexo logged as errors and warnings), "highlight_languages",
+// "posts": [...]},
 // each post {source, layout, slug, title, date, updated, categories (chains,
 // root first), tags, excerpt, content (rendered HTML), path, permalink, published,
 // front_matter_date, front_matter_updated}.
@@ -103,6 +104,9 @@ async function main() {
   const out = {
     hexo: hexo.version,
     timezone: hexo.config.timezone || null,
+    // The code languages Hexo's highlighting knows (hexo-util: highlight.js's names and
+    // aliases); a fenced block in any other language it writes as `plaintext`
+    highlight_languages: Object.keys(require('hexo-util/highlight_alias.json').aliases).sort(),
     problems,
     posts
   };

@@ -34,7 +34,7 @@ _CODE_CELL = re.compile(r'<td class="code"><pre>(.*?)</pre></td>', re.DOTALL)
 _SPAN = re.compile(r"</?span\b[^>]*>")
 # highlight.js's name for "no language", which Hexo also writes for a language it does not know
 NO_LANGUAGE = frozenset({"", "plaintext"})
-_CODE_LANGUAGE = re.compile(r'<code class="language-[^"]*">')
+_CODE_LANGUAGE = re.compile(r'<code class="language-([^"]*)">')
 
 # Elements whose start and end stand on lines of their own: white space beside
 # them is layout, not text. Everything else (a, em, code, img, br …) is inline.
@@ -141,14 +141,17 @@ def comparable_ours(body: str) -> str:
     return canonical(sanitize_body(body))
 
 
-def without_code_languages(canonical_body: str) -> str:
-    """A canonical body with its code blocks' languages left out.
+def without_code_languages(canonical_body: str, known: frozenset[str] = frozenset()) -> str:
+    """A canonical body without the code blocks' languages that are not in `known`.
 
-    Hexo writes `plaintext` for a language highlight.js does not know (```ejs,
-    ```plain), where newsportal keeps the language the author wrote: two bodies
-    that differ only so are the same text.
+    Hexo writes `plaintext` for a language its highlighting does not know
+    (```ejs, ```plain), where newsportal keeps the language the author wrote:
+    with Hexo's list as `known`, our body shows the languages as Hexo's does.
     """
-    return _CODE_LANGUAGE.sub("<code>", canonical_body)
+    def kept(match: re.Match) -> str:
+        return match.group(0) if match.group(1).lower() in known else "<code>"
+
+    return _CODE_LANGUAGE.sub(kept, canonical_body)
 
 
 def body_diff(hexo: str, ours: str, context: int = 1, limit: int = 12) -> str:

@@ -30,7 +30,7 @@ import subprocess
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -248,9 +248,9 @@ def _old_url_ok(client, post: dict, article: Article) -> tuple[bool, str]:
     target = article.get_absolute_url()
     if response.status_code in (301, 308):
         location = response["Location"]
-        return location.endswith((target, quote(target, safe="/%"))), f"{url} -> {location}"
+        return location.endswith((target, quote(target, safe="/%"))), f"{response.status_code} to {unquote(location)}"
     ok = response.status_code == 200 and url in (target, quote(target, safe="/%"))
-    return ok, f"{url} -> {response.status_code} (the article is at {target})"
+    return ok, f"{response.status_code}; the article is at {unquote(target)}"
 
 
 _FENCE_WITH_TITLE = re.compile(r"^[ \t]*(?:```|~~~)[ \t]*\S+[ \t]+\S", re.MULTILINE)

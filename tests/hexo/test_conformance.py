@@ -129,8 +129,8 @@ class CorpusReport:
         return same / compared if compared else 1.0
 
     def summary(self) -> dict:
-        rates = {name: dict(zip(("same", "compared"), self.same(name))) for name in FIELDS}
-        rates["markdown_body"] = dict(zip(("same", "compared"), self.same("body", markdown_only=True)))
+        rates = {name: dict(zip(("same", "compared"), self.same(name), strict=True)) for name in FIELDS}
+        rates["markdown_body"] = dict(zip(("same", "compared"), self.same("body", markdown_only=True), strict=True))
         causes: dict[str, int] = {}
         for post in self.posts:
             for cause in post.causes:

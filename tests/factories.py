@@ -27,6 +27,7 @@ from articles.models import Article, Author, Category
 PROJECT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT / "seeds"
 CORPUS = PROJECT.parent / "shared" / "corpus" / "real"
+HEXO_SITE = PROJECT.parent / "shared" / "corpus" / "hexo-site"
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
@@ -133,3 +134,14 @@ def settings_in(env: dict, *names: str) -> dict:
                             timeout=120)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def image_bytes(image_format: str = "PNG", size: tuple[int, int] = (8, 6), color: str = "red") -> bytes:
+    """A real image made with Pillow, in `image_format` (PNG, JPEG, GIF, WEBP, …)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format=image_format)
+    return out.getvalue()

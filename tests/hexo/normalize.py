@@ -154,6 +154,24 @@ def without_code_languages(canonical_body: str, known: frozenset[str] = frozense
     return _CODE_LANGUAGE.sub(kept, canonical_body)
 
 
+# An image newsportal stored from a post asset folder: content-addressed (importing/assets.py)
+_OUR_ASSET = re.compile(r'"/media/hexo-assets/[0-9a-f]{2}/([0-9a-f]{64})\.[a-z0-9]+"')
+
+
+def with_asset_tokens(canonical_body: str, hexo_urls: dict[str, str] | None = None) -> str:
+    """Post-asset URLs written as `asset:<sha256>`, on either side.
+
+    Hexo serves a post's assets under the post's URL by name
+    (`/news/2014/07/13/hexo-2-8-released/generate-console.png`); newsportal stores
+    them by content (`/media/hexo-assets/ab/ab…ef.png`). `hexo_urls` maps each of
+    Hexo's asset URLs to its file's SHA-256; ours carry theirs in the name.
+    """
+    body = _OUR_ASSET.sub(lambda m: f'"asset:{m.group(1)}"', canonical_body)
+    for url, digest in (hexo_urls or {}).items():
+        body = body.replace(f'"{html.escape(url)}"', f'"asset:{digest}"')
+    return body
+
+
 def body_diff(hexo: str, ours: str, context: int = 1, limit: int = 12) -> str:
     """A short unified diff of two canonical bodies (Hexo's first), at most `limit` changed lines."""
     lines = list(difflib.unified_diff(hexo.splitlines(), ours.splitlines(), "hexo", "newsportal",

@@ -8,6 +8,7 @@ from tests.hexo.normalize import (
     comparable_hexo,
     comparable_ours,
     map_hexo_html,
+    with_asset_tokens,
     without_code_languages,
 )
 
@@ -75,3 +76,11 @@ def test_body_diff_is_short_and_names_the_sides():
     assert diff.startswith("@@") and "-a" in diff and "+b" in diff
     assert diff.splitlines()[-1].startswith("… (") and len(diff.splitlines()) == 6
     assert body_diff("same", "same") == ""
+
+
+def test_post_assets_compare_by_content():
+    digest = "ab" * 32
+    hexo = canonical('<p><img src="/news/2014/07/13/post/chart.png"></p>')
+    ours = canonical(f'<p><img src="/media/hexo-assets/ab/{digest}.png"></p>')
+    assert with_asset_tokens(hexo, {"/news/2014/07/13/post/chart.png": digest}) == with_asset_tokens(ours)
+    assert with_asset_tokens(hexo, {"/news/2014/07/13/post/chart.png": "cd" * 32}) != with_asset_tokens(ours)

@@ -136,6 +136,16 @@ def settings_in(env: dict, *names: str) -> dict:
     return json.loads(result.stdout)
 
 
+def write_file(path: Path, data: bytes | str) -> Path:
+    """Write text (UTF-8) or bytes at `path`, making its folders; returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
+
+
 def image_bytes(image_format: str = "PNG", size: tuple[int, int] = (8, 6), color: str = "red") -> bytes:
     """A real image made with Pillow, in `image_format` (PNG, JPEG, GIF, WEBP, …)."""
     import io

@@ -13,7 +13,7 @@ from articles.sanitize import sanitize_body
 from importing.assets import post_assets, resolve_asset_links, storage_name
 from importing.parse import get_timezone
 from importing.pipeline import import_files
-from tests.factories import HEXO_SITE, image_bytes
+from tests.factories import HEXO_SITE, image_bytes, write_file
 
 TZ = get_timezone("Asia/Shanghai")
 MB = 1024 * 1024
@@ -27,18 +27,9 @@ def stored_url(data: bytes, extension: str) -> str:
     return "/media/" + storage_name(sha(data), extension)
 
 
-def write(path: Path, data: bytes | str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        path.write_text(data, encoding="utf-8")
-    else:
-        path.write_bytes(data)
-    return path
-
-
 def markdown_post(folder: Path, stem: str, body: str, title: str | None = None) -> Path:
     title = title or stem
-    return write(folder / f"{stem}.md", f"---\ntitle: {title}\ndate: 2024-05-01 10:00:00\n---\n\n{body}\n")
+    return write_file(folder / f"{stem}.md", f"---\ntitle: {title}\ndate: 2024-05-01 10:00:00\n---\n\n{body}\n")
 
 
 def stored_files(root: Path) -> dict[str, bytes]:
@@ -53,11 +44,11 @@ def stored_files(root: Path) -> dict[str, bytes]:
 def test_real_images_are_taken_by_content_and_named_by_their_hash(tmp_path):
     post = markdown_post(tmp_path, "post", "x")
     png, jpeg, gif, webp = (image_bytes(f) for f in ("PNG", "JPEG", "GIF", "WEBP"))
-    write(tmp_path / "post" / "chart.png", png)
-    write(tmp_path / "post" / "photo.jpeg", jpeg)
-    write(tmp_path / "post" / "img" / "anim.gif", gif)
-    write(tmp_path / "post" / "img" / "pic.webp", webp)
-    write(tmp_path / "post" / "really-a-jpeg.png", jpeg)  # the extension stored is the content's
+    write_file(tmp_path / "post" / "chart.png", png)
+    write_file(tmp_path / "post" / "photo.jpeg", jpeg)
+    write_file(tmp_path / "post" / "img" / "anim.gif", gif)
+    write_file(tmp_path / "post" / "img" / "pic.webp", webp)
+    write_file(tmp_path / "post" / "really-a-jpeg.png", jpeg)  # the extension stored is the content's
 
     assets = post_assets(post, max_bytes=MB, media_url="/media/")
 
@@ -76,9 +67,9 @@ def test_real_images_are_taken_by_content_and_named_by_their_hash(tmp_path):
 
 def test_a_text_file_named_png_and_an_svg_are_refused_with_warnings_naming_post_and_file(tmp_path):
     post = markdown_post(tmp_path, "post", "x")
-    write(tmp_path / "post" / "fake.png", "<html><script>alert(1)</script></html>")
-    write(tmp_path / "post" / "logo.svg", '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
-    write(tmp_path / "post" / "ok.png", image_bytes())
+    write_file(tmp_path / "post" / "fake.png", "<html><script>alert(1)</script></html>")
+    write_file(tmp_path / "post" / "logo.svg", '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    write_file(tmp_path / "post" / "ok.png", image_bytes())
 
     assets = post_assets(post, max_bytes=MB, media_url="/media/", post_name="source/_posts/post.md")
 
@@ -92,7 +83,7 @@ def test_a_text_file_named_png_and_an_svg_are_refused_with_warnings_naming_post_
 
 def test_a_truncated_image_is_refused(tmp_path):
     post = markdown_post(tmp_path, "post", "x")
-    write(tmp_path / "post" / "cut.png", image_bytes(size=(64, 64))[:60])
+    write_file(tmp_path / "post" / "cut.png", image_bytes(size=(64, 64))[:60])
     assets = post_assets(post, max_bytes=MB, media_url="/media/")
     assert assets.urls == {}
     assert len(assets.warnings) == 1 and "asset cut.png: " in assets.warnings[0]
@@ -101,8 +92,8 @@ def test_a_truncated_image_is_refused(tmp_path):
 def test_an_oversized_file_is_refused_unread(tmp_path):
     post = markdown_post(tmp_path, "post", "x")
     big = image_bytes(size=(300, 300), color="blue")
-    write(tmp_path / "post" / "big.png", big)
-    write(tmp_path / "post" / "small.png", image_bytes())
+    write_file(tmp_path / "post" / "big.png", big)
+    write_file(tmp_path / "post" / "small.png", image_bytes())
 
     assets = post_assets(post, max_bytes=len(big) - 1, media_url="/media/")
 
@@ -113,10 +104,10 @@ def test_an_oversized_file_is_refused_unread(tmp_path):
 
 
 def test_links_out_of_the_folder_are_refused_and_links_within_it_followed(tmp_path):
-    outside = write(tmp_path / "secret" / "key.png", image_bytes(color="green"))
+    outside = write_file(tmp_path / "secret" / "key.png", image_bytes(color="green"))
     post = markdown_post(tmp_path / "posts", "post", "x")
     folder = tmp_path / "posts" / "post"
-    write(folder / "real.png", image_bytes())
+    write_file(folder / "real.png", image_bytes())
     (folder / "escape.png").symlink_to(outside)
     (folder / "dotdot.png").symlink_to(Path("..") / ".." / "secret" / "key.png")
     (folder / "alias.png").symlink_to("real.png")
@@ -132,7 +123,7 @@ def test_links_out_of_the_folder_are_refused_and_links_within_it_followed(tmp_pa
 
 
 def test_a_folder_that_is_a_link_is_not_read(tmp_path):
-    write(tmp_path / "elsewhere" / "a.png", image_bytes())
+    write_file(tmp_path / "elsewhere" / "a.png", image_bytes())
     post = markdown_post(tmp_path / "posts", "post", "x")
     (tmp_path / "posts" / "post").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     assets = post_assets(post, max_bytes=MB, media_url="/media/")
@@ -143,8 +134,8 @@ def test_a_folder_that_is_a_link_is_not_read(tmp_path):
 def test_hidden_underscored_and_temporary_files_are_skipped_as_hexo_skips_them(tmp_path):
     post = markdown_post(tmp_path, "post", "x")
     for name in (".hidden.png", "_draft.png", "_private/a.png", ".git/b.png", "edit.png~", "swap.png%"):
-        write(tmp_path / "post" / name, "not even an image")
-    write(tmp_path / "post" / "shown.png", image_bytes())
+        write_file(tmp_path / "post" / name, "not even an image")
+    write_file(tmp_path / "post" / "shown.png", image_bytes())
     assets = post_assets(post, max_bytes=MB, media_url="/media/")
     assert list(assets.urls) == ["shown.png"] and assets.warnings == ()
 
@@ -234,7 +225,7 @@ def run(files, **options):
 def test_a_markdown_image_in_the_folder_is_stored_and_shown(site, media_root):
     png = image_bytes()
     post = markdown_post(site, "chart-post", "Look:\n\n![the chart](chart.png)")
-    write(site / "chart-post" / "chart.png", png)
+    write_file(site / "chart-post" / "chart.png", png)
 
     report = run([post])
 
@@ -247,7 +238,7 @@ def test_a_markdown_image_in_the_folder_is_stored_and_shown(site, media_root):
 @pytest.mark.django_db
 def test_a_rejected_file_and_a_missing_one_are_warnings_and_the_post_still_imports(site, media_root):
     post = markdown_post(site, "post", "![a](fake.png)\n\n![b](nowhere.jpg)")
-    write(site / "post" / "fake.png", "just text")
+    write_file(site / "post" / "fake.png", "just text")
 
     report = run([post])
 
@@ -266,8 +257,8 @@ def test_the_same_image_in_two_posts_is_stored_once(site, media_root):
     png = image_bytes(color="yellow")
     first = markdown_post(site, "first", "![x](logo.png)")
     second = markdown_post(site, "second", '<p><img src="pics/logo.png" alt="y"></p>')
-    write(site / "first" / "logo.png", png)
-    write(site / "second" / "pics" / "logo.png", png)
+    write_file(site / "first" / "logo.png", png)
+    write_file(site / "second" / "pics" / "logo.png", png)
 
     report = run([first, second])
 
@@ -280,7 +271,7 @@ def test_the_same_image_in_two_posts_is_stored_once(site, media_root):
 def test_a_re_import_stores_nothing_new(site, media_root, monkeypatch):
     png = image_bytes()
     post = markdown_post(site, "post", "![x](chart.png)")
-    write(site / "post" / "chart.png", png)
+    write_file(site / "post" / "chart.png", png)
     assert run([post]).created == 1
     stored = media_root / storage_name(sha(png), "png")
     before = stored.stat().st_mtime_ns
@@ -302,10 +293,10 @@ def test_a_re_import_stores_nothing_new(site, media_root, monkeypatch):
 @pytest.mark.django_db
 def test_a_changed_image_re_imports_its_post(site, media_root):
     post = markdown_post(site, "post", "![x](chart.png)")
-    write(site / "post" / "chart.png", image_bytes(color="red"))
+    write_file(site / "post" / "chart.png", image_bytes(color="red"))
     run([post])
     blue = image_bytes(color="blue")
-    write(site / "post" / "chart.png", blue)
+    write_file(site / "post" / "chart.png", blue)
 
     report = run([post])
 
@@ -317,8 +308,8 @@ def test_a_changed_image_re_imports_its_post(site, media_root):
 @pytest.mark.django_db
 def test_a_dry_run_stores_nothing_and_reports_what_the_real_run_would(site, media_root):
     post = markdown_post(site, "post", "![x](chart.png)\n\n![y](fake.png)")
-    write(site / "post" / "chart.png", image_bytes())
-    write(site / "post" / "fake.png", "text")
+    write_file(site / "post" / "chart.png", image_bytes())
+    write_file(site / "post" / "fake.png", "text")
 
     report = run([post], dry_run=True)
 
@@ -330,8 +321,8 @@ def test_a_dry_run_stores_nothing_and_reports_what_the_real_run_would(site, medi
 def test_a_failed_store_is_a_warning_and_the_next_import_stores_it(site, media_root, settings, tmp_path):
     png = image_bytes()
     post = markdown_post(site, "post", "![x](chart.png)")
-    write(site / "post" / "chart.png", png)
-    settings.MEDIA_ROOT = write(tmp_path / "not-a-folder", "a file where the media folder should be")
+    write_file(site / "post" / "chart.png", png)
+    settings.MEDIA_ROOT = write_file(tmp_path / "not-a-folder", "a file where the media folder should be")
 
     report = run([post])
 
@@ -349,7 +340,7 @@ def test_a_failed_store_is_a_warning_and_the_next_import_stores_it(site, media_r
 @pytest.mark.django_db
 def test_without_post_asset_folder_relative_images_are_left_as_they_were(site, media_root):
     post = markdown_post(site, "post", "![x](chart.png)")
-    write(site / "post" / "chart.png", image_bytes())
+    write_file(site / "post" / "chart.png", image_bytes())
     report = import_files([post], tz=TZ, workers=0)
     assert report.warnings == [] and stored_files(media_root) == {}
     assert 'src="chart.png"' in Article.objects.get().body
@@ -360,7 +351,7 @@ def test_the_worker_processes_resolve_and_the_writer_stores(site, media_root):
     png = image_bytes()
     posts = [markdown_post(site, f"post-{n}", "![x](chart.png)", title=f"Post {n}") for n in range(3)]
     for post in posts:
-        write(post.with_suffix("") / "chart.png", png)
+        write_file(post.with_suffix("") / "chart.png", png)
     report = run(posts, workers=2)
     assert report.created == 3 and report.warnings == []
     assert stored_files(media_root) == {storage_name(sha(png), "png"): png}
@@ -372,7 +363,7 @@ def test_the_worker_processes_resolve_and_the_writer_stores(site, media_root):
 @pytest.mark.django_db
 def test_media_files_are_served_by_the_app_in_debug_only(client, media_root, settings):
     png = image_bytes()
-    write(media_root / "hexo-assets" / "ab" / "abc.png", png)
+    write_file(media_root / "hexo-assets" / "ab" / "abc.png", png)
 
     settings.DEBUG = True
     response = client.get("/media/hexo-assets/ab/abc.png")
@@ -396,7 +387,7 @@ def test_text_inside_an_attribute_value_is_not_taken_for_a_link():
 
 def test_names_match_whether_written_composed_or_decomposed(tmp_path):
     post = markdown_post(tmp_path, "post", "x")
-    write(tmp_path / "post" / "cafe\u0301.png", image_bytes())  # é decomposed, as macOS writes names
+    write_file(tmp_path / "post" / "cafe\u0301.png", image_bytes())  # é decomposed, as macOS writes names
     assets = post_assets(post, max_bytes=MB, media_url="/media/")
     html, missing = resolve_asset_links(sanitize_body('<p><img src="caf%C3%A9.png" alt=""></p>'), assets.urls)
     assert missing == [] and assets.urls["caf\u00e9.png"] in html

@@ -24,7 +24,7 @@ from importing.hexo_export import (HEXO_CLI_VERSION, HEXO_RENDERER_MARKED_VERSIO
 from articles.models import Article, ArticleByline, Author, Category, ImportedFile
 from articles.sanitize import sanitize_body
 from importing.parse import parse_bytes
-from tests.factories import HEXO_SITE, PROJECT, SEEDS, SHANGHAI, chain, image_bytes, post, publish, store_image
+from tests.factories import HEXO_SITE, PROJECT, SEEDS, SHANGHAI, chain, image_bytes, post, publish, store_image, write_file
 
 pytestmark = pytest.mark.django_db
 
@@ -432,15 +432,6 @@ def test_round_trip_of_a_site(run_import, tmp_path, from_root):
 
 
 # --- asset folders (--site) ------------------------------------------------------------------------------
-
-
-def write_file(path: Path, data: bytes | str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        path.write_text(data, encoding="utf-8")
-    else:
-        path.write_bytes(data)
-    return path
 
 
 def stored_files(root: Path) -> dict[str, bytes]:

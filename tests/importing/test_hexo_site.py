@@ -16,16 +16,14 @@ from importing.hexo_site import (
 )
 from importing.site_links import link_index
 from importing.hexo_site import site_posts
-from tests.factories import staff
+from tests.factories import HEXO_SITE, staff, write_file
 
-SHARED_SITE = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "hexo-site"
+SHARED_SITE = HEXO_SITE
 UTC = dt.timezone.utc
 
 
 def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return path
+    return write_file(path, textwrap.dedent(text).lstrip())
 
 
 def make_site(root: Path, config: str = "", **posts: str) -> Path:

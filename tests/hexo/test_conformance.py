@@ -40,6 +40,7 @@ from articles.sanitize import html_to_text, sanitize_body
 from importing.markdown import is_html_body
 from importing.parse import ImportFileError, split_front_matter
 from tests.factories import PROJECT
+from tests.hexo_support import HEXO_MODULES
 from tests.hexo.normalize import (
     body_diff,
     comparable_hexo,
@@ -53,7 +54,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.hexo, pytest.mark.slow]
 DUMP_SCRIPT = PROJECT / "tests" / "hexo" / "dump_posts.js"
 SHARED = PROJECT.parent / "shared" / "corpus"
 OWN_CORPUS = PROJECT / "tests" / "hexo" / "corpus"
-HEXO_MODULES = PROJECT / "tests" / "hexo" / "node_modules"
 UTC = dt.timezone.utc
 
 # SWITCH — importing a site from its root (`import_articles SITE` reads _config.yml,

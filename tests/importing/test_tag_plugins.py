@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,9 +12,8 @@ from articles.sanitize import sanitize_body
 from importing.parse import parse_bytes
 from importing.tag_plugins import PostRef, TagContext, render_body, split_args
 from tests.factories import CORPUS, SHANGHAI, image_bytes, post
+from tests.hexo_support import hexo_render
 
-PROJECT = Path(__file__).resolve().parents[2]
-HEXO_DIR = PROJECT / "tests" / "hexo"
 HEXO_SITE = CORPUS.parent / "hexo-site"
 HEXO_DOCS = CORPUS.parent / "hexo-docs-zh"
 
@@ -292,33 +288,6 @@ def test_the_hexo_corpora_import_with_tag_warnings_only_for_what_cannot_run(fold
 
 
 # --- real Hexo --------------------------------------------------------------------------------------
-
-
-def _hexo_or_skip() -> Path:
-    reason = None
-    if shutil.which("node") is None:
-        reason = "Node.js not found: the Hexo tests need node (`make test-hexo` runs them)"
-    elif not (HEXO_DIR / "node_modules" / "hexo").is_dir():
-        reason = f"{HEXO_DIR / 'node_modules'} missing: `make test-hexo` installs Hexo there (npm ci)"
-    if reason and os.environ.get("NEWSPORTAL_REQUIRE_HEXO"):
-        pytest.fail(reason)
-    if reason:
-        pytest.skip(reason)
-    return HEXO_DIR / "node_modules"
-
-
-def hexo_render(bodies: list[str], site: Path) -> list[str]:
-    """`bodies` rendered by real Hexo 8's post renderer (tests/hexo/render_posts.js)."""
-    site.mkdir(exist_ok=True)
-    (site / "package.json").write_text(json.dumps(
-        {"name": "probe", "version": "0.0.0", "private": True,
-         "dependencies": {"hexo": "*", "hexo-renderer-marked": "*"}}))
-    if not (site / "node_modules").exists():
-        (site / "node_modules").symlink_to(_hexo_or_skip(), target_is_directory=True)
-    done = subprocess.run(["node", str(HEXO_DIR / "render_posts.js"), str(site)], input=json.dumps(bodies),
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def normalised(markup: str) -> str:

@@ -149,7 +149,9 @@ def _lang_and_caption(args: str) -> tuple[str | None, str]:
     args = args.split("=", 1)[0]
     if not args:
         return None, ""
-    match = (_ALL_OPTIONS.search(args) if len(args) <= MAX_ARGS_CHARS else None) or _LANG_CAPTION.search(args)
+    # The arguments start with their first word, so the first place these unanchored
+    # expressions can match is the start, and if they match anywhere they match there.
+    match = (_ALL_OPTIONS.match(args) if len(args) <= MAX_ARGS_CHARS else None) or _LANG_CAPTION.match(args)
     if match is None:
         return None, ""
     caption = ""

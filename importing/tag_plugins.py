@@ -445,6 +445,8 @@ def _scan(text: str, renderer: _Renderer, depth: int, stored: list[tuple[str, st
         start, token = found.start(), found.group(0)
         if token[0] == "`":
             position = _skip_code_span(text, found, finder)
+            if position > found.end() and "{%" in text[found.end():position]:
+                _raw_in_code(text, found.end(), position, hold)
         elif token == "<!--":
             close = finder.find("-->", start + 4)
             position = len(text) if close == -1 else close + 3
@@ -466,6 +468,23 @@ def _scan(text: str, renderer: _Renderer, depth: int, stored: list[tuple[str, st
             position = _tag(text, start, finder, renderer, depth, hold)
     output.append(text[cursor:])
     return "".join(output)
+
+
+# Hexo runs `{% raw %}…{% endraw %}` even in inline code (escapeAllSwigTags, STATE_INLINE_CODE):
+# the code shows what is inside (`{% raw %}{{ x }}{% endraw %}` → `{{ x }}`). Spaces only, as there.
+_RAW_OPEN = re.compile(r"\{% *raw *%\}")
+_RAW_CLOSE = re.compile(r"\{% *endraw *%\}")
+
+
+def _raw_in_code(text: str, start: int, end: int, hold: Callable[[str, str, int, int], None]) -> None:
+    """The raw tags in the code span text[start:end] held as placeholders showing their content."""
+    while (opening := _RAW_OPEN.search(text, start, end)) is not None:
+        closing = _RAW_CLOSE.search(text, opening.end(), end)
+        if closing is None:
+            return  # no later raw tag in the span can close either
+        content = text[opening.end():closing.start()]
+        hold(content, content, opening.start(), closing.end())  # in code: shown escaped, as written
+        start = closing.end()
 
 
 def _skip_code_span(text: str, found: re.Match, finder: _Finder) -> int:

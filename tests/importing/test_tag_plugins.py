@@ -87,6 +87,12 @@ def test_tags_in_code_stay_as_written():
     assert "<!-- {% img /c.png %} -->" in html("<!-- {% img /c.png %} -->\n\n正文")
 
 
+def test_raw_runs_even_in_inline_code_as_in_hexo():
+    # hexo.io's docs write `{% raw %}{{ now() }}{% endraw %}` to show the braces in code
+    assert html("`提交信息 {% raw %}{{ now() }}{% endraw %}`") == "<p><code>提交信息 {{ now() }}</code></p>\n"
+    assert html("`{% raw %}<b>{% endraw %}`") == "<p><code>&lt;b&gt;</code></p>\n"  # text, where Hexo puts HTML
+
+
 def test_pullquote_img_link_raw():
     assert html("{% pullquote left %}\n*重点*\n{% endpullquote %}") == (
         '<blockquote class="pullquote left"><p><em>重点</em></p>\n</blockquote>')
@@ -248,6 +254,8 @@ def test_a_sites_posts_link_each_other_and_show_their_assets(run_import, media_r
     "```\n" * 30_000,
     "<!--" * 50_000 + "{% img /a.png %}",
     "{% raw %}" * 50_000,
+    "`" + "{% raw %}" * 50_000 + "`",
+    "`" + "{% raw %}{% endraw %}" * 30_000 + "`",
 ])
 def test_hostile_bodies_render_in_bounded_time_and_size(body):
     result = render(body)
@@ -309,6 +317,8 @@ SAME_AS_HEXO = [
     "行内 `{% img /a.png %}` 与\n\n    {% img /b.png %}\n",
     "{% url_for 关于 /about/ %}",
     "甲{# 注释 #}乙\n\n- 列表 {% link x https://x.org %}\n- *二*",
+    "`Site updated: {% raw %}{{ now('YYYY-MM-DD HH:mm:ss') }}{% endraw %}`",
+    "[`{% raw %} {# {% endraw %}`](https://x.org) 与 | `{% raw %}{{ y }}{% endraw %}` |",
 ]
 
 

@@ -27,13 +27,13 @@ Pure Python, no Django: it runs in the import's worker processes
 
 from __future__ import annotations
 
-import bisect
 import html
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from importing.code_fences import CodeBlock, code_block_html, split_code_blocks, strip_indent
 from importing.hexo_site import PostRef  # a post `post_link` names: its URL and title
 from importing.markdown import HEXO_DEFAULTS, MarkedOptions, render_markdown
 
@@ -118,13 +118,6 @@ def _html_tag(tag: str, attrs: Mapping[str, str | None], text: str | None = None
     return f"<{tag}{markup}>" if text is None else f"<{tag}{markup}>{text}</{tag}>"
 
 
-def _code_block(code: str, lang: str | None, caption: str = "") -> str:
-    """A code block as our Markdown renderer writes one (not Hexo's highlight.js table)."""
-    language = f' class="language-{_attr(lang)}"' if lang else ""
-    block = f"<pre><code{language}>{html.escape(code, quote=False)}\n</code></pre>\n"
-    return f"<figure><figcaption>{caption}</figcaption>{block}</figure>\n" if caption else block
-
-
 # Octopress' footer rules, as Hexo's blockquote tag has them.
 _FULL_CITE_WITH_TITLE = re.compile(r"(\S.*)\s+(https?://\S+)\s+(.+)", re.IGNORECASE)
 _FULL_CITE = re.compile(r"(\S.*)\s+(https?://\S+)", re.IGNORECASE)
@@ -178,7 +171,7 @@ def _codeblock(args: list[str], content: str) -> str:
         elif key not in ("highlight", "line_number", "line_threshold", "first_line", "wrap", "mark",
                          "language_attr"):
             rest.append(arg)
-    return _code_block(content, lang, _caption(" ".join(rest)))
+    return code_block_html(content, lang, _caption(" ".join(rest)))
 
 
 # hexo's rUrl (tags img and link): what looks like a URL.
@@ -266,6 +259,10 @@ class _Renderer:
         self.warnings: list[str] = []
         self._seen: set[str] = set()
         self._titles: dict[str, PostRef] | None = None
+        # What the placeholders stand for: (HTML, the source as written — None for a code
+        # block); one list for the whole post, as a block tag's content holds placeholders too.
+        self.stored: list[tuple[str, str | None]] = []
+        self.kept: list[str] = []  # fences left to Markdown (`_KEPT` tokens), out of the tags' way
 
     def warn(self, message: str) -> None:
         line = f"{self.ctx.path}: {message}"
@@ -389,15 +386,12 @@ class _Renderer:
 # What can start something the scanner must look at: inline code, an HTML
 # comment, a tag, a variable or a template comment.
 _INTERESTING = re.compile(r"`+|<!--|\{[%{#]")
-_FENCE_OPEN = re.compile(r"^((?:[ \t]*>){0,3}[ \t]*)(`{3,}|~{3,})([^\n]*)$")
-_FENCE_CLOSE = re.compile(r"^(?:[ \t]*>){0,3}[ \t]*(`{3,}|~{3,})[ \t]*$")
 _TAG_NAME = re.compile(r"\s*([^\s%]+)")
 # A placeholder as Markdown passes it on: as HTML, escaped (in code), or URL-encoded
 # in a link's destination (`[x]({% post_path a %})`, which Hexo 8 itself breaks).
 _PLACEHOLDER = re.compile("(?:<|&lt;)!--swig\ufffc(\\d+)--(?:>|&gt;)|!--swig%EF%BF%BC(\\d+)--")
 _END_TAG = "{{%\\s*end{name}\\s*%}}"
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
-_INDENT = re.compile(r"^[ \t]*(?=\S)", re.MULTILINE)
 
 
 class _Finder:
@@ -428,67 +422,12 @@ class _Finder:
         return match
 
 
-def _split_fences(text: str) -> list[tuple[bool, str]]:
-    """The body as (is_code, text) pieces: fenced code blocks (Hexo's backtick_code_block) apart.
-
-    A fence closes at the next line holding the same run of backticks or
-    tildes alone; the closing lines are indexed first, so that many unclosed
-    fences cost no more than one pass.
-    """
-    lines = text.split("\n")
-    closings: dict[str, list[int]] = {}
-    for number, line in enumerate(lines):
-        if ("`" in line or "~" in line) and (closing := _FENCE_CLOSE.match(line)):
-            closings.setdefault(closing[1], []).append(number)
-    pieces: list[tuple[bool, str]] = []
-    start = 0  # first line of the current piece
-    index = 0
-    while index < len(lines):
-        opening = _FENCE_OPEN.match(lines[index]) if ("`" in lines[index] or "~" in lines[index]) else None
-        if opening is None or (opening[2][0] == "`" and "`" in opening[3]):
-            index += 1
-            continue
-        candidates = closings.get(opening[2], [])
-        after = bisect.bisect_right(candidates, index)
-        if after == len(candidates):
-            index += 1
-            continue
-        end = candidates[after]
-        if index > start:
-            pieces.append((False, "\n".join(lines[start:index]) + "\n"))
-        pieces.append((True, "\n".join(lines[index:end + 1]) + ("\n" if end + 1 < len(lines) else "")))
-        start = index = end + 1
-    if start < len(lines):
-        pieces.append((False, "\n".join(lines[start:])))
-    return pieces
-
-
-def _fence_with_caption(block: str, stored: list[tuple[str, str]]) -> str:
-    """A fence whose info has a title (```js Title url link```): Hexo gives it a caption; else as written."""
-    first, _, rest = block.partition("\n")
-    opening = _FENCE_OPEN.match(first)
-    info = opening[3].strip() if opening else ""
-    if not opening or opening[1].strip() or len(info.split(None, 1)) < 2:
-        return block  # no caption (or in a blockquote or list): Markdown renders it
-    lang, caption = info.split(None, 1)
-    code = rest.rstrip("\n")
-    code = code[: code.rfind("\n")] if "\n" in code else ""
-    stored.append((_code_block(code, lang, _caption(caption)), block))
-    return f"<!--swig\ufffc{len(stored) - 1}-->" + ("\n" if block.endswith("\n") else "")
-
-
 def _strip_indent(text: str) -> str:
     """hexo-util's stripIndent, then a leading and a trailing newline dropped (Hexo's `trimBody`)."""
-    indents = _INDENT.findall(text)
-    if indents:
-        shortest = min(len(indent) for indent in indents)
-        if shortest:
-            text = re.sub(rf"^[ \t]{{{shortest}}}", "", text, flags=re.MULTILINE)
-    text = text.removeprefix("\n")
-    return text.removesuffix("\n")
+    return strip_indent(text).removeprefix("\n").removesuffix("\n")
 
 
-def _scan(text: str, renderer: _Renderer, depth: int, stored: list[tuple[str, str]]) -> str:
+def _scan(text: str, renderer: _Renderer, depth: int, stored: list[tuple[str, str | None]]) -> str:
     """`text` with its tags replaced by placeholders whose HTML is in `stored`."""
     output: list[str] = []
     finder = _Finder(text)
@@ -506,6 +445,8 @@ def _scan(text: str, renderer: _Renderer, depth: int, stored: list[tuple[str, st
         start, token = found.start(), found.group(0)
         if token[0] == "`":
             position = _skip_code_span(text, found, finder)
+            if position > found.end() and "{%" in text[found.end():position]:
+                _raw_in_code(text, found.end(), position, hold)
         elif token == "<!--":
             close = finder.find("-->", start + 4)
             position = len(text) if close == -1 else close + 3
@@ -527,6 +468,23 @@ def _scan(text: str, renderer: _Renderer, depth: int, stored: list[tuple[str, st
             position = _tag(text, start, finder, renderer, depth, hold)
     output.append(text[cursor:])
     return "".join(output)
+
+
+# Hexo runs `{% raw %}…{% endraw %}` even in inline code (escapeAllSwigTags, STATE_INLINE_CODE):
+# the code shows what is inside (`{% raw %}{{ x }}{% endraw %}` → `{{ x }}`). Spaces only, as there.
+_RAW_OPEN = re.compile(r"\{% *raw *%\}")
+_RAW_CLOSE = re.compile(r"\{% *endraw *%\}")
+
+
+def _raw_in_code(text: str, start: int, end: int, hold: Callable[[str, str, int, int], None]) -> None:
+    """The raw tags in the code span text[start:end] held as placeholders showing their content."""
+    while (opening := _RAW_OPEN.search(text, start, end)) is not None:
+        closing = _RAW_CLOSE.search(text, opening.end(), end)
+        if closing is None:
+            return  # no later raw tag in the span can close either
+        content = text[opening.end():closing.start()]
+        hold(content, content, opening.start(), closing.end())  # in code: shown escaped, as written
+        start = closing.end()
 
 
 def _skip_code_span(text: str, found: re.Match, finder: _Finder) -> int:
@@ -584,31 +542,59 @@ def _tag(text: str, start: int, finder: _Finder, renderer: _Renderer, depth: int
         return end_of_open
     content = text[end_of_open:ending.start()]
     # Nunjucks' own `raw` keeps its content as written; Hexo's block tags get it trimmed.
-    markup = content if name == "raw" else renderer.block(name, args, _strip_indent(content), depth)
+    if name == "raw":  # a code block in it (set aside before the tags) is shown as the code block
+        markup = _PLACEHOLDER.sub(lambda m: _restore(m, renderer.stored), content)
+    else:
+        markup = renderer.block(name, args, _strip_indent(content), depth)
     if markup is None:
         markup = renderer.unknown_block(name, content, depth)
     hold(markup, text[start:ending.end()], start, ending.end())
     return ending.end()
 
 
+# A fence the Markdown renderer is left to render (in an HTML comment, `highlight:false`), while
+# the tags are read: Hexo escapes its braces there, so no tag in it runs.
+_KEPT = re.compile("\ufffcfence(\\d+)\ufffc")
+
+
 def _render(text: str, renderer: _Renderer, *, markdown: bool, depth: int) -> str:
-    stored: list[tuple[str, str]] = []
-    pieces = []
-    for is_code, piece in _split_fences(text) if markdown else [(False, text)]:
-        pieces.append(_fence_with_caption(piece, stored) if is_code else _scan(piece, renderer, depth, stored))
-    escaped = "".join(pieces)
+    # Hexo's order: fenced code out first (backtick_code_block, importing.code_fences), then
+    # the tags (unless `disableNunjucks`), then Markdown, then everything put back.
+    stored = renderer.stored
+    if markdown and ("```" in text or "~~~" in text):
+        pieces = []
+        for piece in split_code_blocks(text):
+            if not isinstance(piece, CodeBlock):
+                pieces.append(piece)
+            elif piece.html is None:
+                renderer.kept.append(piece.source)
+                pieces.append(f"\ufffcfence{len(renderer.kept) - 1}\ufffc")
+            else:
+                stored.append((piece.html.removesuffix("\n"), None))  # the placeholder's line ends it
+                newline = "\n" if piece.source.endswith("\n") else ""
+                pieces.append(f"{piece.prefix}<!--swig\ufffc{len(stored) - 1}-->{newline}")
+        text = "".join(pieces)
+    escaped = _scan(text, renderer, depth, stored) if renderer.ctx.enabled else text
+    if renderer.kept:
+        escaped = _restore_kept(escaped, renderer)
     rendered = render_markdown(escaped, renderer.ctx.marked) if markdown else escaped
     if not stored:
         return rendered
     return _PLACEHOLDER.sub(lambda m: _restore(m, stored), rendered)
 
 
-def _restore(match: re.Match, stored: list[tuple[str, str]]) -> str:
+def _restore_kept(text: str, renderer: _Renderer) -> str:
+    return _KEPT.sub(lambda m: renderer.kept[int(m[1])] if int(m[1]) < len(renderer.kept) else m[0], text)
+
+
+def _restore(match: re.Match, stored: list[tuple[str, str | None]]) -> str:
     index = int(match[1] or match[2])
     if index >= len(stored):
         return match[0]
     markup, source = stored[index]
-    if match[0].startswith("&lt;"):
+    # A code block (source None) is put back even where Markdown escaped its
+    # placeholder (an indented code block), as Hexo's restoreCodeBlocks does.
+    if source is not None and match[0].startswith("&lt;"):
         # Markdown escaped it: it was in code (an indented block), where Hexo shows the tag as written.
         return html.escape(source, quote=False)
     return markup
@@ -631,10 +617,13 @@ def render_body(text: str, ctx: TagContext, *, markdown: bool) -> RenderedBody:
     renders them in every post. With `ctx.enabled` False (`disableNunjucks`), or
     without any `{%`, `{{`, `{#`, the body is what the Markdown renderer alone makes.
     """
-    if not ctx.enabled or not _HAS_TEMPLATE.search(text):
+    fenced = markdown and ("```" in text or "~~~" in text)
+    if not fenced and (not ctx.enabled or not _HAS_TEMPLATE.search(text)):
         return RenderedBody(render_markdown(text, ctx.marked) if markdown and text.strip() else text, ())
     renderer = _Renderer(ctx)
     body = _render(text, renderer, markdown=markdown, depth=0)
+    if renderer.kept:  # a kept fence inside a tag that shows its content as written (`raw`)
+        body = _restore_kept(body, renderer)
     warnings = renderer.warnings
     if len(warnings) > MAX_WARNINGS:
         warnings = [*warnings[:MAX_WARNINGS],

@@ -23,11 +23,11 @@ from django.core.management import call_command
 from articles.models import Article
 from articles.sanitize import html_to_text, sanitize_body
 from importing.assets import storage_name
-from tests.factories import PROJECT, SEEDS, image_bytes, publish, store_image
+from tests.factories import SEEDS, image_bytes, publish, store_image
+from tests.hexo_support import HEXO_MODULES, require_hexo
 
 pytestmark = [pytest.mark.django_db, pytest.mark.hexo, pytest.mark.slow]
 
-HEXO_MODULES = PROJECT / "tests" / "hexo" / "node_modules"
 UTC = dt.timezone.utc
 
 # A theme of one layout, added by the test only to read what Hexo rendered of each post, and its excerpt.
@@ -41,31 +41,10 @@ AWKWARD = {
 }
 
 
-NODE_FOR_HEXO = (20, 19)  # hexo 8's package.json: "engines": {"node": ">=20.19.0"}
-
-
-def _missing() -> str | None:
-    """Why Hexo cannot run here, or None."""
-    node = shutil.which("node")
-    if node is None:
-        return "Node.js not found: the Hexo tests need node and npm (`make test-hexo` runs them)"
-    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
-    found = tuple(int(n) for n in re.findall(r"\d+", version)[:2])
-    if found < NODE_FOR_HEXO:
-        return f"Node.js {version} is too old for Hexo 8 (needs {'.'.join(map(str, NODE_FOR_HEXO))} or later)"
-    if not (HEXO_MODULES / ".bin" / "hexo").is_file():
-        return f"{HEXO_MODULES} missing: `make test-hexo` installs Hexo there (npm ci) and runs these tests"
-    return None
-
-
 @pytest.fixture
 def hexo() -> Path:
     """tests/hexo/node_modules; skips where Hexo cannot run, fails instead under `make test-hexo` (CI)."""
-    reason = _missing()
-    if reason and os.environ.get("NEWSPORTAL_REQUIRE_HEXO"):
-        pytest.fail(reason)
-    if reason:
-        pytest.skip(reason)
+    require_hexo()
     return HEXO_MODULES
 
 

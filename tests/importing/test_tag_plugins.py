@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,9 +12,8 @@ from articles.sanitize import sanitize_body
 from importing.parse import parse_bytes
 from importing.tag_plugins import PostRef, TagContext, render_body, split_args
 from tests.factories import CORPUS, SHANGHAI, image_bytes, post
+from tests.hexo_support import hexo_render
 
-PROJECT = Path(__file__).resolve().parents[2]
-HEXO_DIR = PROJECT / "tests" / "hexo"
 HEXO_SITE = CORPUS.parent / "hexo-site"
 HEXO_DOCS = CORPUS.parent / "hexo-docs-zh"
 
@@ -89,6 +85,12 @@ def test_tags_in_code_stay_as_written():
     assert "<pre><code>{% img /a.png %}\n</code></pre>" in html("段落\n\n    {% img /a.png %}\n")
     assert "{% img /b.png %}" in html("```\n{% img /b.png %}\n```\n")
     assert "<!-- {% img /c.png %} -->" in html("<!-- {% img /c.png %} -->\n\n正文")
+
+
+def test_raw_runs_even_in_inline_code_as_in_hexo():
+    # hexo.io's docs write `{% raw %}{{ now() }}{% endraw %}` to show the braces in code
+    assert html("`提交信息 {% raw %}{{ now() }}{% endraw %}`") == "<p><code>提交信息 {{ now() }}</code></p>\n"
+    assert html("`{% raw %}<b>{% endraw %}`") == "<p><code>&lt;b&gt;</code></p>\n"  # text, where Hexo puts HTML
 
 
 def test_pullquote_img_link_raw():
@@ -252,6 +254,8 @@ def test_a_sites_posts_link_each_other_and_show_their_assets(run_import, media_r
     "```\n" * 30_000,
     "<!--" * 50_000 + "{% img /a.png %}",
     "{% raw %}" * 50_000,
+    "`" + "{% raw %}" * 50_000 + "`",
+    "`" + "{% raw %}{% endraw %}" * 30_000 + "`",
 ])
 def test_hostile_bodies_render_in_bounded_time_and_size(body):
     result = render(body)
@@ -294,33 +298,6 @@ def test_the_hexo_corpora_import_with_tag_warnings_only_for_what_cannot_run(fold
 # --- real Hexo --------------------------------------------------------------------------------------
 
 
-def _hexo_or_skip() -> Path:
-    reason = None
-    if shutil.which("node") is None:
-        reason = "Node.js not found: the Hexo tests need node (`make test-hexo` runs them)"
-    elif not (HEXO_DIR / "node_modules" / "hexo").is_dir():
-        reason = f"{HEXO_DIR / 'node_modules'} missing: `make test-hexo` installs Hexo there (npm ci)"
-    if reason and os.environ.get("NEWSPORTAL_REQUIRE_HEXO"):
-        pytest.fail(reason)
-    if reason:
-        pytest.skip(reason)
-    return HEXO_DIR / "node_modules"
-
-
-def hexo_render(bodies: list[str], site: Path) -> list[str]:
-    """`bodies` rendered by real Hexo 8's post renderer (tests/hexo/render_posts.js)."""
-    site.mkdir(exist_ok=True)
-    (site / "package.json").write_text(json.dumps(
-        {"name": "probe", "version": "0.0.0", "private": True,
-         "dependencies": {"hexo": "*", "hexo-renderer-marked": "*"}}))
-    if not (site / "node_modules").exists():
-        (site / "node_modules").symlink_to(_hexo_or_skip(), target_is_directory=True)
-    done = subprocess.run(["node", str(HEXO_DIR / "render_posts.js"), str(site)], input=json.dumps(bodies),
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 def normalised(markup: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", sanitize_body(markup))).strip()
 
@@ -340,6 +317,8 @@ SAME_AS_HEXO = [
     "行内 `{% img /a.png %}` 与\n\n    {% img /b.png %}\n",
     "{% url_for 关于 /about/ %}",
     "甲{# 注释 #}乙\n\n- 列表 {% link x https://x.org %}\n- *二*",
+    "`Site updated: {% raw %}{{ now('YYYY-MM-DD HH:mm:ss') }}{% endraw %}`",
+    "[`{% raw %} {# {% endraw %}`](https://x.org) 与 | `{% raw %}{{ y }}{% endraw %}` |",
 ]
 
 

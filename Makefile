@@ -13,7 +13,7 @@ help:
 	@echo "make run            set everything up and serve on http://$(HOST):$(PORT)"
 	@echo "make test           check the import contracts, then run the test suite (SQLite)"
 	@echo "make test-fast      the same without the tests marked slow (processes, browsers, faults): a quick check"
-	@echo "make test-hexo      install Hexo 8 in tests/hexo (npm ci) and run the tests that build with it"
+	@echo "make test-hexo      install Hexo 8 in tests/hexo (npm ci), run the tests that build with it and the conformance suite"
 	@echo "make lint-imports   check only the import contracts between the apps (pyproject.toml)"
 	@echo "make test-postgres  run the test suite on a throwaway PostgreSQL cluster"
 	@echo "make bench          run the import and page benchmarks (see docs/BENCHMARKS.md)"
@@ -63,7 +63,10 @@ test-fast: lint-imports
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # Real Hexo 8 with hexo-renderer-marked (tests/hexo/package.json, pinned by its
-# package-lock.json): the tests marked `hexo` build an exported site with it.
+# package-lock.json): the tests marked `hexo` build an exported site with it, and
+# the conformance suite (tests/hexo/test_conformance.py) reads the same posts
+# with Hexo and with newsportal and compares them (docs/HEXO.md); its summaries
+# go to NEWSPORTAL_CONFORMANCE_DIR when set.
 # `make test` skips them where Node.js (20.19 or later, for Hexo 8) or
 # tests/hexo/node_modules is missing; this target installs Hexo (so it needs
 # npm) and runs them, failing where they cannot run. CI runs it.

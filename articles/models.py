@@ -536,6 +536,25 @@ class ArticleRedirect(models.Model):
         ]
 
 
+class LegacyURL(models.Model):
+    """An address an imported article had on its old site (a Hexo permalink), which answers with a 301.
+
+    Written by the import (importing.load) from each post's old address
+    (importing.hexo_site.old_path); served by articles.legacy_urls.
+    """
+
+    # Root-relative and percent-decoded, as Django's request.path is: /news/2014/06/14/hexo-2-7-released/
+    path = models.CharField(max_length=1000, unique=True)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="legacy_urls")
+
+    class Meta:
+        verbose_name = _("old URL")
+        verbose_name_plural = _("old URLs")
+
+    def __str__(self) -> str:
+        return self.path
+
+
 def published_links(model: type[models.Model], article_field: str) -> models.QuerySet:
     """A link table's rows to published articles (the rule of `published()`, across the link),
     bounded by the link's indexed copy of the publication time."""

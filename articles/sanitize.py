@@ -31,6 +31,9 @@ ALLOWED_TAGS = frozenset(
         "table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "th", "td",
         # media and links
         "figure", "figcaption", "img", "a",
+        # Hexo's tag plugins (importing.tag_plugins): a quotation's attribution,
+        # and the neutral block that keeps the content of a site's own tag.
+        "footer", "section",
     }
 )
 
@@ -46,11 +49,14 @@ ALLOWED_ATTRIBUTES = {
     # What rendered Markdown needs (importing.markdown), each value checked by
     # `_filter_attribute`: a code block's language, a heading's anchor.
     "code": {"class"},
+    "section": {"class"},
     **{f"h{level}": {"id"} for level in range(1, 7)},
 }
 
 # A code block's language, as Markdown's fenced code writes it.
 _CODE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
+# The block that keeps a Hexo tag plugin's content (importing.tag_plugins): its name.
+_SECTION_CLASS = re.compile(r"hexo-tag hexo-tag-[A-Za-z0-9_-]{1,40}")
 # A heading's id is a link target (`#标题`), kept only in the form Hexo gives
 # it (hexo-util's slugize, importing.markdown.hexo_slug): words of anything
 # but white space and punctuation, joined by single hyphens. So ids of other
@@ -94,8 +100,9 @@ _HIDDEN_SCHEME = re.compile(r"^(?:javascript|vbscript|data|file|about):")
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     """An attribute's value as kept, or None to drop the attribute."""
-    if attribute == "class":  # only on <code>
-        return value if _CODE_CLASS.fullmatch(value) else None
+    if attribute == "class":  # only on <code> and <section>
+        pattern = _SECTION_CLASS if tag == "section" else _CODE_CLASS
+        return value if pattern.fullmatch(value) else None
     if attribute == "id":  # only on headings; the first of two the same keeps it
         ok = len(value) <= MAX_ID_CHARS and _ID.fullmatch(value) and value not in PAGE_IDS
         seen = _ids_seen.ids

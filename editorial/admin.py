@@ -28,7 +28,7 @@ from newsroom import operations, revisions
 from editorial.widgets import body_widget
 from importing.parse import PUBLICATION_YEARS
 from articles.models import (
-    Article, ArticleByline, ArticleCategory, Author, Category, TagSuggestion, local_date,
+    Article, ArticleByline, ArticleCategory, Author, Category, LegacyURL, TagSuggestion, local_date,
 )
 from articles.permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
 
@@ -456,6 +456,16 @@ class ArticleAdmin(SimpleHistoryAdmin):
             "title": _("Move articles to a category"), "form": form, "articles": queryset,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "opts": self.model._meta,
         })
+
+
+@admin.register(LegacyURL)
+class LegacyURLAdmin(admin.ModelAdmin):
+    """Old addresses of imported articles (Hexo permalinks): each answers with a 301 to its article."""
+
+    list_display = ("path", "article")
+    search_fields = ("path", "article__title")
+    autocomplete_fields = ("article",)
+    list_select_related = ("article",)
 
 
 @admin.register(Category)

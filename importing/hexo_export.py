@@ -18,6 +18,11 @@ What Hexo has no place for is not kept: "in review" is exported as a draft
 (``published: false``), and times are written to the second, in UTC (or, for
 a whole site, ``--site``, as wall-clock times in the site's time zone).
 
+An excerpt given at import (``Article.excerpt_explicit``) stays given: one
+from ``<!-- more -->`` gets the marker back in the body (``post_text``). With
+``--site``, the images the import stored from post asset folders are written
+into each post's asset folder again (``export_assets``).
+
 Hexo must build what is written: ``disableNunjucks`` where a body has
 template syntax, and bodies that Markdown renderers pass through as HTML
 (``hexo_body``). docs/HEXO.md ("Export") says what Hexo does and why.
@@ -25,8 +30,10 @@ template syntax, and bodies that Markdown renderers pass through as HTML
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
+import html
 import json
 import os
 import re
@@ -38,10 +45,15 @@ from typing import Any, Iterable
 
 import yaml
 from django.conf import settings
+from django.core.files.storage import Storage, default_storage
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from importing import parse
+from importing.assets import STORAGE_DIR, asset_folder, rewrite_links
+from importing.derive import derive_from_body, excerpt_before_more
+from importing.hexo_site import SiteConfigError, read_site
+from articles.sanitize import html_to_text, sanitize_body
 from articles.models import Article, ArticleByline, Category, path_prefixes
 
 MAX_NAME_BYTES = 200  # well under the 255 bytes of ext4, APFS and NTFS names
@@ -285,6 +297,148 @@ def post_filename(article: Article) -> str:
     return safe_filename(f"{article.published_date:%Y-%m-%d}-{article.slug}")
 
 
+# --- excerpts ------------------------------------------------------------------------------------------
+
+MORE = "<!-- more -->"
+# Places tried once the text before them is as long as the excerpt: tags and spaces that add
+# none; a body with more of them there (a pathological one) gets `excerpt:` instead.
+_MAX_MORE_TRIES = 1000
+# A token of sanitised HTML: a tag (quoted values may hold `>`), a character reference, or one character.
+_HTML_TOKEN = re.compile(r"""<[A-Za-z/!?][^"'>]*(?:(?:"[^"]*"|'[^']*')[^"'>]*)*>|&#?[A-Za-z0-9]+;|.""", re.S)
+
+
+def needs_excerpt(article: Article) -> bool:
+    """Whether the post must say what its excerpt is: one given at import that its front matter no longer holds.
+
+    An excerpt from the front matter (`excerpt`, `description`) is exported
+    with the other front matter kept at import; one taken from the body
+    before `<!-- more -->` is not, since the sanitiser dropped the marker.
+    """
+    if not article.excerpt_explicit:
+        return False
+    try:
+        return parse.parse_excerpt(article.extra_front_matter or {}) is None
+    except ValueError:
+        return True  # an `excerpt` made unreadable in the admin: the one stored is written instead
+
+
+def with_more_marker(body: str, excerpt: str) -> str | None:
+    """`body` with Hexo's `<!-- more -->` where the text before it is `excerpt`; None if there is no such place.
+
+    The first place whose text is the excerpt, moved past the closing tags
+    that follow it (so the excerpt ends with its paragraph, not inside it).
+    Only a candidate; `export_articles` checks that the written post imports
+    with this excerpt.
+    """
+    if not excerpt:
+        return None
+    ends = [token.end() for token in _HTML_TOKEN.finditer(body)]
+
+    def text_length(end: int) -> int:
+        return len(html_to_text(body[:end]))
+
+    # The text before a place only grows as the place moves on: the first place with enough
+    # text is found by bisection, and only the places with the same text length are tried.
+    first = bisect.bisect_left(ends, len(excerpt), key=text_length)
+    for offset in ends[first:first + _MAX_MORE_TRIES]:
+        text = html_to_text(body[:offset])
+        if text == excerpt:
+            break
+        if len(text) > len(excerpt):
+            return None
+    else:
+        return None
+    while (closing := _HTML_TOKEN.match(body, offset)) and closing[0].startswith("</"):
+        offset = closing.end()
+    return body[:offset] + MORE + body[offset:]
+
+
+def excerpt_on_import(text: str, title: str) -> str:
+    """The excerpt the importer gives the post file `text` (parse, sanitise, derive, as its pipeline does)."""
+    parsed = parse.parse_bytes(text.encode("utf-8"), path="export.md", tz=dt.timezone.utc)
+    given = parsed.excerpt if parsed.excerpt is not None else excerpt_before_more(parsed.body)
+    return derive_from_body(title, sanitize_body(parsed.body), excerpt_html=given).excerpt
+
+
+def post_text(article: Article, meta: dict[str, Any], body: str) -> str:
+    """The post file: `render_post`, with the article's given excerpt kept where it must be said.
+
+    Hexo's own way first, `<!-- more -->` in the body, which Hexo and the
+    importer both read as the excerpt and which leaves the front matter as
+    it was imported. Where no place in the body gives the excerpt (the body
+    was edited after import), the front matter's `excerpt`, as HTML text.
+    """
+    if not needs_excerpt(article):
+        return render_post(meta, body)
+    marked = with_more_marker(body, article.excerpt)
+    if marked is not None:
+        text = render_post(meta, marked)
+        try:
+            if excerpt_on_import(text, article.title) == article.excerpt:
+                return text
+        except (parse.ImportFileError, ValueError):
+            pass  # its front matter, as edited in the admin, no longer imports: say the excerpt there
+    # Escaped: Hexo's themes print `excerpt` as HTML, and the importer reads it as HTML too.
+    return render_post({**meta, "excerpt": html.escape(article.excerpt, quote=False)}, body)
+
+
+# --- asset folders (--site) ----------------------------------------------------------------------------
+
+# The content-addressed name the importer stores an asset folder's image under (importing.assets.storage_name).
+_STORED_ASSET = re.compile(rf"{STORAGE_DIR}/[0-9a-f]{{2}}/[0-9a-f]{{64}}\.(png|jpg|gif|webp)")
+
+
+def stored_asset_name(url: str, media_url: str) -> str | None:
+    """The storage name of an image the importer stored, if `url` is one (`/media/hexo-assets/ab/ab….png`)."""
+    if not url.startswith(media_url):
+        return None
+    name = url[len(media_url):]
+    return name if _STORED_ASSET.fullmatch(name) else None
+
+
+def export_assets(body: str, folder: Path, *, post: str, report: ExportReport,
+                  storage: Storage | None = None, media_url: str | None = None) -> str:
+    """Copy the stored images `body` shows into the post's asset `folder`; the body pointing at them there.
+
+    Each gets a readable name in order of first use (`image-1.png`,
+    `image-2.jpg`; the name it had in its first folder is not kept), and
+    each `src`/`href` naming it becomes that relative name, which Hexo (with
+    `post_asset_folder: true`) serves beside the post's page and the importer
+    resolves to the same stored file again. A file the storage no longer has
+    is a warning naming `post` and the file; its links stay as they were.
+    Absolute URLs and other media are left alone.
+    """
+    storage = storage or default_storage
+    media_url = media_url if media_url is not None else settings.MEDIA_URL
+    names: dict[str, str | None] = {}  # storage name → its name in the folder; None: not in the storage
+
+    def replace(kind: str, url: str) -> str | None:
+        stored = stored_asset_name(url, media_url)
+        if stored is None:
+            return None
+        if stored not in names:
+            names[stored] = _copy_asset(stored, folder, len(names) + 1, storage, post=post, report=report)
+        return names[stored]
+
+    return rewrite_links(body, replace)
+
+
+def _copy_asset(stored: str, folder: Path, number: int, storage: Storage, *, post: str,
+                report: ExportReport) -> str | None:
+    name = f"image-{number}.{stored.rsplit('.', 1)[1]}"
+    try:
+        with storage.open(stored, "rb") as stream:
+            data = stream.read()
+    except Exception as exc:  # noqa: BLE001 — any storage backend's failure is one file's warning
+        reason = "not in the media storage" if isinstance(exc, FileNotFoundError) else f"{type(exc).__name__}: {exc}"
+        report.warnings.append(f"{post}: image {stored} ({reason}): its link is left as it was")
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    report.assets += 1
+    return name
+
+
 # --- the whole export ------------------------------------------------------------------------------------
 
 
@@ -295,6 +449,8 @@ class ExportReport:
     drafts: int = 0  # of `written`: not published (in source/_drafts/ of a site)
     site_files: list[Path] = field(default_factory=list)  # _config.yml, package.json written
     site_files_kept: list[Path] = field(default_factory=list)  # already there: left as they were
+    assets: int = 0  # image files copied into posts' asset folders (--site)
+    warnings: list[str] = field(default_factory=list)  # one line each, naming the post and what is wrong
 
 
 def selection(*, category: Category | None = None, since: dt.date | None = None) -> QuerySet[Article]:
@@ -313,7 +469,8 @@ def export_articles(articles: QuerySet[Article], out_dir: str | os.PathLike, *, 
 
     With `site`, `out_dir` becomes a Hexo site that `hexo generate` builds
     (`write_site_files`): published posts in `source/_posts/`, the others in
-    `source/_drafts/`, dates as wall-clock times in the site's time zone.
+    `source/_drafts/`, dates as wall-clock times in the site's time zone, and
+    the images stored at import in each post's asset folder (`export_assets`).
     """
     root = Path(out_dir)
     report = ExportReport()
@@ -361,9 +518,15 @@ def export_articles(articles: QuerySet[Article], out_dir: str | os.PathLike, *, 
             give_import_key(article, meta)
             report.keys_given += 1
         path = folder / name
-        path.write_text(render_post(meta, article.body), encoding="utf-8")
+        body = article.body
+        if site:
+            body = export_assets(body, asset_folder(path), post=f"{path} ({article.title})", report=report)
+        path.write_text(post_text(article, meta, body), encoding="utf-8")
         report.written.append(path)
         report.drafts += not published
+    if site and report.assets and not _reads_asset_folders(root):
+        report.warnings.append(f"{root / '_config.yml'}: the site's own, kept, lacks `post_asset_folder: true`: "
+                               "Hexo and import_articles will not read the posts' asset folders")
     return report
 
 
@@ -390,7 +553,17 @@ def site_config() -> dict[str, Any]:
         "url": "http://example.com",
         "permalink": PERMALINK,
         "new_post_name": NEW_POST_NAME,
+        # Images stored at import are written into each post's folder (`export_assets`).
+        "post_asset_folder": True,
     }
+
+
+def _reads_asset_folders(root: Path) -> bool:
+    """Whether the site's `_config.yml` (ours, or its own that was kept) says `post_asset_folder: true`."""
+    try:
+        return read_site(root).post_asset_folder
+    except SiteConfigError:
+        return False  # a site that cannot be read reads no asset folders either
 
 
 def site_package() -> dict[str, Any]:

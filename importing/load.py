@@ -25,13 +25,14 @@ from django.utils.text import slugify
 from taggit.models import Tag
 
 from articles.models import (
-    Article, ArticleByline, ArticleCategory, Author, Category, ImportedFile, TaggedArticle, local_date, record_url_changes,
-    unicode_slug, unique_slug,
+    Article, ArticleByline, ArticleCategory, Author, Category, ImportedFile, LegacyURL, TaggedArticle, local_date,
+    record_url_changes, unicode_slug, unique_slug,
 )
 from search import index as search_index
 from search.backends.postgres import POSTGRES_TABLE as SEARCH_POSTGRES_TABLE
 
 from importing import database_errors as retry
+from importing.asset_store import AssetStore
 from importing import wal
 from importing.derive import DerivedBody
 from importing.parse import ParsedArticle
@@ -66,6 +67,7 @@ class LoadResult:
     kept_local_edits: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     written: list[int] = field(default_factory=list)  # ids of the articles created or updated
+    warnings: list[str] = field(default_factory=list)  # asset files that could not be stored
 
 
 @dataclass
@@ -85,8 +87,10 @@ class ArticleLoader:
     """Accumulates articles and writes them `batch_size` at a time."""
 
     def __init__(self, *, batch_size: int = DEFAULT_BATCH_SIZE, analyze: bool = True,
-                 overwrite_edited: bool = False) -> None:
+                 overwrite_edited: bool = False, store_assets: bool = True) -> None:
         self.batch_size = batch_size
+        # False for a dry run: its rows are rolled back, and files stored for them would stay.
+        self._asset_store = AssetStore() if store_assets else None
         # False for a dry run, whose writes are rolled back: nothing new to gather statistics on.
         self.analyze = analyze
         self.overwrite_edited = overwrite_edited
@@ -163,11 +167,13 @@ class ArticleLoader:
                            what=f"batch of {len(batch)} article(s)")
 
     def _counts(self) -> tuple[int, ...]:
-        return (*(getattr(self.result, name) for name in _COUNTERS), len(self.result.written))
+        return (*(getattr(self.result, name) for name in _COUNTERS), len(self.result.warnings),
+                len(self.result.written))
 
     def _restore_counts(self, counts: tuple[int, ...]) -> None:
         for name, value in zip(_COUNTERS, counts):
             setattr(self.result, name, value)
+        del self.result.warnings[counts[-2]:]
         del self.result.written[counts[-1]:]
 
     def _fail(self, item: _Pending, exc: Exception) -> None:
@@ -279,13 +285,29 @@ class ArticleLoader:
                     article_id__in=[a.id for a, item in links if not item.is_new and item.bylines is not None]
                 ).delete()
             self._write_links(links)
+            _write_legacy_urls(links)
             # bulk_create/bulk_update send no signals: index the batch here, in its transaction.
             search_index.index_documents([(a.id, item.body.document, a.published_at) for a, item in links])
-            self._record_files([*links, *same])
+            # In the transaction: the rows that link to the files commit only after they are stored.
+            not_stored = self._store_assets([*links, *same])
+            self._record_files([*links, *same], not_stored)
             self.result.created += len(new_articles)
             self.result.updated += len(changed_articles)
             self.result.unchanged += len(same)
             self.result.written.extend(article.id for article, _item in links)
+
+    def _store_assets(self, written: list[tuple[Article, _Pending]]) -> set[int]:
+        """Store the written articles' asset files; the ids of those whose files were not all stored."""
+        not_stored: set[int] = set()
+        if self._asset_store is None:
+            return not_stored
+        for article, item in written:
+            if item.parsed.assets:
+                problems = self._asset_store.store(item.parsed.assets, post=item.parsed.source_path)
+                if problems:
+                    self.result.warnings.extend(problems)
+                    not_stored.add(article.id)
+        return not_stored
 
     def _set_modified_times(self, links: list[tuple[Article, _Pending]]) -> None:
         """Each written article's last-modified time: the file's `updated`, else now if a reader
@@ -341,10 +363,15 @@ class ArticleLoader:
     def _count(self, outcome: str) -> None:
         setattr(self.result, outcome, getattr(self.result, outcome) + 1)
 
-    def _record_files(self, written: list[tuple[Article, _Pending]]) -> None:
-        """Remember each file's hash, so an unchanged file is skipped unread next time."""
+    def _record_files(self, written: list[tuple[Article, _Pending]], not_stored: set[int] = frozenset()) -> None:
+        """Remember each file's hash, so an unchanged file is skipped unread next time.
+
+        A post whose asset files were not all stored is recorded with no hash,
+        so the next import reads it again and retries them.
+        """
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        rows = [(path, digest, article.id, now) for article, item in written for path, digest in item.files]
+        rows = [(path, "" if article.id in not_stored else digest, article.id, now)
+                for article, item in written for path, digest in item.files]
         _insert_rows(ImportedFile, ("path", "content_hash", "article_id", "imported_at"), rows,
                      upsert_on="path")
 
@@ -562,3 +589,22 @@ def _sigint_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
         if received:
             signal.raise_signal(signal.SIGINT)
+
+
+def _write_legacy_urls(links: list[tuple[Article, "_Pending"]]) -> None:
+    """Record each post's old address (a Hexo permalink) as a LegacyURL of its article.
+
+    An address the article answers at anyway is left out. An address
+    another article had is taken over: the latest import of it wins. Old
+    addresses an article had before are kept: links to them still exist.
+    """
+    wanted: dict[str, int] = {}
+    for article, item in links:
+        own_url = article.get_absolute_url()
+        for path in item.parsed.old_paths:
+            if path != own_url:
+                wanted[path] = article.id
+    if not wanted:
+        return
+    LegacyURL.objects.filter(path__in=list(wanted)).delete()
+    LegacyURL.objects.bulk_create([LegacyURL(path=path, article_id=article_id) for path, article_id in wanted.items()])

@@ -57,9 +57,11 @@ class MarkedOptions:
     autolink: bool = True  # bare URLs become links (GFM)
     header_ids: bool = True  # headings get ids
     modify_anchors: int = 0  # heading ids: 0 as written, 1 lower case, 2 upper case
+    description_lists: bool = True  # `term` + a line `: definition` is a <dl>
 
     _CONFIG_KEYS = {"gfm": "gfm", "breaks": "breaks", "smartypants": "smartypants", "quotes": "quotes",
-                    "autolink": "autolink", "headerIds": "header_ids", "modifyAnchors": "modify_anchors"}
+                    "autolink": "autolink", "headerIds": "header_ids", "modifyAnchors": "modify_anchors",
+                    "descriptionLists": "description_lists"}
 
     @classmethod
     def from_config(cls, marked: Mapping[str, Any] | None) -> MarkedOptions:
@@ -151,39 +153,71 @@ def hexo_slug(text: str, transform: int = 0) -> str:
 
 # --- the renderer -----------------------------------------------------------------
 
-# marked's smartypants, after the quotes (which markdown-it's smartquotes rule does).
-_DASHES_AND_ELLIPSES = (("---", "\u2014"), ("--", "\u2013"), ("...", "\u2026"))
+# marked's smartypants (hexo-renderer-marked's copy, lib/renderer.js), applied
+# as marked applies it: to each run of inline text on its own, so a quote at
+# the start of a run (after `**bold**`, a link, a line break) opens, whatever
+# follows. markdown-it's smartquotes pairs quotes across a paragraph instead,
+# which gave `**a**" b` a straight quote and `"x/"` a closing one.
+_OPENING_SINGLE = re.compile(r"""(^|[-\u2014/(\[{"\s])'""")
+_OPENING_DOUBLE = re.compile(r'(^|[-\u2014/(\[{\u2018\s])"')
+# Inline HTML inside which marked leaves text as written (its `inRawBlock`).
+_RAW_OPEN = re.compile(r"<(pre|code|kbd|script)[\s>]", re.IGNORECASE)
+_RAW_CLOSE = re.compile(r"</(pre|code|kbd|script)[\s>]", re.IGNORECASE)
 
 
-def _smartypants_dashes(state: StateCore) -> None:
+def smartypants(text: str, quotes: str = "\u201c\u201d\u2018\u2019") -> str:
+    """marked's smartypants on one run of text: dashes, quotes (`quotes`: “”‘’ in that order), ellipses."""
+    open_double, close_double, open_single, close_single = quotes
+    text = text.replace("---", "\u2014").replace("--", "\u2013")
+    text = _OPENING_SINGLE.sub(lambda m: m.group(1) + open_single, text).replace("'", close_single)
+    text = _OPENING_DOUBLE.sub(lambda m: m.group(1) + open_double, text).replace('"', close_double)
+    return text.replace("...", "\u2026")
+
+
+def _marked_smartypants(state: StateCore) -> None:
+    quotes = state.md.options["quotes"]
     for token in state.tokens:
         if token.type != "inline" or not token.children:
             continue
         in_autolink = False  # a URL shown as its own text keeps its dashes and dots, as in marked
+        in_raw = False
         for child in token.children:
             if child.type == "link_open":
                 in_autolink = child.markup in ("linkify", "autolink")
             elif child.type == "link_close":
                 in_autolink = False
-            elif child.type == "text" and not in_autolink and ("--" in child.content or "..." in child.content):
-                text = child.content
-                for plain, typographic in _DASHES_AND_ELLIPSES:
-                    text = text.replace(plain, typographic)
-                child.content = text
+            elif child.type == "html_inline":
+                in_raw = bool(_RAW_OPEN.match(child.content)) or (in_raw and not _RAW_CLOSE.match(child.content))
+            # `text` only: an escaped character (`\"`, text_special until text_join) stays as written
+            elif child.type == "text" and not in_autolink and not in_raw:
+                child.content = smartypants(child.content, quotes)
 
 
 # What marked's GFM autolinks recognise in plain text: URLs with a scheme,
 # `www.` addresses and e-mail addresses (linkify-it also links bare
 # `example.com`, which marked leaves as text).
-_GFM_AUTOLINK_TEXT = re.compile(r"(?:https?://|ftp://|www\.)|[^@\s]@", re.IGNORECASE)
+# marked's own patterns (its `url` and e-mail rules) take ASCII only: `http://例子.测试`
+# stays text, `editor@example.com` is linked.
+_GFM_AUTOLINK_TEXT = re.compile(r"(?:(?:https?|ftp)://|www\.)[a-z0-9-]|[a-z0-9._+-]+@[a-z0-9_-]+\.", re.IGNORECASE)
 _AUTOLINK_HINTS = ("://", "www.", "WWW.", "@")
+
+
+# An http(s)/ftp URL of a host alone (`https://hexo.io`, `https://hexo.io?x`):
+# hexo-renderer-marked writes every link and image URL through hexo-util's
+# encodeURL, whose WHATWG URL parser gives such a URL its path, `/`.
+_BARE_HOST_URL = re.compile(r"((?:https?|ftp)://[^/?#\s]+)([?#]\S*)?", re.IGNORECASE)
+
+
+def _with_root_path(url: str) -> str:
+    match = _BARE_HOST_URL.fullmatch(url)
+    return f"{match.group(1)}/{match.group(2) or ''}" if match else url
 
 
 def _marked_markup(state: StateCore) -> None:
     """Mark up what marked marks up differently.
 
-    `<del>` for ~~strike~~, `align` on table cells, and only the bare URLs
-    marked links.
+    `<del>` for ~~strike~~, `align` on table cells, only the bare URLs
+    marked links, and a host's URL with its root path.
     """
     for token in state.tokens:
         if token.type in ("th_open", "td_open"):
@@ -196,6 +230,11 @@ def _marked_markup(state: StateCore) -> None:
             for child in children:
                 if child.type in ("s_open", "s_close"):
                     child.tag = "del"
+                elif child.type in ("link_open", "image"):
+                    name = "href" if child.type == "link_open" else "src"
+                    url = child.attrGet(name)
+                    if isinstance(url, str) and "://" in url:
+                        child.attrSet(name, _with_root_path(url))
             if any(child.markup == "linkify" for child in children):
                 token.children = _without_fuzzy_links(children)
 
@@ -251,10 +290,11 @@ def _quick_pretest(pretest):
 # - `_normalize_if_needed`: line endings rewritten only where there are CRs.
 
 # A line that might open a block at the top level: indented (code), a heading,
-# quote, list item, rule, fence, HTML block, reference, setext underline; and
-# `{`, where Hexo's block tags (`{% note %}`) start, so that a rule for them
-# sees its lines whatever its place among the block rules.
-_BLOCK_START = re.compile(r"[ \t#>*+\-_=`~<\[{]|\d{1,9}[.)]")
+# quote, list item, rule, fence, HTML block, reference, setext underline;
+# `:`, a description list's definition line (`_mark_description_lists` needs
+# the paragraph's tokens); and `{`, where Hexo's block tags (`{% note %}`)
+# start, so that a rule for them sees its lines whatever its place.
+_BLOCK_START = re.compile(r"[ \t#>*+\-_=`~<\[{:]|\d{1,9}[.)]")
 
 
 def _plain_paragraph_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
@@ -400,6 +440,31 @@ def _inline_with_plain_text(state: StateCore) -> None:
             md.inline.parse(token.content, md, env, token.children)
 
 
+# marked's description lists (hexo-renderer-marked's paragraph renderer, after
+# kramdown): a paragraph with `<br>: ` in it, a term and a line `: definition`,
+# is written as `<dl><dt>term</dt><dd>definition</dd></dl>` instead. The
+# paragraphs that may be one are marked while parsing, and rewritten once
+# rendered, with marked's own pattern (the first such pair only, as marked).
+_DL_MARK = "data-marked-dl"
+_DL_CANDIDATE = re.compile(r"\n:\s")
+_DL_PARAGRAPH = re.compile(rf'<p {_DL_MARK}="">(.*?)</p>\n', re.DOTALL)
+_DL_SYNTAX = re.compile(r"(?:^|\s)(\S.+)<br>:\s+(\S.+)")
+
+
+def _mark_description_lists(state: StateCore) -> None:
+    tokens = state.tokens
+    for index, token in enumerate(tokens[:-1]):
+        if token.type == "paragraph_open" and _DL_CANDIDATE.search(tokens[index + 1].content):
+            token.attrSet(_DL_MARK, "")
+
+
+def _description_list(match: re.Match) -> str:
+    text = match.group(1).replace("<br>\n", "<br>")  # marked writes no line end after <br>
+    if not _DL_SYNTAX.search(text):
+        return f"<p>{match.group(1)}</p>\n"
+    return _DL_SYNTAX.sub(r"<dl><dt>\1</dt><dd>\2</dd></dl>", text, count=1)
+
+
 @functools.lru_cache(maxsize=16)
 def _renderer(options: MarkedOptions, shortcuts: bool = True) -> MarkdownIt:
     """The renderer for `options`, made once per process; `shortcuts`: with the plain-text rules above."""
@@ -420,9 +485,10 @@ def _renderer(options: MarkedOptions, shortcuts: bool = True) -> MarkdownIt:
     else:
         md.disable("linkify", ignoreInvalid=True)
     if options.smartypants:
-        md.enable("smartquotes")
-        md.core.ruler.push("smartypants_dashes", _smartypants_dashes)
+        md.core.ruler.before("text_join", "marked_smartypants", _marked_smartypants)
     md.core.ruler.push("marked_markup", _marked_markup)
+    if options.description_lists:
+        md.core.ruler.push("marked_description_lists", _mark_description_lists)
     if options.header_ids:
         anchors_plugin(md, min_level=1, max_level=6,
                        slug_func=functools.partial(hexo_slug, transform=options.modify_anchors))
@@ -449,14 +515,14 @@ def _add_plain_text_shortcuts(md: MarkdownIt) -> None:
 # the two agree) at a tenth of the cost: wire copy is mostly such text.
 _NOT_PLAIN_CHARS = re.compile(
     r"""[\\`*_\[\]<>&!~|#=+"'@\t\r\x00\x0b\x0c\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]""")
-_LIST_OR_INDENT_LINE = re.compile(r"\n(?:[ -]|\d{1,9}[.)])")
+_LIST_OR_INDENT_LINE = re.compile(r"\n(?:[ :-]|\d{1,9}[.)])")
 _ORDERED_ITEM = re.compile(r"\d{1,9}[.)]")
 
 
 def _is_plain(text: str) -> bool:
     """Whether `text` is plain (see above); tested piece by piece, which is three times faster than one regex."""
     return not (_NOT_PLAIN_CHARS.search(text) or _has_any(text, ("--", "...", "://")) or _mentions_www(text)
-                or text.startswith((" ", "-")) or _ORDERED_ITEM.match(text) or _LIST_OR_INDENT_LINE.search(text))
+                or text.startswith((" ", "-", ":")) or _ORDERED_ITEM.match(text) or _LIST_OR_INDENT_LINE.search(text))
 
 
 _BLANK_LINES = re.compile(r"\n(?:[ ]*\n)+")
@@ -488,7 +554,8 @@ def render_markdown(text: str, options: MarkedOptions = HEXO_DEFAULTS, *, fast_p
     if fast_path and (plain := _plain_paragraphs(text, options.breaks)) is not None:
         return plain
     try:
-        return _renderer(options, fast_path).render(text)
+        html = _renderer(options, fast_path).render(text)
+        return _DL_PARAGRAPH.sub(_description_list, html) if _DL_MARK in html else html
     except (RecursionError, ValueError, IndexError, KeyError, TypeError):  # pragma: no cover - a parser bug
         # The sanitiser then reads it as it read every body before Markdown
         # was rendered: broken Markdown never fails a file.

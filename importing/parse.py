@@ -15,6 +15,7 @@ differs from Hexo is in docs/HEXO.md.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -24,12 +25,16 @@ import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 
 from importing.markdown import HEXO_DEFAULTS as HEXO_MARKED_DEFAULTS
-from importing.markdown import MarkedOptions, body_html, is_markdown_path
+from importing.markdown import MarkedOptions, is_html_body, is_markdown_path
+from importing.tag_plugins import TagContext, render_body
+from importing.hexo_site import (
+    PermalinkPost, SitePost, UnknownPermalink, article_slug, file_name_date, old_path,
+)
 from newsroom.bylines import ROLES as BYLINE_ROLES
 from articles.sanitize import IMAGE_URL_PATTERN
 
@@ -37,7 +42,9 @@ from articles.sanitize import IMAGE_URL_PATTERN
 # rules changed): it is part of each file's content hash.
 # 3: dates in all of Hexo's forms, explicit excerpts, `updated` as the article's
 #    last-modified time (no longer other front matter), Markdown bodies rendered.
-PIPELINE_VERSION = "3"
+# 4: old addresses (a post's own `permalink`) kept for redirects.
+# 5: Hexo's tag plugins (`{% … %}`) rendered in Markdown posts (importing.tag_plugins).
+PIPELINE_VERSION = "5"
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 64 * 1024
@@ -58,6 +65,9 @@ MAX_CHAIN_DEPTH = 10
 MAX_TAGS = 100
 MAX_SLUG_CHARS = 80
 MAX_BYLINES = 20
+# An old address longer than this gets no redirect: an index entry (PostgreSQL's
+# B-tree) holds about 2,700 bytes, and no real permalink comes near.
+MAX_OLD_PATH_BYTES = 2000
 # A publication date outside these years is a typo (or 0000-01-01); the admin
 # applies the same range to what editors type.
 PUBLICATION_YEARS = range(1900, 9999)
@@ -119,6 +129,11 @@ class ParsedArticle:
     excerpt: str | None = None
     # Lines for the import report, each naming the file: what was read but guessed.
     warnings: tuple[str, ...] = ()
+    # Root-relative addresses the post had on its Hexo site (importing.hexo_site.old_path),
+    # which answer with a redirect to the article.
+    old_paths: tuple[str, ...] = ()
+    # The post's asset folder's checked images (importing.assets.AssetFile), for the load stage to store.
+    assets: tuple[Any, ...] = ()
 
 
 # --- reading ------------------------------------------------------------
@@ -137,14 +152,18 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         raise ImportFileError(str(path), f"cannot read file: {exc.strerror or exc}") from exc
 
 
-def content_hash(data: bytes, tz: dt.tzinfo) -> str:
+def content_hash(data: bytes, tz: dt.tzinfo, context: str = "") -> str:
     """Fingerprint of a file as this importer reads it.
 
-    The time zone is included because naive dates depend on it, and the
-    pipeline version because a changed sanitiser must re-process old files.
+    The time zone is included because naive dates depend on it, the pipeline
+    version because a changed sanitiser must re-process old files, and
+    `context` (a Hexo site post's settings and place: `SitePost.fingerprint`)
+    because they change what the file imports as.
     """
     digest = hashlib.sha256(data)
     digest.update(f"\0{getattr(tz, 'key', str(tz))}\0{PIPELINE_VERSION}".encode())
+    if context:
+        digest.update(f"\0{context}".encode())
     return digest.hexdigest()
 
 
@@ -803,12 +822,18 @@ def _file_time(modified: float, tz: dt.tzinfo, path: str) -> tuple[dt.datetime, 
 
 
 def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinfo,
-                  modified: float | None = None) -> ParsedArticle:
+                  modified: float | None = None, site_post: SitePost | None = None) -> ParsedArticle:
     """Validate front-matter fields; every bad field is named in one error.
 
     `modified` is the file's modification time (seconds since 1970): what a
     post without a `date` is dated by, as Hexo does, with a warning. Without
     it, a missing date is an error.
+
+    `site_post`: where the post sits in a Hexo site, if it was imported as
+    one. Its file name then gives the date (midnight of its day), the title
+    and the slug the front matter leaves out, through the site's
+    `new_post_name`; a draft is never published; and its old address is
+    worked out from the site's `permalink`.
     """
     problems: list[_FieldError] = []
     values: dict[str, Any] = {}
@@ -820,8 +845,15 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
         except _FieldError as exc:
             problems.append(exc)
 
-    take("title", parse_title, meta)
-    if _is_blank(meta.get("date")) and modified is not None:
+    name_fields = site_post.name_fields if site_post else {}
+    if site_post is not None and meta.get("title") is None and name_fields.get("title"):
+        values["title"] = name_fields["title"]  # Hexo's use_slug_as_post_title
+    else:
+        take("title", parse_title, meta)
+    name_date = file_name_date(name_fields, tz) if _is_blank(meta.get("date")) else None
+    if name_date is not None:
+        values["published_at"] = name_date.astimezone(dt.timezone.utc)
+    elif _is_blank(meta.get("date")) and modified is not None:
         try:
             values["published_at"], warning = _file_time(modified, tz, path)
             warnings.append(warning)
@@ -837,6 +869,8 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
     take("comments_enabled", parse_flag, meta.get("comments"), "comments", True)
     take("published", parse_flag, meta.get("published"), "published", True)
     take("slug", parse_slug, meta.get("slug"))
+    if site_post is not None and not values.get("slug") and meta.get("slug") is None:
+        values["slug"] = article_slug(site_post.slug)
     take("updated", parse_updated, meta.get("updated"), tz)
     take("excerpt", parse_excerpt, meta)
     take("bylines", parse_bylines, meta.get("bylines"))
@@ -847,8 +881,14 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
         message = "; ".join(f"{p.field} {p}" for p in problems)
         raise ImportFileError(path, message)
 
+    if site_post is not None and site_post.draft:
+        values["published"] = False  # source/_drafts: never public, whatever the front matter says
+    old_paths, permalink_warning = _old_paths(meta, values, site_post, tz, path)
+    warnings.extend(permalink_warning)
+
     extra = jsonable({k: v for k, v in meta.items() if str(k) not in KNOWN_FIELDS})
     return ParsedArticle(
+        old_paths=old_paths,
         source_path=path,
         content_hash=digest,
         import_key=import_key(meta, values["author"], values["title"], path),
@@ -859,31 +899,76 @@ def build_article(meta: dict, body: str, *, path: str, digest: str, tz: dt.tzinf
     )
 
 
+def _old_paths(meta: dict, values: dict[str, Any], site_post: SitePost | None, tz: dt.tzinfo,
+               path: str) -> tuple[tuple[str, ...], list[str]]:
+    """The post's old address on its Hexo site, if it can be known, and a warning if it cannot."""
+    if site_post is None and not isinstance(meta.get("permalink"), str):
+        return (), []
+    slug = str(meta.get("slug") or "").strip() or (site_post.slug if site_post else values.get("slug", ""))
+    post = PermalinkPost(slug=slug, title=values["title"], published_at=values["published_at"],
+                         category_chains=values["category_chains"], front_matter=meta)
+    try:
+        address = old_path(site_post.site if site_post else None, post, tz)
+    except UnknownPermalink as exc:
+        if site_post is None:
+            return (), []
+        return (), [f"{path}: permalink: the old address is not known ({exc}): no redirect from it"]
+    if len(address.encode()) > MAX_OLD_PATH_BYTES:
+        return (), [f"{path}: permalink: the old address is over {MAX_OLD_PATH_BYTES:,} bytes: no redirect from it"]
+    return (address,), []
+
+
 def parse_text(text: str, *, path: str, digest: str, tz: dt.tzinfo, modified: float | None = None,
-               marked: MarkedOptions | None = HEXO_MARKED_DEFAULTS) -> ParsedArticle:
+               marked: MarkedOptions | None = HEXO_MARKED_DEFAULTS,
+               site_post: SitePost | None = None,
+               assets: Mapping[str, str] | None = None) -> ParsedArticle:
     """One post's text as a `ParsedArticle`.
 
     The body of a Markdown file (`.md`, `.markdown`) is rendered to HTML with
     `marked`, hexo-renderer-marked's options (importing.markdown), unless it
-    is HTML already; other files' bodies, and every body with `marked=None`,
-    are kept as written. `modified`: the file's modification time, which dates
-    a post without a `date`; None makes a missing date an error.
+    is HTML already, and its tag plugins (`{% … %}`) are rendered, as Hexo
+    does, unless its front matter says `disableNunjucks: true`
+    (importing.tag_plugins: `post_link` finds the site's other posts in
+    `site_post.posts`, `asset_img` its files in `assets`, name → stored URL;
+    the tags' warnings join the article's). Other files' bodies, and every
+    body with `marked=None`, are kept as written. `modified`: the file's
+    modification time, which dates a post without a `date`; None makes a
+    missing date an error. `site_post`: the post's place in a Hexo site (see
+    `build_article`), whose `marked` options then render it; a site's post
+    may have no front matter at all.
     """
+    meta, body = front_matter_and_body(text, path, site_post)
+    if site_post is not None and marked is not None:
+        marked = site_post.site.marked
+    tag_warnings: tuple[str, ...] = ()
+    if marked is not None and is_markdown_path(path) and body.strip():
+        context = TagContext(path=path, marked=marked, posts=site_post.posts if site_post else {},
+                             assets=assets or {}, enabled=meta.get("disableNunjucks") is not True)
+        rendered = render_body(body, context, markdown=not is_html_body(body))
+        body, tag_warnings = rendered.html, rendered.warnings
+    article = build_article(meta, body, path=path, digest=digest, tz=tz, modified=modified, site_post=site_post)
+    if tag_warnings:
+        article = dataclasses.replace(article, warnings=article.warnings + tag_warnings)
+    return article
+
+
+def front_matter_and_body(text: str, path: str, site_post: SitePost | None) -> tuple[dict, str]:
+    if site_post is not None and not _SEPARATOR.search(text):
+        return {}, text  # Hexo reads a post without front matter: all of it is the body
     split = split_front_matter(text, path)
-    meta = load_front_matter(split, path)
-    body = split.body
-    if marked is not None and is_markdown_path(path):
-        body = body_html(body, marked)
-    return build_article(meta, body, path=path, digest=digest, tz=tz, modified=modified)
+    return load_front_matter(split, path), split.body
 
 
 def parse_bytes(data: bytes, *, path: str, tz: dt.tzinfo, digest: str | None = None,
                 modified: float | None = None,
-                marked: MarkedOptions | None = HEXO_MARKED_DEFAULTS) -> ParsedArticle:
+                marked: MarkedOptions | None = HEXO_MARKED_DEFAULTS,
+                site_post: SitePost | None = None,
+                assets: Mapping[str, str] | None = None) -> ParsedArticle:
     """Parse one file's bytes (already read) into a `ParsedArticle` (see `parse_text`)."""
     if digest is None:
-        digest = content_hash(data, tz)
-    return parse_text(decode_source(data, path), path=path, digest=digest, tz=tz, modified=modified, marked=marked)
+        digest = content_hash(data, tz, site_post.fingerprint() if site_post else "")
+    return parse_text(decode_source(data, path), path=path, digest=digest, tz=tz, modified=modified, marked=marked,
+                      site_post=site_post, assets=assets)
 
 
 def get_timezone(name: str) -> zoneinfo.ZoneInfo:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import multiprocessing
 import os
 from collections import deque
@@ -25,12 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+from django.conf import settings
 from django.db import transaction
 
+from importing.assets import DEFAULT_ASSET_MAX_BYTES, NO_ASSETS, PostAssets, post_assets, resolve_asset_links
 from importing.derive import DerivedBody, derive_from_body, excerpt_before_more
 from articles.iterables import batched
 from importing.load import DEFAULT_BATCH_SIZE, ArticleLoader, LoadResult, import_connection_settings
-from importing.parse import DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, parse_bytes, read_source
+from importing.hexo_site import SitePost
+from importing.parse import (
+    DEFAULT_MAX_BYTES, ImportFileError, ParsedArticle, content_hash, get_timezone, parse_bytes, read_source,
+)
 from importing.report import ImportReport
 from articles.sanitize import sanitize_body
 from importing.workers import WorkerPool
@@ -92,6 +98,11 @@ class _Task:
     # What the file is called in reports, source_path and ImportedFile, when its
     # path on disk means nothing to anyone (an upload unpacked into a temp dir).
     name: str | None = None
+    site_post: SitePost | None = None  # its place in a Hexo site imported from its root
+    # Hexo's `post_asset_folder`: the folder named after the post holds its images (importing.assets).
+    post_asset_folder: bool = False
+    asset_max_bytes: int = DEFAULT_ASSET_MAX_BYTES
+    media_url: str = "/media/"
 
     @property
     def source(self) -> str:
@@ -122,21 +133,54 @@ def read_and_derive(task: _Task) -> DerivedFile:
             if task.name is None:
                 raise
             raise ImportFileError(source, exc.message, exc.field) from exc
-        digest = content_hash(data, task.tz)
+        digest = content_hash(data, task.tz, task.site_post.fingerprint() if task.site_post else "")
+        assets = _assets(task)
+        if assets is not NO_ASSETS:
+            # The folder's images are part of what the post shows: a changed one re-imports it.
+            digest = _with_assets(digest, assets)
         if digest == task.known_digest:
             # Skipped unread: re-importing an archive costs little more than hashing it.
             return DerivedFile(source, unchanged=True)
-        article = parse_bytes(data, path=source, tz=task.tz, digest=digest, modified=_modified(task.path))
+        article = parse_bytes(data, path=source, tz=task.tz, digest=digest, modified=_modified(task.path),
+                              site_post=task.site_post, assets=assets.urls)
         # The excerpt Hexo shows: the front matter's, else the body before `<!-- more -->`
         # (found in the body as HTML, before the sanitiser drops the comment).
         excerpt = article.excerpt if article.excerpt is not None else excerpt_before_more(article.body)
-        body = derive_from_body(article.title, sanitize_body(article.body), excerpt_html=excerpt)
+        html = sanitize_body(article.body)
+        if task.post_asset_folder:
+            html, article = _resolve_assets(html, article, assets)
+        body = derive_from_body(article.title, html, excerpt_html=excerpt)
         # Only the sanitised body is stored: dropping the raw one halves what
         # the worker sends to the writer and what a batch holds in memory.
         article = dataclasses.replace(article, body="")
         return DerivedFile(source, article=article, body=body)
     except ImportFileError as exc:
         return DerivedFile(source, error=str(exc))
+
+
+def _assets(task: _Task) -> PostAssets:
+    if not task.post_asset_folder:
+        return NO_ASSETS
+    return post_assets(task.path, max_bytes=task.asset_max_bytes, media_url=task.media_url, post_name=task.source)
+
+
+def _with_assets(digest: str, assets: PostAssets) -> str:
+    combined = hashlib.sha256(digest.encode())
+    for name, stored in sorted((asset.name, asset.storage_name) for asset in assets.files):
+        combined.update(f"\0{name}\0{stored}".encode())
+    for line in assets.warnings:
+        combined.update(f"\0{line}".encode())
+    return combined.hexdigest()
+
+
+def _resolve_assets(html: str, article: ParsedArticle, assets: PostAssets) -> tuple[str, ParsedArticle]:
+    """The sanitised body with its relative references pointing at the stored assets; the article
+    with the files to store and a warning for each rejected file and each missing reference."""
+    html, missing = resolve_asset_links(html, assets.urls)
+    warnings = [*assets.warnings, *(
+        f"{article.source_path}: {name} is referred to but not in the post's asset folder" for name in missing)]
+    # Every accepted file is stored, referred to or not: a tag plugin may name it, and Hexo copies them all.
+    return html, dataclasses.replace(article, assets=assets.files, warnings=(*article.warnings, *warnings))
 
 
 def _modified(path: Path) -> float | None:
@@ -214,12 +258,16 @@ def import_files(
     overwrite_edited: bool = False,
     on_file: Callable[[], None] | None = None,
     names: Sequence[str] | None = None,
+    site_posts: Sequence[SitePost | None] | None = None,
     report: ImportReport | None = None,
+    post_asset_folder: bool = False,
 ) -> ImportReport:
     """Import `files`, streaming: only one batch of articles is held in memory.
 
     `names`, if given, is each file's stable name (one per file, in order),
     used instead of its absolute path as its source path and in reports.
+    `site_posts`, if given, is each file's place in a Hexo site imported
+    from its root (None for a plain file), whose time zone it is read in.
     `report`, if given, is filled in and returned; should the import raise
     (a full disk, a lost worker, Ctrl-C), it holds what was done until then:
     the committed batches' counts and the files that had failed.
@@ -227,16 +275,24 @@ def import_files(
     `dry_run`: every batch is written as in a real run, but all of them in
     one transaction that is rolled back before this returns, so the report
     counts what a real run would, failures the database itself finds included.
+    It stores no asset file.
+
+    `post_asset_folder` (Hexo's setting): each post's asset folder's images are
+    checked, stored (`importing.asset_store`, real runs only) and its body's
+    relative references pointed at them (`importing.assets`).
     """
     if names is not None and len(names) != len(files):
         raise ValueError(f"{len(names)} names for {len(files)} files")
+    if site_posts is not None and len(site_posts) != len(files):
+        raise ValueError(f"{len(site_posts)} site posts for {len(files)} files")
     report = ImportReport(dry_run=dry_run) if report is None else report
     with _rolled_back() if dry_run else nullcontext():
         # The loader reads the existing authors, tags and files inside the dry run's transaction.
-        loader = ArticleLoader(batch_size=batch_size, analyze=not dry_run, overwrite_edited=overwrite_edited)
+        loader = ArticleLoader(batch_size=batch_size, analyze=not dry_run, overwrite_edited=overwrite_edited,
+                               store_assets=not dry_run)
         try:
-            _run_import(loader, files, names, report, tz=tz, max_bytes=max_bytes, workers=workers,
-                        batch_size=batch_size, on_file=on_file)
+            _run_import(loader, files, names, site_posts, report, tz=tz, max_bytes=max_bytes, workers=workers,
+                        batch_size=batch_size, on_file=on_file, post_asset_folder=post_asset_folder)
         finally:
             _count_loaded(report, loader.result)
     return report
@@ -256,14 +312,19 @@ def _rolled_back() -> Iterator[None]:
         transaction.set_rollback(True)
 
 
-def _run_import(loader: ArticleLoader, files: Sequence[Path], names: Sequence[str] | None, report: ImportReport,
+def _run_import(loader: ArticleLoader, files: Sequence[Path], names: Sequence[str] | None,
+                site_posts: Sequence[SitePost | None] | None, report: ImportReport,
                 *, tz: dt.tzinfo, max_bytes: int, workers: int | None, batch_size: int,
-                on_file: Callable[[], None] | None) -> None:
+                on_file: Callable[[], None] | None, post_asset_folder: bool = False) -> None:
     known = loader.known_files()
-    named = zip(files, names) if names is not None else ((path, None) for path in files)
+    names = names if names is not None else [None] * len(files)
+    site_posts = site_posts if site_posts is not None else [None] * len(files)
+    asset_options = dict(asset_max_bytes=settings.NEWSPORTAL_ASSET_MAX_BYTES, media_url=settings.MEDIA_URL)
     tasks = (
-        _Task(path, known.get(_source_name(path, name)), max_bytes, tz, name)
-        for path, name in named
+        _Task(path, known.get(_source_name(path, name)), max_bytes, _zone(site_post, tz), name, site_post,
+              post_asset_folder=site_post.site.post_asset_folder if site_post else post_asset_folder,
+              **asset_options)
+        for path, name, site_post in zip(files, names, site_posts)
     )
     workers = default_workers(len(files)) if workers is None else workers
     with import_connection_settings(), _derived_in_order(tasks, workers, ahead=batch_size) as prepared_files:
@@ -280,6 +341,13 @@ def _run_import(loader: ArticleLoader, files: Sequence[Path], names: Sequence[st
         loader.finish()
 
 
+def _zone(site_post: SitePost | None, default: dt.tzinfo) -> dt.tzinfo:
+    """A Hexo site's post is read in the site's time zone (importing.service settles which that is)."""
+    if site_post is not None and site_post.site.timezone:
+        return get_timezone(site_post.site.timezone)
+    return default
+
+
 def _count_loaded(report: ImportReport, result: LoadResult) -> None:
     """Add what the loader committed to the files the report counts already (unchanged, failed)."""
     report.created += result.created
@@ -287,4 +355,5 @@ def _count_loaded(report: ImportReport, result: LoadResult) -> None:
     report.unchanged += result.unchanged
     report.kept_local_edits += result.kept_local_edits
     report.written_ids.extend(result.written)
+    report.warnings.extend(result.warnings)
     report.errors.extend(f"{path}: {message}" for path, message in result.failed)

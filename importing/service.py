@@ -5,16 +5,18 @@ only turn arguments or a form into a source and `ImportOptions`, and print or
 render the report. A run, whatever starts it:
 
 1. records an ImportRun as "running" (importing.runs), before any file is read;
-2. finds the files (`PathSource`: paths and directories on this machine) or
+2. finds the files (`PathSource`: paths, directories and Hexo sites on this machine) or
    stages them (importing.upload.UploadSource: uploaded posts and archives,
    copied into a temporary directory);
 3. imports them (importing.pipeline.import_files: parse, sanitise, derive in
    worker processes where it pays; load in batches, one transaction each; a
    dry run in one transaction rolled back at the end);
-4. records the run's end — finished with the counts, or failed or interrupted
+4. for a real run, points links to an imported site's old addresses straight
+   at the articles (importing.old_links), now that every target is loaded;
+5. records the run's end — finished with the counts, or failed or interrupted
    with the reason and the counts committed until then — outside any import
    transaction, so a dry run's rollback never takes its record with it;
-5. for a real run, if asked, adds suggested keyword tags to what it wrote.
+6. for a real run, if asked, adds suggested keyword tags to what it wrote.
 
 Exceptions that stop a run (a database fault, a lost worker, Ctrl-C) are
 recorded on the run and then raised for the caller to present.
@@ -22,6 +24,7 @@ recorded on the run and then raised for the caller to present.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -33,7 +36,10 @@ from django.conf import settings
 
 from articles.models import ImportRun
 from importing.load import DEFAULT_BATCH_SIZE
+from importing.hexo_site import SiteConfigError, SitePost, is_site_root, read_site, site_posts
+from importing.old_links import link_to_articles
 from importing.parse import get_timezone
+from importing.site_links import link_index, uses_post_links
 from importing.pipeline import find_source_files, import_files
 from importing.report import ImportReport
 from importing.runs import finish_run, recorded_import
@@ -51,7 +57,8 @@ def _setting(name: str):
 class ImportOptions:
     """How to import; the defaults are the command's. An unknown `time_zone` raises ValueError."""
 
-    time_zone: str = _setting("TIME_ZONE")  # for dates written without an offset
+    # For dates written without an offset; None: a Hexo site's own `timezone`, else settings.TIME_ZONE.
+    time_zone: str | None = None
     max_bytes: int = _setting("NEWSPORTAL_IMPORT_MAX_BYTES")  # larger files fail, each alone
     batch_size: int = DEFAULT_BATCH_SIZE  # articles written per transaction
     workers: int | None = None  # processes for the CPU stage; None: importing.pipeline.default_workers
@@ -60,11 +67,17 @@ class ImportOptions:
     accept_suggested_tags: bool = False  # tag what a real run wrote with suggested keywords (jieba)
 
     def __post_init__(self) -> None:
-        get_timezone(self.time_zone)
+        if self.time_zone is not None:
+            get_timezone(self.time_zone)
+
+    @property
+    def default_time_zone(self) -> str:
+        """The zone of dates without an offset in files that are not a Hexo site's with its own `timezone`."""
+        return self.time_zone or settings.TIME_ZONE
 
     @property
     def tz(self) -> ZoneInfo:
-        return get_timezone(self.time_zone)
+        return get_timezone(self.default_time_zone)
 
 
 @dataclass
@@ -75,6 +88,8 @@ class StagedFiles:
     names: list[str] | None = None  # each file's name in reports, if not its absolute path
     errors: list[str] = field(default_factory=list)  # sources that could not be staged, one line each
     ignored: list[str] = field(default_factory=list)  # files that are no posts (in uploaded archives)
+    # Each file's place in a Hexo site imported from its root (None: a plain file); None: no site at all.
+    site_posts: list[SitePost | None] | None = None
 
 
 class ImportSource(Protocol):
@@ -92,7 +107,11 @@ class ImportSource(Protocol):
 
 @dataclass(frozen=True)
 class PathSource:
-    """Post files and directories (walked recursively) on this machine: the command line's source."""
+    """Post files and directories (walked recursively) on this machine: the command line's source.
+
+    A directory holding a `_config.yml` is a Hexo site: its `source/_posts/`
+    and `source/_drafts/` are imported with its settings (importing.hexo_site).
+    """
 
     paths: Sequence[str | os.PathLike]
     origin: str = ImportRun.Origin.COMMAND
@@ -103,8 +122,43 @@ class PathSource:
 
     @contextmanager
     def staged(self, options: ImportOptions) -> Iterator[StagedFiles]:
-        files, missing = find_source_files(self.paths)
-        yield StagedFiles(files, errors=missing)
+        sites = [path for path in self.paths if is_site_root(path)]
+        files, missing = find_source_files([path for path in self.paths if not is_site_root(path)])
+        if not sites:
+            yield StagedFiles(files, errors=missing)
+            return
+        staged = StagedFiles(files, errors=missing, site_posts=[None] * len(files))
+        for root in sites:
+            _stage_site(root, options, staged)
+        yield staged
+
+
+def _stage_site(root: str | os.PathLike, options: ImportOptions, staged: StagedFiles) -> None:
+    """Add a Hexo site's posts to `staged`, each with its place; a site whose settings cannot be used
+    adds one error and nothing else (its dates and addresses would be wrong)."""
+    try:
+        site = read_site(root)
+    except SiteConfigError as exc:
+        staged.errors.append(str(exc))
+        return
+    if options.time_zone is not None or site.timezone is None:
+        site = dataclasses.replace(site, timezone=options.default_time_zone)  # --timezone wins
+    posts = list(site_posts(site))
+    index = None
+    for path, site_post in posts:
+        if uses_post_links(_read_quietly(path)):
+            if index is None:
+                index = link_index(posts, get_timezone(site.timezone), options.max_bytes)
+            site_post = dataclasses.replace(site_post, posts=index)
+        staged.paths.append(path)
+        staged.site_posts.append(site_post)
+
+
+def _read_quietly(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""  # the import itself reports why it cannot be read
 
 
 def run_import(
@@ -122,7 +176,7 @@ def run_import(
     options = options or ImportOptions()
     report = ImportReport(dry_run=options.dry_run)
     with recorded_import(
-        origin=source.origin, sources=source.sources, time_zone=options.time_zone, dry_run=options.dry_run,
+        origin=source.origin, sources=source.sources, time_zone=options.default_time_zone, dry_run=options.dry_run,
         overwrite_edited=options.overwrite_edited, user=user, report=report,
     ) as run:
         report.run = run
@@ -131,10 +185,13 @@ def run_import(
             report.ignored.extend(staged.ignored)
             with progress(len(staged.paths)) if progress else nullcontext(None) as on_file:
                 import_files(
-                    staged.paths, names=staged.names, tz=options.tz, max_bytes=options.max_bytes,
+                    staged.paths, names=staged.names, site_posts=staged.site_posts, tz=options.tz, max_bytes=options.max_bytes,
                     dry_run=options.dry_run, batch_size=options.batch_size, workers=options.workers,
                     overwrite_edited=options.overwrite_edited, on_file=on_file, report=report,
                 )
+        if not options.dry_run and report.written_ids:
+            # Links to old addresses (post_link, or written by hand) go straight to the articles.
+            link_to_articles(report.written_ids)
         # After import_files has returned: a dry run's transaction is rolled back by now.
         finish_run(run, report)
     if options.accept_suggested_tags and not options.dry_run:

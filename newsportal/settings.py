@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A 404 for an imported article's old address (a Hexo permalink) becomes a 301 to it.
+    "articles.legacy_urls.LegacyURLMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -246,6 +248,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded and imported files (a Hexo site's post asset folders, importing.assets):
+# Django's default storage, a folder on disk unless STORAGES["default"] names an
+# object store (docs/DEPLOY.md, "Media files"). The app serves MEDIA_URL itself
+# only with DEBUG on; in production the web server or the object store does.
+MEDIA_ROOT = Path(os.environ.get("NEWSPORTAL_MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = os.environ.get("NEWSPORTAL_MEDIA_URL", "/media/")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -270,6 +278,8 @@ NEWSPORTAL_SITE_DESCRIPTION = os.environ.get(
 
 # --- Import -----------------------------------------------------------------
 NEWSPORTAL_IMPORT_MAX_BYTES = int(os.environ.get("NEWSPORTAL_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
+# The largest image a Hexo post's asset folder may hold; larger ones are refused, each with a warning.
+NEWSPORTAL_ASSET_MAX_BYTES = int(os.environ.get("NEWSPORTAL_ASSET_MAX_BYTES", 10 * 1024 * 1024))
 
 # Uploads on the admin's import page (importing.upload). A request larger than
 # NEWSPORTAL_UPLOAD_MAX_BYTES is refused before its body is read; smaller ones

@@ -95,6 +95,13 @@ def write_post(tmp_path):
     return write
 
 
+@pytest.fixture
+def media_root(settings, tmp_path) -> Path:
+    """MEDIA_ROOT (where the default storage saves files) in this test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty page cache (the database is rolled back between tests)."""

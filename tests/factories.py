@@ -27,6 +27,7 @@ from articles.models import Article, Author, Category
 PROJECT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT / "seeds"
 CORPUS = PROJECT.parent / "shared" / "corpus" / "real"
+HEXO_SITE = PROJECT.parent / "shared" / "corpus" / "hexo-site"
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
@@ -133,3 +134,45 @@ def settings_in(env: dict, *names: str) -> dict:
                             timeout=120)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def write_file(path: Path, data: bytes | str) -> Path:
+    """Write text (UTF-8) or bytes at `path`, making its folders; returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def image_bytes(image_format: str = "PNG", size: tuple[int, int] = (8, 6), color: str = "red") -> bytes:
+    """A real image made with Pillow, in `image_format` (PNG, JPEG, GIF, WEBP, …)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format=image_format)
+    return out.getvalue()
+
+
+def store_image(data: bytes) -> str:
+    """`data` saved in the default storage as the importer stores an asset folder's image; its URL.
+
+    The storage is MEDIA_ROOT: use with the `media_root` fixture, so each test has its own.
+    """
+    import hashlib
+
+    from django.conf import settings
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from importing.assets import ALLOWED_FORMATS, image_format_of, storage_name
+
+    image_format, problem = image_format_of(data)
+    assert problem is None, problem
+    name = storage_name(hashlib.sha256(data).hexdigest(), ALLOWED_FORMATS[image_format])
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(data))
+    return settings.MEDIA_URL + name

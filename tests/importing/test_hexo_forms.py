@@ -269,9 +269,11 @@ def test_every_post_of_the_real_hexo_site_parses_and_dated_ones_keep_their_insta
     dated = {}
     for path in posts:
         article = parse_bytes(path.read_bytes(), path=path.name, tz=UTC, modified=MTIME)
-        if article.warnings:
-            assert article.warnings == (f"{path.name}: date is missing: dated by the file's modification time, "
-                                        "2024-05-01 10:00:00 +0000",)
+        # Tag plugin warnings (importing.tag_plugins: `note`, a missing asset, …) are tested there.
+        date_warnings = tuple(warning for warning in article.warnings if "{%" not in warning)
+        if date_warnings:
+            assert date_warnings == (f"{path.name}: date is missing: dated by the file's modification time, "
+                                     "2024-05-01 10:00:00 +0000",)
         else:
             dated[path.name] = article.published_at
     # Three posts have a `date` (`2019-01-11 22:13`, …); the site's time zone is UTC.

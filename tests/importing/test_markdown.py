@@ -48,7 +48,7 @@ def test_gfm_tables_strikethrough_and_autolinks():
     assert '<th align="left">代码</th>' in html and '<td align="right">1%</td>' in html
     assert "<del>旧消息</del>" in html
     assert '<a href="https://www.cls.cn/a" rel="noopener noreferrer nofollow">https://www.cls.cn/a</a>' in html
-    assert '<a href="http://www.sse.com.cn" rel="noopener noreferrer nofollow">www.sse.com.cn</a>' in html
+    assert '<a href="http://www.sse.com.cn/" rel="noopener noreferrer nofollow">www.sse.com.cn</a>' in html
 
 
 def test_fenced_code_keeps_its_language_and_text():
@@ -72,10 +72,41 @@ def test_smartypants_quotes_dashes_and_ellipses_but_not_in_code_or_urls():
     assert ">https://x.example/a--b</a>…" in html
 
 
+def test_smartypants_curls_each_run_of_text_apart_as_marked_does():
+    # What Hexo 8 made of hexo.io's own posts (tests/hexo/test_conformance.py): a quote that opens a
+    # run of text (after bold, a link, a line break) opens, even where it closes a pair.
+    html = render_markdown('The **`hash`**" was added; "node_modules/" and ".git/" folders\n"line"\n')
+    assert "</strong>“ was added; “node_modules/“ and “.git/“ folders<br>\n“line”" in html
+    html = render_markdown('\\"escaped\\" <kbd>"key"</kbd> it\'s \'single\'\n')
+    assert '&quot;escaped&quot;' in html and '<kbd>&quot;key&quot;</kbd>' in html  # as written, as in marked
+    assert "it’s ‘single’" in html
+
+
+def test_a_hosts_url_gets_its_root_path_as_hexo_util_encodes_it():
+    html = render_markdown("http://hexo.io [a](https://hexo.io?x=1) [b](https://hexo.io/docs) ![c](https://e.cn#t)\n")
+    assert '<a href="http://hexo.io/">http://hexo.io</a>' in html
+    assert 'href="https://hexo.io/?x=1"' in html and 'href="https://hexo.io/docs"' in html
+    assert 'src="https://e.cn/#t"' in html
+
+
+def test_bare_e_mail_addresses_are_linked_and_non_ascii_hosts_are_not_as_in_marked():
+    html = render_markdown("联系 editor@example.com 或 http://例子.测试/路径 与 https://例子.cn/a\n")
+    assert '<a href="mailto:editor@example.com">editor@example.com</a>' in html
+    assert "<a" not in html.split("或", 1)[1]  # marked's URL pattern takes an ASCII host only
+
+
+def test_description_lists_as_hexo_renderer_marked_writes_them():
+    html = render_markdown("Term\n: definition\n\n第二段\n")
+    assert html.startswith("<dl><dt>Term</dt><dd>definition</dd></dl><p>第二段</p>")
+    assert "<dl>" not in render_markdown("Term\n: definition\n", MarkedOptions.from_config({"descriptionLists": False}))
+    assert "<dl>" not in render_markdown("<p>Term<br>\n: definition</p>\n")  # raw HTML stays as written
+    assert "<dl>" not in render_markdown("A\n: b\n")  # marked's pattern wants two characters either side
+
+
 def test_images_and_links():
     html = stored('![K线图](https://img.cls.cn/a.png "日线") [财联社](https://www.cls.cn "首页")\n')
     assert '<img src="https://img.cls.cn/a.png" alt="K线图" title="日线" referrerpolicy="no-referrer" loading="lazy">' in html
-    assert '<a href="https://www.cls.cn" title="首页" rel="noopener noreferrer nofollow">财联社</a>' in html
+    assert '<a href="https://www.cls.cn/" title="首页" rel="noopener noreferrer nofollow">财联社</a>' in html
 
 
 def test_a_sites_marked_options_are_followed():
@@ -251,7 +282,7 @@ def test_a_generated_markdown_corpus_imports_as_markdown(run_import, tmp_path):
 
 def test_only_the_bare_urls_marked_links_are_linked():
     html = stored("见 www.cls.cn 与 hexo.io ，邮箱 a@b.cn 。\n")
-    assert '<a href="http://www.cls.cn"' in html and '<a href="mailto:a@b.cn"' in html
+    assert '<a href="http://www.cls.cn/"' in html and '<a href="mailto:a@b.cn"' in html
     assert " hexo.io " in html and "http://hexo.io" not in html  # linkify-it's fuzzy links: not marked's
 
 

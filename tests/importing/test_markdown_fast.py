@@ -68,6 +68,7 @@ def test_any_text_at_all_renders_as_the_parser_renders_it(text, options):
     "[ref]\n\n[ref]: https://a.cn\n",  # a reference defined after its use
     "利率上调0.25%至3.5%，涨幅-2%：{x} $y$ ^z^ a+b=c #标签 @某人",  # characters no rule here starts at
     "<div>\n\nHTML 块\n\n</div>\n\n<!--\n\n注释里的段落\n\n-->\n段落",
+    "术语\n: 定义\n\n段落\n:不是定义",  # a description list: marked's <dl>
 ])
 def test_the_cases_the_shortcuts_must_leave_to_the_parser(text):
     for options in OPTION_SETS:

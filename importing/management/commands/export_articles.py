@@ -26,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--site", action="store_true",
                             help="write a whole Hexo site: _config.yml (our time zone and permalinks) and "
                                  "package.json unless present, published posts in source/_posts/, drafts and "
-                                 "articles in review in source/_drafts/")
+                                 "articles in review in source/_drafts/, the images stored at import in "
+                                 "each post's asset folder")
         add_since_option(parser)
 
     def handle(self, *args, **options) -> None:
@@ -52,5 +53,9 @@ class Command(BaseCommand):
                         f"{report.drafts} in source/_drafts")
             for path in report.site_files_kept:
                 summary += f"\nkept the site's own {path.name} (check its timezone, permalink and new_post_name)"
+            if report.assets:
+                summary += f"\n{report.assets} stored image(s) copied into the posts' asset folders"
             summary += f"\nbuild it: cd {out_dir} && npm install && npm run build"
         self.stdout.write(summary)
+        for line in report.warnings:
+            self.stderr.write(f"warning: {line}")

@@ -22,7 +22,9 @@ from importing.service import ImportOptions, PathSource, run_import
 class Command(BaseCommand):
     help = (
         "Import Hexo posts (YAML or JSON front matter and a body) from files or "
-        "directories (walked recursively for *.md, *.markdown and *.txt). The body of a "
+        "directories (walked recursively for *.md, *.markdown and *.txt), or a whole Hexo "
+        "site from its root (the folder with _config.yml: source/_posts published, "
+        "source/_drafts as drafts, with the site's settings). The body of a "
         ".md or .markdown post is Markdown, rendered as Hexo renders it, unless it is HTML "
         "already; a .txt post's body is HTML or plain lines. Re-importing "
         "is safe: unchanged files are skipped and changed ones update their article. "
@@ -38,8 +40,9 @@ class Command(BaseCommand):
                  "would have, nothing written (the run is recorded, marked as a dry run)",
         )
         parser.add_argument(
-            "--timezone", default=settings.TIME_ZONE,
-            help="zone of dates written without an offset (default: %(default)s)",
+            "--timezone", default=None,
+            help=f"zone of dates written without an offset (default: a Hexo site's own `timezone`, "
+                 f"else {settings.TIME_ZONE})",
         )
         parser.add_argument(
             "--max-bytes", type=positive_int, default=settings.NEWSPORTAL_IMPORT_MAX_BYTES,

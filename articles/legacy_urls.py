@@ -17,6 +17,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 
 from articles.models import Article, LegacyURL
 
+MAX_PATH_CHARS = LegacyURL._meta.get_field("path").max_length
+
 
 def candidate_paths(path: str) -> list[str]:
     """The forms an old address may be asked for: as recorded, and as static hosting also served it.
@@ -39,6 +41,8 @@ def candidate_paths(path: str) -> list[str]:
 
 def redirect_for(path: str) -> HttpResponsePermanentRedirect | None:
     """A 301 from an old address to its published article; None if there is none."""
+    if "\x00" in path or len(path) > MAX_PATH_CHARS:
+        return None  # no old address holds these, and PostgreSQL refuses a NUL in a query
     forms = candidate_paths(path)
     rows = {row.path: row for row in LegacyURL.objects.filter(path__in=forms).only("path", "article_id")}
     for form in forms:

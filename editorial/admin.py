@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Callable
 
 from django import forms
@@ -25,6 +24,7 @@ from taggit.models import Tag
 from search.query import search
 
 from newsroom import operations, revisions
+from newsroom.tasks import enqueue_suggestions
 from editorial.widgets import body_widget
 from importing.parse import PUBLICATION_YEARS
 from articles.models import (
@@ -211,6 +211,12 @@ class ArticleAdmin(SimpleHistoryAdmin):
         operations.save_as_edit(
             form.instance, request.user, save_links=save_links,
             bylines_corrected=any(fs.model is ArticleByline and fs.has_changed() for fs in formsets))
+        # Keyword suggestions follow the text: a worker computes them after the
+        # commit (newsroom.tasks), for a new article, a changed title or body, or
+        # an article that has none yet. Opening the form computes nothing.
+        if (not change or {"title", "body"} & set(form.changed_data)
+                or not TagSuggestion.objects.filter(article=form.instance).exists()):
+            enqueue_suggestions([form.instance.pk])
 
     def view_on_site(self, obj: Article) -> str:
         """Unpublished articles open in the staff preview, published ones on the site.
@@ -293,23 +299,6 @@ class ArticleAdmin(SimpleHistoryAdmin):
         if not pending:
             return "—"
         return format_html_join(" ", "{}", ((decision_buttons(s, formaction=False),) for s in pending))
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET":
-            self._suggest_if_none(request, object_id)
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def _suggest_if_none(self, request: HttpRequest, object_id: str) -> None:
-        """An article opened for the first time gets its keyword suggestions (jieba loads once per process)."""
-        from newsroom import keywords
-
-        article = self.get_object(request, object_id)
-        if article is None or TagSuggestion.objects.filter(article=article).exists():
-            return
-        try:
-            keywords.suggest([article])
-        except Exception:  # suggestions are a help: never let them break the editor's page
-            logging.getLogger(__name__).exception("keyword suggestions failed for article %s", article.pk)
 
     def response_change(self, request, obj):
         if "_accept_suggestion" in request.POST or "_reject_suggestion" in request.POST:

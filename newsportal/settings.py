@@ -249,6 +249,8 @@ elif NEWSPORTAL_TASK_BACKEND == "rq":
         raise ImproperlyConfigured("NEWSPORTAL_TASK_BACKEND=rq needs NEWSPORTAL_REDIS_URL (or a redis:// CACHE_URL)")
     INSTALLED_APPS += ["django_rq"]
     RQ_QUEUES = {"default": {"URL": NEWSPORTAL_REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+    # RQ's worker runs django-tasks-rq's jobs with its Job class (so `rqworker` needs no --job-class).
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
     TASKS = {"default": {"BACKEND": "newsportal.rq.RetryingRQBackend", "QUEUES": ["default"]}}
 elif NEWSPORTAL_TASK_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -22,9 +22,10 @@ from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
 from search.query import search
+from search.tasks import enqueue_reindex
 
 from newsroom import operations, revisions
-from newsroom.tasks import enqueue_suggestions
+from newsroom.tasks import enqueue_redetect_bylines, enqueue_suggestions
 from editorial.widgets import body_widget
 from importing.parse import PUBLICATION_YEARS
 from articles.models import (
@@ -163,7 +164,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("author",)
     prepopulated_fields = {"slug": ("title",)}
     list_select_related = ("author",)
-    actions = ("publish", "unpublish", "move_to_category", "redetect_bylines", "accept_suggested_tags")
+    actions = ("publish", "unpublish", "move_to_category", "redetect_bylines", "accept_suggested_tags",
+               "reindex_for_search")
     readonly_fields = ("suggested_tags", "source_path", "import_key", "content_hash", "last_import",
                        "created_at", "updated_at")
     fieldsets = (
@@ -422,11 +424,21 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Detect bylines again (discards corrections)"), permissions=["publish"])
     def redetect_bylines(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
-        report = operations.settle_bylines(queryset, request.user, discard_corrections=True)
+        # A task worker does it (newsroom.tasks): thousands of articles outlast a request.
+        count = enqueue_redetect_bylines(queryset.values_list("pk", flat=True), request.user)
         self.message_user(request, ngettext(
-            "Bylines detected again on %(n)d article; %(changed)d changed.",
-            "Bylines detected again on %(n)d articles; %(changed)d changed.", report.examined,
-        ) % {"n": report.examined, "changed": report.changed}, messages.SUCCESS)
+            "Byline detection queued for %(n)d article; a task worker does it in a moment.",
+            "Byline detection queued for %(n)d articles; a task worker does it in a moment.", count,
+        ) % {"n": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Index the selected articles again for search"), permissions=["publish"])
+    def reindex_for_search(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        # Saves keep the index current; this is for text changed behind Django's back. A task worker does it.
+        count = enqueue_reindex(queryset.values_list("pk", flat=True))
+        self.message_user(request, ngettext(
+            "Search indexing queued for %(n)d article; a task worker does it in a moment.",
+            "Search indexing queued for %(n)d articles; a task worker does it in a moment.", count,
+        ) % {"n": count}, messages.SUCCESS)
 
     @admin.action(description=_("Move selected articles to a category"), permissions=["publish"])
     def move_to_category(self, request: HttpRequest, queryset: QuerySet[Article]):

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from tests.factories import PROJECT
+from tests.factories import PROJECT, SEEDS
 from tests.faults_support import manage, run_manage, subprocess_env
 from tests.tasks_support import flaky, runs
 
@@ -165,14 +165,39 @@ def rq_env(redis_url: str) -> dict[str, str]:
 
 
 def rq_worker(database_url: str, redis_url: str, *args: str) -> subprocess.Popen:
-    """RQ's worker as production runs it (with its scheduler); --burst: until the queue is empty, no scheduler.
-
-    The scheduler is a process of its own that would keep a burst worker's
-    pipes open after the worker is done; retries here wait 0 s, so none is needed.
-    """
-    scheduler = [] if "--burst" in args else ["--with-scheduler"]
-    return manage(database_url, "rqworker", "default", *scheduler, *args,
+    """RQ's worker as production runs it (with its scheduler), in a session of its own."""
+    return manage(database_url, "rqworker", "default", "--with-scheduler", *args,
                   env=subprocess_env(database_url, **rq_env(redis_url)), start_new_session=True)
+
+
+def rq_work_until_done(database_url: str, redis_url: str, jobs: int, seconds: float = 120) -> None:
+    """Run RQ's worker (as production does) until `jobs` jobs have finished or failed, then stop it.
+
+    Not `--burst`: a worker that is done can wait about a minute in its
+    pub/sub thread before it exits (rq issue #1613), for nothing here.
+    """
+    import redis
+    from rq import Queue
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+
+    connection = redis.Redis.from_url(redis_url)
+    queue = Queue("default", connection=connection)
+    registries = [registry("default", connection=connection)
+                  for registry in (FinishedJobRegistry, FailedJobRegistry, StartedJobRegistry, ScheduledJobRegistry)]
+    worker = rq_worker(database_url, redis_url)
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            finished, failed, started, scheduled = (registry.count for registry in registries)
+            if finished + failed >= jobs and not (started or scheduled or queue.count):
+                return
+            if worker.poll() is not None:
+                raise AssertionError(f"RQ worker exited: {worker.communicate()}")
+            assert time.monotonic() < deadline, f"RQ jobs not done within {seconds} s"
+            time.sleep(0.2)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.communicate(timeout=30)
 
 
 READ_RQ = ("import json; from django_tasks import default_task_backend as b; r = b.get_result({!r}); "
@@ -187,8 +212,7 @@ def test_rq_a_failing_task_is_retried_then_fails_with_its_errors(scratch_db, red
     env = rq_env(redis_url)
     task_id = shell(scratch_db, "import json; from tests.tasks_support import flaky; "
                                 f"print(json.dumps(flaky.enqueue({str(work)!r}, 5).id))", **env)
-    worker = rq_worker(scratch_db, redis_url, "--burst")
-    worker.communicate(timeout=120)
+    rq_work_until_done(scratch_db, redis_url, jobs=1)
     assert runs(work) == 3
     status, value, errors = shell(scratch_db, READ_RQ.format(task_id), **env)
     assert status == "FAILED" and value is None
@@ -226,7 +250,34 @@ def test_rq_a_worker_killed_mid_task_loses_nothing(scratch_db, redis_url, tmp_pa
     assert wait < 120, wait
     time.sleep(max(0.0, wait))
 
-    worker = rq_worker(scratch_db, redis_url, "--burst")  # cleans the registries when it starts
-    worker.communicate(timeout=120)
+    rq_work_until_done(scratch_db, redis_url, jobs=1)  # a worker cleans the registries when it starts
     status, value, _ = shell(scratch_db, READ_RQ.format(task_id), **env)
     assert (status, value) == ("SUCCESSFUL", "finished on run 2") and runs(work) == 2
+
+
+# --- end to end: an import's keyword suggestions, on each backend ----------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["db", "rq"])
+def test_an_imports_suggestions_are_made_by_the_backends_worker(backend, scratch_db, request):
+    env = {"NEWSPORTAL_TASK_BACKEND": backend}
+    if backend == "rq":
+        env = rq_env(request.getfixturevalue("redis_url"))
+    imported = subprocess.run([sys.executable, str(PROJECT / "manage.py"), "import_articles", str(SEEDS)],
+                              cwd=PROJECT, capture_output=True, text=True, timeout=300,
+                              env=subprocess_env(scratch_db, **env))
+    assert imported.returncode == 0, imported.stderr
+    count = ("import json; from articles.models import Article, TagSuggestion; "
+             "print(json.dumps([Article.objects.count(), "
+             "TagSuggestion.objects.values('article').distinct().count()]))")
+    articles, suggested = shell(scratch_db, count, **env)
+    assert articles > 0 and suggested == 0  # queued, not computed by the import
+
+    if backend == "db":
+        worker = run_manage(scratch_db, "db_worker", "--batch", "--no-reload", "--no-startup-delay", timeout=300)
+        assert worker.returncode == 0, worker.stderr
+    else:
+        rq_work_until_done(scratch_db, env["NEWSPORTAL_REDIS_URL"], jobs=1)  # the seeds: one batch
+    articles, suggested = shell(scratch_db, count, **env)
+    assert suggested == articles  # the seeds all have text to suggest from

@@ -46,7 +46,10 @@ def enqueue_suggestions(article_ids: Iterable[int]) -> None:
         for chunk in batched(ids, SUGGEST_BATCH):
             suggest_keywords.enqueue(list(chunk))
 
-    transaction.on_commit(enqueue)
+    # robust: suggestions are a help. If the queue cannot be reached (Redis down),
+    # the error is logged and the save or import that has just committed still
+    # succeeds; `manage.py suggest_tags` makes what was missed.
+    transaction.on_commit(enqueue, robust=True)
 
 
 @task()

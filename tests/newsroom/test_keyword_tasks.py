@@ -94,3 +94,22 @@ def test_a_dry_run_or_accepted_at_once_enqueues_nothing(django_capture_on_commit
         run_import(PathSource([SEEDS]), ImportOptions(dry_run=True))
         report = run_import(PathSource([SEEDS]), ImportOptions(accept_suggested_tags=True))
     assert report.suggested_tags_added and suggestion_tasks() == []
+
+
+def test_a_save_succeeds_when_the_queue_cannot_be_reached(admin_client, monkeypatch, caplog,
+                                                          django_capture_on_commit_callbacks):
+    from newsroom.tasks import suggest_keywords
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("task queue unreachable")
+
+    monkeypatch.setattr(type(suggest_keywords), "enqueue", unreachable)
+    article = publish("宁德时代动力电池装车量领跑", body=BATTERY, status=Article.Status.DRAFT)
+    url = reverse("admin:articles_article_change", args=[article.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, change_form(article, title="宁德时代动力电池装车量继续领跑",
+                                                      **{"byline_links-TOTAL_FORMS": "0"}))
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.title == "宁德时代动力电池装车量继续领跑"
+    assert "task queue unreachable" in caplog.text and suggestion_tasks() == []

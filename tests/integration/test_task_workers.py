@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from tests.factories import PROJECT, SEEDS
+from tests.factories import PROJECT, SEEDS, production_env, settings_in
 from tests.faults_support import manage, run_manage, subprocess_env
 from tests.tasks_support import flaky, runs
 
@@ -281,3 +281,35 @@ def test_an_imports_suggestions_are_made_by_the_backends_worker(backend, scratch
         rq_work_until_done(scratch_db, env["NEWSPORTAL_REDIS_URL"], jobs=1)  # the seeds: one batch
     articles, suggested = shell(scratch_db, count, **env)
     assert suggested == articles  # the seeds all have text to suggest from
+
+
+# --- choosing the backend by configuration ---------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_backend_is_chosen_by_configuration_alone():
+    def backend(**env: str) -> dict:
+        return settings_in(production_env(**env), "TASKS", "RQ_QUEUES", "INSTALLED_APPS")
+
+    default = backend()
+    assert default["TASKS"]["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
+    assert "django_tasks_db" in default["INSTALLED_APPS"] and "django_rq" not in default["INSTALLED_APPS"]
+
+    rq = backend(NEWSPORTAL_TASK_BACKEND="rq", CACHE_URL="redis://cache.internal:6379/1")
+    assert rq["TASKS"]["default"]["BACKEND"] == "newsportal.rq.RetryingRQBackend"
+    assert rq["RQ_QUEUES"]["default"]["URL"] == "redis://cache.internal:6379/1"  # the cache's Redis by default
+    assert "django_rq" in rq["INSTALLED_APPS"]
+    own = backend(NEWSPORTAL_TASK_BACKEND="rq", NEWSPORTAL_REDIS_URL="redis://queue.internal:6379/0",
+                  CACHE_URL="redis://cache.internal:6379/1")
+    assert own["RQ_QUEUES"]["default"]["URL"] == "redis://queue.internal:6379/0"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env, message", [
+    ({"NEWSPORTAL_TASK_BACKEND": "rq"}, "NEWSPORTAL_TASK_BACKEND=rq needs NEWSPORTAL_REDIS_URL"),
+    ({"NEWSPORTAL_TASK_BACKEND": "celery"}, "unknown backend 'celery' (use db, rq or immediate)"),
+])
+def test_a_wrong_task_configuration_stops_the_start_with_a_reason(env, message):
+    done = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=PROJECT,
+                          env=production_env(**env), capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "ImproperlyConfigured" in done.stderr and message in done.stderr

@@ -17,6 +17,12 @@ blog's are; otherwise the feeds' HTML ones):
   reimport   the same archive again, unchanged
   changed    again, after 1% of the files were edited (edits made outside the timing)
 
+CPU time is the user + system time of the phase's process and its workers
+(RUSAGE_SELF + RUSAGE_CHILDREN: the workers are its children, reaped before
+it ends). On a machine other work shares it moves far less than wall time, so
+"CPU ms/file" compares runs made under different loads, and cores / CPU time
+per file is the rate the phase would reach with the cores to itself.
+
 Peak memory is getrusage(RUSAGE_SELF).ru_maxrss of the phase's process: the
 resident-set high-water mark, interpreter and Django included (the "base"
 column is the same mark taken just before the timed work starts).
@@ -67,6 +73,12 @@ def _setup_django() -> None:
     import django
 
     django.setup()
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and of its children that have ended (the workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _peak_rss_mib() -> float:
@@ -139,13 +151,15 @@ def run_phase(phase: str, corpus: Path, batch_size: int | None, profile: Path | 
 
         profiler = cProfile.Profile()
         profiler.enable()
+    cpu_started = _cpu_seconds()
     started = time.perf_counter()
     result = work()
     wall = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_started
     if profiler is not None:
         profiler.disable()
         _write_profile(profiler, profile)
-    result.update(wall_s=wall, peak_rss_mib=_peak_rss_mib(), base_rss_mib=base_rss)
+    result.update(wall_s=wall, cpu_s=cpu, peak_rss_mib=_peak_rss_mib(), base_rss_mib=base_rss)
     if phase != "floor":
         result.update(_database_counts())  # after the timing: a check, not part of the cost
     return result
@@ -273,7 +287,7 @@ def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for phase in PHASES:
         medians[phase] = {
             key: statistics.median(run[phase][key] for run in runs)
-            for key in ("wall_s", "peak_rss_mib", "base_rss_mib")
+            for key in ("wall_s", "cpu_s", "peak_rss_mib", "base_rss_mib")
         }
         medians[phase]["files_per_s"] = runs[0][phase]["files"] / medians[phase]["wall_s"]
     ratios = [run["ratios"] for run in runs]
@@ -282,17 +296,25 @@ def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _table(rows: dict[str, dict[str, Any]], files: int) -> str:
-    lines = [f"{'phase':<10} {'wall s':>8} {'files/s':>9} {'peak RSS MiB':>13} {'base MiB':>9}  counts"]
+    lines = [f"{'phase':<10} {'wall s':>8} {'files/s':>9} {'CPU ms/file':>12} {'peak RSS MiB':>13} {'base MiB':>9}  counts"]
     for phase in PHASES:
         row = rows[phase]
         counts = ""
         if "created" in row:
             counts = ", ".join(f"{key} {row[key]}" for key in ("created", "updated", "unchanged", "failed"))
         lines.append(
-            f"{phase:<10} {row['wall_s']:>8.2f} {files / row['wall_s']:>9.0f} "
+            f"{phase:<10} {row['wall_s']:>8.2f} {files / row['wall_s']:>9.0f} {row['cpu_s'] / files * 1000:>12.3f} "
             f"{row['peak_rss_mib']:>13.1f} {row['base_rss_mib']:>9.1f}  {counts}"
         )
     return "\n".join(lines)
+
+
+def _cpu_line(rows: dict[str, dict[str, Any]], files: int) -> str:
+    """The import's rate if it had every core to itself: cores / CPU time per file (an upper bound)."""
+    cores = os.cpu_count() or 1
+    cpu_ms = rows["import"]["cpu_s"] / files * 1000
+    return (f"import CPU {cpu_ms:.3f} ms/file (writer and workers): at most {cores * 1000 / cpu_ms:,.0f} "
+            f"files/s on {cores} cores, {files / rows['import']['wall_s']:,.0f} measured")
 
 
 def _ratio_line(ratios: dict[str, float]) -> str:
@@ -357,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
               f"load average {run['load_average'][0]:.1f} → {run['load_average'][1]:.1f}")
         print(_table(run, args.count))
         print(_ratio_line(run["ratios"]))
+        print(_cpu_line(run, args.count))
         for problem in run["problems"]:
             print(f"CHECK FAILED: {problem}")
         if run["reimport"]["updated"]:
@@ -367,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nmedians over {len(runs)} run(s):")
     print(_table({**medians, **{p: {**runs[0][p], **medians[p]} for p in PHASES}}, args.count))
     print(_ratio_line(medians["ratios"]))
+    print(_cpu_line(medians, args.count))
 
     if not args.no_json:
         OUT_DIR.mkdir(parents=True, exist_ok=True)

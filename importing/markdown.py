@@ -28,7 +28,10 @@ from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
 from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
+from markdown_it.common.utils import escapeHtml, mdTrim
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore, normalize
+from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 
 # The suffixes Hexo hands to hexo-renderer-marked that this importer reads.
@@ -268,6 +271,175 @@ def _quick_pretest(pretest):
     return pretest_if_hinted
 
 
+# --- shortcuts for plain text, proven to give the parser's tokens ------------------------
+#
+# Most of a newsroom post is paragraphs of plain prose. markdown-it tries
+# every block rule on each paragraph and stops its text rule at every `%`,
+# `-` or `#` to try every inline rule there, which is where a Markdown import
+# spent most of its time. `_add_plain_text_shortcuts` skips that work where
+# nothing could come of it and gives the very HTML the parser gives
+# (tests/importing/test_markdown_fast.py compares both renderers on
+# property-based, generated and real posts):
+#
+# - `_plain_paragraph_block`: a top-level paragraph whose lines cannot open
+#   or interrupt any block is made at once, and rendered straight to
+#   `<p>…</p>` when its text has no inline markup either;
+# - `_inline_with_plain_text`: other inline content without markup (most
+#   headings) becomes its text and line breaks without the inline parser;
+# - `_TEXT_STOPS`: the text rule stops only where one of our rules can start;
+# - `_normalize_if_needed`: line endings rewritten only where there are CRs.
+
+# A line that might open a block at the top level: indented (code), a heading,
+# quote, list item, rule, fence, HTML block, reference, setext underline;
+# `:`, a description list's definition line (`_mark_description_lists` needs
+# the paragraph's tokens); and `{`, where Hexo's block tags (`{% note %}`)
+# start, so that a rule for them sees its lines whatever its place.
+_BLOCK_START = re.compile(r"[ \t#>*+\-_=`~<\[{:]|\d{1,9}[.)]")
+
+
+def _plain_paragraph_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """A top-level paragraph of plain lines, without trying every block rule on it first.
+
+    Every rule tried before `paragraph` needs a line that starts with a
+    block marker (`_BLOCK_START`) or, for a table, a `|` in the first line;
+    a setext heading needs an underline, which starts with one too. So for
+    such lines they would all decline, and none of them ends the paragraph
+    early: it runs to the next blank line, as markdown-it's paragraph rule
+    finds. Its text, when plain too (`_has_inline_markup`), is one
+    `plain_paragraph` token rendered straight to `<p>…</p>`
+    (`_render_plain_paragraph`) instead of three tokens and an inline parse;
+    otherwise the three tokens markdown-it's paragraph rule makes.
+    """
+    if silent or state.level != 0 or state.blkIndent != 0:  # top level: not in a quote or list
+        return False
+    src, begins, ends = state.src, state.bMarks, state.eMarks
+    line = start_line
+    while line < end_line and not state.isEmpty(line):
+        text = src[begins[line]:ends[line]]
+        if _BLOCK_START.match(text) or "|" in text:
+            return False
+        line += 1
+    content = mdTrim(state.getLines(start_line, line, 0, False))
+    state.line = line
+    if _has_inline_markup(content):
+        # The three tokens markdown-it's paragraph rule makes, with the
+        # content it would take again from the same lines.
+        state.push("paragraph_open", "p", 1).map = [start_line, line]
+        inline = state.push("inline", "", 0)
+        inline.content, inline.map, inline.children = content, [start_line, line], []
+        state.push("paragraph_close", "p", -1)
+        return True
+    token = state.push("plain_paragraph", "p", 0)
+    token.content = content
+    token.map = [start_line, line]
+    return True
+
+
+def _render_plain_paragraph(self: Any, tokens: list[Token], index: int, options: Any, env: Any) -> str:
+    """A `plain_paragraph` as markdown-it renders the paragraph and text tokens it stands for."""
+    soft_break = ("<br />\n" if options.xhtmlOut else "<br>\n") if options.breaks else "\n"
+    hard_break = "<br />\n" if options.xhtmlOut else "<br>\n"
+    html = []
+    for token in _plain_text_children(tokens[index].content):
+        if token.type == "text":
+            html.append(escapeHtml(token.content))
+        else:
+            html.append(soft_break if token.type == "softbreak" else hard_break)
+    return f"<p>{''.join(html)}</p>\n"
+
+
+# Inline content that some rule acts on: escapes, code, strikethrough,
+# emphasis, links and images, autolinks and raw HTML, entities; bare URLs
+# (linkify) and smart punctuation (quotes, dashes, ellipses).
+_INLINE_MARKUP_CHARS = re.compile(r"""[\\`~*_\[\]!<&"'@\t]""")
+_WWW = re.compile(r"www\.", re.IGNORECASE)
+
+
+def _has_any(text: str, needles: tuple[str, ...]) -> bool:
+    for needle in needles:
+        if needle in text:
+            return True
+    return False
+
+
+def _mentions_www(text: str) -> bool:
+    return ("w" in text or "W" in text) and _WWW.search(text) is not None
+
+
+def _has_inline_markup(text: str) -> bool:
+    """Whether any inline or core rule could act on `text`; False means it is text and line breaks only.
+
+    One character class and substring tests: a single regex with the
+    multi-character cases as alternatives (and case-insensitive `www.`)
+    tries them at every position, four times slower on a long paragraph.
+    """
+    return (_INLINE_MARKUP_CHARS.search(text) is not None or _has_any(text, ("--", "...", "://"))
+            or _mentions_www(text))
+
+
+def _plain_text_children(content: str) -> list[Token]:
+    """The tokens markdown-it's inline parser makes of text without markup: text and line breaks.
+
+    As its `newline` rule does: two or more spaces before a line break make a
+    hard break (and are dropped), one space is dropped, and the next line's
+    leading spaces are skipped.
+    """
+    children: list[Token] = []
+    lines = content.split("\n")
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        if index:
+            line = line.lstrip(" ")
+        kind = ""
+        if index < last:
+            kind = "softbreak"
+            if line.endswith("  "):
+                line, kind = line.rstrip(" ") or line[:1], "hardbreak"
+            elif line.endswith(" "):
+                line = line[:-1]
+        if line:
+            token = Token("text", "", 0)
+            token.content = line
+            children.append(token)
+        if kind:
+            children.append(Token(kind, "br", 0))
+    return children
+
+
+# Where markdown-it's text rule must stop for this renderer's inline rules to
+# see their markers: line breaks, `:` (a bare URL's `://`), escapes, code,
+# strikethrough, emphasis, links and images (`]` ends a link's text),
+# autolinks, raw HTML and entities. markdown-it also stops at `%`, `-`, `$`,
+# `#`, `+`, `=`, `>`, `@`, `^` and braces, which no rule here starts at: it
+# then tries all twelve rules on each of them and adds the character to the
+# same text. Chinese financial copy is full of `%`.
+_TEXT_STOPS = re.compile(r"[\n:\\`~*_\[\]!<&]")
+
+
+def _normalize_if_needed(state: StateCore) -> None:
+    """markdown-it's `normalize` (CR and CR LF to LF, NUL to U+FFFD), only for text that has either.
+
+    Its regex rewrites every line ending, LF to LF too, on every body; the
+    importer's bodies already have LF endings (importing.parse.decode_source).
+    """
+    if "\r" in state.src or "\0" in state.src:
+        normalize(state)
+
+
+def _inline_with_plain_text(state: StateCore) -> None:
+    """markdown-it's core `inline` rule, with plain content (`_has_inline_markup`) made into text directly."""
+    md, env = state.md, state.env
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        if token.children is None:
+            token.children = []
+        if not token.children and not _has_inline_markup(token.content):
+            token.children = _plain_text_children(token.content)
+        else:
+            md.inline.parse(token.content, md, env, token.children)
+
+
 # marked's description lists (hexo-renderer-marked's paragraph renderer, after
 # kramdown): a paragraph with `<br>: ` in it, a term and a line `: definition`,
 # is written as `<dl><dt>term</dt><dd>definition</dd></dl>` instead. The
@@ -293,8 +465,9 @@ def _description_list(match: re.Match) -> str:
     return _DL_SYNTAX.sub(r"<dl><dt>\1</dt><dd>\2</dd></dl>", text, count=1)
 
 
-@functools.lru_cache(maxsize=8)
-def _renderer(options: MarkedOptions) -> MarkdownIt:
+@functools.lru_cache(maxsize=16)
+def _renderer(options: MarkedOptions, shortcuts: bool = True) -> MarkdownIt:
+    """The renderer for `options`, made once per process; `shortcuts`: with the plain-text rules above."""
     md = MarkdownIt(
         "gfm-like" if options.gfm else "commonmark",
         {
@@ -319,7 +492,20 @@ def _renderer(options: MarkedOptions) -> MarkdownIt:
     if options.header_ids:
         anchors_plugin(md, min_level=1, max_level=6,
                        slug_func=functools.partial(hexo_slug, transform=options.modify_anchors))
+    if shortcuts:
+        _add_plain_text_shortcuts(md)
     return md
+
+
+def _add_plain_text_shortcuts(md: MarkdownIt) -> None:
+    """The shortcuts above, installed last: a rule added after them that starts at a character
+    outside `_TEXT_STOPS` registers it with `md.inline.add_terminator_char` (which rebuilds the
+    stops from markdown-it's defaults: correct, only slower)."""
+    md.block.ruler.before(md.block.ruler.get_all_rules()[0], "plain_paragraph", _plain_paragraph_block)
+    md.core.ruler.at("normalize", _normalize_if_needed)
+    md.core.ruler.at("inline", _inline_with_plain_text)
+    md.add_render_rule("plain_paragraph", _render_plain_paragraph)
+    md.inline.terminator_re = _TEXT_STOPS
 
 
 # Plain text: no character that can start Markdown syntax, an entity, smart
@@ -327,15 +513,24 @@ def _renderer(options: MarkedOptions) -> MarkdownIt:
 # Such a body is paragraphs and line breaks only, made by `_plain_paragraphs`
 # exactly as markdown-it makes them (tests/importing/test_markdown.py checks
 # the two agree) at a tenth of the cost: wire copy is mostly such text.
-_NOT_PLAIN = re.compile(
-    r"""[\\`*_\[\]<>&!~|#=+"'@\t\r\x00\x0b\x0c\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]"""
-    r"|--|\.\.\.|://|www\.|^[ -]|^\d{1,9}[.)]|^:", re.MULTILINE | re.IGNORECASE)
+_NOT_PLAIN_CHARS = re.compile(
+    r"""[\\`*_\[\]<>&!~|#=+"'@\t\r\x00\x0b\x0c\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]""")
+_LIST_OR_INDENT_LINE = re.compile(r"\n(?:[ :-]|\d{1,9}[.)])")
+_ORDERED_ITEM = re.compile(r"\d{1,9}[.)]")
+
+
+def _is_plain(text: str) -> bool:
+    """Whether `text` is plain (see above); tested piece by piece, which is three times faster than one regex."""
+    return not (_NOT_PLAIN_CHARS.search(text) or _has_any(text, ("--", "...", "://")) or _mentions_www(text)
+                or text.startswith((" ", "-", ":")) or _ORDERED_ITEM.match(text) or _LIST_OR_INDENT_LINE.search(text))
+
+
 _BLANK_LINES = re.compile(r"\n(?:[ ]*\n)+")
 
 
 def _plain_paragraphs(text: str, breaks: bool) -> str | None:
-    """What markdown-it makes of plain text (`_NOT_PLAIN`), or None for anything else."""
-    if _NOT_PLAIN.search(text):
+    """What markdown-it makes of plain text (`_is_plain`), or None for anything else."""
+    if not _is_plain(text):
         return None
     soft_break = "<br>\n" if breaks else "\n"
     html = []
@@ -359,7 +554,7 @@ def render_markdown(text: str, options: MarkedOptions = HEXO_DEFAULTS, *, fast_p
     if fast_path and (plain := _plain_paragraphs(text, options.breaks)) is not None:
         return plain
     try:
-        html = _renderer(options).render(text)
+        html = _renderer(options, fast_path).render(text)
         return _DL_PARAGRAPH.sub(_description_list, html) if _DL_MARK in html else html
     except (RecursionError, ValueError, IndexError, KeyError, TypeError):  # pragma: no cover - a parser bug
         # The sanitiser then reads it as it read every body before Markdown

@@ -60,7 +60,7 @@ from django.utils.dateparse import parse_datetime
 CONTENT_APPS = ("articles", "taggit")
 BOOKKEEPING_MODELS = frozenset({
     "articles.contentversion", "articles.importedfile", "articles.importrun", "articles.tagsuggestion",
-    "articles.keywordterm", "articles.historicalarticle",
+    "articles.keywordterm", "articles.historicalarticle", "articles.contentkey",
 })
 # Tables that are no model's (the search index's virtual tables), added by their apps.
 _extra_content_tables: set[str] = set()
@@ -108,7 +108,7 @@ def written_content_table(sql: str) -> str | None:
     return table if table in content_tables() else None
 
 
-def bump_generation(connection=default_connection) -> None:
+def bump_generation(connection=default_connection, *, read: bool = False) -> int | None:
     """Make a new content generation, in the current transaction.
 
     The generation grows with the clock (microseconds) as well as by one, so
@@ -129,10 +129,15 @@ def bump_generation(connection=default_connection) -> None:
                 f"INSERT INTO {table} (id, generation, changed_at) VALUES (%s, %s, %s) ON CONFLICT (id) DO NOTHING",
                 [VERSION_ROW, now_us, now],
             )
+        generation = None
+        if read:  # the generation just written (the row is ours until the transaction ends)
+            cursor.execute(f"SELECT generation FROM {table} WHERE id = %s", [VERSION_ROW])
+            generation = cursor.fetchone()[0]
     forget_content_state()
     if connection.in_atomic_block:
         # Readers outside the transaction may remember the old version meanwhile.
         transaction.on_commit(forget_content_state, using=connection.alias)
+    return generation
 
 
 def _watch_writes(execute, sql, params, many, context):
@@ -142,13 +147,23 @@ def _watch_writes(execute, sql, params, many, context):
     if connection.in_atomic_block:
         # Bump first: every writing transaction then takes the version row's
         # lock before any other, so two writers cannot deadlock over it.
-        bump_generation(connection)
+        _bump_and_describe(connection)
         return execute(sql, params, many, context)
     # Autocommit: the write must be visible before the new generation is,
     # or a reader could cache the old content under the new generation.
     result = execute(sql, params, many, context)
-    bump_generation(connection)
+    _bump_and_describe(connection)
     return result
+
+
+def _bump_and_describe(connection) -> None:
+    """Bump the generation; a write outside `content_keys.article_change` also changes everything (`*`)."""
+    from articles import content_keys
+
+    if content_keys.in_described_write():
+        bump_generation(connection)
+    else:
+        content_keys.record([content_keys.EVERYTHING], connection)
 
 
 def install_write_watcher(sender, connection, **kwargs) -> None:
@@ -170,7 +185,9 @@ def resume_after_migrate(sender, app_config, using, **kwargs) -> None:
     # A migration may change what pages show (data, templates that come with it).
     from django.db import connections
 
-    bump_generation(connections[using])
+    from articles import content_keys
+
+    content_keys.record([content_keys.EVERYTHING], connections[using])
 
 
 # --- reading the version -------------------------------------------------------
@@ -181,6 +198,9 @@ class ContentState:
     version: str  # part of every cache key and ETag
     last_modified: dt.datetime
     next_change: dt.datetime | None  # the next scheduled publication, if any
+    generation: int = 0  # the database's generation (articles.content_keys)
+    passed: dt.datetime | None = None  # the latest scheduled publication since the last write
+    read_at: float = 0.0  # when it was read (a timestamp): what a page rendered at it may show
 
     def seconds_until_next_change(self, now: dt.datetime) -> float | None:
         return None if self.next_change is None else max(0.0, (self.next_change - now).total_seconds())
@@ -252,7 +272,11 @@ def _read_content_state(connection) -> ContentState | None:
         return None
     generation, changed_at, passed, upcoming = row[0], *map(_as_datetime, row[1:])
     version = f"{generation}.{int(passed.timestamp() * 1_000_000)}" if passed else str(generation)
-    return ContentState(version, max(changed_at, passed or changed_at), upcoming)
+    from articles import content_keys
+
+    content_keys.sync(connection, generation, passed)
+    return ContentState(version, max(changed_at, passed or changed_at), upcoming, generation, passed,
+                        now.timestamp())
 
 
 # The latest scheduled time that has passed since the last write, and the next

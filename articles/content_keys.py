@@ -1,0 +1,295 @@
+"""What each page shows, and what each write changed: per-content keys.
+
+A *key* names one thing that pages show:
+
+* entities: `a:<id>` (an article), `c:<id>` (a category), `t:<id>` (a tag),
+  `p:<id>` (an author or reporter), `kw:<word>` (a pending keyword);
+* listings: `home`, `channel:<category id>`, `tag:<id>`, `author:<id>`,
+  `archive` (the index and its counts), `archive:<y>`, `archive:<y>-<m>`,
+  `archive:<y>-<m>-<d>`, `archive-periods` (which days have articles: the
+  archive pages' previous/next links),
+  `categories` (the category index and its counts), `search`, `missing` (pages
+  that answered 404), `feed`, `feed:channel:<id>`, `feed:tag:<id>`,
+  `feed:author:<id>`, `sitemap`, `sitemap:<section>`, `sitemap-news`;
+* `*`: everything (a write nobody described).
+
+**Reading.** While a public page renders, the view (and anything it calls)
+names what it shows with `show(...)`; `articles.page_cache` collects them
+(`collecting()`), stores the page with its keys and the content generation and
+time it was rendered at, and sends them as `xkey` and `Surrogate-Key` headers.
+
+**Writing.** Every write to the content tables still bumps the content
+generation in its transaction (articles.content_version). A write made inside
+`article_change(article)` (newsroom.operations.save_as_edit: admin saves,
+publishing, moves, merges, accepted tags, restores) records in the same
+transaction the keys of the article before and after — its page, its listings,
+its neighbours' pages, its feeds and sitemaps — as rows of `ContentKey` at the
+new generation. Any other write (the importer's raw INSERTs, `QuerySet.update()`,
+category and author edits, raw SQL) records `*`: every page is then stale,
+which is always correct.
+
+**Scheduled publication.** An article whose publication time is later than its
+last save is *scheduled*. When its time comes, its keys change by themselves,
+with no write and no cron job: the content state's query sees that a
+scheduled publication has passed, and each process then works out that
+article's keys (a few indexed queries, once per process per publication) and
+counts them changed at its publication time.
+
+**Checking.** A stored page is fresh while none of its keys (nor `*`) changed
+after it was rendered. Each process keeps, from the generation it first read,
+the keys changed since (one query when the generation read by
+`content_state()` moves, none otherwise) and the keys of the scheduled
+articles that came due, so a cache hit costs no query beyond the content state. A page rendered before
+the process started (a shared Redis cache) is checked against the database
+instead, with one query. The database is the source of truth, so every server
+sees a write within the content state's memo time (≤ 1 s), whatever the cache.
+
+**Purges.** When a transaction that changed keys commits, `keys_changed` is
+sent with the keys (`*` for everything): the seam for purging a shared cache
+(Varnish's xkey, a CDN's Surrogate-Key).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+from contextlib import contextmanager
+from typing import Iterable, Iterator
+
+from django.db import connection as default_connection
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+EVERYTHING = "*"
+# Sent after the commit of a write, with keys=frozenset of the keys it changed.
+keys_changed = Signal()
+
+# --- reading: what a page shows ---------------------------------------------------
+
+_collected: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("content_keys", default=None)
+
+
+def show(*keys: str) -> None:
+    """Say that the page being rendered shows these keys (no-op outside `collecting`)."""
+    collected = _collected.get()
+    if collected is not None:
+        collected.update(key for key in keys if key)
+
+
+@contextmanager
+def collecting() -> Iterator[set[str]]:
+    keys: set[str] = set()
+    token = _collected.set(keys)
+    try:
+        yield keys
+    finally:
+        _collected.reset(token)
+
+
+def archive_keys(day: dt.date) -> tuple[str, str, str]:
+    return (f"archive:{day.year:04d}", f"archive:{day.year:04d}-{day.month:02d}",
+            f"archive:{day.year:04d}-{day.month:02d}-{day.day:02d}")
+
+
+def header_value(keys: Iterable[str]) -> str:
+    return " ".join(sorted(keys))
+
+
+# --- writing: what a write changed --------------------------------------------------
+
+def keys_of_articles(ids: Iterable[int]) -> set[str]:
+    """Every key whose pages show these articles, as the database has them now.
+
+    A draft is on no public page but its own (`a:<id>`); a published (or
+    scheduled) one is on the home page, its categories', tags', authors' and
+    reporters' pages and feeds, its archive day, month and year, the search,
+    the sitemaps, and its neighbours' pages (their previous/next links).
+    """
+    from articles.models import Article, ArticleByline, ArticleCategory, TaggedArticle, TagSuggestion
+
+    ids = [pk for pk in ids if pk is not None]
+    keys = {f"a:{pk}" for pk in ids}
+    rows = list(Article.objects.filter(pk__in=ids, status=Article.Status.PUBLISHED)
+                .values_list("pk", "published_at", "published_date", "author_id"))
+    if not rows:
+        return keys
+    published = [row[0] for row in rows]
+    keys.update(("home", "search", "missing", "archive", "categories", "feed", "sitemap", "sitemap-news",
+                 "sitemap:categories"))
+    for pk, published_at, day, author_id in rows:
+        keys.update(archive_keys(day))
+        # Alone on its day: the day comes (or goes) with it, and the archive's previous/next links change.
+        if not Article.objects.filter(status=Article.Status.PUBLISHED, published_date=day).exclude(pk=pk).exists():
+            keys.add("archive-periods")
+        keys.add(f"sitemap:{day.year:04d}")
+        if author_id is not None:
+            keys.update((f"p:{author_id}", f"author:{author_id}", f"feed:author:{author_id}"))
+        keys.update(f"a:{neighbour}" for neighbour in _neighbours(pk, published_at))
+    for category_id in ArticleCategory.objects.filter(article__in=published).values_list("category_id", flat=True):
+        keys.update((f"c:{category_id}", f"channel:{category_id}", f"feed:channel:{category_id}"))
+    for tag_id in TaggedArticle.objects.filter(content_object__in=published).values_list("tag_id", flat=True):
+        keys.update((f"t:{tag_id}", f"tag:{tag_id}", f"feed:tag:{tag_id}"))
+    for author_id in ArticleByline.objects.filter(article__in=published).values_list("author_id", flat=True):
+        keys.update((f"p:{author_id}", f"author:{author_id}", f"feed:author:{author_id}"))
+    for name in (TagSuggestion.objects.filter(article__in=published, state=TagSuggestion.State.PENDING)
+                 .values_list("name", flat=True)):
+        keys.add(f"kw:{name}")
+    return keys
+
+
+def _neighbours(pk: int, published_at: dt.datetime) -> list[int]:
+    """The published articles just before and after this one in time (their pages link to it)."""
+    from articles.models import Article
+    from articles.pagination import Key, Keys
+
+    keys = Keys(Article.objects.filter(status=Article.Status.PUBLISHED))
+    key = Key(published_at, pk)
+    return [pk for rows in (keys.older_than(key), keys.newer_than(key))
+            for pk in rows.values_list("pk", flat=True)[:1]]
+
+
+_scope: contextvars.ContextVar[bool] = contextvars.ContextVar("content_keys_scope", default=False)
+
+
+def in_described_write() -> bool:
+    """True inside `article_change`: its writes are described by keys, not by `*`."""
+    return _scope.get()
+
+
+@contextmanager
+def article_change(article) -> Iterator[None]:
+    """Record the keys `article`'s change touches (before and after), in the write's transaction."""
+    with transaction.atomic():
+        before = keys_of_articles([article.pk]) if article.pk is not None else set()
+        token = _scope.set(True)
+        try:
+            yield
+        finally:
+            _scope.reset(token)
+        after = keys_of_articles([article.pk])
+        record(before | after)
+
+
+def record(keys: Iterable[str], connection=default_connection) -> None:
+    """Mark `keys` changed at the current (just bumped) generation, in the current transaction."""
+    from articles import content_version
+
+    keys = sorted(set(keys))
+    if not keys:
+        return
+    table = connection.ops.quote_name("articles_contentkey")
+    key = connection.ops.quote_name("key")
+    with transaction.atomic(using=connection.alias):
+        content_version.bump_generation(connection)
+        with connection.cursor() as cursor:
+            # The generation just written (the version row is this transaction's until it ends).
+            # "WHERE 1 = 1": SQLite's parser needs a WHERE before an upsert's ON CONFLICT.
+            cursor.executemany(
+                f"INSERT INTO {table} ({key}, generation) SELECT %s, generation FROM"
+                f" {connection.ops.quote_name(content_version.VERSION_TABLE)} WHERE id = %s AND 1 = 1"
+                f" ON CONFLICT ({key}) DO UPDATE SET generation = excluded.generation",
+                [(name, content_version.VERSION_ROW) for name in keys],
+            )
+    _announce(keys, connection)
+
+
+_pending: dict[str, tuple[set[str], object]] = {}
+
+
+def _announce(keys: Iterable[str], connection) -> None:
+    """Send `keys_changed` once the transaction commits (at once in autocommit), once per transaction."""
+    if not connection.in_atomic_block:
+        keys_changed.send(sender=record, keys=frozenset(keys))
+        return
+    alias = connection.alias
+    pending = _pending.get(alias)
+    # Still waiting for this transaction's commit? (A rollback drops the callback.)
+    if pending is None or not any(entry[1] is pending[1] for entry in connection.run_on_commit):
+        waiting: set[str] = set()
+
+        def send() -> None:
+            if _pending.get(alias, (None, None))[1] is send:
+                del _pending[alias]
+            keys_changed.send(sender=record, keys=frozenset(waiting))
+
+        pending = _pending[alias] = (waiting, send)
+        transaction.on_commit(send, using=alias)
+    pending[0].update(keys)
+
+
+# --- checking: is a stored page still fresh? -----------------------------------------
+
+# From the generation (and time) this process first read: the latest generation
+# of each key changed since, and the latest due time of each scheduled key that came due.
+_known: dict[str, int] = {}
+_due: dict[str, float] = {}
+_synced_generation: int | None = None
+_due_until: float = 0.0
+_horizon: tuple[int, float] = (0, 0.0)
+MAX_KNOWN = 100_000
+
+
+def forget() -> None:
+    """Start again from the next content state read (tests; a restored database)."""
+    global _synced_generation
+    _known.clear()
+    _due.clear()
+    _synced_generation = None
+
+
+def sync(connection, generation: int, scheduled_passed: dt.datetime | None) -> None:
+    """Learn the keys changed since this process last looked (after reading the content state)."""
+    global _synced_generation, _due_until, _horizon
+    now = timezone.now()
+    if (_synced_generation is None or generation < _synced_generation
+            or len(_known) + len(_due) > MAX_KNOWN):
+        forget()
+        _synced_generation, _due_until, _horizon = generation, now.timestamp(), (generation, now.timestamp())
+        return
+    # A scheduled publication after the last write, or any write (which may hide one made just before).
+    due_passed = scheduled_passed is not None and scheduled_passed.timestamp() > _due_until
+    if generation == _synced_generation and not due_passed:
+        return
+    if generation != _synced_generation:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT key, generation FROM articles_contentkey WHERE generation > %s",
+                           [_synced_generation])
+            for name, changed in cursor.fetchall():
+                if changed > _known.get(name, 0):
+                    _known[name] = changed
+    since = dt.datetime.fromtimestamp(_due_until, dt.timezone.utc)
+    for pk, published_at in _came_due(since, now).values_list("pk", "published_at"):
+        due = published_at.timestamp()
+        for name in keys_of_articles([pk]):
+            if due > _due.get(name, 0.0):
+                _due[name] = due
+    _synced_generation, _due_until = generation, now.timestamp()
+
+
+def _came_due(since: dt.datetime, until: dt.datetime):
+    """The scheduled articles (published later than their last save) whose time came in (since, until]."""
+    from django.db.models import F
+
+    from articles.models import Article
+
+    return (Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=since, published_at__lte=until)
+            .filter(published_at__gt=F("updated_at")))
+
+
+def is_fresh(keys: Iterable[str], generation: int, rendered_at: float, connection) -> bool:
+    """Whether a page rendered at `generation` and time `rendered_at`, showing `keys`, is still current."""
+    names = [*keys, EVERYTHING]
+    if _synced_generation is not None and generation >= _horizon[0] and rendered_at >= _horizon[1]:
+        for name in names:
+            if _known.get(name, 0) > generation or _due.get(name, 0.0) > rendered_at:
+                return False
+        return True
+    # Rendered before this process started looking: ask the database (a scheduled
+    # publication since then counts for every page).
+    from articles.models import ContentKey
+
+    if ContentKey.objects.using(connection.alias).filter(key__in=names, generation__gt=generation).exists():
+        return False
+    rendered = dt.datetime.fromtimestamp(rendered_at, dt.timezone.utc)
+    return not _came_due(rendered, timezone.now()).using(connection.alias).exists()

@@ -2,8 +2,10 @@
 
 A *key* names one thing that pages show:
 
-* entities: `a:<id>` (an article), `c:<id>` (a category), `t:<id>` (a tag),
-  `p:<id>` (an author or reporter), `kw:<word>` (a pending keyword);
+* entities: `a:<id>` (an article: its own page, and its title wherever it is
+  linked), `c:<id>` (a category), `t:<id>` (a tag), `p:<id>` (an author or
+  reporter), `kw:<word>` (a pending keyword), `nb:<id>` (which articles are an
+  article's previous and next: its page's links);
 * listings: `home`, `channel:<category id>`, `tag:<id>`, `author:<id>`,
   `archive` (the index and its counts), `archive:<y>`, `archive:<y>-<m>`,
   `archive:<y>-<m>-<d>`, `archive-periods` (which days have articles: the
@@ -125,7 +127,7 @@ def keys_of_articles(ids: Iterable[int]) -> set[str]:
         keys.add(f"sitemap:{day.year:04d}")
         if author_id is not None:
             keys.update((f"p:{author_id}", f"author:{author_id}", f"feed:author:{author_id}"))
-        keys.update(f"a:{neighbour}" for neighbour in _neighbours(pk, published_at))
+        keys.update(f"nb:{neighbour}" for neighbour in _neighbours(pk, published_at))
     for category_id in ArticleCategory.objects.filter(article__in=published).values_list("category_id", flat=True):
         keys.update((f"c:{category_id}", f"channel:{category_id}", f"feed:channel:{category_id}"))
     for tag_id in TaggedArticle.objects.filter(content_object__in=published).values_list("tag_id", flat=True):
@@ -194,28 +196,24 @@ def record(keys: Iterable[str], connection=default_connection) -> None:
     _announce(keys, connection)
 
 
-_pending: dict[str, tuple[set[str], object]] = {}
-
-
 def _announce(keys: Iterable[str], connection) -> None:
-    """Send `keys_changed` once the transaction commits (at once in autocommit), once per transaction."""
+    """Send `keys_changed` once the transaction commits (at once in autocommit).
+
+    `*` alone (a write nobody described: one per statement of a bulk write) is
+    sent once per transaction.
+    """
+    keys = frozenset(keys)
     if not connection.in_atomic_block:
-        keys_changed.send(sender=record, keys=frozenset(keys))
+        keys_changed.send(sender=record, keys=keys)
         return
-    alias = connection.alias
-    pending = _pending.get(alias)
-    # Still waiting for this transaction's commit? (A rollback drops the callback.)
-    if pending is None or not any(entry[1] is pending[1] for entry in connection.run_on_commit):
-        waiting: set[str] = set()
+    if keys == {EVERYTHING} and any(getattr(entry[1], "everything", False) for entry in connection.run_on_commit):
+        return
 
-        def send() -> None:
-            if _pending.get(alias, (None, None))[1] is send:
-                del _pending[alias]
-            keys_changed.send(sender=record, keys=frozenset(waiting))
+    def send() -> None:
+        keys_changed.send(sender=record, keys=keys)
 
-        pending = _pending[alias] = (waiting, send)
-        transaction.on_commit(send, using=alias)
-    pending[0].update(keys)
+    send.everything = EVERYTHING in keys
+    transaction.on_commit(send, using=connection.alias)
 
 
 # --- checking: is a stored page still fresh? -----------------------------------------

@@ -155,8 +155,8 @@ class CategoryView(ArticleListView):
     def get_context_data(self, **kwargs):
         children = with_counts(self.category.children.public().order_by("name"))
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in self.category.lineage]
-        show(f"channel:{self.category.pk}", "categories",  # its children's counts
-             *(f"c:{c.pk}" for c in self.category.lineage))
+        # Its children's counts change with its own listing (an article is linked to every ancestor).
+        show(f"channel:{self.category.pk}", *(f"c:{c.pk}" for c in self.category.lineage))
         return super().get_context_data(category=self.category, children=children, crumbs=crumbs, **kwargs)
 
 
@@ -382,12 +382,13 @@ def _show_article_page(article: Article, tags, keywords, others) -> None:
     """The content keys of an article's page (articles.content_keys).
 
     The article, its categories, tags, outlet and reporters (by name), the
-    articles it links to (neighbours, related), and the listings a new related
-    article would come from (its tags, keywords, reporters, leaf category).
+    articles it links to (neighbours, related: their titles), which articles
+    are its neighbours (`nb:`), and the listings a new related article would
+    come from (its tags, keywords, reporters, leaf category).
     """
     reporters = [reporter.pk for _role, group in article.byline_groups for reporter in group]
     trail = article.category_trail
-    show(f"a:{article.pk}",
+    show(f"a:{article.pk}", f"nb:{article.pk}",
          *(f"c:{c.pk}" for c in trail), *(f"t:{t.pk}" for t in tags), *(f"tag:{t.pk}" for t in tags),
          *(f"kw:{word}" for word in keywords),
          *(f"p:{pk}" for pk in reporters), *(f"author:{pk}" for pk in reporters),

@@ -180,9 +180,12 @@ def record(keys: Iterable[str], connection=default_connection) -> None:
     keys = sorted(set(keys))
     if not keys:
         return
+    if not _has_key_table(connection):  # a database not migrated this far (a shell between migrations)
+        content_version.bump_generation(connection)
+        return
     table = connection.ops.quote_name("articles_contentkey")
     key = connection.ops.quote_name("key")
-    with transaction.atomic(using=connection.alias):
+    with _transaction_of(connection):
         content_version.bump_generation(connection)
         with connection.cursor() as cursor:
             # The generation just written (the version row is this transaction's until it ends).
@@ -194,6 +197,33 @@ def record(keys: Iterable[str], connection=default_connection) -> None:
                 [(name, content_version.VERSION_ROW) for name in keys],
             )
     _announce(keys, connection)
+
+
+def _has_key_table(connection) -> bool:
+    if getattr(connection, "_has_content_key_table", False):
+        return True
+    with connection.cursor() as cursor:
+        found = "articles_contentkey" in connection.introspection.table_names(cursor)
+    connection._has_content_key_table = found  # only a table found is remembered
+    return found
+
+
+@contextmanager
+def _transaction_of(connection) -> Iterator[None]:
+    """One transaction on `connection` itself (which may be a connection of its own, not the alias's)."""
+    if connection.in_atomic_block:
+        yield
+        return
+    connection.set_autocommit(False)
+    try:
+        yield
+    except BaseException:
+        connection.rollback()
+        raise
+    else:
+        connection.commit()
+    finally:
+        connection.set_autocommit(True)
 
 
 def _announce(keys: Iterable[str], connection) -> None:
@@ -213,7 +243,7 @@ def _announce(keys: Iterable[str], connection) -> None:
         keys_changed.send(sender=record, keys=keys)
 
     send.everything = EVERYTHING in keys
-    transaction.on_commit(send, using=connection.alias)
+    connection.on_commit(send)
 
 
 # --- checking: is a stored page still fresh? -----------------------------------------
@@ -236,18 +266,24 @@ def forget() -> None:
     _synced_generation = None
 
 
-def sync(connection, generation: int, scheduled_passed: dt.datetime | None) -> None:
-    """Learn the keys changed since this process last looked (after reading the content state)."""
+def due_checked_until(now: dt.datetime) -> dt.datetime:
+    """Since when the content state asks for scheduled articles that came due (now, for a new process)."""
+    if _synced_generation is None:
+        return now
+    return dt.datetime.fromtimestamp(_due_until, dt.timezone.utc)
+
+
+def sync(connection, generation: int, came_due: dt.datetime | None, now: dt.datetime) -> None:
+    """Learn the keys changed since this process last looked, from the content state just read at `now`.
+
+    `came_due` is the latest scheduled publication that came due since then (None if none).
+    """
     global _synced_generation, _due_until, _horizon
-    now = timezone.now()
     if (_synced_generation is None or generation < _synced_generation
             or len(_known) + len(_due) > MAX_KNOWN):
         forget()
+        # Pages rendered at this state or later are judged from here on.
         _synced_generation, _due_until, _horizon = generation, now.timestamp(), (generation, now.timestamp())
-        return
-    # A scheduled publication after the last write, or any write (which may hide one made just before).
-    due_passed = scheduled_passed is not None and scheduled_passed.timestamp() > _due_until
-    if generation == _synced_generation and not due_passed:
         return
     if generation != _synced_generation:
         with connection.cursor() as cursor:
@@ -256,13 +292,14 @@ def sync(connection, generation: int, scheduled_passed: dt.datetime | None) -> N
             for name, changed in cursor.fetchall():
                 if changed > _known.get(name, 0):
                     _known[name] = changed
-    since = dt.datetime.fromtimestamp(_due_until, dt.timezone.utc)
-    for pk, published_at in _came_due(since, now).values_list("pk", "published_at"):
-        due = published_at.timestamp()
-        for name in keys_of_articles([pk]):
-            if due > _due.get(name, 0.0):
-                _due[name] = due
-    _synced_generation, _due_until = generation, now.timestamp()
+    if came_due is not None:
+        since = dt.datetime.fromtimestamp(_due_until, dt.timezone.utc)
+        for pk, published_at in _came_due(since, now).values_list("pk", "published_at"):
+            due = published_at.timestamp()
+            for name in keys_of_articles([pk]):
+                if due > _due.get(name, 0.0):
+                    _due[name] = due
+    _synced_generation, _due_until = generation, max(_due_until, now.timestamp())
 
 
 def _came_due(since: dt.datetime, until: dt.datetime):

@@ -4,8 +4,11 @@ A *key* names one thing that pages show:
 
 * entities: `a:<id>` (an article: its own page, and its title wherever it is
   linked), `c:<id>` (a category), `t:<id>` (a tag), `p:<id>` (an author or
-  reporter), `kw:<word>` (a pending keyword), `nb:<id>` (which articles are an
-  article's previous and next: its page's links);
+  reporter) by name — renaming them is a write the app does not describe, so
+  these serve the headers, for a shared cache's purges;
+* placement: `nb:<id>` (which articles are an article's previous and next:
+  its page's links), `rel:tag|channel|author:<id>` and `kw:<word>` (where an
+  article's related articles come from);
 * listings: `home`, `channel:<category id>`, `tag:<id>`, `author:<id>`,
   `archive` (the index and its counts), `archive:<y>`, `archive:<y>-<m>`,
   `archive:<y>-<m>-<d>`, `archive-periods` (which days have articles: the
@@ -101,43 +104,65 @@ def header_value(keys: Iterable[str]) -> str:
 # --- writing: what a write changed --------------------------------------------------
 
 def keys_of_articles(ids: Iterable[int]) -> set[str]:
-    """Every key whose pages show these articles, as the database has them now.
+    """Every key whose pages show these articles, or would change if they came or went, as stored now."""
+    shown, placed, _where = _article_keys(ids)
+    return shown | placed
 
-    A draft is on no public page but its own (`a:<id>`); a published (or
-    scheduled) one is on the home page, its categories', tags', authors' and
-    reporters' pages and feeds, its archive day, month and year, the search,
-    the sitemaps, and its neighbours' pages (their previous/next links).
+
+def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
+    """The keys of these articles, as the database has them now, in two parts, and where they are.
+
+    * shown: the pages that print them — their own page (`a:<id>`, which is
+      also on every page linking to them), the home page, their categories',
+      tags', authors' and reporters' listings and feeds, their archive day,
+      month and year, the search, the sitemaps;
+    * placed: the pages that only depend on *where* they are — counts (the
+      category index, the archive index, the category sitemap), their
+      neighbours' previous/next links (`nb:`), other articles' related lists
+      (`rel:…`, `kw:`), and the 404s at addresses they may take (`missing`).
+      An edit that leaves them where they were (a title, a body) need not
+      change these: `where` says where they are.
+
+    A draft is on no public page but its own.
     """
     from articles.models import Article, ArticleByline, ArticleCategory, TaggedArticle, TagSuggestion
 
     ids = [pk for pk in ids if pk is not None]
-    keys = {f"a:{pk}" for pk in ids}
+    shown, placed = {f"a:{pk}" for pk in ids}, set()
     rows = list(Article.objects.filter(pk__in=ids, status=Article.Status.PUBLISHED)
-                .values_list("pk", "published_at", "published_date", "author_id"))
+                .values_list("pk", "published_at", "published_date", "author_id", "slug").order_by("pk"))
     if not rows:
-        return keys
+        return shown, placed, ()
     published = [row[0] for row in rows]
-    keys.update(("home", "search", "missing", "archive", "categories", "feed", "sitemap", "sitemap-news",
-                 "sitemap:categories"))
-    for pk, published_at, day, author_id in rows:
-        keys.update(archive_keys(day))
+    shown.update(("home", "search", "feed", "sitemap", "sitemap-news"))
+    placed.update(("missing", "archive", "categories", "sitemap:categories"))
+    for pk, published_at, day, author_id, _slug in rows:
+        shown.update(archive_keys(day))
+        shown.add(f"sitemap:{day.year:04d}")
         # Alone on its day: the day comes (or goes) with it, and the archive's previous/next links change.
         if not Article.objects.filter(status=Article.Status.PUBLISHED, published_date=day).exclude(pk=pk).exists():
-            keys.add("archive-periods")
-        keys.add(f"sitemap:{day.year:04d}")
+            placed.add("archive-periods")
         if author_id is not None:
-            keys.update((f"p:{author_id}", f"author:{author_id}", f"feed:author:{author_id}"))
-        keys.update(f"nb:{neighbour}" for neighbour in _neighbours(pk, published_at))
-    for category_id in ArticleCategory.objects.filter(article__in=published).values_list("category_id", flat=True):
-        keys.update((f"c:{category_id}", f"channel:{category_id}", f"feed:channel:{category_id}"))
-    for tag_id in TaggedArticle.objects.filter(content_object__in=published).values_list("tag_id", flat=True):
-        keys.update((f"t:{tag_id}", f"tag:{tag_id}", f"feed:tag:{tag_id}"))
-    for author_id in ArticleByline.objects.filter(article__in=published).values_list("author_id", flat=True):
-        keys.update((f"p:{author_id}", f"author:{author_id}", f"feed:author:{author_id}"))
-    for name in (TagSuggestion.objects.filter(article__in=published, state=TagSuggestion.State.PENDING)
-                 .values_list("name", flat=True)):
-        keys.add(f"kw:{name}")
-    return keys
+            shown.update((f"author:{author_id}", f"feed:author:{author_id}"))
+        placed.update(f"nb:{neighbour}" for neighbour in _neighbours(pk, published_at))
+    categories = sorted(ArticleCategory.objects.filter(article__in=published).values_list("article_id", "category_id"))
+    tags = sorted(TaggedArticle.objects.filter(content_object__in=published).values_list("content_object_id", "tag_id"))
+    reporters = sorted(ArticleByline.objects.filter(article__in=published).values_list("article_id", "author_id"))
+    keywords = sorted(TagSuggestion.objects.filter(article__in=published, state=TagSuggestion.State.PENDING)
+                      .values_list("article_id", "name"))
+    for _pk, category_id in categories:
+        shown.update((f"channel:{category_id}", f"feed:channel:{category_id}"))
+        placed.add(f"rel:channel:{category_id}")
+    for _pk, tag_id in tags:
+        shown.update((f"tag:{tag_id}", f"feed:tag:{tag_id}"))
+        placed.add(f"rel:tag:{tag_id}")
+    for _pk, author_id in reporters:
+        shown.update((f"author:{author_id}", f"feed:author:{author_id}"))
+        placed.add(f"rel:author:{author_id}")
+    placed.update(f"kw:{name}" for _pk, name in keywords)
+    where = (tuple((pk, published_at, author_id, slug) for pk, published_at, _day, author_id, slug in rows),
+             tuple(categories), tuple(tags), tuple(reporters), tuple(keywords))
+    return shown, placed, where
 
 
 def _neighbours(pk: int, published_at: dt.datetime) -> list[int]:
@@ -163,14 +188,17 @@ def in_described_write() -> bool:
 def article_change(article) -> Iterator[None]:
     """Record the keys `article`'s change touches (before and after), in the write's transaction."""
     with transaction.atomic():
-        before = keys_of_articles([article.pk]) if article.pk is not None else set()
+        before = _article_keys([article.pk]) if article.pk is not None else (set(), set(), None)
         token = _scope.set(True)
         try:
             yield
         finally:
             _scope.reset(token)
-        after = keys_of_articles([article.pk])
-        record(before | after)
+        after = _article_keys([article.pk])
+        keys = before[0] | after[0]
+        if before[2] != after[2]:  # it came, went or moved: the pages that place it change too
+            keys |= before[1] | after[1]
+        record(keys)
 
 
 def record(keys: Iterable[str], connection=default_connection) -> None:

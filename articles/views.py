@@ -389,11 +389,11 @@ def _show_article_page(article: Article, tags, keywords, others) -> None:
     reporters = [reporter.pk for _role, group in article.byline_groups for reporter in group]
     trail = article.category_trail
     show(f"a:{article.pk}", f"nb:{article.pk}",
-         *(f"c:{c.pk}" for c in trail), *(f"t:{t.pk}" for t in tags), *(f"tag:{t.pk}" for t in tags),
+         *(f"c:{c.pk}" for c in trail), *(f"t:{t.pk}" for t in tags), *(f"rel:tag:{t.pk}" for t in tags),
          *(f"kw:{word}" for word in keywords),
-         *(f"p:{pk}" for pk in reporters), *(f"author:{pk}" for pk in reporters),
+         *(f"p:{pk}" for pk in reporters), *(f"rel:author:{pk}" for pk in reporters),
          *([f"p:{article.author_id}"] if article.author_id else []),
-         *([f"channel:{trail[-1].pk}"] if trail else []),
+         *([f"rel:channel:{trail[-1].pk}"] if trail else []),
          *(f"a:{other.pk}" for other in others if other is not None))
 
 

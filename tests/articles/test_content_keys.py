@@ -65,7 +65,7 @@ def test_pages_say_what_they_show(client, newsroom):
     keys = keys_of(page)
     finance, securities = chain("金融"), chain("金融", "证券")
     assert {f"a:{a.pk}", f"c:{finance.pk}", f"c:{securities.pk}", f"t:{a.tags.get().pk}",
-            f"p:{a.author_id}", f"channel:{securities.pk}"} <= keys
+            f"p:{a.author_id}", f"rel:channel:{securities.pk}", f"rel:tag:{a.tags.get().pk}"} <= keys
     previous = Article.objects.get(title="中间的文章")
     assert {f"a:{previous.pk}", f"nb:{a.pk}"} <= keys  # its previous article's title and link
     assert page["Surrogate-Key"] == page["xkey"]
@@ -208,3 +208,26 @@ def test_a_process_that_started_later_asks_the_database(client, admin_client, ne
     assert served(client, b.get_absolute_url())[0]["X-Cache"] == "hit"
     page = fetch(client, a.get_absolute_url())
     assert page["X-Cache"] == "miss" and "另一台服务器改的" in page.content.decode()
+
+
+def test_an_edit_in_place_keeps_the_pages_of_articles_that_share_its_tag(client, newsroom):
+    """B shares A's tag: a new title of A (not linked from B) leaves B's page; A's tag page changes.
+    Publishing another article with that tag may change B's related articles: B's page goes then."""
+    a, _b, _old = newsroom
+    when = a.published_at - dt.timedelta(days=100)
+    sibling = publish("同标签的文章", when, tags=["券商", "银行"], author="丁社")
+    for i in range(6):  # closer to it than A (two shared tags): its related articles
+        publish(f"更相关的文章{i}", when - dt.timedelta(days=i + 1), tags=["券商", "银行"])
+    sibling_page = fetch(client, sibling.get_absolute_url())
+    assert f"a:{a.pk}" not in keys_of(sibling_page)  # A is not among its links
+    fetch(client, "/tag/券商/")
+
+    a.title = "甲文章的新标题"
+    operations.save_as_edit(a, _superuser(), fields=["title"])
+    assert served(client, sibling.get_absolute_url())[0]["X-Cache"] == "hit"
+    assert "甲文章的新标题" in served(client, "/tag/券商/")[0].content.decode()
+
+    newcomer = publish("新来的同标签文章", status=Article.Status.DRAFT, tags=["券商", "银行"])
+    operations.publish([newcomer], _superuser())
+    page, _ = served(client, sibling.get_absolute_url())
+    assert page["X-Cache"] == "miss" and "新来的同标签文章" in page.content.decode()  # now among its related

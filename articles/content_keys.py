@@ -13,7 +13,8 @@ A *key* names one thing that pages show:
   `archive` (the index and its counts), `archive:<y>`, `archive:<y>-<m>`,
   `archive:<y>-<m>-<d>`, `archive-periods` (which days have articles: the
   archive pages' previous/next links),
-  `categories` (the category index and its counts), `search`, `missing` (pages
+  `categories` (the category index and its counts), `tags` and `authors` (the
+  API's lists and their counts), `search`, `missing` (pages
   that answered 404), `feed`, `feed:channel:<id>`, `feed:tag:<id>`,
   `feed:author:<id>`, `sitemap`, `sitemap:<section>`, `sitemap-news`;
 * `*`: everything (a write nobody described).
@@ -135,7 +136,7 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
         return shown, placed, ()
     published = [row[0] for row in rows]
     shown.update(("home", "search", "feed", "sitemap", "sitemap-news"))
-    placed.update(("missing", "archive", "categories", "sitemap:categories"))
+    placed.update(("missing", "archive", "categories", "tags", "authors", "sitemap:categories"))
     for pk, published_at, day, author_id, _slug in rows:
         shown.update(archive_keys(day))
         shown.add(f"sitemap:{day.year:04d}")

@@ -231,3 +231,28 @@ def test_an_edit_in_place_keeps_the_pages_of_articles_that_share_its_tag(client,
     operations.publish([newcomer], _superuser())
     page, _ = served(client, sibling.get_absolute_url())
     assert page["X-Cache"] == "miss" and "新来的同标签文章" in page.content.decode()  # now among its related
+
+
+def test_api_answers_change_with_what_they_show(client, newsroom):
+    """The API's answers carry their keys; a title edit of A changes A's answer and the article
+    list, not B's answer nor the category tree (a 304 for a client that has them)."""
+    a, b, _old = newsroom
+    urls = {name: f"/api/v1/{path}" for name, path in (
+        ("a", f"articles/{a.pk}/"), ("b", f"articles/{b.pk}/"), ("list", "articles/"), ("tree", "categories/"))}
+    first = {name: fetch(client, url) for name, url in urls.items()}
+    assert keys_of(first["a"]) == {f"a:{a.pk}"} and keys_of(first["list"]) == {"home"}
+    assert keys_of(first["tree"]) == {"categories"} and first["tree"]["Surrogate-Key"] == "categories"
+
+    a.title = "甲文章（API）"
+    operations.save_as_edit(a, _superuser(), fields=["title"])
+    content_state()
+    for name in ("b", "tree"):
+        assert client.get(urls[name], HTTP_IF_NONE_MATCH=first[name]["ETag"]).status_code == 304, name
+    for name in ("a", "list"):
+        changed = client.get(urls[name], HTTP_IF_NONE_MATCH=first[name]["ETag"])
+        assert changed.status_code == 200 and "甲文章（API）" in changed.content.decode(), name
+
+    # A publication changes the counts: the category tree's answer too.
+    publish_now = publish("新文章", status=Article.Status.DRAFT, categories=[chain("科技")])
+    operations.publish([publish_now], _superuser())
+    assert client.get(urls["tree"], HTTP_IF_NONE_MATCH=first["tree"]["ETag"]).status_code == 200

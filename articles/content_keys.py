@@ -52,13 +52,15 @@ sees a write within the content state's memo time (≤ 1 s), whatever the cache.
 
 **Purges.** When a transaction that changed keys commits, `keys_changed` is
 sent with the keys (`*` for everything): the seam for purging a shared cache
-(Varnish's xkey, a CDN's Surrogate-Key).
+(Varnish's xkey, a CDN's Surrogate-Key). A receiver enqueues the purge; one
+that fails is logged and changes nothing for the write.
 """
 
 from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import logging
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
@@ -68,8 +70,13 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 EVERYTHING = "*"
-# Sent after the commit of a write, with keys=frozenset of the keys it changed.
+# Sent after the commit of a write, with keys=frozenset of the keys it changed ("*": everything).
+# The seam for purging a shared cache in front: connect a receiver that enqueues the purge, e.g.
+#     keys_changed.connect(lambda sender, keys, **kwargs: purge_keys.enqueue(sorted(keys)))
+# It runs in the writing process right after the commit, so it should only enqueue. A receiver
+# that raises is logged; the write and the other receivers are not affected.
 keys_changed = Signal()
+logger = logging.getLogger(__name__)
 
 # --- reading: what a page shows ---------------------------------------------------
 
@@ -255,6 +262,13 @@ def _transaction_of(connection) -> Iterator[None]:
         connection.set_autocommit(True)
 
 
+def _send(keys: frozenset[str]) -> None:
+    """Tell the receivers (purges); the write is committed: a receiver's failure is logged, not raised."""
+    for receiver, error in keys_changed.send_robust(sender=record, keys=keys):
+        if isinstance(error, Exception):
+            logger.error("keys_changed receiver %r failed for %d keys", receiver, len(keys), exc_info=error)
+
+
 def _announce(keys: Iterable[str], connection) -> None:
     """Send `keys_changed` once the transaction commits (at once in autocommit).
 
@@ -263,13 +277,13 @@ def _announce(keys: Iterable[str], connection) -> None:
     """
     keys = frozenset(keys)
     if not connection.in_atomic_block:
-        keys_changed.send(sender=record, keys=keys)
+        _send(keys)
         return
     if keys == {EVERYTHING} and any(getattr(entry[1], "everything", False) for entry in connection.run_on_commit):
         return
 
     def send() -> None:
-        keys_changed.send(sender=record, keys=keys)
+        _send(keys)
 
     send.everything = EVERYTHING in keys
     connection.on_commit(send)

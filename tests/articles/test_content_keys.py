@@ -196,6 +196,33 @@ def test_keys_changed_is_sent_after_the_commit_with_the_keys(client, newsroom, d
     assert {f"a:{a.pk}", "home", "feed", f"tag:{a.tags.get().pk}"} <= sent[0] and "*" not in sent[0]
 
 
+def test_a_failing_purge_receiver_neither_undoes_the_save_nor_stops_the_others(
+        client, admin_client, newsroom, django_capture_on_commit_callbacks, caplog):
+    a, _b, _old = newsroom
+    sent = []
+
+    def broken(sender, keys, **kwargs):
+        raise ConnectionError("the purge queue is down")
+
+    def working(sender, keys, **kwargs):
+        sent.append(keys)
+
+    content_keys.keys_changed.connect(broken)
+    content_keys.keys_changed.connect(working)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post("/admin/articles/article/", {
+                "action": "unpublish", "_selected_action": [a.pk]})
+    finally:
+        content_keys.keys_changed.disconnect(broken)
+        content_keys.keys_changed.disconnect(working)
+    assert response.status_code == 302
+    assert Article.objects.get(pk=a.pk).status == Article.Status.DRAFT
+    assert any(f"a:{a.pk}" in keys and "home" in keys for keys in sent)
+    assert "keys_changed receiver" in caplog.text and "the purge queue is down" in caplog.text
+    assert client.get(a.get_absolute_url()).status_code == 404
+
+
 def test_a_process_that_started_later_asks_the_database(client, admin_client, newsroom):
     """Pages in a shared cache (Redis) were rendered before this process looked: it checks their keys in the database."""
     a, b, _old = newsroom

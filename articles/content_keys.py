@@ -184,12 +184,20 @@ def _neighbours(pk: int, published_at: dt.datetime) -> list[int]:
             for pk in rows.values_list("pk", flat=True)[:1]]
 
 
-_scope: contextvars.ContextVar[bool] = contextvars.ContextVar("content_keys_scope", default=False)
+_scope: contextvars.ContextVar[list | None] = contextvars.ContextVar("content_keys_scope", default=None)
 
 
 def in_described_write() -> bool:
-    """True inside `article_change`: its writes are described by keys, not by `*`."""
-    return _scope.get()
+    """True inside `article_change` and `articles_write`: their writes are described by keys, not by `*`.
+
+    (Asked by the execute wrapper for each content write, which is noted.)
+    """
+    scope = _scope.get()
+    if scope is None:
+        return False
+    if not scope:
+        scope.append(True)
+    return True
 
 
 @contextmanager
@@ -197,7 +205,7 @@ def article_change(article) -> Iterator[None]:
     """Record the keys `article`'s change touches (before and after), in the write's transaction."""
     with transaction.atomic():
         before = _article_keys([article.pk]) if article.pk is not None else (set(), set(), None)
-        token = _scope.set(True)
+        token = _scope.set([])
         try:
             yield
         finally:
@@ -205,6 +213,59 @@ def article_change(article) -> Iterator[None]:
         after = _article_keys([article.pk])
         keys = before[0] | after[0]
         if before[2] != after[2]:  # it came, went or moved: the pages that place it change too
+            keys |= before[1] | after[1]
+        record(keys)
+
+
+# Batches of more articles than this are recorded as `*`: working out their keys would cost
+# more (a few queries an article) than it saves, and they touch most listings anyway.
+MAX_DESCRIBED_ARTICLES = 20
+
+
+class ArticlesWrite:
+    """What a batch writing several articles reports (see `articles_write`)."""
+
+    def __init__(self) -> None:
+        self.before: tuple[set[str], set[str], tuple] | None = None
+        self.ids: set[int] = set()
+        self.too_many = False
+
+    def changing(self, ids: Iterable[int]) -> None:
+        """These stored articles are about to change: their keys as they are now (before any write)."""
+        ids = set(ids)
+        self.ids |= ids
+        if len(self.ids) > MAX_DESCRIBED_ARTICLES:
+            self.too_many = True
+        elif ids:
+            self.before = _article_keys(sorted(ids))
+
+    def written(self, ids: Iterable[int]) -> None:
+        """These articles were written (new ones included)."""
+        self.ids |= set(ids)
+        self.too_many = self.too_many or len(self.ids) > MAX_DESCRIBED_ARTICLES
+
+
+@contextmanager
+def articles_write() -> Iterator[ArticlesWrite]:
+    """A transaction writing several articles (an import batch) whose writes it reports.
+
+    Records the keys of the articles reported (before and after), or `*` if
+    there were more than MAX_DESCRIBED_ARTICLES.
+    """
+    with transaction.atomic():
+        write, writes = ArticlesWrite(), []
+        token = _scope.set(writes)
+        try:
+            yield write
+        finally:
+            _scope.reset(token)
+        if write.too_many or (writes and not write.ids):  # too many, or writes it did not report
+            record([EVERYTHING])
+            return
+        before = write.before or (set(), set(), ())
+        after = _article_keys(sorted(write.ids))
+        keys = before[0] | after[0]
+        if before[2] != after[2]:
             keys |= before[1] | after[1]
         record(keys)
 

@@ -20,7 +20,7 @@ from articles import content_keys
 from articles.content_version import content_state
 from articles.models import Article, ContentKey
 from newsroom import operations
-from tests.factories import change_form, change_url, chain, publish
+from tests.factories import change_form, change_url, chain, post, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -283,3 +283,22 @@ def test_api_answers_change_with_what_they_show(client, newsroom):
     publish_now = publish("新文章", status=Article.Status.DRAFT, categories=[chain("科技")])
     operations.publish([publish_now], _superuser())
     assert client.get(urls["tree"], HTTP_IF_NONE_MATCH=first["tree"]["ETag"]).status_code == 200
+
+
+def test_an_import_of_a_few_files_refreshes_only_their_pages(client, newsroom, run_import, write_post):
+    """A small import batch says which articles it writes; a large one refreshes everything."""
+    _a, b, _old = newsroom
+    for url in ("/", b.get_absolute_url(), "/category/科技/"):
+        fetch(client, url)
+    flash = write_post("flash/one.md", post(title="'快讯：央行降准'", date="Sat, 30 Apr 2022 01:33:09 GMT",
+                                            categories="[金融]"))
+    assert run_import(flash.parent, "--workers", "0").exit_code == 0
+    assert "快讯：央行降准" in fetch(client, "/").content.decode()
+    assert "快讯：央行降准" in fetch(client, "/category/金融/").content.decode()
+    for url in (b.get_absolute_url(), "/category/科技/"):
+        assert served(client, url)[0]["X-Cache"] == "hit", url
+
+    for i in range(content_keys.MAX_DESCRIBED_ARTICLES + 1):
+        write_post(f"many/{i}.md", post(title=f"'批量{i}'", date="Sun, 01 May 2022 01:33:09 GMT"))
+    assert run_import(flash.parent.parent / "many", "--workers", "0").exit_code == 0
+    assert served(client, b.get_absolute_url())[0]["X-Cache"] == "miss"

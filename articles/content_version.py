@@ -1,9 +1,12 @@
 """What changed: the content version, and values kept per version.
 
-Every cached thing (public pages, feeds, sitemaps, API responses, derived
-figures) is keyed by the *content version*, so nothing is ever deleted from
-the cache: a change makes a new version, and old entries are simply never
-asked for again (they age out). How pages are cached is articles.page_cache.
+The content version says *that* something changed; articles.content_keys says
+*what*: public pages, feeds, sitemaps and API answers are stored with the keys
+of what they show and served while those keys are unchanged since the
+generation they were rendered at (articles.page_cache, api.freshness).
+Derived figures (`remembered`) are still keyed by the whole version. Nothing is
+ever deleted from the cache: old entries are simply never served again (they
+age out).
 
 The content version has two parts:
 
@@ -11,7 +14,9 @@ The content version has two parts:
   by a database execute wrapper installed on every connection: any INSERT,
   UPDATE or DELETE on a table of the public content (the tables of this app's
   models and taggit's, read from the app registry, less bookkeeping) bumps it
-  *inside the same transaction*. So no write path can forget to invalidate —
+  *inside the same transaction*, and records the content key `*` (everything)
+  unless the write runs inside one that says which articles it changes
+  (articles.content_keys). So no write path can forget to invalidate —
   admin saves, bulk admin actions, `QuerySet.update()`, merges, deletes, the
   importer's raw bulk INSERTs and raw SQL alike — and a rolled-back write
   leaves the generation alone. Readers see the new generation exactly when

@@ -42,13 +42,15 @@ article's keys (a few indexed queries, once per process per publication) and
 counts them changed at its publication time.
 
 **Checking.** A stored page is fresh while none of its keys (nor `*`) changed
-after it was rendered. Each process keeps, from the generation it first read,
-the keys changed since (one query when the generation read by
-`content_state()` moves, none otherwise) and the keys of the scheduled
-articles that came due, so a cache hit costs no query beyond the content state. A page rendered before
-the process started (a shared Redis cache) is checked against the database
-instead, with one query. The database is the source of truth, so every server
-sees a write within the content state's memo time (≤ 1 s), whatever the cache.
+after it was rendered. Each process keeps, per database (the primary, the
+replica public pages read), from the generation it first read there, the keys
+changed since (one query when the generation read by `content_state()` moves,
+none otherwise) and the keys of the scheduled articles that came due, so a
+cache hit costs no query beyond the content state. A page rendered before the
+process started looking (a shared Redis cache) is checked against the database
+instead (two small indexed queries). The database is the source of truth, so
+every server sees a write within the content state's memo time (≤ 1 s),
+whatever the cache.
 
 **Purges.** When a transaction that changed keys commits, `keys_changed` is
 sent with the keys (`*` for everything): the seam for purging a shared cache
@@ -352,29 +354,33 @@ def _announce(keys: Iterable[str], connection) -> None:
 
 # --- checking: is a stored page still fresh? -----------------------------------------
 
-# From the generation (and time) this process first read: the latest generation
-# of each key changed since, and the latest due time of each scheduled key that came due.
-_known: dict[str, int] = {}
-_due: dict[str, float] = {}
-_synced_generation: int | None = None
-_due_until: float = 0.0
-_horizon: tuple[int, float] = (0, 0.0)
+class _Clock:
+    """What this process knows of the changes in one database (the primary, or the replica that
+    public pages read): from the generation (and time) it first read there, the latest generation
+    of each key changed since, and the latest due time of each key of a scheduled article that came due.
+    """
+
+    def __init__(self, generation: int, now: float) -> None:
+        self.known: dict[str, int] = {}
+        self.due: dict[str, float] = {}
+        self.synced_generation = generation
+        self.due_until = now
+        self.horizon = (generation, now)  # pages rendered at or after it are judged from memory
+
+
+_clocks: dict[str, _Clock] = {}  # by database alias
 MAX_KNOWN = 100_000
 
 
 def forget() -> None:
-    """Start again from the next content state read (tests; a restored database)."""
-    global _synced_generation
-    _known.clear()
-    _due.clear()
-    _synced_generation = None
+    """Start again from the next content state read (tests; a new process)."""
+    _clocks.clear()
 
 
-def due_checked_until(now: dt.datetime) -> dt.datetime:
-    """Since when the content state asks for scheduled articles that came due (now, for a new process)."""
-    if _synced_generation is None:
-        return now
-    return dt.datetime.fromtimestamp(_due_until, dt.timezone.utc)
+def due_checked_until(now: dt.datetime, connection) -> dt.datetime:
+    """Since when the content state asks for scheduled articles that came due (now, at first)."""
+    clock = _clocks.get(connection.alias)
+    return now if clock is None else dt.datetime.fromtimestamp(clock.due_until, dt.timezone.utc)
 
 
 def sync(connection, generation: int, came_due: dt.datetime | None, now: dt.datetime) -> None:
@@ -382,28 +388,27 @@ def sync(connection, generation: int, came_due: dt.datetime | None, now: dt.date
 
     `came_due` is the latest scheduled publication that came due since then (None if none).
     """
-    global _synced_generation, _due_until, _horizon
-    if (_synced_generation is None or generation < _synced_generation
-            or len(_known) + len(_due) > MAX_KNOWN):
-        forget()
-        # Pages rendered at this state or later are judged from here on.
-        _synced_generation, _due_until, _horizon = generation, now.timestamp(), (generation, now.timestamp())
+    clock = _clocks.get(connection.alias)
+    if (clock is None or generation < clock.synced_generation
+            or len(clock.known) + len(clock.due) > MAX_KNOWN):
+        # Pages rendered at this state or later are judged from here on; older ones, by the database.
+        _clocks[connection.alias] = _Clock(generation, now.timestamp())
         return
-    if generation != _synced_generation:
+    if generation != clock.synced_generation:
         with connection.cursor() as cursor:
             cursor.execute("SELECT key, generation FROM articles_contentkey WHERE generation > %s",
-                           [_synced_generation])
+                           [clock.synced_generation])
             for name, changed in cursor.fetchall():
-                if changed > _known.get(name, 0):
-                    _known[name] = changed
+                if changed > clock.known.get(name, 0):
+                    clock.known[name] = changed
     if came_due is not None:
-        since = dt.datetime.fromtimestamp(_due_until, dt.timezone.utc)
-        for pk, published_at in _came_due(since, now).values_list("pk", "published_at"):
+        since = dt.datetime.fromtimestamp(clock.due_until, dt.timezone.utc)
+        for pk, published_at in _came_due(since, now).using(connection.alias).values_list("pk", "published_at"):
             due = published_at.timestamp()
             for name in keys_of_articles([pk]):
-                if due > _due.get(name, 0.0):
-                    _due[name] = due
-    _synced_generation, _due_until = generation, max(_due_until, now.timestamp())
+                if due > clock.due.get(name, 0.0):
+                    clock.due[name] = due
+    clock.synced_generation, clock.due_until = generation, max(clock.due_until, now.timestamp())
 
 
 def _came_due(since: dt.datetime, until: dt.datetime):
@@ -419,9 +424,11 @@ def _came_due(since: dt.datetime, until: dt.datetime):
 def is_fresh(keys: Iterable[str], generation: int, rendered_at: float, connection) -> bool:
     """Whether a page rendered at `generation` and time `rendered_at`, showing `keys`, is still current."""
     names = [*keys, EVERYTHING]
-    if _synced_generation is not None and generation >= _horizon[0] and rendered_at >= _horizon[1]:
+    clock = _clocks.get(connection.alias)
+    if clock is not None and generation >= clock.horizon[0] and rendered_at >= clock.horizon[1]:
+        known, due = clock.known, clock.due
         for name in names:
-            if _known.get(name, 0) > generation or _due.get(name, 0.0) > rendered_at:
+            if known.get(name, 0) > generation or due.get(name, 0.0) > rendered_at:
                 return False
         return True
     # Rendered before this process started looking: ask the database (a scheduled

@@ -272,7 +272,7 @@ def _read_content_state(connection) -> ContentState | None:
     published = Article.Status.PUBLISHED.value
     when = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        since = connection.ops.adapt_datetimefield_value(content_keys.due_checked_until(now))
+        since = connection.ops.adapt_datetimefield_value(content_keys.due_checked_until(now, connection))
         cursor.execute(_STATE_SQL, [published, when, published, when, published, since, when, VERSION_ROW])
         row = cursor.fetchone()
     if row is None:

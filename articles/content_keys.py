@@ -423,19 +423,34 @@ def _came_due(since: dt.datetime, until: dt.datetime):
 
 def is_fresh(keys: Iterable[str], generation: int, rendered_at: float, connection) -> bool:
     """Whether a page rendered at `generation` and time `rendered_at`, showing `keys`, is still current."""
+    return judge(keys, generation, rendered_at, connection) is not None
+
+
+def judge(keys: Iterable[str], generation: int, rendered_at: float, connection) -> tuple[int, float] | None:
+    """None if a page rendered at `generation` and `rendered_at`, showing `keys`, is stale; else the
+    generation and time it may be judged at from now on.
+
+    Those are its own when this process judges it from memory. A page rendered
+    before the process started looking is checked in the database; found
+    current, it may be judged from memory from then on, as if rendered now: no
+    key of it changed up to the generation this process has read.
+    """
     names = [*keys, EVERYTHING]
     clock = _clocks.get(connection.alias)
     if clock is not None and generation >= clock.horizon[0] and rendered_at >= clock.horizon[1]:
         known, due = clock.known, clock.due
         for name in names:
             if known.get(name, 0) > generation or due.get(name, 0.0) > rendered_at:
-                return False
-        return True
-    # Rendered before this process started looking: ask the database (a scheduled
-    # publication since then counts for every page).
+                return None
+        return generation, rendered_at
     from articles.models import ContentKey
 
+    now = timezone.now()
     if ContentKey.objects.using(connection.alias).filter(key__in=names, generation__gt=generation).exists():
-        return False
+        return None
     rendered = dt.datetime.fromtimestamp(rendered_at, dt.timezone.utc)
-    return not _came_due(rendered, timezone.now()).using(connection.alias).exists()
+    if _came_due(rendered, now).using(connection.alias).exists():  # counts for every page
+        return None
+    if clock is None:
+        return generation, rendered_at
+    return max(generation, clock.synced_generation), max(rendered_at, min(now.timestamp(), clock.due_until))

@@ -202,8 +202,15 @@ def _from_cache(request: HttpRequest, state: ContentState, bucket: str, language
     keys, generation, rendered_at = entry["keys"], entry["generation"], entry["rendered_at"]
     with public_reads():
         connection = connections[router.db_for_read(ContentKey)]
-        if not content_keys.is_fresh(keys, generation, rendered_at, connection):
-            return None
+        judged = content_keys.judge(keys, generation, rendered_at, connection)
+    if judged is None:
+        return None
+    # Its ETag names what it was rendered from, however it is judged from now on.
+    generation, rendered_at = entry.get("stamp", (generation, rendered_at))
+    if judged != (entry["generation"], entry["rendered_at"]) and not bucket:  # checked in the database: not again
+        cache.set(_page_key(request, bucket, language),
+                  {**entry, "generation": judged[0], "rendered_at": judged[1], "stamp": (generation, rendered_at)},
+                  _timeout(None))
     etag = _etag(generation, rendered_at, bucket, language)
     last_modified = entry["last_modified"]
     if not bucket:
@@ -234,17 +241,21 @@ def _respond(request, state: ContentState, view, args, kwargs, time_bucket: int 
         if not _is_shareable(request, response):
             return response
         _key_headers(response, keys)
-        timeout = settings.NEWSPORTAL_PAGE_CACHE_SECONDS
-        if time_bucket:
-            timeout = min(timeout, time_bucket)
         last_modified = int(state.last_modified.timestamp())  # HTTP dates have whole seconds
         entry = {"page": _freeze(response), "keys": tuple(sorted(keys)), "generation": state.generation,
                  "rendered_at": state.read_at, "last_modified": last_modified}
-        cache.set(_page_key(request, bucket, language), entry, max(1, timeout))
+        cache.set(_page_key(request, bucket, language), entry, _timeout(time_bucket))
         response["X-Cache"] = "miss"
         if response.status_code == 200:
             _public_headers(response, _etag(state.generation, state.read_at, bucket, language), last_modified, bucket)
     return response
+
+
+def _timeout(time_bucket: int | None) -> int:
+    timeout = settings.NEWSPORTAL_PAGE_CACHE_SECONDS
+    if time_bucket:  # the page changes with the clock: not kept past its bucket
+        timeout = min(timeout, time_bucket)
+    return max(1, timeout)
 
 
 def _key_headers(response: HttpResponse, keys) -> None:

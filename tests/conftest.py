@@ -127,13 +127,16 @@ def _empty_cache():
     """Each test starts with an empty page cache (the database is rolled back between tests)."""
     from django.core.cache import cache
 
+    from articles import content_keys
     from articles.content_version import forget_content_state
 
     cache.clear()
     forget_content_state()
+    content_keys.forget()
     yield
     cache.clear()
     forget_content_state()
+    content_keys.forget()
 
 
 # --- scratch databases that other processes write (tests/faults_support.py) -----------

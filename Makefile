@@ -10,7 +10,7 @@ PORT   ?= 8000
 .PHONY: install run serve migrate import-seeds test test-fast test-hexo test-sqlite test-postgres lint-imports bench corpus messages clean help
 
 help:
-	@echo "make run            set everything up and serve on http://$(HOST):$(PORT)"
+	@echo "make run            set everything up and serve on http://$(HOST):$(PORT), with a task worker beside it"
 	@echo "make test           check the import contracts, then run the test suite (SQLite)"
 	@echo "make test-fast      the same without the tests marked slow (processes, browsers, faults): a quick check"
 	@echo "make test-hexo      install Hexo 8 in tests/hexo (npm ci), run the tests that build with it and the conformance suite"
@@ -45,8 +45,21 @@ migrate: install
 import-seeds: migrate
 	$(MANAGE) import_articles seeds/
 
+# The task worker runs beside the development server and stops with it: the
+# backend's worker (NEWSPORTAL_TASK_BACKEND, from the environment or .env):
+# db_worker for db (the default), RQ's worker for rq, none for immediate.
+# Without --reload: restart `make run` after changing a task's code.
 run: import-seeds
 	@$(MANAGE) ensure_admin
+	@backend=$$($(MANAGE) shell -v 0 -c "from django.conf import settings; print(settings.NEWSPORTAL_TASK_BACKEND)"); \
+	case "$$backend" in \
+	  db) $(MANAGE) db_worker --no-reload & worker=$$! ;; \
+	  rq) $(MANAGE) rqworker --with-scheduler & worker=$$! ;; \
+	  *) worker= ;; \
+	esac; \
+	trap '[ -z "$$worker" ] || { kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; }' EXIT; \
+	trap 'exit 130' INT TERM; \
+	echo "task worker ($$backend backend): $${worker:-none}"; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 # The dependency rule between the apps (docs/ARCHITECTURE.md; contracts in

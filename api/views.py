@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
@@ -118,25 +117,30 @@ class ContentAPIView(ThrottleMessageMixin, viewsets.GenericViewSet):
             allowed |= set(self.paginator.query_params)
         return allowed
 
+    # The content key of the list (articles.content_keys): what it shows.
+    list_key = ""
+
     def initial(self, request, *args, **kwargs):
         # Before DRF's content negotiation, which would answer ?format=xml with a 404.
         reject_unknown_parameters(request, self.allowed_query_parameters())
         super().initial(request, *args, **kwargs)
+        freshness.show(request, *self.content_keys())
+
+    def content_keys(self) -> tuple[str, ...]:
+        return (self.list_key,) if self.action == "list" and self.list_key else ()
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if response.status_code in (200, 304):
             patch_cache_control(response, public=True, max_age=settings.NEWSPORTAL_API_CACHE_SECONDS)
+            keys = freshness.keys_of(request)
+            if keys:
+                response["xkey"] = response["Surrogate-Key"] = " ".join(keys)
         return response
 
     def cached_list(self, request) -> Response:
-        """The list's data from the cache, or computed and cached (keyed by URL and content state)."""
-        key = freshness.cache_key(request)
-        data = cache.get(key)
-        if data is None:
-            data = self.compute_list(request).data
-            cache.set(key, data, settings.NEWSPORTAL_API_CACHE_SECONDS)
-        return Response(data)
+        """The list's data from the cache while what it shows is unchanged, or computed and cached."""
+        return Response(freshness.cached_data(request, lambda: self.compute_list(request).data))
 
     def compute_list(self, request) -> Response:
         return mixins.ListModelMixin.list(self, request)
@@ -176,12 +180,20 @@ class ArticleViewSet(mixins.RetrieveModelMixin, ContentAPIView):
                 Prefetch("byline_links", queryset=ArticleByline.objects.select_related("author")))
         return articles
 
+    list_key = "home"  # every published article (filtered or not)
+
     def get_serializer_class(self):
         return ArticleDetailSerializer if self.action == "retrieve" else ArticleSerializer
 
+    def content_keys(self) -> tuple[str, ...]:
+        if self.action == "retrieve":
+            return (f"a:{self.kwargs[self.lookup_field]}",)
+        return super().content_keys()
+
     @conditional
     def retrieve(self, request, *args, **kwargs):
-        return super().retrieve(request, *args, **kwargs)
+        return Response(freshness.cached_data(request, lambda: super(ArticleViewSet, self).retrieve(
+            request, *args, **kwargs).data))
 
 
 def category_tree(categories: list[Category]) -> list[Category]:
@@ -205,6 +217,7 @@ def category_tree(categories: list[Category]) -> list[Category]:
 class CategoryViewSet(ContentAPIView):
     serializer_class = CategoryNodeSerializer
     pagination_class = None
+    list_key = "categories"
 
     def get_queryset(self) -> QuerySet[Category]:
         return Category.objects.public().order_by("path")
@@ -230,6 +243,7 @@ def with_published_count(queryset: QuerySet, articles: str) -> QuerySet:
 class TagViewSet(ContentAPIView):
     serializer_class = TagSerializer
     pagination_class = NamePagination
+    list_key = "tags"
 
     def get_queryset(self) -> QuerySet[Tag]:
         return with_published_count(Tag.objects.all(), "articles_taggedarticle_items__content_object")
@@ -243,6 +257,7 @@ class TagViewSet(ContentAPIView):
 class AuthorViewSet(ContentAPIView):
     serializer_class = AuthorSerializer
     pagination_class = NamePagination
+    list_key = "authors"
 
     def get_queryset(self) -> QuerySet[Author]:
         # Credited articles: as the author (the outlet) or in the bylines, as on author pages.

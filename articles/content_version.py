@@ -1,9 +1,12 @@
 """What changed: the content version, and values kept per version.
 
-Every cached thing (public pages, feeds, sitemaps, API responses, derived
-figures) is keyed by the *content version*, so nothing is ever deleted from
-the cache: a change makes a new version, and old entries are simply never
-asked for again (they age out). How pages are cached is articles.page_cache.
+The content version says *that* something changed; articles.content_keys says
+*what*: public pages, feeds, sitemaps and API answers are stored with the keys
+of what they show and served while those keys are unchanged since the
+generation they were rendered at (articles.page_cache, api.freshness).
+Derived figures (`remembered`) are still keyed by the whole version. Nothing is
+ever deleted from the cache: old entries are simply never served again (they
+age out).
 
 The content version has two parts:
 
@@ -11,7 +14,9 @@ The content version has two parts:
   by a database execute wrapper installed on every connection: any INSERT,
   UPDATE or DELETE on a table of the public content (the tables of this app's
   models and taggit's, read from the app registry, less bookkeeping) bumps it
-  *inside the same transaction*. So no write path can forget to invalidate —
+  *inside the same transaction*, and records the content key `*` (everything)
+  unless the write runs inside one that says which articles it changes
+  (articles.content_keys). So no write path can forget to invalidate —
   admin saves, bulk admin actions, `QuerySet.update()`, merges, deletes, the
   importer's raw bulk INSERTs and raw SQL alike — and a rolled-back write
   leaves the generation alone. Readers see the new generation exactly when
@@ -60,7 +65,7 @@ from django.utils.dateparse import parse_datetime
 CONTENT_APPS = ("articles", "taggit")
 BOOKKEEPING_MODELS = frozenset({
     "articles.contentversion", "articles.importedfile", "articles.importrun", "articles.tagsuggestion",
-    "articles.keywordterm", "articles.historicalarticle",
+    "articles.keywordterm", "articles.historicalarticle", "articles.contentkey",
 })
 # Tables that are no model's (the search index's virtual tables), added by their apps.
 _extra_content_tables: set[str] = set()
@@ -108,7 +113,7 @@ def written_content_table(sql: str) -> str | None:
     return table if table in content_tables() else None
 
 
-def bump_generation(connection=default_connection) -> None:
+def bump_generation(connection=default_connection, *, read: bool = False) -> int | None:
     """Make a new content generation, in the current transaction.
 
     The generation grows with the clock (microseconds) as well as by one, so
@@ -129,10 +134,15 @@ def bump_generation(connection=default_connection) -> None:
                 f"INSERT INTO {table} (id, generation, changed_at) VALUES (%s, %s, %s) ON CONFLICT (id) DO NOTHING",
                 [VERSION_ROW, now_us, now],
             )
+        generation = None
+        if read:  # the generation just written (the row is ours until the transaction ends)
+            cursor.execute(f"SELECT generation FROM {table} WHERE id = %s", [VERSION_ROW])
+            generation = cursor.fetchone()[0]
     forget_content_state()
     if connection.in_atomic_block:
         # Readers outside the transaction may remember the old version meanwhile.
         transaction.on_commit(forget_content_state, using=connection.alias)
+    return generation
 
 
 def _watch_writes(execute, sql, params, many, context):
@@ -142,13 +152,23 @@ def _watch_writes(execute, sql, params, many, context):
     if connection.in_atomic_block:
         # Bump first: every writing transaction then takes the version row's
         # lock before any other, so two writers cannot deadlock over it.
-        bump_generation(connection)
+        _bump_and_describe(connection)
         return execute(sql, params, many, context)
     # Autocommit: the write must be visible before the new generation is,
     # or a reader could cache the old content under the new generation.
     result = execute(sql, params, many, context)
-    bump_generation(connection)
+    _bump_and_describe(connection)
     return result
+
+
+def _bump_and_describe(connection) -> None:
+    """Bump the generation; a write outside `content_keys.article_change` also changes everything (`*`)."""
+    from articles import content_keys
+
+    if content_keys.in_described_write():
+        bump_generation(connection)
+    else:
+        content_keys.record([content_keys.EVERYTHING], connection)
 
 
 def install_write_watcher(sender, connection, **kwargs) -> None:
@@ -170,7 +190,9 @@ def resume_after_migrate(sender, app_config, using, **kwargs) -> None:
     # A migration may change what pages show (data, templates that come with it).
     from django.db import connections
 
-    bump_generation(connections[using])
+    from articles import content_keys
+
+    content_keys.record([content_keys.EVERYTHING], connections[using])
 
 
 # --- reading the version -------------------------------------------------------
@@ -181,6 +203,9 @@ class ContentState:
     version: str  # part of every cache key and ETag
     last_modified: dt.datetime
     next_change: dt.datetime | None  # the next scheduled publication, if any
+    generation: int = 0  # the database's generation (articles.content_keys)
+    passed: dt.datetime | None = None  # the latest scheduled publication since the last write
+    read_at: float = 0.0  # when it was read (a timestamp): what a page rendered at it may show
 
     def seconds_until_next_change(self, now: dt.datetime) -> float | None:
         return None if self.next_change is None else max(0.0, (self.next_change - now).total_seconds())
@@ -240,29 +265,37 @@ def _read_content_state(connection) -> ContentState | None:
     the same query through the ORM took ~2 ms of Python, more than the rest
     of serving a cached page.
     """
+    from articles import content_keys
     from articles.models import Article
 
     now = timezone.now()
     published = Article.Status.PUBLISHED.value
     when = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(_STATE_SQL, [published, when, published, when, VERSION_ROW])
+        since = connection.ops.adapt_datetimefield_value(content_keys.due_checked_until(now, connection))
+        cursor.execute(_STATE_SQL, [published, when, published, when, published, since, when, VERSION_ROW])
         row = cursor.fetchone()
     if row is None:
         return None
-    generation, changed_at, passed, upcoming = row[0], *map(_as_datetime, row[1:])
+    generation, changed_at, passed, upcoming, came_due = row[0], *map(_as_datetime, row[1:])
     version = f"{generation}.{int(passed.timestamp() * 1_000_000)}" if passed else str(generation)
-    return ContentState(version, max(changed_at, passed or changed_at), upcoming)
+    content_keys.sync(connection, generation, came_due, now)
+    return ContentState(version, max(changed_at, passed or changed_at), upcoming, generation, passed,
+                        now.timestamp())
 
 
-# The latest scheduled time that has passed since the last write, and the next
-# one to come: both read from the (status, published_at) index.
+# The latest scheduled time that has passed since the last write, the next
+# one to come, and the latest scheduled article (published later than its last
+# save) that came due since this process last looked (articles.content_keys):
+# all read from the (status, published_at) index.
 _STATE_SQL = """
 SELECT v.generation, v.changed_at,
   (SELECT a.published_at FROM articles_article a WHERE a.status = %s AND a.published_at > v.changed_at
      AND a.published_at <= %s ORDER BY a.published_at DESC LIMIT 1),
   (SELECT a.published_at FROM articles_article a WHERE a.status = %s AND a.published_at > %s
-     ORDER BY a.published_at ASC LIMIT 1)
+     ORDER BY a.published_at ASC LIMIT 1),
+  (SELECT a.published_at FROM articles_article a WHERE a.status = %s AND a.published_at > %s
+     AND a.published_at <= %s AND a.published_at > a.updated_at ORDER BY a.published_at DESC LIMIT 1)
 FROM articles_contentversion v WHERE v.id = %s
 """
 

@@ -17,6 +17,7 @@ from django.utils.html import escape
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from taggit.models import Tag
 
+from articles.content_keys import show
 from articles.models import Article, Author, Category, public_tags
 from articles.querysets import credited_to, listing, with_credit_kinds
 
@@ -94,6 +95,7 @@ class LatestArticlesFeed(Feed):
         return settings.NEWSPORTAL_SITE_NAME
 
     def items(self, obj=None):
+        show("feed")
         return listing(Article.objects.published())[:FEED_SIZE]
 
     def item_title(self, item: Article) -> str:
@@ -145,6 +147,7 @@ class CategoryFeed(LatestArticlesFeed):
         return obj.get_absolute_url()
 
     def items(self, obj: Category):
+        show(f"feed:channel:{obj.pk}", f"c:{obj.pk}")
         return listing(Article.objects.published().filter(categories=obj))[:FEED_SIZE]
 
 
@@ -163,6 +166,7 @@ class TagFeed(LatestArticlesFeed):
         return reverse("articles:tag", kwargs={"slug": obj.slug})
 
     def items(self, obj: Tag):
+        show(f"feed:tag:{obj.pk}", f"t:{obj.pk}")
         return listing(Article.objects.published().filter(tags=obj))[:FEED_SIZE]
 
 
@@ -183,6 +187,7 @@ class AuthorFeed(LatestArticlesFeed):
         return obj.get_absolute_url()
 
     def items(self, obj: Author):
+        show(f"feed:author:{obj.pk}", f"p:{obj.pk}")
         return listing(Article.objects.published().filter(credited_to(obj)))[:FEED_SIZE]
 
 

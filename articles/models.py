@@ -716,6 +716,22 @@ class ContentVersion(models.Model):
         verbose_name_plural = _("content versions")
 
 
+class ContentKey(models.Model):
+    """What one write changed, per key (see articles.content_keys).
+
+    A key names something pages show (`a:12`, `home`, `channel:3`, …, `*` for
+    everything); its generation is the content generation of the last write
+    that changed it, written in that write's transaction.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    generation = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = _("content key")
+        verbose_name_plural = _("content keys")
+
+
 class KeywordTerm(models.Model):
     """The keyword suggester's domain dictionary and stop list, kept by editors.
 

@@ -1,12 +1,15 @@
-"""How public pages are cached: whole responses, keyed by the content version.
+"""How public pages are cached: whole responses, with the keys of what they show.
 
 `public_page` wraps a view: anonymous GET/HEAD requests are answered from the
 cache, with an ETag and Last-Modified, and a 304 when the client's copy is
 current. A page is keyed on what was resolved — the script name and path apart,
 and only the query parameters the view reads (the others are dropped before it
-runs) — and the content version (articles.content_version), and stored gzipped
-as well as plain. Entries also expire when the next scheduled publication is
-due. `CachedPageMiddleware` answers the same hits before sessions, locale,
+runs) — and stored gzipped as well as plain, with the content keys it shows
+(articles.content_keys: collected while it renders) and the generation and time
+it was rendered at. A stored page is served while none of its keys changed
+since; a write changes only the keys it touches, so the other pages stay
+cached. The keys are also sent as `xkey` and `Surrogate-Key` headers, for a
+shared cache in front (Varnish, a CDN) to purge by. `CachedPageMiddleware` answers the same hits before sessions, locale,
 CSRF, auth, messages, history and axes run (they cost more than the hit).
 
 Requests with a live session (logged-in staff; a bogus or expired `sessionid`
@@ -24,6 +27,7 @@ from typing import Callable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections, router
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, resolve
@@ -34,7 +38,9 @@ from django.utils.http import http_date, quote_etag
 
 from articles.replica import public_reads
 
-from articles.content_version import ContentState, cache_timeout, content_state, rendering_at
+from articles import content_keys
+from articles.content_version import ContentState, content_state, rendering_at
+from articles.models import ContentKey
 
 # --- the page cache ----------------------------------------------------------------
 
@@ -90,7 +96,7 @@ def only_read_params(request: HttpRequest, names: tuple[str, ...]) -> None:
         request.META["QUERY_STRING"] = query
 
 
-def _page_key(request: HttpRequest, state: ContentState, bucket: str, language: str) -> str:
+def _page_key(request: HttpRequest, bucket: str, language: str) -> str:
     # What was resolved (path_info) and the prefix its links were rendered with
     # (SCRIPT_NAME), kept apart: get_full_path() joins them, so "/search" + "/"
     # (a SCRIPT_NAME a proxy or a client sent) and "" + "/search/" were one key.
@@ -99,14 +105,14 @@ def _page_key(request: HttpRequest, state: ContentState, bucket: str, language: 
     variant = "|".join((request.scheme, request.get_host(), language, script_name, request.path_info,
                         request.META.get("QUERY_STRING", "")))
     digest = hashlib.sha256(variant.encode()).hexdigest()[:32]
-    return f"page:{state.version}{bucket}:{digest}"
+    return f"page:{digest}{bucket}"
 
 
-def _etag(state: ContentState, bucket: str, language: str) -> str:
-    return quote_etag(f"{state.version}{bucket}-{language}")
+def _etag(generation: int, rendered_at: float, bucket: str, language: str) -> str:
+    return quote_etag(f"{generation}.{int(rendered_at * 1_000_000)}{bucket}-{language}")
 
 
-_STORED_HEADERS = ("Content-Type", "Location", "X-Robots-Tag", "Content-Language")
+_STORED_HEADERS = ("Content-Type", "Location", "X-Robots-Tag", "Content-Language", "xkey", "Surrogate-Key")
 # What GZipMiddleware compresses: not worth it below this size.
 MIN_GZIP_BYTES = 200
 
@@ -189,18 +195,31 @@ def _bucket(time_bucket: int | None) -> str:
 
 
 def _from_cache(request: HttpRequest, state: ContentState, bucket: str, language: str) -> HttpResponse | None:
-    """A 304, or the stored page, with the public headers; None on a miss."""
-    etag = _etag(state, bucket, language)
-    last_modified = int(state.last_modified.timestamp())  # HTTP dates have whole seconds
+    """A 304, or the stored page, with the public headers; None on a miss or a stale page."""
+    entry = cache.get(_page_key(request, bucket, language))
+    if not isinstance(entry, dict):
+        return None
+    keys, generation, rendered_at = entry["keys"], entry["generation"], entry["rendered_at"]
+    with public_reads():
+        connection = connections[router.db_for_read(ContentKey)]
+        judged = content_keys.judge(keys, generation, rendered_at, connection)
+    if judged is None:
+        return None
+    # Its ETag names what it was rendered from, however it is judged from now on.
+    generation, rendered_at = entry.get("stamp", (generation, rendered_at))
+    if judged != (entry["generation"], entry["rendered_at"]) and not bucket:  # checked in the database: not again
+        cache.set(_page_key(request, bucket, language),
+                  {**entry, "generation": judged[0], "rendered_at": judged[1], "stamp": (generation, rendered_at)},
+                  _timeout(None))
+    etag = _etag(generation, rendered_at, bucket, language)
+    last_modified = entry["last_modified"]
     if not bucket:
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
             _public_headers(not_modified, etag, last_modified, bucket)
+            _key_headers(not_modified, keys)
             return not_modified
-    stored = cache.get(_page_key(request, state, bucket, language))
-    if stored is None:
-        return None
-    response = _thaw(stored, request)
+    response = _thaw(entry["page"], request)
     response["X-Cache"] = "hit"
     if response.status_code == 200:
         _public_headers(response, etag, last_modified, bucket)
@@ -213,19 +232,38 @@ def _respond(request, state: ContentState, view, args, kwargs, time_bucket: int 
     bucket, language = _bucket(time_bucket), _language(request)
     response = _from_cache(request, state, bucket, language)
     if response is None:
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and not response.is_rendered:
-            response.render()
+        with content_keys.collecting() as keys:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        if response.status_code == 404:
+            keys.add("missing")  # whatever is published at this address next
         if not _is_shareable(request, response):
             return response
-        timeout = cache_timeout(state)
-        if time_bucket:
-            timeout = min(timeout, time_bucket)
-        cache.set(_page_key(request, state, bucket, language), _freeze(response), timeout)
+        _key_headers(response, keys)
+        last_modified = int(state.last_modified.timestamp())  # HTTP dates have whole seconds
+        entry = {"page": _freeze(response), "keys": tuple(sorted(keys)), "generation": state.generation,
+                 "rendered_at": state.read_at, "last_modified": last_modified}
+        cache.set(_page_key(request, bucket, language), entry, _timeout(time_bucket))
         response["X-Cache"] = "miss"
         if response.status_code == 200:
-            _public_headers(response, _etag(state, bucket, language), int(state.last_modified.timestamp()), bucket)
+            _public_headers(response, _etag(state.generation, state.read_at, bucket, language), last_modified, bucket)
     return response
+
+
+def _timeout(time_bucket: int | None) -> int:
+    timeout = settings.NEWSPORTAL_PAGE_CACHE_SECONDS
+    if time_bucket:  # the page changes with the clock: not kept past its bucket
+        timeout = min(timeout, time_bucket)
+    return max(1, timeout)
+
+
+def _key_headers(response: HttpResponse, keys) -> None:
+    """The keys of what the page shows, for a shared cache to purge by (Varnish xkey, a CDN's Surrogate-Key)."""
+    if keys:
+        value = content_keys.header_value(keys)
+        response["xkey"] = value
+        response["Surrogate-Key"] = value
 
 
 def _public_headers(response: HttpResponse, etag: str, last_modified: int, bucket: str) -> None:

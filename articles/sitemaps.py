@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from articles.content_keys import show
 from articles import archive
 from articles.models import Article, Category
 
@@ -85,11 +86,13 @@ def sections() -> dict[str, Sitemap]:
 
 @require_safe
 def sitemap_index(request: HttpRequest) -> HttpResponse:
+    show("sitemap")
     return sitemap_views.index(request, sitemaps=sections(), sitemap_url_name="sitemap-section")
 
 
 @require_safe
 def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
+    show(f"sitemap:{section}")
     response = sitemap_views.sitemap(request, sitemaps=sections(), section=section)
     response.content = urlset_xml(response.context_data["urlset"])  # rendered: the template is not used
     return response
@@ -125,6 +128,7 @@ def urlset_xml(urls: list[dict]) -> str:
 
 @require_safe
 def news_sitemap(request: HttpRequest) -> HttpResponse:
+    show("sitemap-news")
     since = timezone.now() - NEWS_WINDOW
     articles = (Article.objects.published().filter(published_at__gte=since)
                 .order_by("-published_at").only("title", "slug", "published_date", "published_at")[:1000])

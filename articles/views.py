@@ -18,6 +18,7 @@ from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArc
 from taggit.models import Tag
 
 from articles import archive
+from articles.content_keys import archive_keys, show
 from articles.filters import ArticleFilter
 from articles.models import (
     Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle, public_tags, published_links,
@@ -106,12 +107,17 @@ class ArticleListView(KeysetPaginationMixin, SeoMixin, ListView):
         # An invalid filter value (a malformed date) gives an empty list, not an error.
         return Keys(self.filterset.qs if self.filterset.is_valid() else Article.objects.none())
 
+    # The listing's content key (articles.content_keys), if it is not named by the subclass.
+    listing_key = ""
+
     def get_context_data(self, **kwargs):
+        show(self.listing_key)
         return super().get_context_data(filterset=self.filterset, **kwargs)
 
 
 class HomeView(ArticleListView):
     template_name = "articles/home.html"
+    listing_key = "home"
 
 
 class CategoryIndexView(SeoMixin, TemplateView):
@@ -119,6 +125,7 @@ class CategoryIndexView(SeoMixin, TemplateView):
     seo_title = "全部栏目"
 
     def get_context_data(self, **kwargs):
+        show("categories")  # every category and its count
         return super().get_context_data(categories=with_counts(Category.objects.public().order_by("path")), **kwargs)
 
 
@@ -148,6 +155,8 @@ class CategoryView(ArticleListView):
     def get_context_data(self, **kwargs):
         children = with_counts(self.category.children.public().order_by("name"))
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in self.category.lineage]
+        # Its children's counts change with its own listing (an article is linked to every ancestor).
+        show(f"channel:{self.category.pk}", *(f"c:{c.pk}" for c in self.category.lineage))
         return super().get_context_data(category=self.category, children=children, crumbs=crumbs, **kwargs)
 
 
@@ -171,6 +180,7 @@ class TagView(ArticleListView):
         return {"title": f"标签：{self.tag.name}", "description": f"标签“{self.tag.name}”的相关文章"}
 
     def get_context_data(self, **kwargs):
+        show(f"tag:{self.tag.pk}", f"t:{self.tag.pk}")
         return super().get_context_data(tag=self.tag, crumbs=[{"name": f"标签：{self.tag.name}"}], **kwargs)
 
 
@@ -189,6 +199,7 @@ class AuthorView(ArticleListView):
         return {"title": self.author.name, "description": f"{self.author.name}的文章"}
 
     def get_context_data(self, **kwargs):
+        show(f"author:{self.author.pk}", f"p:{self.author.pk}")
         return super().get_context_data(author=self.author, crumbs=[{"name": self.author.name}], **kwargs)
 
 
@@ -200,6 +211,7 @@ class ArchiveIndexView(SeoMixin, TemplateView):
     seo_title = "文章归档"
 
     def get_context_data(self, **kwargs):
+        show("archive")  # every month and its count
         return super().get_context_data(years=archive.published_months(), **kwargs)
 
 
@@ -220,6 +232,13 @@ class DateArchiveMixin(KeysetPaginationMixin, SeoMixin):
 
     def get_queryset(self):
         return Article.objects.published()
+
+    def get_context_data(self, **kwargs):
+        # Its own period, and which periods have articles (the previous/next links).
+        year, month, day = (int(self.kwargs.get(part, 1)) for part in ("year", "month", "day"))
+        parts = 1 + ("month" in self.kwargs) + ("day" in self.kwargs)
+        show(archive_keys(dt.date(year, month, day))[parts - 1], "archive-periods")
+        return super().get_context_data(**kwargs)
 
     def get(self, request, *args, **kwargs):
         try:
@@ -303,6 +322,8 @@ class ArticleDetailView(SeoMixin, DetailView):
 
     def _redirect_for_old_url(self):
         old = ArticleRedirect.objects.filter(published_date=self.day, slug=self.kwargs["slug"]).first()
+        if old is not None:
+            show(f"a:{old.article_id}")
         if old is None or not Article.objects.published().filter(pk=old.article_id).exists():
             return None
         return HttpResponsePermanentRedirect(old.article.get_absolute_url())
@@ -319,13 +340,16 @@ class ArticleDetailView(SeoMixin, DetailView):
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in article.category_trail]
         crumbs.append({"name": article.title})
         tags, keywords = tags_and_keywords(article)
+        previous_article, next_article = _neighbour(article, older=True), _neighbour(article, older=False)
+        related = related_articles(article, tags, keywords)
+        _show_article_page(article, tags, keywords, [previous_article, next_article, *related])
         return super().get_context_data(
             crumbs=crumbs,
             tags=tags,
             reading_minutes=max(1, math.ceil(text_length / READING_CHARS_PER_MINUTE)),
-            previous_article=_neighbour(article, older=True),
-            next_article=_neighbour(article, older=False),
-            related_articles=related_articles(article, tags, keywords),
+            previous_article=previous_article,
+            next_article=next_article,
+            related_articles=related,
             json_ld=news_article_json_ld(self.request, article),
             **kwargs,
         )
@@ -352,6 +376,25 @@ class PreviewView(ArticleDetailView):
         add_never_cache_headers(response)
         patch_cache_control(response, private=True)
         return response
+
+
+def _show_article_page(article: Article, tags, keywords, others) -> None:
+    """The content keys of an article's page (articles.content_keys).
+
+    The article, its categories, tags, outlet and reporters (by name), the
+    articles it links to (neighbours, related: their titles), which articles
+    are its neighbours (`nb:`), and the listings a new related article would
+    come from (its tags, keywords, reporters, leaf category).
+    """
+    reporters = [reporter.pk for _role, group in article.byline_groups for reporter in group]
+    trail = article.category_trail
+    show(f"a:{article.pk}", f"nb:{article.pk}",
+         *(f"c:{c.pk}" for c in trail), *(f"t:{t.pk}" for t in tags), *(f"rel:tag:{t.pk}" for t in tags),
+         *(f"kw:{word}" for word in keywords),
+         *(f"p:{pk}" for pk in reporters), *(f"rel:author:{pk}" for pk in reporters),
+         *([f"p:{article.author_id}"] if article.author_id else []),
+         *([f"rel:channel:{trail[-1].pk}"] if trail else []),
+         *(f"a:{other.pk}" for other in others if other is not None))
 
 
 def _neighbour(article: Article, *, older: bool) -> Article | None:

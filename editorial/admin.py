@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Callable
 
 from django import forms
@@ -23,8 +22,10 @@ from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
 from search.query import search
+from search.tasks import enqueue_reindex
 
 from newsroom import operations, revisions
+from newsroom.tasks import enqueue_redetect_bylines, enqueue_suggestions
 from editorial.widgets import body_widget
 from importing.parse import PUBLICATION_YEARS
 from articles.models import (
@@ -163,7 +164,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("author",)
     prepopulated_fields = {"slug": ("title",)}
     list_select_related = ("author",)
-    actions = ("publish", "unpublish", "move_to_category", "redetect_bylines", "accept_suggested_tags")
+    actions = ("publish", "unpublish", "move_to_category", "redetect_bylines", "accept_suggested_tags",
+               "reindex_for_search")
     readonly_fields = ("suggested_tags", "source_path", "import_key", "content_hash", "last_import",
                        "created_at", "updated_at")
     fieldsets = (
@@ -211,6 +213,12 @@ class ArticleAdmin(SimpleHistoryAdmin):
         operations.save_as_edit(
             form.instance, request.user, save_links=save_links,
             bylines_corrected=any(fs.model is ArticleByline and fs.has_changed() for fs in formsets))
+        # Keyword suggestions follow the text: a worker computes them after the
+        # commit (newsroom.tasks), for a new article, a changed title or body, or
+        # an article that has none yet. Opening the form computes nothing.
+        if (not change or {"title", "body"} & set(form.changed_data)
+                or not TagSuggestion.objects.filter(article=form.instance).exists()):
+            enqueue_suggestions([form.instance.pk])
 
     def view_on_site(self, obj: Article) -> str:
         """Unpublished articles open in the staff preview, published ones on the site.
@@ -293,23 +301,6 @@ class ArticleAdmin(SimpleHistoryAdmin):
         if not pending:
             return "—"
         return format_html_join(" ", "{}", ((decision_buttons(s, formaction=False),) for s in pending))
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET":
-            self._suggest_if_none(request, object_id)
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def _suggest_if_none(self, request: HttpRequest, object_id: str) -> None:
-        """An article opened for the first time gets its keyword suggestions (jieba loads once per process)."""
-        from newsroom import keywords
-
-        article = self.get_object(request, object_id)
-        if article is None or TagSuggestion.objects.filter(article=article).exists():
-            return
-        try:
-            keywords.suggest([article])
-        except Exception:  # suggestions are a help: never let them break the editor's page
-            logging.getLogger(__name__).exception("keyword suggestions failed for article %s", article.pk)
 
     def response_change(self, request, obj):
         if "_accept_suggestion" in request.POST or "_reject_suggestion" in request.POST:
@@ -433,11 +424,21 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Detect bylines again (discards corrections)"), permissions=["publish"])
     def redetect_bylines(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
-        report = operations.settle_bylines(queryset, request.user, discard_corrections=True)
+        # A task worker does it (newsroom.tasks): thousands of articles outlast a request.
+        count = enqueue_redetect_bylines(queryset.values_list("pk", flat=True), request.user)
         self.message_user(request, ngettext(
-            "Bylines detected again on %(n)d article; %(changed)d changed.",
-            "Bylines detected again on %(n)d articles; %(changed)d changed.", report.examined,
-        ) % {"n": report.examined, "changed": report.changed}, messages.SUCCESS)
+            "Byline detection queued for %(n)d article; a task worker does it in a moment.",
+            "Byline detection queued for %(n)d articles; a task worker does it in a moment.", count,
+        ) % {"n": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Index the selected articles again for search"), permissions=["publish"])
+    def reindex_for_search(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        # Saves keep the index current; this is for text changed behind Django's back. A task worker does it.
+        count = enqueue_reindex(queryset.values_list("pk", flat=True))
+        self.message_user(request, ngettext(
+            "Search indexing queued for %(n)d article; a task worker does it in a moment.",
+            "Search indexing queued for %(n)d articles; a task worker does it in a moment.", count,
+        ) % {"n": count}, messages.SUCCESS)
 
     @admin.action(description=_("Move selected articles to a category"), permissions=["publish"])
     def move_to_category(self, request: HttpRequest, queryset: QuerySet[Article]):

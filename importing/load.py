@@ -19,11 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from django.db import DatabaseError, connection, models, reset_queries, transaction
+from django.db import DatabaseError, connection, models, reset_queries
 from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag
 
+from articles import content_keys
 from articles.models import (
     Article, ArticleByline, ArticleCategory, Author, Category, ImportedFile, LegacyURL, TaggedArticle, local_date,
     record_url_changes, unicode_slug, unique_slug,
@@ -240,7 +241,9 @@ class ArticleLoader:
     def _write_batch(self, batch: list[_Pending]) -> None:
         # A Ctrl-C between the commit and the counts would leave the run's
         # record short of what was committed: it waits until both are done.
-        with _sigint_deferred(), transaction.atomic():
+        # The batch says which articles it writes (articles.content_keys): a small one
+        # refreshes only their pages; a large one, everything.
+        with _sigint_deferred(), content_keys.articles_write() as write:
             existing = {
                 a.import_key: a
                 for a in Article.objects.filter(import_key__in=[p.parsed.import_key for p in batch])
@@ -272,6 +275,8 @@ class ArticleLoader:
                 item.seen_change = is_new or _seen(article) != seen_before
                 (new_articles if is_new else changed_articles).append(article)
                 links.append((article, item))
+            # Their keys as stored, before their rows and links are written below.
+            write.changing(article.id for article in changed_articles)
             self._set_modified_times(links)
             _insert_articles(new_articles)
             if changed_articles:
@@ -295,6 +300,7 @@ class ArticleLoader:
             self.result.updated += len(changed_articles)
             self.result.unchanged += len(same)
             self.result.written.extend(article.id for article, _item in links)
+            write.written(article.id for article, _item in links)
 
     def _store_assets(self, written: list[tuple[Article, _Pending]]) -> set[int]:
         """Store the written articles' asset files; the ids of those whose files were not all stored."""

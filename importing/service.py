@@ -16,7 +16,9 @@ render the report. A run, whatever starts it:
 5. records the run's end — finished with the counts, or failed or interrupted
    with the reason and the counts committed until then — outside any import
    transaction, so a dry run's rollback never takes its record with it;
-6. for a real run, if asked, adds suggested keyword tags to what it wrote.
+6. for a real run, if asked, adds suggested keyword tags to what it wrote;
+   otherwise it enqueues their computation for a task worker (newsroom.tasks),
+   whose suggestions editors then accept or reject.
 
 Exceptions that stop a run (a database fault, a lost worker, Ctrl-C) are
 recorded on the run and then raised for the caller to present.
@@ -35,6 +37,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from articles.models import ImportRun
+from newsroom.tasks import enqueue_suggestions
 from importing.load import DEFAULT_BATCH_SIZE
 from importing.hexo_site import SiteConfigError, SitePost, is_site_root, read_site, site_posts
 from importing.old_links import link_to_articles
@@ -196,6 +199,9 @@ def run_import(
         finish_run(run, report)
     if options.accept_suggested_tags and not options.dry_run:
         report.suggested_tags_added = _accept_suggested_tags(report.written_ids)
+    elif not options.dry_run and report.written_ids:
+        # Keyword suggestions for editors, computed by a task worker (newsroom.tasks).
+        enqueue_suggestions(report.written_ids)
     return report
 
 

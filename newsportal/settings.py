@@ -219,6 +219,45 @@ NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS = float(os.environ.get("NEWSPORTAL_CONTE
 # time (a 304 when nothing changed), so no reader sees a stale page.
 NEWSPORTAL_HTTP_MAX_AGE = int(os.environ.get("NEWSPORTAL_HTTP_MAX_AGE", "0"))
 
+# --- Background tasks ---------------------------------------------------------
+# Django's task framework (the django-tasks backport of Django 6's django.tasks):
+# keyword suggestions and the like run in a worker, never in the request.
+# NEWSPORTAL_TASK_BACKEND picks where tasks wait:
+#   db (default)  the database (django-tasks-db): no extra service; run
+#                 `manage.py db_worker` (make run starts one beside runserver).
+#   rq            RQ on Redis (django-tasks-rq) at NEWSPORTAL_REDIS_URL (default:
+#                 CACHE_URL when that is a Redis); run `manage.py rqworker --with-scheduler`.
+#   immediate     run each task at once, in the process that enqueues it (no worker).
+# The task tables (django_tasks_db) exist whichever is chosen, so switching needs no migration.
+NEWSPORTAL_TASK_BACKEND = os.environ.get("NEWSPORTAL_TASK_BACKEND", "db").strip().lower() or "db"
+# Times a failing task runs at most (the first run and its retries), and the wait
+# before the first retry in seconds (doubled before each next one).
+NEWSPORTAL_TASK_ATTEMPTS = int(os.environ.get("NEWSPORTAL_TASK_ATTEMPTS", "3"))
+NEWSPORTAL_TASK_RETRY_SECONDS = float(os.environ.get("NEWSPORTAL_TASK_RETRY_SECONDS", "30"))
+# A task still marked running by a worker on another machine for longer than
+# this (seconds) is taken as lost and run again by the next db_worker that
+# starts (a worker on this machine that died is seen at once: see newsportal/tasks.py).
+NEWSPORTAL_TASK_LOST_SECONDS = int(os.environ.get("NEWSPORTAL_TASK_LOST_SECONDS", "3600"))
+INSTALLED_APPS += ["django_tasks", "django_tasks_db"]
+if NEWSPORTAL_TASK_BACKEND == "db":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif NEWSPORTAL_TASK_BACKEND == "rq":
+    _cache_url = os.environ.get("CACHE_URL") or ""
+    NEWSPORTAL_REDIS_URL = os.environ.get("NEWSPORTAL_REDIS_URL") or (
+        _cache_url if _cache_url.split(":", 1)[0].lower() in ("redis", "rediss", "unix") else "")
+    if not NEWSPORTAL_REDIS_URL:
+        raise ImproperlyConfigured("NEWSPORTAL_TASK_BACKEND=rq needs NEWSPORTAL_REDIS_URL (or a redis:// CACHE_URL)")
+    INSTALLED_APPS += ["django_rq"]
+    RQ_QUEUES = {"default": {"URL": NEWSPORTAL_REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+    # RQ's worker runs django-tasks-rq's jobs with its Job class (so `rqworker` needs no --job-class).
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+    TASKS = {"default": {"BACKEND": "newsportal.rq.RetryingRQBackend", "QUEUES": ["default"]}}
+elif NEWSPORTAL_TASK_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    raise ImproperlyConfigured(
+        f"NEWSPORTAL_TASK_BACKEND: unknown backend {NEWSPORTAL_TASK_BACKEND!r} (use db, rq or immediate)")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -29,6 +29,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from taggit.models import Tag
 
+from articles import content_keys
 from articles.iterables import batched
 from articles.models import (
     Article, ArticleByline, Author, Category, TaggedArticle, TagSuggestion, sync_category_links,
@@ -108,7 +109,9 @@ def save_as_edit(article: Article, user, *, fields: Iterable[str] | None = None,
     _check_may_save(user, article)
     update_fields = None if fields is None else [*fields, "updated_at", *(["edited_locally"] if local_edit else [])]
     body_saved = update_fields is None or "body" in update_fields
-    with transaction.atomic():
+    # The one way articles are edited: what the edit touches is recorded as content
+    # keys (articles.content_keys), so only the pages that show the article go stale.
+    with content_keys.article_change(article):
         if article.pk is not None:
             revisions.record_unrevised_version(article.pk)
         if local_edit:

@@ -18,6 +18,7 @@ class SearchView(ArticleListView):
     template_name = "articles/search.html"
     max_query_chars = 100
     query_params = ("q", *ArticleListView.query_params)
+    listing_key = "search"  # any article published, changed or withdrawn may change the results
 
     @cached_property
     def query(self) -> str:

@@ -53,6 +53,26 @@ def corpus_dir() -> Path:
     return CORPUS
 
 
+@pytest.fixture
+def run_task_worker(monkeypatch):
+    """Run `db_worker --batch` in this process (every task ready now, then return its output).
+
+    The worker checks its database connection between tasks; inside a test's
+    transaction that check would close it, so it is left out here (a worker in
+    its own process: tests/integration/test_task_workers.py).
+    """
+    from django_tasks_db.management.commands import db_worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run(*args: str) -> str:
+        out = io.StringIO()
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", *args, stdout=out)
+        return out.getvalue()
+
+    return run
+
+
 @dataclass
 class CommandRun:
     exit_code: int
@@ -107,13 +127,16 @@ def _empty_cache():
     """Each test starts with an empty page cache (the database is rolled back between tests)."""
     from django.core.cache import cache
 
+    from articles import content_keys
     from articles.content_version import forget_content_state
 
     cache.clear()
     forget_content_state()
+    content_keys.forget()
     yield
     cache.clear()
     forget_content_state()
+    content_keys.forget()
 
 
 # --- scratch databases that other processes write (tests/faults_support.py) -----------

@@ -8,6 +8,7 @@ import sys
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from newsroom.bylines import detect, format_credit
 from articles.models import Article, ArticleByline, Author
@@ -265,15 +266,23 @@ def test_detect_bylines_reruns_over_the_archive_and_respects_corrections():
 
 
 @pytest.mark.django_db
-def test_admin_action_redetects_and_discards_corrections(admin_client):
+def test_admin_action_redetects_and_discards_corrections(admin_client, run_task_worker,
+                                                          django_capture_on_commit_callbacks):
     article = publish("改过", body="<p>中证网讯（记者 连润）走高。</p>")
     ArticleByline.objects.all().delete()
     Article.objects.filter(pk=article.pk).update(bylines_edited=True)
-    response = admin_client.post(reverse("admin:articles_article_changelist"), {
-        "action": "redetect_bylines", "_selected_action": [article.pk]})
-    assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:articles_article_changelist"), {
+            "action": "redetect_bylines", "_selected_action": [article.pk]}, follow=True)
+    assert "已将 1 篇文章的署名重新识别加入任务队列" in response.content.decode()  # "Byline detection queued"
+    article.refresh_from_db()
+    assert article.bylines_edited and credits(article) == []  # queued, not done in the request
+
+    run_task_worker()  # a task worker does it
     article.refresh_from_db()
     assert not article.bylines_edited and credits(article) == [("记者", "连润")]
+    [task] = DBTaskResult.objects.filter(task_path="newsroom.tasks.redetect_bylines")
+    assert task.status == "SUCCESSFUL" and task.return_value == {"examined": 1, "changed": 1}
 
 
 # --- front matter bylines (written by export_articles) ----------------------------------------------

@@ -1,4 +1,7 @@
-"""Keyword tag suggestions: the suggester, suggest_tags, the admin and import --accept-suggested-tags."""
+"""Keyword tag suggestions: the suggester, suggest_tags, the admin and import --accept-suggested-tags.
+
+As background tasks (after a save, after an import): tests/newsroom/test_keyword_tasks.py.
+"""
 
 from __future__ import annotations
 
@@ -132,8 +135,10 @@ def test_bulk_actions(admin_client):
     assert "宁德时代" in other.tags.names()
 
 
-def test_article_page_suggests_when_opened_and_accepts_with_its_own_save(admin_client):
+def test_article_page_shows_suggestions_and_accepts_with_its_own_save(admin_client):
+    # Computed by a task worker after a save or an import (tests/newsroom/test_keyword_tasks.py).
     article = publish("宁德时代动力电池装车量领跑", body=BATTERY, status=Article.Status.DRAFT)
+    keywords.suggest([article])
     url = reverse("admin:articles_article_change", args=[article.pk])
     page = admin_client.get(url).content.decode()
     best = article.tag_suggestions.order_by("-score").first()

@@ -17,7 +17,6 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from articles.content_version import content_state
-
 from articles.models import Article, ArticleByline, Author, TagSuggestion
 from tests.factories import chain, publish
 

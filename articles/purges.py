@@ -19,17 +19,14 @@ purges, so the task backend's retries send them again (a purge is idempotent).
 from __future__ import annotations
 
 import http.client
-import logging
 import time
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django_tasks import task
 
 from .content_keys import EVERYTHING
-
-logger = logging.getLogger(__name__)
 
 MAX_HEADER_CHARS = 4000  # Varnish's default limit for a request header line is 8 KiB
 TIMEOUT_SECONDS = 5

@@ -6,7 +6,7 @@
 # address in NEWSPORTAL_PURGE_URLS). Every other request goes to the app as is.
 #
 # tests/integration/test_varnish.py runs this file as it is, with only the
-# backend's port replaced: keep the `.port = "8000";` line as it is.
+# backend's port (8000 below) replaced.
 
 vcl 4.1;
 

@@ -32,7 +32,7 @@ class Node:
         node = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_PURGE(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_PURGE(self) -> None:
                 node.requests.append((self.command, self.path, self.headers.get("xkey")))
                 self.send_response(node.status)
                 self.send_header("Content-Length", "0")

@@ -24,7 +24,13 @@ from pathlib import Path
 import pytest
 
 from tests.factories import PROJECT
-from tests.faults_support import free_port, manage, run_manage, subprocess_env, wait_until_listening
+from tests.faults_support import (
+    free_port,
+    manage,
+    run_manage,
+    subprocess_env,
+    wait_until_listening,
+)
 
 pytestmark = pytest.mark.slow  # varnishd, gunicorn and manage.py in processes of their own
 
@@ -144,8 +150,8 @@ def test_an_edit_purges_its_pages_and_leaves_the_others_cached(scratch_db, site)
     # The purge was sent from the editing process; poll (at most a second) until Varnish shows the edit.
     deadline = time.monotonic() + 1.0
     while True:
-        _, headers, page = request(port, site["a"])
-        _, home_headers, home = request(port, "/")
+        page = request(port, site["a"])[2]
+        home = request(port, "/")[2]
         if ("甲文章（更正）" in page and "甲文章（更正）" in home) or time.monotonic() > deadline:
             break
         time.sleep(0.05)

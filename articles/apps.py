@@ -8,6 +8,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = _("Articles")
 
     def ready(self) -> None:
-        from . import handlers
+        from . import handlers, purges
 
         handlers.connect()
+        purges.connect()

@@ -218,6 +218,11 @@ NEWSPORTAL_CONTENT_VERSION_MEMO_SECONDS = float(os.environ.get("NEWSPORTAL_CONTE
 # Cache-Control max-age for browsers and CDNs; 0 makes them revalidate every
 # time (a 304 when nothing changed), so no reader sees a stale page.
 NEWSPORTAL_HTTP_MAX_AGE = int(os.environ.get("NEWSPORTAL_HTTP_MAX_AGE", "0"))
+# Varnish nodes (or other shared caches taking xkey PURGEs) in front of the app,
+# comma-separated, e.g. "http://127.0.0.1:6081/": after each write a task sends
+# them purges of the content keys it changed (articles.purges; docs/DEPLOY.md,
+# "Varnish in front"). Empty (the default): no purging.
+NEWSPORTAL_PURGE_URLS = env_list("NEWSPORTAL_PURGE_URLS", "")
 
 # --- Background tasks ---------------------------------------------------------
 # Django's task framework (the django-tasks backport of Django 6's django.tasks):

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from django.db import transaction
 from django_tasks import task
 
-from articles.iterables import batched
+from articles.task_queue import enqueue_on_commit
 from articles.models import Article
 
 SUGGEST_BATCH = 200  # articles a task: one task per 200 keeps a big import's queue short
@@ -38,18 +37,10 @@ def suggest_keywords(article_ids: list[int]) -> int:
 
 def enqueue_suggestions(article_ids: Iterable[int]) -> None:
     """Have the worker suggest keywords for these articles once the current transaction commits."""
-    ids = sorted(set(article_ids))
-    if not ids:
-        return
-
-    def enqueue() -> None:
-        for chunk in batched(ids, SUGGEST_BATCH):
-            suggest_keywords.enqueue(list(chunk))
-
     # robust: suggestions are a help. If the queue cannot be reached (Redis down),
     # the error is logged and the save or import that has just committed still
     # succeeds; `manage.py suggest_tags` makes what was missed.
-    transaction.on_commit(enqueue, robust=True)
+    enqueue_on_commit(suggest_keywords, article_ids, SUGGEST_BATCH, robust=True)
 
 
 @task()
@@ -68,13 +59,5 @@ def redetect_bylines(article_ids: list[int], user_id: int | None) -> dict:
 
 def enqueue_redetect_bylines(article_ids: Iterable[int], user) -> int:
     """Queue byline detection for these articles (the admin's action); returns how many articles."""
-    ids = sorted(set(article_ids))
     user_id = user.pk if user is not None and user.is_authenticated else None
-
-    def enqueue() -> None:
-        for chunk in batched(ids, BYLINES_BATCH):
-            redetect_bylines.enqueue(list(chunk), user_id)
-
-    if ids:
-        transaction.on_commit(enqueue)
-    return len(ids)
+    return enqueue_on_commit(redetect_bylines, article_ids, BYLINES_BATCH, user_id)

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from django.db import transaction
 from django_tasks import task
 
-from articles.iterables import batched
+from articles.task_queue import enqueue_on_commit
 
 from . import index
 
@@ -37,12 +36,4 @@ def rebuild_index() -> int:
 
 def enqueue_reindex(article_ids: Iterable[int]) -> int:
     """Queue these articles for indexing once the current transaction commits; returns how many."""
-    ids = sorted(set(article_ids))
-
-    def enqueue() -> None:
-        for chunk in batched(ids, REINDEX_BATCH):
-            reindex_articles.enqueue(list(chunk))
-
-    if ids:
-        transaction.on_commit(enqueue)
-    return len(ids)
+    return enqueue_on_commit(reindex_articles, article_ids, REINDEX_BATCH)

@@ -10,18 +10,17 @@ known, so this runs over what the run wrote, at its end.
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from django.db import transaction
 
 from articles.iterables import batched
 from articles.models import Article, LegacyURL
+from importing.assets import rewrite_links
 
-# A root-relative href, with an optional #fragment kept aside.
-_HREF = re.compile(r'href="(/[^"#?]*)((?:[?#][^"]*)?)"')
 CHUNK = 500
+ROOT_RELATIVE_LINK = 'href="/'
 
 
 def link_to_articles(article_ids: Iterable[int]) -> int:
@@ -32,13 +31,24 @@ def link_to_articles(article_ids: Iterable[int]) -> int:
     changed = 0
     for chunk in batched(sorted(set(article_ids)), CHUNK):
         with transaction.atomic():
-            changed += _rewrite(Article.objects.filter(pk__in=chunk).only("id", "body"))
+            changed += _rewrite(Article.objects.filter(pk__in=chunk, body__contains=ROOT_RELATIVE_LINK)
+                                .only("id", "body"))
     return changed
 
 
+def _old_path(kind: str, url: str) -> str | None:
+    """The path an href names on this site (root-relative, no host), decoded; None for anything else."""
+    if kind != "href" or not url.startswith("/") or url.startswith("//"):
+        return None
+    return unquote(urlsplit(url).path)
+
+
 def _rewrite(articles: Iterable[Article]) -> int:
-    articles = [a for a in articles if 'href="/' in a.body]
-    paths = {unquote(m.group(1)) for a in articles for m in _HREF.finditer(a.body)}
+    articles = list(articles)
+    paths: set[str] = set()
+    for article in articles:
+        rewrite_links(article.body, lambda kind, url: paths.add(_old_path(kind, url)))  # collects, changes nothing
+    paths.discard(None)
     if not paths:
         return 0
     targets = {
@@ -49,16 +59,19 @@ def _rewrite(articles: Iterable[Article]) -> int:
     }
     if not targets:
         return 0
+
+    def to_article(kind: str, url: str) -> str | None:
+        target = targets.get(_old_path(kind, url))
+        if target is None:
+            return None
+        rest = urlsplit(url)
+        return target + (f"?{rest.query}" if rest.query else "") + (f"#{rest.fragment}" if rest.fragment else "")
+
     changed = []
     for article in articles:
-        body = _HREF.sub(lambda m: _replaced(m, targets), article.body)
+        body = rewrite_links(article.body, to_article)
         if body != article.body:
             article.body = body
             changed.append(article)
     Article.objects.bulk_update(changed, ["body"])
     return len(changed)
-
-
-def _replaced(match: re.Match, targets: dict[str, str]) -> str:
-    target = targets.get(unquote(match.group(1)))
-    return match.group(0) if target is None else f'href="{target}{match.group(2)}"'

@@ -277,8 +277,8 @@ def file_name_fields(new_post_name: str, relative: str) -> dict[str, str]:
         names.append(match.group(1))
         return _NAME_SEGMENTS.get(match.group(1), "(.+?)")
 
-    # hexo-util's escapeRegExp, then each variable replaced by its segment.
-    regex = _PARAM.sub(segment, re.sub(r"[-\[\]/{}()*+?.\\^$|]", lambda m: "\\" + m.group(0), pattern))
+    # The pattern escaped (hexo-util's escapeRegExp), then each variable replaced by its segment.
+    regex = _PARAM.sub(segment, re.escape(pattern))
     match = re.fullmatch(regex, path)
     if match is None:
         return {"title": hexo_slug(path)}

@@ -215,7 +215,7 @@ class SitePost:
     site: HexoSite
     relative: str  # its path under source/_posts or source/_drafts, with `/`
     draft: bool = False
-    # The site's posts by slug, for post_link/post_path (only for posts that use them).
+    # The posts this one's post_link/post_path tags name, by slug or title (importing.site_links).
     posts: Mapping[str, PostRef] = field(default_factory=dict)
 
     @property

@@ -42,7 +42,7 @@ from importing.load import DEFAULT_BATCH_SIZE
 from importing.hexo_site import SiteConfigError, SitePost, is_site_root, read_site, site_posts
 from importing.old_links import link_to_articles
 from importing.parse import get_timezone
-from importing.site_links import link_index, uses_post_links
+from importing.site_links import link_index, linked_posts, named_posts
 from importing.pipeline import find_source_files, import_files
 from importing.report import ImportReport
 from importing.runs import finish_run, recorded_import
@@ -149,10 +149,11 @@ def _stage_site(root: str | os.PathLike, options: ImportOptions, staged: StagedF
     posts = list(site_posts(site))
     index = None
     for path, site_post in posts:
-        if uses_post_links(_read_quietly(path)):
+        names = named_posts(_read_quietly(path))
+        if names:
             if index is None:
                 index = link_index(posts, get_timezone(site.timezone), options.max_bytes)
-            site_post = dataclasses.replace(site_post, posts=index)
+            site_post = dataclasses.replace(site_post, posts=linked_posts(names, index))
         staged.paths.append(path)
         staged.site_posts.append(site_post)
 

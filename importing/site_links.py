@@ -5,7 +5,9 @@ the link goes to that post's old address (its Hexo permalink), which the
 import records and which answers with a 301 to the article
 (articles.legacy_urls), and its text is that post's title. A post being
 parsed in a worker knows nothing of the others, so the index is built
-first, from every post's front matter, and handed to the posts that use it.
+first, from every post's front matter, and each post that uses it is handed
+the entries its own tags name (`linked_posts`): its content hash then changes
+only when one of those does, and what travels to the worker stays small.
 
 Pure Python, no Django.
 """
@@ -13,6 +15,7 @@ Pure Python, no Django.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -20,13 +23,34 @@ from importing.hexo_site import PostRef, SitePost
 from importing.parse import (
     DEFAULT_MAX_BYTES, ImportFileError, build_article, decode_source, read_source, front_matter_and_body,
 )
+from importing.tag_plugins import split_args
 
 # The tags that name another post (hexo/dist/plugins/tag/post_link.js, post_path.js).
 LINK_TAGS = (b"post_link", b"post_path")
+# One such tag; its arguments are bounded so that a line of unclosed tags is read in linear time.
+_LINK_TAG = re.compile(r"\{%-?\s*post_(?:link|path)\s+(.{0,2000}?)\s*-?%\}")
 
 
 def uses_post_links(data: bytes) -> bool:
     return any(tag in data for tag in LINK_TAGS)
+
+
+def named_posts(data: bytes) -> set[str]:
+    """The posts a file's post_link/post_path tags name (a slug or a title, without its #anchor), as
+    importing.tag_plugins reads the tags' arguments."""
+    if not uses_post_links(data):
+        return set()
+    names = set()
+    for tag in _LINK_TAG.finditer(data.decode("utf-8", "replace")):
+        args = split_args(tag.group(1))
+        if args:
+            names.add(args[0].split("#")[0] if args[0].count("#") == 1 else args[0])
+    return names
+
+
+def linked_posts(names: Iterable[str], index: Mapping[str, PostRef]) -> dict[str, PostRef]:
+    """The entries of `index` that `names` name; a name not in it is left for the tag to report."""
+    return {name: index[name] for name in names if name in index}
 
 
 def link_index(posts: Iterable[tuple[Path, SitePost]], tz: dt.tzinfo,

@@ -14,7 +14,7 @@ from articles.models import Article, ImportRun, LegacyURL
 from importing.hexo_site import (
     PermalinkPost, SiteConfigError, UnknownPermalink, article_slug, file_name_fields, old_path, read_site,
 )
-from importing.site_links import link_index
+from importing.site_links import link_index, linked_posts, named_posts
 from importing.hexo_site import site_posts
 from tests.factories import HEXO_SITE, staff, write_file
 
@@ -265,6 +265,29 @@ def test_post_links_resolve_through_the_sites_index(site):
     assert (ref.url, ref.title) == ("/blog/news/2021/03/09/rate-cut/", "央行降息")
     assert index["央行降息"] == ref  # post_link finds a post by its title too
     assert "draft" not in index
+
+
+def test_each_post_is_handed_only_the_posts_its_tags_name(site):
+    text = ("{% post_link rate-cut %} {% post_path '央行降息' %} {%post_link no-front#top 'see' %} "
+            "{% post_link missing %} {% post_link").encode()
+    assert named_posts(text) == {"rate-cut", "央行降息", "no-front", "missing"}
+    assert named_posts("no tags here".encode()) == set()
+    index = link_index(list(site_posts(read_site(site))), ZoneInfo("Asia/Tokyo"))
+    handed = linked_posts(named_posts(text), index)
+    assert set(handed) == {"rate-cut", "央行降息", "no-front"}  # the missing one is the tag's to report
+    assert handed["rate-cut"] == handed["央行降息"] == index["rate-cut"]
+
+
+@db
+def test_a_linking_post_is_reimported_only_when_a_post_it_names_changes(run_import, site):
+    write(site / "source" / "_posts" / "2021-03-12-links.md", "---\ntitle: 链接\n---\n{% post_link rate-cut %}\n")
+    run_import(site)
+    write(site / "source" / "_posts" / "dated.md", "---\ntitle: Dated\ndate: 2021-05-01 09:30:00\nslug: dated-2\n---\nbody\n")
+    # A new address for a post the link does not name: the edited post alone is read again.
+    assert "updated 1, unchanged 4" in run_import(site).stdout
+    write(site / "source" / "_posts" / "2021-03-09-rate-cut.md", "---\ntitle: 央行降息\nslug: rate-cut-2\n---\n正文\n")
+    assert "updated 2, unchanged 3" in run_import(site).stdout  # and the post whose link goes to its address
+    assert LegacyURL.objects.filter(path="/blog/news/2021/03/09/rate-cut-2/").exists()
 
 
 # --- the real site -------------------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
-from django.db.models import Count, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -260,12 +260,7 @@ class AuthorViewSet(ContentAPIView):
     list_key = "authors"
 
     def get_queryset(self) -> QuerySet[Author]:
-        # Credited articles: as the author (the outlet) or in the bylines, as on author pages.
-        credited = (Article.objects.published().order_by()
-                    .filter(Q(author=OuterRef("pk")) | Q(pk__in=ArticleByline.objects.filter(
-                        author=OuterRef(OuterRef("pk"))).values("article_id")))
-                    .annotate(n=Func(F("pk"), function="COUNT")).values("n"))
-        return Author.objects.annotate(article_count=Subquery(credited)).filter(article_count__gt=0)
+        return Author.objects.with_article_counts()
 
 
 class SchemaView(ThrottleMessageMixin, SpectacularAPIView):

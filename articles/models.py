@@ -156,6 +156,15 @@ class AuthorQuerySet(models.QuerySet):
         return self.filter(models.Exists(Article.objects.published().filter(author=models.OuterRef("pk")))
                            | models.Exists(credited))
 
+    def with_article_counts(self) -> "AuthorQuerySet":
+        """Public authors annotated with `article_count`: the published articles credited to each,
+        as the author (the outlet) or in a byline, each article counted once."""
+        credited = (Article.objects.published().order_by()
+                    .filter(models.Q(author=models.OuterRef("pk")) | models.Q(pk__in=ArticleByline.objects.filter(
+                        author=models.OuterRef(models.OuterRef("pk"))).values("article_id")))
+                    .annotate(n=models.Func(models.F("pk"), function="COUNT")).values("n"))
+        return self.annotate(article_count=models.Subquery(credited)).filter(article_count__gt=0)
+
 
 class Author(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)

@@ -156,8 +156,8 @@ class ImportRunAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, run):
             raise PermissionDenied
         state = progress_state(run, self.run_status(run))
-        return JsonResponse({**state, "errors": run.errors, "warnings": run.warnings},
-                            headers={"Cache-Control": "no-store"})
+        # Never cached (the admin's views are never_cache): each poll sees the run as it is.
+        return JsonResponse({**state, "errors": run.errors, "warnings": run.warnings})
 
     # -- the upload page ---------------------------------------------------------
 

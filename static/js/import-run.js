@@ -3,7 +3,8 @@
 // shows the status, the progress and, once done, the counts, the errors and
 // the warnings. A static file: the Content-Security-Policy allows no inline
 // script. Without it, the page's <noscript> link reloads.
-(function () {
+// Loaded in the page's <head> (the admin's media): it starts once the page is read.
+function followImportRun() {
   "use strict";
   var live = document.getElementById("import-run-live");
   if (!live || live.dataset.inProgress !== "1") {
@@ -93,4 +94,10 @@
   }
 
   window.setTimeout(poll, INTERVAL_MS);
-})();
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", followImportRun);
+} else {
+  followImportRun();
+}

@@ -19,7 +19,12 @@ process's start time — and `mark_interrupted_runs`, called when an import
 starts and when the admin lists runs, marks "interrupted" every run still
 "running" whose process on this host is gone. Runs of another host cannot be
 checked from here and stay "running", shown with their host. The host name
-must tell the machines (or containers: each has its own pids) apart.
+must tell the machines (or containers: each has its own pids) apart. An
+upload's run waits "queued" (no process yet) until a task worker takes it
+(importing.tasks): it is never marked interrupted for that.
+
+While an import runs, `record_progress` writes the files done (one UPDATE a
+batch, importing.service), for the run's admin page.
 """
 
 from __future__ import annotations

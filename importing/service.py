@@ -1,8 +1,9 @@
 """The one entry point of every import: `run_import(source, options) -> ImportReport`.
 
-The `import_articles` command and the admin's upload page both call it; they
-only turn arguments or a form into a source and `ImportOptions`, and print or
-render the report. A run, whatever starts it:
+The `import_articles` command (in the foreground) and the admin's uploads (in
+a task worker, on the run their request queued: importing.tasks) both call it;
+they only turn arguments or stored uploads into a source and `ImportOptions`,
+and print or record the report. A run, whatever starts it:
 
 1. records an ImportRun as "running" (importing.runs), before any file is read;
 2. finds the files (`PathSource`: paths, directories and Hexo sites on this machine) or
@@ -10,7 +11,8 @@ render the report. A run, whatever starts it:
    copied into a temporary directory);
 3. imports them (importing.pipeline.import_files: parse, sanitise, derive in
    worker processes where it pays; load in batches, one transaction each; a
-   dry run in one transaction rolled back at the end);
+   dry run in one transaction rolled back at the end), recording on the run
+   the files done once a batch;
 4. for a real run, points links to an imported site's old addresses straight
    at the articles (importing.old_links), now that every target is loaded;
 5. records the run's end — finished with the counts, or failed or interrupted

@@ -45,7 +45,9 @@ FINISHED = (ImportRun.Status.SUCCEEDED, ImportRun.Status.WITH_ERRORS)
 
 def spool_storage() -> Storage:
     """Where uploads wait for their task: NEWSPORTAL_IMPORT_SPOOL_DIR (shared by every server and worker)."""
-    return FileSystemStorage(location=settings.NEWSPORTAL_IMPORT_SPOOL_DIR)
+    # Unpublished posts: readable by the app's user alone.
+    return FileSystemStorage(location=settings.NEWSPORTAL_IMPORT_SPOOL_DIR,
+                             file_permissions_mode=0o600, directory_permissions_mode=0o700)
 
 
 def spooled_names(run: ImportRun) -> list[str]:
@@ -108,7 +110,7 @@ def import_upload(context: TaskContext, run_id: int) -> dict | None:
     except BaseException:
         # run_import has marked the run failed with the reason. If attempts remain, the
         # worker runs the task again later, with the files still there: the run waits.
-        if context.attempt >= _attempts_allowed():
+        if _last_attempt(context):
             delete_spooled(run)
         else:
             _wait_for_retry(run, context.attempt)
@@ -133,6 +135,11 @@ def _attempts_allowed() -> int:
     from newsportal.tasks import attempts_allowed
 
     return attempts_allowed()
+
+
+def _last_attempt(context: TaskContext) -> bool:
+    # The immediate backend (no worker) runs a task once and never again.
+    return context.attempt >= _attempts_allowed() or settings.NEWSPORTAL_TASK_BACKEND == "immediate"
 
 
 def spooled_source(run: ImportRun) -> UploadSource:

@@ -252,3 +252,36 @@ def test_a_run_whose_files_are_gone_fails_with_the_reason(queue, spool_dir, run_
     run_task_worker()
     run.refresh_from_db()
     assert run.status == ImportRun.Status.FAILED and "gone from the import spool" in run.failure_reason
+
+
+def test_the_spool_is_readable_by_the_app_alone(queue, spool_dir):
+    run = queue(story_file("a.md", "私密"))
+    assert (spool_dir / f"{run.pk}-0").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.fixture
+def immediate(settings, monkeypatch):
+    """The immediate task backend: a task runs in the process that enqueues it, once.
+
+    Keyword suggestions (jieba, seconds) are left out: the import would run them at once too."""
+    monkeypatch.setattr("importing.service.enqueue_suggestions", lambda ids: None)
+    settings.NEWSPORTAL_TASK_BACKEND = "immediate"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def test_with_the_immediate_backend_the_upload_is_imported_by_its_request(immediate, queue, spool_dir):
+    run = queue(story_file("a.md", "立即"))
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.SUCCEEDED and run.created == 1 and spooled(spool_dir) == []
+
+
+def test_with_the_immediate_backend_a_failed_import_is_failed_not_left_waiting(
+        immediate, queue, spool_dir, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("importing.service.import_files", full_disk)
+    run = queue(story_file("a.md", "立即失败"))
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.FAILED and "No space left" in run.failure_reason
+    assert spooled(spool_dir) == []

@@ -147,13 +147,18 @@ def spooled_source(run: ImportRun) -> UploadSource:
     storage = spool_storage()
     limits = UploadLimits.from_settings()
     uploads: list[Upload] = []
-    for display, name in zip(run.sources, spooled_names(run)):
-        file = File(storage.open(name, "rb"), name=display)
-        try:
-            uploads.append(inspect_upload(file, limits))
-        except UploadRejected:
-            file.close()
-            raise  # checked in the request already: the file changed in the spool
+    try:
+        for display, name in zip(run.sources, spooled_names(run)):
+            file = File(storage.open(name, "rb"), name=display)
+            try:
+                uploads.append(inspect_upload(file, limits))
+            except UploadRejected:
+                file.close()
+                raise  # checked in the request already: the file changed in the spool
+    except BaseException:
+        for upload in uploads:
+            upload.file.close()
+        raise
     return UploadSource(uploads, limits)
 
 
@@ -184,6 +189,13 @@ def settle_from_task(run: ImportRun) -> ImportRun:
     try:
         result = default_task_backend.get_result(run.task_id)
     except (TaskResultDoesNotExist, NotImplementedError):
+        return run
+    if result.status == TaskResultStatus.READY and run.status == ImportRun.Status.INTERRUPTED:
+        # Its worker was killed and the task given back (newsportal.tasks): it runs again,
+        # so the run waits again rather than asking for a re-run by hand.
+        ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.INTERRUPTED).update(
+            status=ImportRun.Status.QUEUED, failure_reason=f"{run.failure_reason}; it will be tried again")
+        run.refresh_from_db()
         return run
     if result.status != TaskResultStatus.FAILED:
         return run

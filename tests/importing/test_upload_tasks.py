@@ -285,3 +285,18 @@ def test_with_the_immediate_backend_a_failed_import_is_failed_not_left_waiting(
     run.refresh_from_db()
     assert run.status == ImportRun.Status.FAILED and "No space left" in run.failure_reason
     assert spooled(spool_dir) == []
+
+
+def test_a_run_whose_worker_was_killed_waits_again_for_the_retry(client, queue, settings):
+    from newsportal.tasks import recover_lost_tasks
+
+    settings.NEWSPORTAL_TASK_ATTEMPTS = 3
+    run = queue(story_file("a.md", "等待重试"))
+    host, dead = socket.gethostname(), ended_process_pid()
+    DBTaskResult.objects.filter(pk=run.task_id).update(status="RUNNING", worker_ids=[f"{host}:{dead}:gone"])
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING, host=host, pid=dead)
+    assert recover_lost_tasks("default") == [run.task_id]  # what a starting worker does first
+
+    state = progress(client, run).json()  # the page marks the dead process's run, and sees the retry
+    assert state["status"] == "queued" and state["in_progress"] is True
+    assert f"pid {dead}" in state["failure_reason"] and state["failure_reason"].endswith("it will be tried again")

@@ -632,7 +632,8 @@ class ImportRun(models.Model):
 
     Created as "running" before the first file is read and finished afterwards,
     so a run that crashed part-way is never mistaken for a successful one (see
-    importing.runs, which writes these).
+    importing.runs, which writes these). An upload's run is created "queued"
+    by the request and run by a task worker (importing.tasks).
     """
 
     class Origin(models.TextChoices):
@@ -640,6 +641,8 @@ class ImportRun(models.Model):
         UPLOAD = "upload", _("upload")
 
     class Status(models.TextChoices):
+        # An upload stored and waiting for a task worker (importing.tasks).
+        QUEUED = "queued", _("queued")
         RUNNING = "running", _("running")
         SUCCEEDED = "succeeded", _("succeeded")
         WITH_ERRORS = "with_errors", _("finished with file errors")
@@ -682,6 +685,13 @@ class ImportRun(models.Model):
     errors = models.JSONField(_("errors"), default=list, blank=True)
     # One line per file that imported but with something guessed ("<file>: date is missing: …").
     warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    # Files in uploaded archives that are not posts, not imported.
+    ignored = models.JSONField(_("ignored files"), default=list, blank=True)
+    # Progress while running, written once per batch (importing.service): files done of files found.
+    files_total = models.PositiveIntegerField(_("files"), null=True, blank=True)
+    files_done = models.PositiveIntegerField(_("files done"), default=0)
+    # The task importing an upload (importing.tasks), so a task that failed for good shows on its run.
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("import run")
@@ -692,6 +702,11 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_origin_display()} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def in_progress(self) -> bool:
+        """Queued or running: its page keeps refreshing."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
     @property
     def who(self) -> str:

@@ -2,7 +2,14 @@
 
 Read-only for everyone: runs are written only by the importer (and
 importing.runs, which marks runs whose process died "interrupted" when
-the history is viewed); superusers alone may delete old ones. Editors
+the history is viewed); superusers alone may delete old ones.
+
+An upload is checked in the request, stored and queued (importing.tasks);
+the request answers with a redirect (303) to the run's page, which shows
+its status, a progress bar and, once done, the result. The page follows the
+run by itself: a static script (static/js/import-run.js; the CSP allows no
+inline script) polls the run's JSON (`<id>/progress/`, the same permission
+as the page) while it is queued or running. Without scripts, a link reloads. Editors
 (`view_importrun`) see the history and (`upload_importrun`) may upload;
 Authors have neither, so the admin answers them 403. Both permissions come
 from migration 0008.
@@ -15,7 +22,7 @@ import socket
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -25,7 +32,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from importing.runs import mark_interrupted_runs
 from articles.models import ImportRun
-from importing.service import run_import
+from importing.tasks import queue_upload, settle_runs
 from importing.upload import UploadImportForm
 
 
@@ -37,14 +44,17 @@ class ImportRunAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     list_select_related = ("user",)
     fieldsets = (
-        (None, {"fields": ("status", "failure_reason", "origin", "who", "started_at", "finished_at",
+        (None, {"fields": ("live", "failure_reason", "origin", "who", "started_at", "finished_at",
                            "source_list")}),
         (_("Process"), {"fields": ("host", "pid")}),
         (_("Options"), {"fields": ("time_zone", "overwrite_edited", "dry_run")}),
         (_("Result"), {"fields": ("created", "updated", "unchanged", "kept_local_edits", "failed",
-                                  "error_list", "warning_list")}),
+                                  "error_list", "warning_list", "ignored_list")}),
     )
-    readonly_fields = ("who", "source_list", "error_list", "warning_list")
+    readonly_fields = ("live", "who", "source_list", "error_list", "warning_list", "ignored_list")
+
+    class Media:
+        js = ("js/import-run.js",)
 
     # -- history is written by the importer, never by hand -----------------------
 
@@ -88,14 +98,66 @@ class ImportRunAdmin(admin.ModelAdmin):
     def warning_list(self, run: ImportRun) -> str:
         return _numbered(run.warnings, "import-warnings")
 
+    @admin.display(description=_("ignored files"))
+    def ignored_list(self, run: ImportRun) -> str:
+        return _numbered(run.ignored, "import-ignored")
+
+    @admin.display(description=_("status"))
+    def live(self, run: ImportRun) -> str:
+        """The status, a progress bar while queued or running, and the counts: what the script refreshes."""
+        progress_url = reverse("admin:articles_importrun_progress", args=[run.pk], current_app=self.admin_site.name)
+        state = progress_state(run, self.run_status(run))
+        bar = format_html('<progress data-run="progress" max="{}" value="{}">{}</progress>',
+                          max(state["files_total"] or 0, 1), state["files_done"], state["files_text"])
+        reload = format_html(
+            '<noscript><a href="" id="import-run-reload">{}</a></noscript>',
+            gettext("Reload this page to see the progress")) if run.in_progress else ""
+        return format_html(
+            '<div id="import-run-live" data-progress-url="{}" data-in-progress="{}" data-status="{}" '
+            'data-errors-title="{}" data-warnings-title="{}">'
+            '<strong data-run="status">{}</strong>'
+            '<div data-run="progress-box"{}>{} <span data-run="files">{}</span>{}</div>'
+            '<div data-run="counts">{}</div></div>',
+            progress_url, "1" if run.in_progress else "0", run.status,
+            gettext("Files that could not be imported"), gettext("Imported with a warning"),
+            state["status_display"],
+            "" if run.in_progress else " hidden", bar, state["files_text"], reload, state["counts_text"])
+
     def changelist_view(self, request: HttpRequest, extra_context=None):
         mark_interrupted_runs()  # a killed import's run would otherwise say "running" for ever
+        settle_runs(ImportRun.objects.filter(
+            origin=ImportRun.Origin.UPLOAD, status__in=UNSETTLED).exclude(task_id="")[:100])
         extra_context = {**(extra_context or {}), "has_upload_permission": self.has_upload_permission(request)}
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
-        mark_interrupted_runs()
+        self._settled(object_id)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _settled(self, object_id) -> ImportRun | None:
+        """The run, marked interrupted if its process died, or failed if its task did (importing.tasks)."""
+        mark_interrupted_runs()
+        run = self.get_object_or_none(object_id)
+        if run is not None:
+            settle_runs([run])
+        return run
+
+    def get_object_or_none(self, object_id) -> ImportRun | None:
+        try:
+            return ImportRun.objects.select_related("user").get(pk=int(object_id))
+        except (ValueError, TypeError, ImportRun.DoesNotExist):
+            return None
+
+    def progress_view(self, request: HttpRequest, object_id) -> JsonResponse:
+        """The run's status, progress and result as JSON, for the run page's script."""
+        run = self._settled(object_id)
+        if run is None:
+            raise Http404
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        state = progress_state(run, self.run_status(run))
+        # Never cached (the admin's views are never_cache): each poll sees the run as it is.
+        return JsonResponse({**state, "errors": run.errors, "warnings": run.warnings})
 
     # -- the upload page ---------------------------------------------------------
 
@@ -103,7 +165,10 @@ class ImportRunAdmin(admin.ModelAdmin):
         # csrf_exempt only so the size check below runs before Django reads the body;
         # the CSRF check itself is made right after it (csrf_protect in upload_view).
         view = self.admin_site.admin_view(csrf_exempt(self.upload_view))
-        return [path("upload/", view, name="articles_importrun_upload"), *super().get_urls()]
+        progress = self.admin_site.admin_view(self.progress_view)
+        return [path("upload/", view, name="articles_importrun_upload"),
+                path("<path:object_id>/progress/", progress, name="articles_importrun_progress"),
+                *super().get_urls()]
 
     def upload_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_upload_permission(request):
@@ -133,9 +198,10 @@ class ImportRunAdmin(admin.ModelAdmin):
         form = UploadImportForm(request.POST, request.FILES)
         if not form.is_valid():
             return self._render_upload(request, form)
-        report = run_import(form.import_source(), form.import_options(), user=request.user)
-        return self._render_upload(request, UploadImportForm(), report=report, run_url=reverse(
-            "admin:articles_importrun_change", args=[report.run.pk], current_app=self.admin_site.name))
+        # Stored and queued: a task worker imports it (importing.tasks); its page shows how it goes.
+        run = queue_upload(form.import_source(), form.import_options(), request.user)
+        return HttpResponseRedirect(reverse(
+            "admin:articles_importrun_change", args=[run.pk], current_app=self.admin_site.name), status=303)
 
     def _render_upload(self, request: HttpRequest, form: UploadImportForm, status: int = 200,
                        **context) -> HttpResponse:
@@ -149,6 +215,30 @@ class ImportRunAdmin(admin.ModelAdmin):
             "has_view_permission": self.has_view_permission(request),
             **context,
         }, status=status)
+
+
+UNSETTLED = (ImportRun.Status.QUEUED, ImportRun.Status.RUNNING, ImportRun.Status.INTERRUPTED)
+
+
+def progress_state(run: ImportRun, status_display: str) -> dict:
+    """What the run page shows and its script refreshes (all plain text; the script sets textContent)."""
+    total, done = run.files_total, run.files_done
+    if total is None:
+        files_text = gettext("waiting for a task worker") if run.status == ImportRun.Status.QUEUED else "…"
+    else:
+        files_text = gettext("%(done)s of %(total)s files") % {"done": f"{done:,}", "total": f"{total:,}"}
+    counts_text = "" if run.in_progress else gettext(
+        "%(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+        "%(kept)s kept local edits, %(failed)s failed") % {
+        "created": run.created, "updated": run.updated, "unchanged": run.unchanged,
+        "kept": run.kept_local_edits, "failed": run.failed}
+    return {
+        "status": run.status, "status_display": str(status_display), "in_progress": run.in_progress,
+        "failure_reason": run.failure_reason, "files_total": total, "files_done": done,
+        "files_text": files_text, "counts_text": counts_text,
+        "created": run.created, "updated": run.updated, "unchanged": run.unchanged,
+        "kept_local_edits": run.kept_local_edits, "failed": run.failed,
+    }
 
 
 def _numbered(lines: list[str], css_class: str) -> str:

@@ -19,7 +19,12 @@ process's start time — and `mark_interrupted_runs`, called when an import
 starts and when the admin lists runs, marks "interrupted" every run still
 "running" whose process on this host is gone. Runs of another host cannot be
 checked from here and stay "running", shown with their host. The host name
-must tell the machines (or containers: each has its own pids) apart.
+must tell the machines (or containers: each has its own pids) apart. An
+upload's run waits "queued" (no process yet) until a task worker takes it
+(importing.tasks): it is never marked interrupted for that.
+
+While an import runs, `record_progress` writes the files done (one UPDATE a
+batch, importing.service), for the run's admin page.
 """
 
 from __future__ import annotations
@@ -61,20 +66,27 @@ def recorded_import(
     overwrite_edited: bool = False,
     user=None,
     report: ImportReport | None = None,
+    run: ImportRun | None = None,
 ) -> Iterator[ImportRun]:
     """An ImportRun for the import run in the `with` block; call `finish_run` in it.
 
     `report` is the one the import fills in as it goes (`import_files(report=)`):
-    if the block raises, the run records what it holds then.
+    if the block raises, the run records what it holds then. `run`, if given,
+    is an existing one (an upload queued by its request, importing.tasks), now
+    run by this process: it becomes "running" here, its counts start again.
     """
     mark_interrupted_runs()
     pid = os.getpid()
-    run = ImportRun.objects.create(
-        origin=origin, user=user if user is not None and user.is_authenticated else None,
-        system_user=system_user() if origin == ImportRun.Origin.COMMAND else "",
-        sources=list(sources), time_zone=time_zone, dry_run=dry_run, overwrite_edited=overwrite_edited,
-        host=socket.gethostname(), pid=pid, process_started=process_start_time(pid),
-    )
+    process = {"host": socket.gethostname(), "pid": pid, "process_started": process_start_time(pid)}
+    if run is None:
+        run = ImportRun.objects.create(
+            origin=origin, user=user if user is not None and user.is_authenticated else None,
+            system_user=system_user() if origin == ImportRun.Origin.COMMAND else "",
+            sources=list(sources), time_zone=time_zone, dry_run=dry_run, overwrite_edited=overwrite_edited,
+            **process,
+        )
+    else:
+        start_run(run, process)
     try:
         yield run
     except KeyboardInterrupt:
@@ -85,6 +97,32 @@ def recorded_import(
         raise
     if run.status == ImportRun.Status.RUNNING:
         _mark_failed(run, RuntimeError("the import ended without a report"), report)
+
+
+def start_run(run: ImportRun, process: dict) -> None:
+    """Mark an existing run "running" in this process, its earlier attempt's counts cleared."""
+    fields = {**process, **_outcome(None), "ignored": [], "status": ImportRun.Status.RUNNING,
+              "failure_reason": "", "finished_at": None, "files_total": None, "files_done": 0}
+    ImportRun.objects.filter(pk=run.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(run, name, value)
+
+
+def record_progress(run: ImportRun, *, done: int, total: int | None = None) -> None:
+    """Record how many files are done (and, once known, found): one small UPDATE.
+
+    ImportRun is bookkeeping for articles.content_version, so this bumps no
+    content generation. A database that cannot take it is logged, not raised:
+    progress is a help, the import goes on.
+    """
+    fields = {"files_done": done} if total is None else {"files_done": done, "files_total": total}
+    try:
+        ImportRun.objects.filter(pk=run.pk).update(**fields)
+    except DatabaseError as exc:
+        log.warning("could not record import run %s's progress: %s", run.pk, retry.one_line(exc))
+        return
+    for name, value in fields.items():
+        setattr(run, name, value)
 
 
 def finish_run(run: ImportRun, report: ImportReport) -> None:
@@ -109,6 +147,7 @@ def _outcome(report: ImportReport | None, *, with_errors: bool = True) -> dict:
     if with_errors:
         fields["errors"] = list(report.errors)
         fields["warnings"] = list(report.warnings)
+        fields["ignored"] = list(report.ignored)
     return fields
 
 

@@ -1,8 +1,9 @@
 """The one entry point of every import: `run_import(source, options) -> ImportReport`.
 
-The `import_articles` command and the admin's upload page both call it; they
-only turn arguments or a form into a source and `ImportOptions`, and print or
-render the report. A run, whatever starts it:
+The `import_articles` command (in the foreground) and the admin's uploads (in
+a task worker, on the run their request queued: importing.tasks) both call it;
+they only turn arguments or stored uploads into a source and `ImportOptions`,
+and print or record the report. A run, whatever starts it:
 
 1. records an ImportRun as "running" (importing.runs), before any file is read;
 2. finds the files (`PathSource`: paths, directories and Hexo sites on this machine) or
@@ -10,7 +11,8 @@ render the report. A run, whatever starts it:
    copied into a temporary directory);
 3. imports them (importing.pipeline.import_files: parse, sanitise, derive in
    worker processes where it pays; load in batches, one transaction each; a
-   dry run in one transaction rolled back at the end);
+   dry run in one transaction rolled back at the end), recording on the run
+   the files done once a batch;
 4. for a real run, points links to an imported site's old addresses straight
    at the articles (importing.old_links), now that every target is loaded;
 5. records the run's end — finished with the counts, or failed or interrupted
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +48,7 @@ from importing.parse import get_timezone
 from importing.site_links import link_index, linked_posts, named_posts
 from importing.pipeline import find_source_files, import_files
 from importing.report import ImportReport
-from importing.runs import finish_run, recorded_import
+from importing.runs import finish_run, record_progress, recorded_import
 
 # Given the number of files once they are found, returns a context whose value
 # is called once per file done (the command's progress bar).
@@ -171,23 +174,28 @@ def run_import(
     *,
     user=None,
     progress: Progress | None = None,
+    run: ImportRun | None = None,
 ) -> ImportReport:
     """Import what `source` holds with `options`, recorded as an ImportRun; see the module's docstring.
 
     `user` is who asked (an upload's editor); `progress`, if given, is told
-    the number of files and then each file done.
+    the number of files and then each file done. `run`, if given, is the
+    ImportRun to record this import on (an upload queued by its request and
+    run by a task worker: importing.tasks) instead of a new one.
     """
     options = options or ImportOptions()
     report = ImportReport(dry_run=options.dry_run)
     with recorded_import(
         origin=source.origin, sources=source.sources, time_zone=options.default_time_zone, dry_run=options.dry_run,
-        overwrite_edited=options.overwrite_edited, user=user, report=report,
+        overwrite_edited=options.overwrite_edited, user=user, report=report, run=run,
     ) as run:
         report.run = run
         with source.staged(options) as staged:
             report.errors.extend(staged.errors)
             report.ignored.extend(staged.ignored)
-            with progress(len(staged.paths)) if progress else nullcontext(None) as on_file:
+            total = len(staged.paths)
+            with (progress(total) if progress else nullcontext(None)) as shown, \
+                    _recorded_progress(run, total, options, shown) as on_file:
                 import_files(
                     staged.paths, names=staged.names, site_posts=staged.site_posts, tz=options.tz, max_bytes=options.max_bytes,
                     dry_run=options.dry_run, batch_size=options.batch_size, workers=options.workers,
@@ -204,6 +212,41 @@ def run_import(
         # Keyword suggestions for editors, computed by a task worker (newsroom.tasks).
         enqueue_suggestions(report.written_ids)
     return report
+
+
+# Progress is written at most this often (besides once a batch), so that a slow
+# import's page moves while its first batch is still being read.
+PROGRESS_SECONDS = 1.0
+
+
+@contextmanager
+def _recorded_progress(run: ImportRun, total: int, options: ImportOptions,
+                       shown: Callable[[], object] | None) -> Iterator[Callable[[], None] | None]:
+    """The per-file callback: tells `shown` (the command's bar) each file, and records on the run the
+    files done of `total` once a batch (or a second) — one small UPDATE, never one a file.
+
+    A dry run records none: its writes are rolled back, and the run row must
+    stay outside its transaction (importing.runs).
+    """
+    if options.dry_run:
+        yield shown
+        return
+    record_progress(run, done=0, total=total)
+    done = recorded = 0
+    last = time.monotonic()
+
+    def on_file() -> None:
+        nonlocal done, recorded, last
+        done += 1
+        if shown is not None:
+            shown()
+        if done - recorded >= options.batch_size or time.monotonic() - last >= PROGRESS_SECONDS:
+            record_progress(run, done=done)
+            recorded, last = done, time.monotonic()
+
+    yield on_file
+    if done != recorded:
+        record_progress(run, done=done)
 
 
 def _accept_suggested_tags(written_ids: list[int]) -> int:

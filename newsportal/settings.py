@@ -336,6 +336,10 @@ NEWSPORTAL_UPLOAD_MAX_BYTES = int(os.environ.get("NEWSPORTAL_UPLOAD_MAX_BYTES", 
 NEWSPORTAL_UPLOAD_MAX_ENTRIES = int(os.environ.get("NEWSPORTAL_UPLOAD_MAX_ENTRIES", 10_000))
 NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES = int(
     os.environ.get("NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES", 500 * 1024 * 1024))
+# Where uploads wait for the task worker that imports them (importing.tasks): a
+# private folder, never under MEDIA_ROOT (public). Every web server and task
+# worker must see the same folder (a shared disk when they are several machines).
+NEWSPORTAL_IMPORT_SPOOL_DIR = Path(os.environ.get("NEWSPORTAL_IMPORT_SPOOL_DIR", BASE_DIR / "var" / "import-spool"))
 # --- Security: HTTPS, cookies, headers -------------------------------------
 # Production defaults are strict; each can be changed from the environment
 # (docs/SECURITY.md explains when). With DEBUG on (development over plain

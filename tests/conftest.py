@@ -122,6 +122,34 @@ def media_root(settings, tmp_path) -> Path:
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture
+def spool_dir(settings, tmp_path_factory) -> Path:
+    """NEWSPORTAL_IMPORT_SPOOL_DIR (where uploads wait for their task) in this test's own folder."""
+    settings.NEWSPORTAL_IMPORT_SPOOL_DIR = tmp_path_factory.mktemp("spool")
+    return settings.NEWSPORTAL_IMPORT_SPOOL_DIR
+
+
+@pytest.fixture
+def upload_and_import(run_task_worker, spool_dir, django_capture_on_commit_callbacks):
+    """Post to the admin's upload page; if it queued an import (303 to the run's page), run the queued
+    task and return the run's page, with the POST's own response as `.posted`. A refused upload's
+    response (the upload page, 403, the login redirect) is returned as it is."""
+    from django.urls import reverse
+
+    def send(client, *files, **fields):
+        data = {"files": list(files), "time_zone": "Asia/Shanghai", **fields}
+        with django_capture_on_commit_callbacks(execute=True):  # the enqueue waits for the commit
+            posted = client.post(reverse("admin:articles_importrun_upload"), data)
+        if posted.status_code != 303:
+            return posted
+        run_task_worker()
+        page = client.get(posted["Location"])
+        page.posted = posted
+        return page
+
+    return send
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty page cache (the database is rolled back between tests)."""

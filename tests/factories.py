@@ -176,3 +176,10 @@ def store_image(data: bytes) -> str:
     if not default_storage.exists(name):
         default_storage.save(name, ContentFile(data))
     return settings.MEDIA_URL + name
+
+
+def ended_process_pid() -> int:
+    """The pid of a process that has ended (and been reaped): a killed worker's, say."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert process.wait(timeout=60) == 0
+    return process.pid

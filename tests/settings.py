@@ -17,6 +17,10 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 
 from newsportal.settings import *  # noqa: E402,F403
 
+# Uploads waiting for their task in the temporary folder, not in the project's var/.
+# (A worker process started by a test is given its test's folder in the environment.)
+NEWSPORTAL_IMPORT_SPOOL_DIR = os.environ.get("NEWSPORTAL_IMPORT_SPOOL_DIR") or os.path.join(
+    tempfile.gettempdir(), f"newsportal-tests-spool-{os.getpid()}")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # Serve static files from the apps' folders, without a collectstatic step.

@@ -49,12 +49,11 @@ def test_the_import_history_keeps_the_warnings(run_import, write_post, client, d
     assert '<ol class="import-warnings"><li>' in page and "date is missing" in page
 
 
-def test_the_upload_page_shows_the_warnings(client, desk, settings):
+def test_the_upload_page_shows_the_warnings(client, desk, settings, upload_and_import):
     settings.LANGUAGE_CODE = "en"
     client.force_login(desk)
     upload = SimpleUploadedFile("undated.md", UNDATED.encode(), content_type="application/octet-stream")
-    response = client.post(reverse("admin:articles_importrun_upload"),
-                           {"files": [upload], "time_zone": "Asia/Shanghai"})
+    response = upload_and_import(client, upload)  # the run's page, once the task has imported it
     page = response.content.decode()
     assert response.status_code == 200 and Article.objects.count() == 1
     assert 'class="import-warnings"' in page

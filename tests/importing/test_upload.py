@@ -62,8 +62,10 @@ def make_zip(name: str, members: dict[str, bytes], *, symlinks: dict[str, str] |
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/zip")
 
 
-def send(client: Client, *files: SimpleUploadedFile, **fields):
-    return client.post(reverse(UPLOAD), {"files": list(files), "time_zone": "Asia/Shanghai", **fields})
+@pytest.fixture
+def send(upload_and_import):
+    """Upload through the admin: a queued upload is imported by the task worker, and its run's page returned."""
+    return upload_and_import
 
 
 def page_text(response) -> str:
@@ -73,12 +75,13 @@ def page_text(response) -> str:
 # --- a good file, a bad file --------------------------------------------------
 
 
-def test_editor_uploads_a_post_and_sees_it_in_the_import_history(client, desk):
+def test_editor_uploads_a_post_and_sees_it_in_the_import_history(client, desk, send):
     response = client.get(reverse(UPLOAD))
     assert response.status_code == 200
     assert 'enctype="multipart/form-data"' in page_text(response) and "csrfmiddlewaretoken" in page_text(response)
 
     response = send(client, upload_file("good.md", story("上传的文章")))
+    assert response.posted.status_code == 303  # stored and queued; the task worker imported it
     assert response.status_code == 200
     article = Article.objects.get(title="上传的文章")
     assert article.source_path == "upload:good.md"
@@ -90,7 +93,8 @@ def test_editor_uploads_a_post_and_sees_it_in_the_import_history(client, desk):
     assert (run.created, run.updated, run.unchanged, run.failed) == (1, 0, 0, 0)
     assert run.status == ImportRun.Status.SUCCEEDED and run.finished_at >= run.started_at
     run_url = reverse("admin:articles_importrun_change", args=[run.pk])
-    assert run_url in page_text(response)
+    assert response.posted["Location"] == run_url
+    assert "succeeded" in page_text(response) and "1 created" in page_text(response)
 
     listing = client.get(reverse(CHANGELIST))
     assert listing.status_code == 200
@@ -99,7 +103,7 @@ def test_editor_uploads_a_post_and_sees_it_in_the_import_history(client, desk):
     assert client.get(run_url).status_code == 200
 
 
-def test_a_bad_file_is_reported_by_name_and_the_others_still_import(client, desk):
+def test_a_bad_file_is_reported_by_name_and_the_others_still_import(client, desk, send):
     response = send(client, upload_file("good.md", story("好文章")), upload_file("bad.md", BAD_YAML),
                     upload_file("empty.txt", b""))
     assert response.status_code == 200
@@ -115,7 +119,7 @@ def test_a_bad_file_is_reported_by_name_and_the_others_still_import(client, desk
     assert "upload:bad.md: front matter: invalid YAML" in detail and "upload:empty.txt" in detail
 
 
-def test_a_post_with_an_impossible_date_fails_alone_among_hundreds(client, desk):
+def test_a_post_with_an_impossible_date_fails_alone_among_hundreds(client, desk, send):
     """#14 item 2: PyYAML's timestamps raised a bare ValueError here: HTTP 500 and nothing imported."""
     members = {f"posts/{n:03}.md": story(f"第{n}篇") for n in range(300)}
     members["posts/150_bad.md"] = post(title="不存在的日子", date="2021-13-01").encode()
@@ -129,7 +133,7 @@ def test_a_post_with_an_impossible_date_fails_alone_among_hundreds(client, desk)
     assert run.errors == [line.replace("&#x27;", "'")]
 
 
-def test_uploading_the_same_file_again_is_unchanged(client, desk):
+def test_uploading_the_same_file_again_is_unchanged(client, desk, send):
     send(client, upload_file("same.md", story("同一篇")))
     response = send(client, upload_file("same.md", story("同一篇")))
     assert response.status_code == 200
@@ -139,7 +143,7 @@ def test_uploading_the_same_file_again_is_unchanged(client, desk):
     assert Article.objects.count() == 1
 
 
-def test_the_seeds_upload_like_the_command_imports_them(client, desk):
+def test_the_seeds_upload_like_the_command_imports_them(client, desk, send):
     files = [upload_file(p.name, p.read_bytes()) for p in sorted(SEEDS.iterdir()) if p.suffix == ".txt"]
     send(client, *files)
     run = ImportRun.objects.get()
@@ -149,7 +153,7 @@ def test_the_seeds_upload_like_the_command_imports_them(client, desk):
     assert [c.path for c in article.categories.all()] == ["金融", "金融/财联社", "金融/财联社/深度"]
 
 
-def test_options_reach_the_importer(client, desk):
+def test_options_reach_the_importer(client, desk, send):
     naive = post(title="'北京时间'", date="2022-04-30 09:00:00").encode()
     send(client, upload_file("naive.md", naive), time_zone="UTC")
     run = ImportRun.objects.get()
@@ -171,7 +175,7 @@ def test_options_reach_the_importer(client, desk):
 # --- archives -------------------------------------------------------------------
 
 
-def test_a_zip_with_folders_a_bad_post_and_junk(client, desk):
+def test_a_zip_with_folders_a_bad_post_and_junk(client, desk, send):
     archive = make_zip("posts.zip", {
         "2022/04/a.md": story("甲"),
         "2022/05/deep/b.markdown": story("乙"),
@@ -197,13 +201,13 @@ def test_a_zip_with_folders_a_bad_post_and_junk(client, desk):
     assert (again.created, again.unchanged) == (0, 2)
 
 
-def test_zip_and_plain_files_together(client, desk):
+def test_zip_and_plain_files_together(client, desk, send):
     send(client, make_zip("one.zip", {"x.md": story("一")}), upload_file("two.md", story("二")))
     run = ImportRun.objects.get()
     assert run.sources == ["one.zip", "two.md"] and run.created == 2
 
 
-def test_chinese_member_names_from_a_windows_zip_are_decoded(client, desk):
+def test_chinese_member_names_from_a_windows_zip_are_decoded(client, desk, send):
     archive = make_zip("win.zip", {"abcd.md": story("编码")})
     # Chinese Windows writes names in GBK without the UTF-8 flag; same length as the placeholder.
     data = archive.read().replace(b"abcd.md", "新闻.md".encode("gbk"))
@@ -217,7 +221,7 @@ def test_chinese_member_names_from_a_windows_zip_are_decoded(client, desk):
     ("/etc/evil.md", "absolute path"),
     ("C:\\Windows\\evil.md", "absolute path"),
 ])
-def test_zip_with_unsafe_names_is_refused_whole(client, desk, member, problem):
+def test_zip_with_unsafe_names_is_refused_whole(client, desk, member, problem, send):
     response = send(client, make_zip("evil.zip", {"fine.md": story("好"), member: story("坏")}))
     assert response.status_code == 200
     text = page_text(response)
@@ -225,14 +229,14 @@ def test_zip_with_unsafe_names_is_refused_whole(client, desk, member, problem):
     assert not Article.objects.exists() and not ImportRun.objects.exists()
 
 
-def test_zip_with_a_symlink_is_refused(client, desk):
+def test_zip_with_a_symlink_is_refused(client, desk, send):
     response = send(client, make_zip("links.zip", {"fine.md": story("好")}, symlinks={"passwd.md": "/etc/passwd"}))
     text = page_text(response)
     assert "links.zip" in text and "symbolic link" in text
     assert not Article.objects.exists() and not ImportRun.objects.exists()
 
 
-def test_zip_with_too_many_entries_is_refused(client, desk, settings):
+def test_zip_with_too_many_entries_is_refused(client, desk, settings, send):
     settings.NEWSPORTAL_UPLOAD_MAX_ENTRIES = 3
     response = send(client, make_zip("many.zip", {f"{i}.md": story(f"第{i}篇") for i in range(4)}))
     text = page_text(response)
@@ -240,7 +244,7 @@ def test_zip_with_too_many_entries_is_refused(client, desk, settings):
     assert not Article.objects.exists() and not ImportRun.objects.exists()
 
 
-def test_oversize_member_fails_alone(client, desk, settings):
+def test_oversize_member_fails_alone(client, desk, settings, send):
     settings.NEWSPORTAL_IMPORT_MAX_BYTES = 2000
     big = story("太长", body="<p>" + "字" * 2000 + "</p>")
     response = send(client, make_zip("mixed.zip", {"big.md": big, "small.md": story("短")}))
@@ -251,7 +255,7 @@ def test_oversize_member_fails_alone(client, desk, settings):
     assert (run.created, run.failed) == (1, 1)
 
 
-def test_zip_bomb_is_refused_before_unpacking(client, desk, settings):
+def test_zip_bomb_is_refused_before_unpacking(client, desk, settings, send):
     settings.NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES = 100_000
     # Highly compressible: a few kilobytes on the wire, 150 kB unpacked.
     padding = "<p>" + "0" * 50_000 + "</p>"
@@ -263,7 +267,7 @@ def test_zip_bomb_is_refused_before_unpacking(client, desk, settings):
     assert not Article.objects.exists() and not ImportRun.objects.exists()
 
 
-def test_damaged_member_fails_alone(client, desk):
+def test_damaged_member_fails_alone(client, desk, send):
     archive = make_zip("damaged.zip", {"ok.md": story("完好"), "broken.md": story("损坏")},
                        compression=zipfile.ZIP_STORED)
     data = archive.read().replace("损坏".encode(), "破损".encode(), 1)  # the CRC no longer matches
@@ -277,7 +281,7 @@ def test_damaged_member_fails_alone(client, desk):
     ("report.pdf", b"%PDF-1.4", "report.pdf: not a .md, .markdown, .txt or .zip file"),
     ("empty.zip", None, "empty.zip: contains no .md, .markdown or .txt files"),
 ])
-def test_wrong_or_corrupt_files_get_a_form_error_naming_them(client, desk, name, content, message):
+def test_wrong_or_corrupt_files_get_a_form_error_naming_them(client, desk, name, content, message, send):
     file = make_zip(name, {"readme.html": b"<p>hi</p>"}) if content is None else upload_file(name, content)
     response = send(client, upload_file("good.md", story("不导入")), file)
     assert response.status_code == 200
@@ -285,7 +289,7 @@ def test_wrong_or_corrupt_files_get_a_form_error_naming_them(client, desk, name,
     assert not Article.objects.exists() and not ImportRun.objects.exists()
 
 
-def test_form_errors_are_in_the_editors_language(client, desk, settings):
+def test_form_errors_are_in_the_editors_language(client, desk, settings, send):
     settings.LANGUAGE_CODE = "zh-hans"
     response = send(client, upload_file("report.pdf", b"%PDF-1.4"))
     assert "report.pdf：不是 .md、.markdown、.txt 或 .zip 文件" in page_text(response)
@@ -302,7 +306,7 @@ def test_no_file_chosen_is_a_form_error(client, desk):
 # --- request limits and CSRF ------------------------------------------------------
 
 
-def test_an_upload_over_the_size_limit_is_refused_unread(client, desk, settings):
+def test_an_upload_over_the_size_limit_is_refused_unread(client, desk, settings, send):
     settings.LANGUAGE_CODE = "zh-hans"
     settings.NEWSPORTAL_UPLOAD_MAX_BYTES = 1_000
     response = send(client, upload_file("big.md", story("大", body="<p>" + "字" * 1000 + "</p>")))
@@ -312,7 +316,7 @@ def test_an_upload_over_the_size_limit_is_refused_unread(client, desk, settings)
     assert not Article.objects.exists() and not ImportRun.objects.exists()
 
 
-def test_too_many_files_at_once_is_a_clear_error(client, desk, settings):
+def test_too_many_files_at_once_is_a_clear_error(client, desk, settings, send):
     settings.LANGUAGE_CODE = "zh-hans"
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
     response = send(client, *(upload_file(f"{i}.md", story(f"篇{i}")) for i in range(3)))
@@ -321,7 +325,7 @@ def test_too_many_files_at_once_is_a_clear_error(client, desk, settings):
     assert not Article.objects.exists()
 
 
-def test_upload_needs_the_csrf_token():
+def test_upload_needs_the_csrf_token(send):
     csrf_client = Client(enforce_csrf_checks=True)
     csrf_client.force_login(staff("desk", "Editors"))
     response = send(csrf_client, upload_file("good.md", story("跨站")))
@@ -332,7 +336,7 @@ def test_upload_needs_the_csrf_token():
 # --- who may -------------------------------------------------------------------------
 
 
-def test_authors_get_403_for_uploads_and_the_import_history(client):
+def test_authors_get_403_for_uploads_and_the_import_history(client, send):
     client.force_login(staff("writer", "Authors"))
     assert client.get(reverse(UPLOAD)).status_code == 403
     assert send(client, upload_file("good.md", story("作者上传"))).status_code == 403
@@ -340,7 +344,7 @@ def test_authors_get_403_for_uploads_and_the_import_history(client):
     assert not Article.objects.exists() and not ImportRun.objects.exists()
 
 
-def test_the_public_is_sent_to_the_login_page(client):
+def test_the_public_is_sent_to_the_login_page(client, send):
     for url in (reverse(UPLOAD), reverse(CHANGELIST)):
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
@@ -348,7 +352,7 @@ def test_the_public_is_sent_to_the_login_page(client):
     assert response.status_code == 302 and not Article.objects.exists()
 
 
-def test_import_history_is_read_only_and_only_superusers_delete(client, desk, admin_user):
+def test_import_history_is_read_only_and_only_superusers_delete(client, desk, admin_user, send):
     send(client, upload_file("good.md", story("历史")))
     run = ImportRun.objects.get()
     change_url = reverse("admin:articles_importrun_change", args=[run.pk])
@@ -364,7 +368,7 @@ def test_import_history_is_read_only_and_only_superusers_delete(client, desk, ad
     assert not ImportRun.objects.exists()
 
 
-def test_import_history_filters(client, desk, run_import):
+def test_import_history_filters(client, desk, run_import, send):
     run_import(SEEDS)
     send(client, upload_file("good.md", story("筛选")))
     upload_only = page_text(client.get(reverse(CHANGELIST), {"origin__exact": "upload"}))
@@ -373,7 +377,7 @@ def test_import_history_filters(client, desk, run_import):
     assert str(SEEDS) in command_only and "good.md" not in command_only
 
 
-def test_nothing_is_left_in_the_temporary_directory(client, desk, tmp_path, monkeypatch):
+def test_nothing_is_left_in_the_temporary_directory(client, desk, tmp_path, monkeypatch, send):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     send(client, make_zip("posts.zip", {"a/b.md": story("临时"), "bad.md": BAD_YAML}))
     assert Article.objects.get().title == "临时"

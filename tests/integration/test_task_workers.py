@@ -283,6 +283,43 @@ def test_an_imports_suggestions_are_made_by_the_backends_worker(backend, scratch
     assert suggested == articles  # the seeds all have text to suggest from
 
 
+QUEUE_UPLOAD = (
+    "import json; from django.core.files.uploadedfile import SimpleUploadedFile; "
+    "from importing.service import ImportOptions; from importing.tasks import queue_upload; "
+    "from importing.upload import UploadLimits, UploadSource, inspect_upload; "
+    "limits = UploadLimits.from_settings(); "
+    "uploads = [inspect_upload(SimpleUploadedFile(p.name, p.read_bytes()), limits) "
+    "for p in sorted(__import__('pathlib').Path({seeds!r}).glob('*.txt'))]; "
+    "run = queue_upload(UploadSource(uploads, limits), ImportOptions(workers=0), None); "
+    "print(json.dumps(run.pk))")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["db", "rq"])
+def test_an_upload_is_imported_by_the_backends_worker(backend, scratch_db, request, tmp_path, monkeypatch):
+    """The admin's upload (importing.tasks): queued with its files in the spool, imported by the worker."""
+    spool = tmp_path / "spool"
+    monkeypatch.setenv("NEWSPORTAL_IMPORT_SPOOL_DIR", str(spool))  # the same spool for every process
+    env = {"NEWSPORTAL_TASK_BACKEND": backend}
+    if backend == "rq":
+        env = rq_env(request.getfixturevalue("redis_url"))
+    run_id = shell(scratch_db, QUEUE_UPLOAD.format(seeds=str(SEEDS)), **env)
+    read = ("import json; from articles.models import Article, ImportRun; "
+            f"r = ImportRun.objects.get(pk={run_id}); "
+            "print(json.dumps([r.status, r.created, r.pid, Article.objects.count()]))")
+    assert shell(scratch_db, read, **env) == ["queued", 0, None, 0]
+    assert len(list(spool.iterdir())) == 2  # the seeds' two posts
+
+    if backend == "db":
+        worker = run_manage(scratch_db, "db_worker", "--batch", "--no-reload", "--no-startup-delay", timeout=300)
+        assert worker.returncode == 0, worker.stderr
+    else:
+        rq_work_until_done(scratch_db, env["NEWSPORTAL_REDIS_URL"], jobs=2)  # the import, then its suggestions
+    status, created, pid, articles = shell(scratch_db, read, **env)
+    assert (status, created, articles) == ("succeeded", 2, 2) and pid is not None
+    assert list(spool.iterdir()) == []
+
+
 # --- choosing the backend by configuration ---------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
+from articles.images import usable_image
 from articles.sanitize import EXCERPT_LENGTH, IMAGE_URL_PATTERN, make_excerpt, sanitize_body
 # Re-exported: the rest of the project has always imported them from here.
 from articles.slugs import SLUG_MAX_LENGTH, unicode_slug, unique_slug  # noqa: F401
@@ -399,6 +400,21 @@ class Article(models.Model):
             super().save(*args, **kwargs)
             record_url_changes([self])
             stamp_links(self)
+
+    @property
+    def card_image(self) -> str:
+        """The picture of the story in listings (thumbnail, else head image), "" for a text card (articles.images)."""
+        return usable_image(self.thumbnail, self.head_image)
+
+    @property
+    def page_image(self) -> str:
+        """The head image of its page, never a placeholder service's; "" for none."""
+        return usable_image(self.head_image)
+
+    @property
+    def preview_image(self) -> str:
+        """The picture of its previews (og:image, JSON-LD): the head image, else the thumbnail; "" for none."""
+        return usable_image(self.head_image, self.thumbnail)
 
     @cached_property
     def byline_groups(self) -> list[tuple[str, list["Author"]]]:

@@ -331,7 +331,7 @@ class ArticleDetailView(SeoMixin, DetailView):
     def get_seo(self):
         article = self.object
         return {"title": article.title, "description": article.excerpt,
-                "image": article.head_image or article.thumbnail,
+                "image": article.preview_image,
                 "canonical": self.request.build_absolute_uri(article.get_absolute_url())}
 
     def get_context_data(self, **kwargs):
@@ -417,8 +417,8 @@ def news_article_json_ld(request, article: Article) -> dict:
         "description": article.excerpt,
         "inLanguage": "zh-CN",
     }
-    if article.head_image or article.thumbnail:
-        data["image"] = [article.head_image or article.thumbnail]
+    if article.preview_image:
+        data["image"] = [article.preview_image]
     # The reporters in the dateline, then the outlet (the front matter's author).
     authors = [{"@type": "Person", "name": reporter.name,
                 "url": request.build_absolute_uri(reporter.get_absolute_url())}

@@ -336,6 +336,11 @@ NEWSPORTAL_UPLOAD_MAX_BYTES = int(os.environ.get("NEWSPORTAL_UPLOAD_MAX_BYTES", 
 NEWSPORTAL_UPLOAD_MAX_ENTRIES = int(os.environ.get("NEWSPORTAL_UPLOAD_MAX_ENTRIES", 10_000))
 NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES = int(
     os.environ.get("NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES", 500 * 1024 * 1024))
+# Hosts of placeholder image services (the mirror bot's random picsum.photos
+# pictures): a thumbnail or head image from one of them (or a subdomain) says
+# nothing about the story, so listings give the story a text card instead and
+# its page shows no head image (articles.images). Comma-separated; empty for none.
+NEWSPORTAL_PLACEHOLDER_IMAGE_HOSTS = env_list("NEWSPORTAL_PLACEHOLDER_IMAGE_HOSTS", "picsum.photos")
 # --- Security: HTTPS, cookies, headers -------------------------------------
 # Production defaults are strict; each can be changed from the environment
 # (docs/SECURITY.md explains when). With DEBUG on (development over plain

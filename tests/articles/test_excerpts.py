@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -94,3 +95,12 @@ def test_refresh_excerpts_fixes_stored_rows_and_only_those():
     again = io.StringIO()
     call_command("refresh_excerpts", stdout=again)
     assert "changed 0" in again.getvalue()
+
+
+@pytest.mark.django_db
+def test_search_snippets_leave_out_the_headline_too(client):
+    publish(TITLE, body=WIRE)
+    page = client.get("/search/", {"q": "货币政策"}).content.decode()
+    snippet = re.search(r'<p class="excerpt">(.*?)</p>', page, re.S).group(1)
+    assert "【" not in snippet and snippet.startswith("财联社6月11日电")
+    assert "<mark>货币政策</mark>" in snippet

@@ -16,6 +16,7 @@ import io
 import pytest
 from PIL import Image
 
+from articles.models import Article
 from tests.browsers import BROWSER_TESTS, only_the_live_server
 from tests.factories import SEEDS, chain, image_bytes, publish
 from tests.page_types import public_page_paths
@@ -40,9 +41,12 @@ ROUNDED = 6
 
 @pytest.fixture
 def site(live_server, run_import) -> dict[str, str]:
-    """Name -> URL of the pages checked: thumbnails from a CDN and from picsum, an article with body images."""
+    """Name -> URL of the pages checked: thumbnails from a CDN and from picsum, an article with head and body images."""
     assert run_import(SEEDS).exit_code == 0
     paths = public_page_paths(BODY)
+    article = Article.objects.get(title="券商加大IT投入")
+    article.head_image = f"{CDN}/head.jpg"
+    article.save()
     deep = chain("金融", "券商", "深度")
     for n in range(3):
         publish(f"有缩略图的报道{n}", categories=[deep], tags=["券商"], author="记者甲",
@@ -119,6 +123,9 @@ def test_no_broken_image_icon_and_no_sideways_scroll(site, context, viewport):
     if context.scripts_on:
         page.goto(site["article"])
         settle(page)
+        # The head image's placeholder spans the column, as the image did.
+        head, column = page.locator("article > .img-fallback").bounding_box(), page.locator("article").bounding_box()
+        assert head["width"] == column["width"] and head["height"] > 100
         # A body image's placeholder says what the image showed; the image that loaded is untouched.
         assert "沪深两市成交额走势" in page.locator(".article-body .img-fallback").first.inner_text()
         assert page.evaluate(f"() => document.querySelector('img[src=\"{LOADED}\"]').naturalWidth") == 40

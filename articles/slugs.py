@@ -13,7 +13,7 @@ signs of a number mean, then slugifies:
 | `+` (also `＋`)            | `plus-`     | `+5%` → `plus-5-pct`          |
 | `-`/`−` starting a number | `minus-`    | `-1.5%` → `minus-1-5-pct`     |
 
-A `-` between two words or two numbers (`2022-06-11`, `A-B`) stays a hyphen.
+A `-` after a Latin letter or a digit (`2022-06-11`, `COVID-19`, `A-B`) stays a hyphen.
 Only new slugs follow this convention: a stored slug is never recomputed when
 its title changes (an editor who clears the slug in the admin asks for a new
 one; the old address then answers with a 301, see `record_url_changes`).
@@ -32,8 +32,9 @@ SLUG_MAX_LENGTH = 80
 # The signs spelled out, each with spaces around it that slugify turns into single hyphens.
 _DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
 # A minus sign: `−` (U+2212) anywhere before a digit, or `-` before a digit where it
-# cannot be a hyphen (at the start, or after a space or a sign, not after a letter or digit).
-_MINUS = re.compile(r"\u2212(?=\.?\d)|(?<![\w.])-(?=\.?\d)")
+# is not a hyphen: not after a Latin letter or a digit (`COVID-19`, `2022-06`), so at
+# the start, after a space, a sign or a Chinese character (`跌-1.5%`).
+_MINUS = re.compile(r"\u2212(?=\.?\d)|(?<![A-Za-z0-9_.])-(?=\.?\d)")
 _SIGN_WORDS = (
     ("%", " pct "),
     ("‰", " permille "),

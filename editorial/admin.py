@@ -162,7 +162,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
     search_fields = ("title",)
     search_help_text = _("Searches titles and bodies; two-character Chinese words work.")
     autocomplete_fields = ("author",)
-    prepopulated_fields = {"slug": ("title",)}
+    # No prepopulated slug: the admin's JavaScript (URLify) drops signs and decimals
+    # ("0.23%" → "023"); a slug left empty is made on save by articles.slugs.unicode_slug.
     list_select_related = ("author",)
     actions = ("publish", "unpublish", "move_to_category", "redetect_bylines", "accept_suggested_tags",
                "reindex_for_search")

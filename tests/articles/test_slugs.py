@@ -14,6 +14,7 @@ from tests.factories import publish
     ("+183%！刚刚，中国经济一季度成绩单公布", "plus-183-pct-刚刚中国经济一季度成绩单公布"),
     ("-21%！最刺耳经济衰退警报", "minus-21-pct-最刺耳经济衰退警报"),
     ("美元指数−0.3%", "美元指数-minus-0-3-pct"),
+    ("纳指跌-1.2%", "纳指跌-minus-1-2-pct"),
     ("净利润增长12.5%至3.2亿元", "净利润增长12-5-pct-至3-2亿元"),
     ("涨幅５％", "涨幅5-pct"),  # full-width signs and digits read as their ASCII forms
     ("不良率3‰", "不良率3-permille"),
@@ -26,6 +27,7 @@ def test_signs_and_decimals_are_spelled_out(title, slug):
 @pytest.mark.parametrize(("title", "slug"), [
     ("2022-06-11 收盘", "2022-06-11-收盘"),  # a hyphen between numbers is not a minus
     ("A-B 测试", "a-b-测试"),
+    ("COVID-19 疫情", "covid-19-疫情"),
     ("Version 1.2.3 发布", "version-1-2-3-发布"),
     ("!!!", "article"),
 ])

@@ -14,7 +14,8 @@
     var box = document.createElement("span");
     var caption = (img.getAttribute("alt") || "").trim();
     var inBody = img.closest(".article-body") !== null;
-    box.className = "img-fallback" + (inBody ? " img-fallback-body" : "");
+    box.className = "img-fallback" + (inBody ? " img-fallback-body" : "") +
+      (img.classList.contains("head-image") ? " img-fallback-head" : "");
     if (inBody && caption) box.textContent = caption;
     // A thumbnail's frame (.thumb) sizes its box; any other keeps the size the image took.
     if (!img.closest(".thumb")) {

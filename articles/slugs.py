@@ -16,7 +16,9 @@ signs of a number mean, then slugifies:
 A `-` after a Latin letter or a digit (`2022-06-11`, `COVID-19`, `A-B`) stays a hyphen.
 Only new slugs follow this convention: a stored slug is never recomputed when
 its title changes (an editor who clears the slug in the admin asks for a new
-one; the old address then answers with a 301, see `record_url_changes`).
+one; the old address then answers with a 301, see `record_url_changes`). The
+admin's JavaScript fills a new article's slug by Django's own rule as the title
+is typed; `prepopulated_slug` tells such a slug from one the editor chose.
 """
 
 from __future__ import annotations
@@ -70,3 +72,14 @@ def unique_slug(base: str, taken: Iterable[str] | set[str], max_length: int = SL
         if candidate not in taken:
             return candidate
         n += 1
+
+
+# What Django admin's URLify (admin/js/urlify.js, with allowUnicode) keeps: letters, numbers, `-`, `_`, space.
+_URLIFY_DROPPED = re.compile(r"[^-_\w\s]")
+
+
+def prepopulated_slug(text: str, max_length: int) -> str:
+    """The slug the Django admin's JavaScript fills in from `text` (URLify): signs and decimals dropped."""
+    slug = _URLIFY_DROPPED.sub("", text.lower()).strip()
+    slug = re.sub(r"[-\s]+", "-", slug)[:max_length]
+    return slug.rstrip("-")

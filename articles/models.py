@@ -13,15 +13,16 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
+from articles.images import usable_image
 from articles.sanitize import EXCERPT_LENGTH, IMAGE_URL_PATTERN, make_excerpt, sanitize_body
+# Re-exported: the rest of the project has always imported them from here.
+from articles.slugs import SLUG_MAX_LENGTH, unicode_slug, unique_slug  # noqa: F401
 
-SLUG_MAX_LENGTH = 80
 
 url_or_path = RegexValidator(
     IMAGE_URL_PATTERN, _("Enter an http(s) URL or a site path starting with /."), flags=re.IGNORECASE,
@@ -33,30 +34,10 @@ def local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()
 
 
-def unicode_slug(text: str, fallback: str, max_length: int = SLUG_MAX_LENGTH) -> str:
-    """A Unicode slug of `text`, never empty, at most `max_length` characters."""
-    slug = slugify(text, allow_unicode=True)[:max_length].strip("-_")
-    return slug or fallback
-
-
 def path_prefixes(path: str) -> list[str]:
     """The paths from the root down to `path`: 金融, 金融/财联社, 金融/财联社/深度."""
     parts = path.split("/")
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def unique_slug(base: str, taken: Iterable[str] | set[str], max_length: int = SLUG_MAX_LENGTH) -> str:
-    """`base`, or `base-2`, `base-3`, … : the first not in `taken`."""
-    taken = taken if isinstance(taken, set) else set(taken)
-    if base not in taken:
-        return base
-    n = 2
-    while True:
-        suffix = f"-{n}"
-        candidate = base[: max_length - len(suffix)].rstrip("-_") + suffix
-        if candidate not in taken:
-            return candidate
-        n += 1
 
 
 class CategoryQuerySet(models.QuerySet):
@@ -404,10 +385,12 @@ class Article(models.Model):
         if self.body is not getattr(self, "_sanitized_body", None):
             self.body = sanitize_body(self.body)
             self._sanitized_body = self.body
-        if not self.excerpt_explicit and self.body is not getattr(self, "_excerpt_of", None):
-            # (the importer derives it beforehand)
-            self.excerpt = make_excerpt(self.body, EXCERPT_LENGTH)
-            self._excerpt_of = self.body
+        if not self.excerpt_explicit and (
+            self.body is not getattr(self, "_excerpt_of", None) or self.title != getattr(self, "_excerpt_title", None)
+        ):
+            # (the importer derives it beforehand) The title counts: a leading 【title】 is left out.
+            self.excerpt = make_excerpt(self.body, EXCERPT_LENGTH, self.title)
+            self._excerpt_of, self._excerpt_title = self.body, self.title
         self.published_date = local_date(self.published_at)
 
     def save(self, *args, keep_updated_at: bool = False, **kwargs) -> None:
@@ -426,6 +409,21 @@ class Article(models.Model):
             super().save(*args, **kwargs)
             record_url_changes([self])
             stamp_links(self)
+
+    @property
+    def card_image(self) -> str:
+        """The picture of the story in listings (thumbnail, else head image), "" for a text card (articles.images)."""
+        return usable_image(self.thumbnail, self.head_image)
+
+    @property
+    def page_image(self) -> str:
+        """The head image of its page, never a placeholder service's; "" for none."""
+        return usable_image(self.head_image)
+
+    @property
+    def preview_image(self) -> str:
+        """The picture of its previews (og:image, JSON-LD): the head image, else the thumbnail; "" for none."""
+        return usable_image(self.head_image, self.thumbnail)
 
     @cached_property
     def byline_groups(self) -> list[tuple[str, list["Author"]]]:

@@ -11,6 +11,7 @@ case-encoded tricks are decoded before the allow-list is applied.
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 import threading
@@ -232,16 +233,55 @@ def html_to_text(body_html: str) -> str:
 EXCERPT_LENGTH = 140
 
 
-def make_excerpt(body_html: str, length: int = EXCERPT_LENGTH) -> str:
-    """The first `length` characters of the body's text.
+def make_excerpt(body_html: str, length: int = EXCERPT_LENGTH, title: str = "") -> str:
+    """The first `length` characters of the body's text, without a leading 【`title`】.
 
     Cut by characters, not words: Chinese has no spaces between words.
     """
-    return excerpt_of_text(html_to_text(body_html), length)
+    return excerpt_of_text(html_to_text(body_html), length, title)
 
 
-def excerpt_of_text(text: str, length: int = EXCERPT_LENGTH) -> str:
+def excerpt_of_text(text: str, length: int = EXCERPT_LENGTH, title: str = "") -> str:
     """`make_excerpt` for a body whose `html_to_text` is already known (the importer needs both)."""
+    text = strip_repeated_headline(text, title)
     if len(text) <= length:
         return text
     return text[: length - 1].rstrip(_TRIM) + "…"
+
+
+# A wire story opens with its headline in 【】 ("【央行：加大稳健货币政策实施力度】财联社6月11日电，…"):
+# under the same headline on a card, the excerpt would say it twice.
+_LEADING_BRACKETED = re.compile(r"^[\s\u3000]*【([^【】]{1,300})】[\s\u3000]*")
+# How alike a bracketed lead and the title must be to count as the same headline
+# (difflib's ratio): an edited title ("…力度" for "…力度 财联社") still matches,
+# a different lead ("【财联社早知道】") does not.
+HEADLINE_SIMILARITY = 0.8
+
+
+def _comparable(text: str) -> str:
+    """`text` without spaces, punctuation and symbols, NFKC-normalised and case-folded."""
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKC", text).casefold()
+        if not ch.isspace() and unicodedata.category(ch)[0] not in "PSZ"
+    )
+
+
+def repeats_headline(lead: str, title: str) -> bool:
+    """Whether `lead` says what `title` says: the same, one inside the other, or nearly the same."""
+    a, b = _comparable(lead), _comparable(title)
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    if shorter in longer and len(shorter) >= HEADLINE_SIMILARITY * len(longer):
+        return True
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= HEADLINE_SIMILARITY
+
+
+def strip_repeated_headline(text: str, title: str) -> str:
+    """`text` without a leading 【…】 that repeats (or nearly repeats) `title`; otherwise `text` as it is."""
+    match = _LEADING_BRACKETED.match(text) if title else None
+    if match and repeats_headline(match.group(1), title):
+        return text[match.end():]
+    return text

@@ -34,6 +34,12 @@ PAGE_SIZE = 20
 READING_CHARS_PER_MINUTE = 400
 
 
+def older_page_period(newest: dt.datetime) -> str:
+    """What an older page of a listing holds, by its newest article's time (Beijing): "2022年6月11日 15:30及更早"."""
+    when = timezone.localtime(newest)
+    return f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}及更早"
+
+
 class SeoMixin:
     """Puts `seo` (title, description, canonical URL, image) in the context."""
 
@@ -52,10 +58,11 @@ class SeoMixin:
             path += f"?page={page.number}"
             seo["title"] = f"{seo.get('title') or ''} 第{page.number}页".strip()
         elif page is not None and page.has_previous() and context.get("article_list"):
-            # An older page of a listing by key: its own address, and a title that says where it starts.
+            # An older page of a listing by key: its own address, and a title and heading that say where it starts.
             path = self.request.get_full_path()
-            when = timezone.localtime(context["article_list"][0].published_at)
-            seo["title"] = f"{seo.get('title') or ''} {when:%Y-%m-%d %H:%M}及更早".strip()
+            period = older_page_period(context["article_list"][0].published_at)
+            context["page_period"] = period
+            seo["title"] = f"{seo['title']} · {period}" if seo.get("title") else f"{period}的文章"
         seo.setdefault("canonical", self.request.build_absolute_uri(path))
         context["seo"] = seo
         return context
@@ -331,7 +338,7 @@ class ArticleDetailView(SeoMixin, DetailView):
     def get_seo(self):
         article = self.object
         return {"title": article.title, "description": article.excerpt,
-                "image": article.head_image or article.thumbnail,
+                "image": article.preview_image,
                 "canonical": self.request.build_absolute_uri(article.get_absolute_url())}
 
     def get_context_data(self, **kwargs):
@@ -417,8 +424,8 @@ def news_article_json_ld(request, article: Article) -> dict:
         "description": article.excerpt,
         "inLanguage": "zh-CN",
     }
-    if article.head_image or article.thumbnail:
-        data["image"] = [article.head_image or article.thumbnail]
+    if article.preview_image:
+        data["image"] = [article.preview_image]
     # The reporters in the dateline, then the outlet (the front matter's author).
     authors = [{"@type": "Person", "name": reporter.name,
                 "url": request.build_absolute_uri(reporter.get_absolute_url())}

@@ -32,6 +32,7 @@ from articles.models import (
     Article, ArticleByline, ArticleCategory, Author, Category, LegacyURL, TagSuggestion, local_date,
 )
 from articles.permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
+from articles.slugs import SLUG_MAX_LENGTH, prepopulated_slug
 
 
 def check_publication_time(moment: dt.datetime) -> None:
@@ -134,6 +135,15 @@ class ArticleAdminForm(forms.ModelForm):
             check_publication_time(moment)
         return moment
 
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        # The admin's JavaScript fills a new article's slug from its title by Django's rule,
+        # which drops signs and decimals ("0.23%" → "023"): such a slug is left empty, so that
+        # saving makes it by the site's rule (articles.slugs: "0-23-pct"). One the editor typed stays.
+        if self.instance.pk is None and slug and slug == prepopulated_slug(self.data.get("title", ""), SLUG_MAX_LENGTH):
+            return ""
+        return slug
+
     def clean_status(self):
         status = self.cleaned_data["status"]
         if not self.may_publish and status not in AUTHOR_STATUSES:
@@ -162,7 +172,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
     search_fields = ("title",)
     search_help_text = _("Searches titles and bodies; two-character Chinese words work.")
     autocomplete_fields = ("author",)
-    prepopulated_fields = {"slug": ("title",)}
+    prepopulated_fields = {"slug": ("title",)}  # by Django's rule; ArticleAdminForm.clean_slug makes it ours
     list_select_related = ("author",)
     actions = ("publish", "unpublish", "move_to_category", "redetect_bylines", "accept_suggested_tags",
                "reindex_for_search")

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from search.tokens import Document, document_of_text
 
 from newsroom import bylines
-from articles.sanitize import EXCERPT_LENGTH, excerpt_of_text, html_to_text, sanitize_body
+from articles.sanitize import (
+    EXCERPT_LENGTH, excerpt_of_text, html_to_text, sanitize_body, strip_repeated_headline,
+)
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,15 @@ def derive_from_body(title: str, body_html: str, excerpt_html: str | None = None
 
     `excerpt_html`, when given and not empty once sanitised, is the excerpt
     (as text, whole: Hexo does not shorten it); else the excerpt is the start
-    of the body's text.
+    of the body's text. Either way without a leading 【`title`】.
     """
     text = html_to_text(body_html)  # once, for the excerpt and the search index both
     given = html_to_text(sanitize_body(excerpt_html)) if excerpt_html else ""
+    # Neither kind repeats the headline in 【】 under the title (articles.sanitize.strip_repeated_headline).
+    excerpt = strip_repeated_headline(given, title) if given else excerpt_of_text(text, EXCERPT_LENGTH, title)
     return DerivedBody(
         html=body_html,
-        excerpt=given or excerpt_of_text(text, EXCERPT_LENGTH),
+        excerpt=excerpt,
         document=document_of_text(title, text),
         dateline_bylines=tuple(bylines.credits(body_html)),
         excerpt_explicit=bool(given),

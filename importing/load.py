@@ -21,7 +21,6 @@ from typing import Callable, Iterator
 
 from django.db import DatabaseError, connection, models, reset_queries
 from django.utils import timezone
-from django.utils.text import slugify
 from taggit.models import Tag
 
 from articles import content_keys
@@ -229,7 +228,7 @@ class ArticleLoader:
         if missing:
             new = []
             for name in missing.values():
-                slug = unique_slug(slugify(name, allow_unicode=True)[:100] or "tag", self._tag_slugs, 100)
+                slug = unique_slug(unicode_slug(name, "tag", 100), self._tag_slugs, 100)
                 self._tag_slugs.add(slug)
                 new.append(Tag(name=name, slug=slug))
             for tag in Tag.objects.bulk_create(new):
@@ -387,6 +386,7 @@ class ArticleLoader:
         article.body = item.body.html
         article._sanitized_body = item.body.html  # it came through sanitize_body
         article.excerpt, article._excerpt_of = item.body.excerpt, item.body.html
+        article._excerpt_title = parsed.title  # derived with this title (Article.sanitise_and_derive_fields)
         article.excerpt_explicit = item.body.excerpt_explicit
         article.published_at = parsed.published_at
         article.status = Article.Status.PUBLISHED if parsed.published else Article.Status.DRAFT

@@ -340,6 +340,11 @@ NEWSPORTAL_UPLOAD_MAX_UNPACKED_BYTES = int(
 # private folder, never under MEDIA_ROOT (public). Every web server and task
 # worker must see the same folder (a shared disk when they are several machines).
 NEWSPORTAL_IMPORT_SPOOL_DIR = Path(os.environ.get("NEWSPORTAL_IMPORT_SPOOL_DIR", BASE_DIR / "var" / "import-spool"))
+# Hosts of placeholder image services (the mirror bot's random picsum.photos
+# pictures): a thumbnail or head image from one of them (or a subdomain) says
+# nothing about the story, so listings give the story a text card instead and
+# its page shows no head image (articles.images). Comma-separated; empty for none.
+NEWSPORTAL_PLACEHOLDER_IMAGE_HOSTS = env_list("NEWSPORTAL_PLACEHOLDER_IMAGE_HOSTS", "picsum.photos")
 # --- Security: HTTPS, cookies, headers -------------------------------------
 # Production defaults are strict; each can be changed from the environment
 # (docs/SECURITY.md explains when). With DEBUG on (development over plain

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.db.models.functions import Substr
 from django.utils.safestring import SafeString, mark_safe
 
-from articles.sanitize import html_to_text
+from articles.sanitize import html_to_text, strip_repeated_headline
 
 from .tokens import MAX_QUERY_CHARS, RUN, WORD_CHAR, char_normalizer, normalize
 
@@ -122,12 +122,16 @@ def with_snippet_source(queryset: QuerySet[Article]) -> QuerySet[Article]:
     return queryset.defer("body").annotate(snippet_source=Substr("body", 1, SNIPPET_SOURCE_CHARS))
 
 
-def snippet(snippet_source: str, query: str, max_chars: int) -> SafeString:
-    """A result's highlighted excerpt of about `max_chars` characters, from `with_snippet_source`'s text."""
+def snippet(snippet_source: str, query: str, max_chars: int, title: str = "") -> SafeString:
+    """A result's highlighted excerpt of about `max_chars` characters, from `with_snippet_source`'s text.
+
+    Like an excerpt, it leaves out a leading 【`title`】: shown under the title, it
+    would repeat it (and a query matching the headline would centre it there).
+    """
     source = snippet_source or ""
     if len(source) >= SNIPPET_SOURCE_CHARS and source.rfind("<") > source.rfind(">"):
         source = source[: source.rfind("<")]  # a tag cut in half would show as text
-    return highlight(html_to_text(source), query, max_chars=max_chars)
+    return highlight(strip_repeated_headline(html_to_text(source), title), query, max_chars=max_chars)
 
 
 def highlight(text: str, query: str, max_chars: int | None = None) -> SafeString:

@@ -35,7 +35,8 @@ class SearchView(ArticleListView):
         results = load_in_order(list(context["article_list"]), highlighting.with_snippet_source(Article.objects.all()))
         for article in results:
             article.highlighted_title = highlighting.highlight(article.title, self.query)
-            article.highlighted_excerpt = highlighting.snippet(article.snippet_source, self.query, max_chars=EXCERPT_CHARS)
+            article.highlighted_excerpt = highlighting.snippet(
+                article.snippet_source, self.query, max_chars=EXCERPT_CHARS, title=article.title)
         context["article_list"] = context["object_list"] = results
         return context
 

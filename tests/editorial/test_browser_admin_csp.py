@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from articles.models import Category
+from articles.models import Article, Category
+from articles.slugs import SLUG_MAX_LENGTH, prepopulated_slug
 from tests.browsers import BROWSER_TESTS
 
 pytestmark = BROWSER_TESTS
@@ -40,13 +41,17 @@ def violations(page) -> list[str]:
     return page.evaluate("window.__csp") + page.errors
 
 
-def test_admin_login_add_article_autocomplete_and_save_under_the_csp(admin_page):
-    page, site = admin_page
+def log_in(page, site: str) -> None:
     page.goto(site + "/admin/login/")
     page.fill("#id_username", "chief")
     page.fill("#id_password", "chief-password-2024")
     page.click("input[type=submit]")
     page.wait_for_url(site + "/admin/")
+
+
+def test_admin_login_add_article_autocomplete_and_save_under_the_csp(admin_page):
+    page, site = admin_page
+    log_in(page, site)
     assert violations(page) == []
 
     page.goto(site + "/admin/articles/article/add/")
@@ -63,3 +68,18 @@ def test_admin_login_add_article_autocomplete_and_save_under_the_csp(admin_page)
     page.wait_for_url(site + "/admin/articles/article/")
     assert "浏览器里写的稿件" in page.content()
     assert violations(page) == []
+
+
+def test_a_slug_the_browser_fills_in_is_saved_by_the_sites_rule(admin_page):
+    page, site = admin_page
+    log_in(page, site)
+    page.goto(site + "/admin/articles/article/add/")
+    page.fill("#id_title", "沪指涨0.23% 创业板指跌-1.5%")
+    page.locator("#id_title").blur()
+    # Django's rule, in the browser (admin/js/urlify.js); the form knows it (articles.slugs.prepopulated_slug).
+    assert page.input_value("#id_slug") == prepopulated_slug("沪指涨0.23% 创业板指跌-1.5%", SLUG_MAX_LENGTH)
+    page.locator(".ProseMirror[contenteditable=true]").click()
+    page.keyboard.type("正文")
+    page.click("input[name=_save]")
+    page.wait_for_url(site + "/admin/articles/article/")
+    assert Article.objects.get().slug == "沪指涨0-23-pct-创业板指跌-minus-1-5-pct"

@@ -63,13 +63,17 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
+from collections import Counter
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
 from django.db import connection as default_connection
 from django.db import transaction
+from django.db.models import BooleanField, Count, F, Func, OuterRef, QuerySet, Subquery
 from django.dispatch import Signal
 from django.utils import timezone
+
+from articles.iterables import batched
 
 EVERYTHING = "*"
 # Sent after the commit of a write, with keys=frozenset of the keys it changed ("*": everything).
@@ -133,33 +137,47 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
       An edit that leaves them where they were (a title, a body) need not
       change these: `where` says where they are.
 
-    A draft is on no public page but its own.
+    A draft is on no public page but its own. Set-based: seven queries per
+    KEY_QUERY_CHUNK articles however many there are (the articles with their
+    neighbours, the days they share, and their categories, tags, reporters
+    and keywords), so a batch of any size can be described.
     """
     from articles.models import Article, ArticleByline, ArticleCategory, TaggedArticle, TagSuggestion
 
-    ids = [pk for pk in ids if pk is not None]
-    shown, placed = {f"a:{pk}" for pk in ids}, set()
-    rows = list(Article.objects.filter(pk__in=ids, status=Article.Status.PUBLISHED)
-                .values_list("pk", "published_at", "published_date", "author_id", "slug").order_by("pk"))
+    ids = sorted({pk for pk in ids if pk is not None})
+    shown: set[str] = {f"a:{pk}" for pk in ids}
+    placed: set[str] = set()
+    rows, neighbours = [], []
+    categories, tags, reporters, keywords = [], [], [], []
+    for chunk in batched(ids, KEY_QUERY_CHUNK):
+        found = list(_with_neighbours(Article.objects.filter(pk__in=chunk, status=Article.Status.PUBLISHED))
+                     .values_list("pk", "published_at", "published_date", "author_id", "slug", "older", "newer")
+                     .order_by("pk"))
+        if not found:
+            continue
+        rows += [row[:5] for row in found]
+        neighbours += [pk for row in found for pk in row[5:] if pk is not None]
+        published = [row[0] for row in found]
+        categories += ArticleCategory.objects.filter(article__in=published).values_list("article_id", "category_id")
+        tags += TaggedArticle.objects.filter(content_object__in=published).values_list("content_object_id", "tag_id")
+        reporters += ArticleByline.objects.filter(article__in=published).values_list("article_id", "author_id")
+        keywords += (TagSuggestion.objects.filter(article__in=published, state=TagSuggestion.State.PENDING)
+                     .values_list("article_id", "name"))
     if not rows:
         return shown, placed, ()
-    published = [row[0] for row in rows]
+    rows.sort()
     shown.update(("home", "search", "feed", "sitemap", "sitemap-news"))
     placed.update(("missing", "archive", "categories", "tags", "authors", "sitemap:categories"))
-    for pk, published_at, day, author_id, _slug in rows:
+    for _pk, _published_at, day, author_id, _slug in rows:
         shown.update(archive_keys(day))
         shown.add(f"sitemap:{day.year:04d}")
-        # Alone on its day: the day comes (or goes) with it, and the archive's previous/next links change.
-        if not Article.objects.filter(status=Article.Status.PUBLISHED, published_date=day).exclude(pk=pk).exists():
-            placed.add("archive-periods")
         if author_id is not None:
             shown.update((f"author:{author_id}", f"feed:author:{author_id}"))
-        placed.update(f"nb:{neighbour}" for neighbour in _neighbours(pk, published_at))
-    categories = sorted(ArticleCategory.objects.filter(article__in=published).values_list("article_id", "category_id"))
-    tags = sorted(TaggedArticle.objects.filter(content_object__in=published).values_list("content_object_id", "tag_id"))
-    reporters = sorted(ArticleByline.objects.filter(article__in=published).values_list("article_id", "author_id"))
-    keywords = sorted(TagSuggestion.objects.filter(article__in=published, state=TagSuggestion.State.PENDING)
-                      .values_list("article_id", "name"))
+    # A day with none of the others: it comes (or goes) with them, and the archive's previous/next links change.
+    if _days_of_their_own(rows):
+        placed.add("archive-periods")
+    placed.update(f"nb:{pk}" for pk in neighbours)
+    categories, tags, reporters, keywords = (sorted(pairs) for pairs in (categories, tags, reporters, keywords))
     for _pk, category_id in categories:
         shown.update((f"channel:{category_id}", f"feed:channel:{category_id}"))
         placed.add(f"rel:channel:{category_id}")
@@ -170,20 +188,48 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
         shown.update((f"author:{author_id}", f"feed:author:{author_id}"))
         placed.add(f"rel:author:{author_id}")
     placed.update(f"kw:{name}" for _pk, name in keywords)
-    where = (tuple((pk, published_at, author_id, slug) for pk, published_at, _day, author_id, slug in rows),
-             tuple(categories), tuple(tags), tuple(reporters), tuple(keywords))
+    where = (tuple(rows), tuple(categories), tuple(tags), tuple(reporters), tuple(keywords))
     return shown, placed, where
 
 
-def _neighbours(pk: int, published_at: dt.datetime) -> list[int]:
-    """The published articles just before and after this one in time (their pages link to it)."""
-    from articles.models import Article
-    from articles.pagination import Key, Keys
+# Ids per IN (...) list in `_article_keys`: under SQLite's oldest limit of 999 parameters.
+KEY_QUERY_CHUNK = 500
 
-    keys = Keys(Article.objects.filter(status=Article.Status.PUBLISHED))
-    key = Key(published_at, pk)
-    return [pk for rows in (keys.older_than(key), keys.newer_than(key))
-            for pk in rows.values_list("pk", flat=True)[:1]]
+
+def _row(*expressions) -> Func:
+    return Func(*expressions, template="(%(expressions)s)")
+
+
+def _compare(operator: str, left: Func, right: Func) -> Func:
+    """`(a, b) < (c, d)` as a row value (see articles.pagination.Keyset.beyond: what the index reads)."""
+    return Func(left, right, arg_joiner=f" {operator} ", template="%(expressions)s", output_field=BooleanField())
+
+
+def _with_neighbours(articles: QuerySet) -> QuerySet:
+    """`articles` annotated with the published articles just before (`older`) and after (`newer`) each in time.
+
+    Their pages link to it. Two correlated subqueries, each one step of the
+    (status, published_at) index: one query for any number of articles.
+    """
+    from articles.models import Article
+
+    published = Article.objects.filter(status=Article.Status.PUBLISHED)
+    here, there = _row(OuterRef("published_at"), OuterRef("pk")), _row(F("published_at"), F("pk"))
+    older = published.filter(_compare("<", there, here)).order_by("-published_at", "-pk").values("pk")[:1]
+    newer = published.filter(_compare(">", there, here)).order_by("published_at", "pk").values("pk")[:1]
+    return articles.annotate(older=Subquery(older), newer=Subquery(newer))
+
+
+def _days_of_their_own(rows: list[tuple]) -> bool:
+    """Whether any of these published articles' days has no other published article (one GROUP BY)."""
+    from articles.models import Article
+
+    theirs = Counter(day for _pk, _at, day, _author, _slug in rows)
+    counted: Counter = Counter()
+    for days in batched(sorted(theirs), KEY_QUERY_CHUNK):
+        counted.update(dict(Article.objects.filter(status=Article.Status.PUBLISHED, published_date__in=days)
+                            .order_by().values_list("published_date").annotate(n=Count("*"))))
+    return any(counted[day] <= n for day, n in theirs.items())
 
 
 _scope: contextvars.ContextVar[list | None] = contextvars.ContextVar("content_keys_scope", default=None)
@@ -206,53 +252,44 @@ def in_described_write() -> bool:
 def article_change(article) -> Iterator[None]:
     """Record the keys `article`'s change touches (before and after), in the write's transaction."""
     with transaction.atomic():
-        before = _article_keys([article.pk]) if article.pk is not None else (set(), set(), None)
+        before = _article_keys([article.pk]) if article.pk is not None else (set(), set(), ())
         token = _scope.set([])
         try:
             yield
         finally:
             _scope.reset(token)
-        after = _article_keys([article.pk])
-        keys = before[0] | after[0]
-        if before[2] != after[2]:  # it came, went or moved: the pages that place it change too
-            keys |= before[1] | after[1]
-        record(keys)
-
-
-# Batches of more articles than this are recorded as `*`: working out their keys would cost
-# more (a few queries an article) than it saves, and they touch most listings anyway.
-MAX_DESCRIBED_ARTICLES = 20
+        record(_changed_keys(before, _article_keys([article.pk])))
 
 
 class ArticlesWrite:
     """What a batch writing several articles reports (see `articles_write`)."""
 
     def __init__(self) -> None:
-        self.before: tuple[set[str], set[str], tuple] | None = None
+        self.before: tuple[set[str], set[str], list] = (set(), set(), [])
         self.ids: set[int] = set()
-        self.too_many = False
 
     def changing(self, ids: Iterable[int]) -> None:
         """These stored articles are about to change: their keys as they are now (before any write)."""
-        ids = set(ids)
+        ids = set(ids) - self.ids
         self.ids |= ids
-        if len(self.ids) > MAX_DESCRIBED_ARTICLES:
-            self.too_many = True
-        elif ids:
-            self.before = _article_keys(sorted(ids))
+        if ids:
+            shown, placed, where = _article_keys(ids)
+            self.before[0].update(shown)
+            self.before[1].update(placed)
+            self.before[2].append(where)
 
     def written(self, ids: Iterable[int]) -> None:
         """These articles were written (new ones included)."""
         self.ids |= set(ids)
-        self.too_many = self.too_many or len(self.ids) > MAX_DESCRIBED_ARTICLES
 
 
 @contextmanager
 def articles_write() -> Iterator[ArticlesWrite]:
     """A transaction writing several articles (an import batch) whose writes it reports.
 
-    Records the keys of the articles reported (before and after), or `*` if
-    there were more than MAX_DESCRIBED_ARTICLES.
+    Records the keys of the articles reported, before and after, whatever
+    their number (`_article_keys` costs a few queries per batch, not per
+    article); `*` only if it wrote content without reporting any article.
     """
     with transaction.atomic():
         write, writes = ArticlesWrite(), []
@@ -261,15 +298,27 @@ def articles_write() -> Iterator[ArticlesWrite]:
             yield write
         finally:
             _scope.reset(token)
-        if write.too_many or (writes and not write.ids):  # too many, or writes it did not report
+        if writes and not write.ids:  # writes it did not report
             record([EVERYTHING])
             return
-        before = write.before or (set(), set(), ())
-        after = _article_keys(sorted(write.ids))
-        keys = before[0] | after[0]
-        if before[2] != after[2]:
-            keys |= before[1] | after[1]
-        record(keys)
+        record(_changed_keys(write.before, _article_keys(write.ids)))
+
+
+def _changed_keys(before: tuple[set[str], set[str], object], after: tuple[set[str], set[str], object]) -> set[str]:
+    """What a change of articles touched: all they are shown on; where they are, if it changed."""
+    keys = before[0] | after[0]
+    if _where_of(before) != _where_of(after):  # they came, went or moved: the pages that place them change too
+        keys |= before[1] | after[1]
+    return keys
+
+
+def _where_of(keys: tuple) -> tuple:
+    """Where articles are (the third part of `_article_keys`), of one look or of several joined."""
+    where = keys[2]
+    if not isinstance(where, list):
+        return where
+    parts = [part for part in where if part]
+    return tuple(tuple(sorted(item for part in parts for item in part[i])) for i in range(5)) if parts else ()
 
 
 def record(keys: Iterable[str], connection=default_connection) -> None:

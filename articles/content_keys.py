@@ -144,7 +144,8 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
     """
     from articles.models import Article, ArticleByline, ArticleCategory, TaggedArticle, TagSuggestion
 
-    ids = sorted({pk for pk in ids if pk is not None})
+    given = {pk for pk in ids if pk is not None}
+    ids = sorted(given)
     shown: set[str] = {f"a:{pk}" for pk in ids}
     placed: set[str] = set()
     rows, neighbours = [], []
@@ -176,7 +177,8 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
     # A day with none of the others: it comes (or goes) with them, and the archive's previous/next links change.
     if _days_of_their_own(rows):
         placed.add("archive-periods")
-    placed.update(f"nb:{pk}" for pk in neighbours)
+    # Only an article's own page shows `nb:<id>`, and it shows `a:<id>` (always recorded) too.
+    placed.update(f"nb:{pk}" for pk in neighbours if pk not in given)
     categories, tags, reporters, keywords = (sorted(pairs) for pairs in (categories, tags, reporters, keywords))
     for _pk, category_id in categories:
         shown.update((f"channel:{category_id}", f"feed:channel:{category_id}"))
@@ -321,6 +323,109 @@ def _where_of(keys: tuple) -> tuple:
     return tuple(tuple(sorted(item for part in parts for item in part[i])) for i in range(5)) if parts else ()
 
 
+# --- categories, tags and authors ------------------------------------------------------
+
+# Of each kind of named row pages print: the key of one row (its name, wherever printed), of its
+# listing (its page and feed: `<listing>:<id>`, `feed:<listing>:<id>`, `rel:<listing>:<id>`) and of
+# the index of all of them with their counts.
+ENTITY_KINDS: dict[str, tuple[str, str, str]] = {
+    "category": ("c", "channel", "categories"),
+    "tag": ("t", "tag", "tags"),
+    "author": ("p", "author", "authors"),
+}
+
+
+def entity_keys(kind: str, ids: Iterable[int]) -> set[str]:
+    """The keys of the pages that print these categories', tags' or authors' names or addresses.
+
+    Their own pages and feeds, every page naming them (`c:`/`t:`/`p:`: article
+    pages, listing cards, feed items), their index, the 404s at the addresses
+    they leave or take (`missing`), the pages that read names from the query
+    (`names`: filtered listings, the API's article answers), and for
+    categories the category sitemap.
+    """
+    prefix, listing, index = ENTITY_KINDS[kind]
+    keys = {index, "missing", "names", *(["sitemap:categories"] if kind == "category" else [])}
+    for pk in ids:
+        keys.update((f"{prefix}:{pk}", f"{listing}:{pk}", f"feed:{listing}:{pk}"))
+    return keys
+
+
+def _entity_rows(kind: str, ids: set[int]) -> set[int]:
+    """The rows `ids` and, for categories, every category below them (their paths and trails name them)."""
+    from django.db.models import Q
+
+    from articles.models import Category
+
+    ids = {pk for pk in ids if pk is not None}
+    if kind != "category" or not ids:
+        return ids
+    paths = list(Category.objects.filter(pk__in=ids).values_list("path", flat=True))
+    below = Q()
+    for path in paths:
+        below |= Q(path__startswith=f"{path}/")
+    return ids | (set(Category.objects.filter(below).values_list("pk", flat=True)) if paths else set())
+
+
+def _links(kind: str, ids: set[int]) -> set[tuple[int, int]]:
+    """(article, row) for every article linked to these rows (for authors: as outlet or in a byline)."""
+    from articles.models import Article, ArticleByline, ArticleCategory, TaggedArticle
+
+    links: set[tuple[int, int]] = set()
+    for chunk in batched(sorted(ids), KEY_QUERY_CHUNK):
+        if kind == "category":
+            links.update(ArticleCategory.objects.filter(category__in=chunk).values_list("article_id", "category_id"))
+        elif kind == "tag":
+            links.update(TaggedArticle.objects.filter(tag__in=chunk).values_list("content_object_id", "tag_id"))
+        else:
+            links.update(Article.objects.filter(author__in=chunk).values_list("pk", "author_id"))
+            links.update(ArticleByline.objects.filter(author__in=chunk).values_list("article_id", "author_id"))
+    return links
+
+
+@contextmanager
+def entity_change(kind: str, ids: Iterable[int]) -> Iterator[set[int]]:
+    """A write to categories, tags or authors (`kind`, see ENTITY_KINDS): a new row, a rename, a
+    move, a merge, a delete. Records, in the write's transaction, the keys of the pages that print
+    them (`entity_keys`, with the categories below) and, if articles were linked to them or
+    unlinked (a merge, a delete), those articles' pages and the related lists drawn from them.
+
+    Yields the set of ids: add a new row's id to it once saved.
+    """
+    with transaction.atomic():
+        rows = set(ids)
+        before = _entity_rows(kind, rows)
+        links_before = _links(kind, before)
+        token = _scope.set([])
+        try:
+            yield rows
+        finally:
+            _scope.reset(token)
+        every = before | _entity_rows(kind, rows)
+        keys = entity_keys(kind, every)
+        moved = links_before ^ _links(kind, every)
+        if moved:
+            listing = ENTITY_KINDS[kind][1]
+            keys.update(f"rel:{listing}:{pk}" for pk in every)
+            keys.update(f"a:{article}" for article, _row in moved)
+        record(keys)
+
+
+def show_names(articles: Iterable) -> None:
+    """Say that the page prints these articles' category trails and outlets (listing cards, feed items)."""
+    collected = _collected.get()
+    if collected is None:
+        return
+    for article in articles:
+        collected.update(f"c:{category.pk}" for category in article.category_trail)
+        if article.author_id is not None:
+            collected.add(f"p:{article.author_id}")
+
+
+# Keys per INSERT in `record` (two parameters each, under SQLite's oldest limit of 999).
+RECORD_CHUNK = 400
+
+
 def record(keys: Iterable[str], connection=default_connection) -> None:
     """Mark `keys` changed at the current (just bumped) generation, in the current transaction."""
     from articles import content_version
@@ -334,16 +439,16 @@ def record(keys: Iterable[str], connection=default_connection) -> None:
     table = connection.ops.quote_name("articles_contentkey")
     key = connection.ops.quote_name("key")
     with _transaction_of(connection):
-        content_version.bump_generation(connection)
+        # The generation just written (the version row is this transaction's until it ends).
+        generation = content_version.bump_generation(connection, read=True)
         with connection.cursor() as cursor:
-            # The generation just written (the version row is this transaction's until it ends).
-            # "WHERE 1 = 1": SQLite's parser needs a WHERE before an upsert's ON CONFLICT.
-            cursor.executemany(
-                f"INSERT INTO {table} ({key}, generation) SELECT %s, generation FROM"
-                f" {connection.ops.quote_name(content_version.VERSION_TABLE)} WHERE id = %s AND 1 = 1"
-                f" ON CONFLICT ({key}) DO UPDATE SET generation = excluded.generation",
-                [(name, content_version.VERSION_ROW) for name in keys],
-            )
+            # Many rows a statement: a large import batch changes thousands of keys.
+            for chunk in batched(keys, RECORD_CHUNK):
+                cursor.execute(
+                    f"INSERT INTO {table} ({key}, generation) VALUES {', '.join(['(%s, %s)'] * len(chunk))}"
+                    f" ON CONFLICT ({key}) DO UPDATE SET generation = excluded.generation",
+                    [value for name in chunk for value in (name, generation)],
+                )
     _announce(keys, connection)
 
 

@@ -71,18 +71,23 @@ def test_pages_say_what_they_show(client, newsroom):
     assert page["Surrogate-Key"] == page["xkey"]
     assert fetch(client, a.get_absolute_url())["xkey"] == page["xkey"]  # a hit carries them too
 
-    assert keys_of(fetch(client, "/")) == {"home"}
+    # The listing, and the categories and outlets its cards print.
+    names = {f"c:{c.pk}" for art in Article.objects.all() for c in art.category_trail} | {
+        f"p:{pk}" for pk in Article.objects.values_list("author_id", flat=True)}
+    assert keys_of(fetch(client, "/")) == {"home", *names}
+    assert keys_of(fetch(client, "/feed/")) == {"feed", *names}  # the items' categories and authors
+    assert "names" in keys_of(fetch(client, "/?tag=券商"))  # a filter names a tag by its slug
     assert keys_of(fetch(client, f"/category/金融/"))  >= {f"channel:{finance.pk}", f"c:{finance.pk}"}
     assert f"tag:{a.tags.get().pk}" in keys_of(fetch(client, "/tag/券商/"))
     assert f"author:{a.author_id}" in keys_of(fetch(client, a.author.get_absolute_url()))
     day = timezone.localtime(a.published_at)
     assert f"archive:{day:%Y-%m-%d}" in keys_of(fetch(client, f"/archive/{day:%Y/%m/%d}/"))
     assert f"archive:{day:%Y-%m}" in keys_of(fetch(client, f"/archive/{day:%Y/%m}/"))
-    assert keys_of(fetch(client, "/feed/")) == {"feed"}
     assert f"feed:channel:{finance.pk}" in keys_of(fetch(client, "/feed/category/金融/"))
     assert keys_of(fetch(client, "/sitemap.xml")) == {"sitemap"}
     assert keys_of(fetch(client, f"/sitemap-{a.published_date.year}.xml")) == {f"sitemap:{a.published_date.year}"}
-    assert keys_of(fetch(client, "/search/?q=甲")) == {"search"}
+    assert keys_of(fetch(client, "/search/?q=甲文章")) == {"search", f"c:{finance.pk}", f"c:{securities.pk}",
+                                                          f"p:{a.author_id}"}  # A's card
     missing = client.get("/tag/没有这个标签/")
     assert missing.status_code == 404
 
@@ -271,7 +276,7 @@ def test_api_answers_change_with_what_they_show(client, newsroom):
     urls = {name: f"/api/v1/{path}" for name, path in (
         ("a", f"articles/{a.pk}/"), ("b", f"articles/{b.pk}/"), ("list", "articles/"), ("tree", "categories/"))}
     first = {name: fetch(client, url) for name, url in urls.items()}
-    assert keys_of(first["a"]) == {f"a:{a.pk}"} and keys_of(first["list"]) == {"home"}
+    assert keys_of(first["a"]) == {f"a:{a.pk}", "names"} and keys_of(first["list"]) == {"home", "names"}
     assert keys_of(first["tree"]) == {"categories"} and first["tree"]["Surrogate-Key"] == "categories"
 
     a.title = "甲文章（API）"

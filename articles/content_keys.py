@@ -4,8 +4,9 @@ A *key* names one thing that pages show:
 
 * entities: `a:<id>` (an article: its own page, and its title wherever it is
   linked), `c:<id>` (a category), `t:<id>` (a tag), `p:<id>` (an author or
-  reporter) by name — renaming them is a write the app does not describe, so
-  these serve the headers, for a shared cache's purges;
+  reporter) by name: on every page that prints the name (article pages,
+  listing cards and feed items through `show_names`, a channel's
+  subcategories);
 * placement: `nb:<id>` (which articles are an article's previous and next:
   its page's links), `rel:tag|channel|author:<id>` and `kw:<word>` (where an
   article's related articles come from);
@@ -15,7 +16,10 @@ A *key* names one thing that pages show:
   archive pages' previous/next links),
   `categories` (the category index and its counts), `tags` and `authors` (the
   API's lists and their counts), `search`, `missing` (pages
-  that answered 404), `feed`, `feed:channel:<id>`, `feed:tag:<id>`,
+  that answered 404), `names` (pages that look a category, tag or author up by
+  its path or slug from the query — filtered listings — and the API's article
+  answers, whose keys are fixed before the names are read),
+  `feed`, `feed:channel:<id>`, `feed:tag:<id>`,
   `feed:author:<id>`, `sitemap`, `sitemap:<section>`, `sitemap-news`;
 * `*`: everything (a write nobody described).
 
@@ -25,14 +29,28 @@ names what it shows with `show(...)`; `articles.page_cache` collects them
 time it was rendered at, and sends them as `xkey` and `Surrogate-Key` headers.
 
 **Writing.** Every write to the content tables still bumps the content
-generation in its transaction (articles.content_version). A write made inside
-`article_change(article)` (newsroom.operations.save_as_edit: admin saves,
-publishing, moves, merges, accepted tags, restores) records in the same
-transaction the keys of the article before and after — its page, its listings,
-its neighbours' pages, its feeds and sitemaps — as rows of `ContentKey` at the
-new generation. Any other write (the importer's raw INSERTs, `QuerySet.update()`,
-category and author edits, raw SQL) records `*`: every page is then stale,
-which is always correct.
+generation in its transaction (articles.content_version). Three kinds of write
+say which keys they touch, as rows of `ContentKey` at the new generation in the
+same transaction:
+
+* `article_change(article)` (newsroom.operations.save_as_edit: admin saves,
+  publishing, moves, accepted tags, restores) records the keys of the article
+  before and after — its page, its listings, its neighbours' pages, its feeds
+  and sitemaps;
+* `articles_write()` (an import batch, `operations.delete_articles`) the same
+  for any number of articles, in a few set-based queries per 500 of them;
+* `entity_change(kind, ids)` (`operations.save_named`, `delete_named` and the
+  merges of tags and authors; the admin calls them) the keys of the categories
+  (with those below them), tags or authors written — their pages, feeds and
+  index, every page naming them, `missing`, `names` — and, if articles' links
+  to them changed, the related lists drawn from their listings.
+
+Any other write (`QuerySet.update()`, raw SQL) records `*`: every page is then
+stale, which is always correct.
+
+**Derived figures** shared by many pages (`content_version.remembered`: the
+category counts, the archive's months) are kept by the keys they depend on and
+judged like a stored page.
 
 **Scheduled publication.** An article whose publication time is later than its
 last save is *scheduled*. When its time comes, its keys change by themselves,
@@ -387,8 +405,8 @@ def _links(kind: str, ids: set[int]) -> set[tuple[int, int]]:
 def entity_change(kind: str, ids: Iterable[int]) -> Iterator[set[int]]:
     """A write to categories, tags or authors (`kind`, see ENTITY_KINDS): a new row, a rename, a
     move, a merge, a delete. Records, in the write's transaction, the keys of the pages that print
-    them (`entity_keys`, with the categories below) and, if articles were linked to them or
-    unlinked (a merge, a delete), those articles' pages and the related lists drawn from them.
+    them (`entity_keys`, with the categories below: their articles' pages among them) and, if
+    articles were linked to them or unlinked (a merge, a delete), the related lists drawn from them.
 
     Yields the set of ids: add a new row's id to it once saved.
     """
@@ -403,11 +421,10 @@ def entity_change(kind: str, ids: Iterable[int]) -> Iterator[set[int]]:
             _scope.reset(token)
         every = before | _entity_rows(kind, rows)
         keys = entity_keys(kind, every)
-        moved = links_before ^ _links(kind, every)
-        if moved:
-            listing = ENTITY_KINDS[kind][1]
-            keys.update(f"rel:{listing}:{pk}" for pk in every)
-            keys.update(f"a:{article}" for article, _row in moved)
+        # The pages of articles linked or unlinked show the rows' keys already (`c:`, `t:`, `p:`);
+        # the related lists drawn from the rows' listings change too.
+        if links_before != _links(kind, every):
+            keys.update(f"rel:{ENTITY_KINDS[kind][1]}:{pk}" for pk in every)
         record(keys)
 
 

@@ -1,4 +1,4 @@
-"""What changed: the content version, and values kept per version.
+"""What changed: the content version, and derived values kept while their keys hold.
 
 The content version says *that* something changed; articles.content_keys says
 *what*: public pages, feeds, sitemaps and API answers are stored with the keys

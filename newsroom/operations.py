@@ -344,7 +344,11 @@ def settle_bylines(articles: QuerySet[Article], user=None, *, discard_correction
     """
     _require(_may_publish(user))
     if discard_corrections and not dry_run:
-        articles.filter(bylines_edited=True).update(bylines_edited=False)
+        with content_keys.articles_write() as write:  # their pages, not every page
+            corrected = list(articles.filter(bylines_edited=True).values_list("pk", flat=True))
+            write.changing(corrected)
+            Article.objects.filter(pk__in=corrected).update(bylines_edited=False)
+            write.written(corrected)
     return byline_links.redetect(articles, dry_run=dry_run, batch_size=batch_size, on_batch=on_batch,
                                  examples=examples)
 

@@ -37,8 +37,9 @@ same transaction:
   publishing, moves, accepted tags, restores) records the keys of the article
   before and after — its page, its listings, its neighbours' pages, its feeds
   and sitemaps;
-* `articles_write()` (an import batch, `operations.delete_articles`) the same
-  for any number of articles, in a few set-based queries per 500 of them;
+* `articles_write()` (an import batch, a byline re-detection batch,
+  `operations.delete_articles`) the same for any number of articles, in five
+  set-based queries per 500 of them and one more;
 * `entity_change(kind, ids)` (`operations.save_named`, `delete_named` and the
   merges of tags and authors; the admin calls them) the keys of the categories
   (with those below them), tags or authors written — their pages, feeds and
@@ -154,7 +155,7 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
       An edit that leaves them where they were (a title, a body) need not
       change these: `where` says where they are.
 
-    A draft is on no public page but its own. Set-based: six queries per
+    A draft is on no public page but its own. Set-based: five queries per
     KEY_QUERY_CHUNK articles however many there are (the articles with their
     neighbours; their categories, tags, reporters and keywords) and one for
     the days they share, so a batch of any size can be described. In plain

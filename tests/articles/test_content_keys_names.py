@@ -19,7 +19,7 @@ from django.utils import timezone
 from taggit.models import Tag
 
 from articles.content_version import content_state
-from articles.models import Article, Author, Category
+from articles.models import Article, ArticleByline, Author, Category
 from newsroom import operations
 from tests.factories import chain, publish
 
@@ -275,3 +275,18 @@ def test_an_edit_in_place_keeps_the_derived_counts(client, newsroom):
     operations.publish([fresh], None)
     page, queries = served(client, "/category/金融/")
     assert [sql for sql in queries if "GROUP BY" in sql and "articles_articlecategory" in sql]
+
+
+def test_detecting_bylines_again_refreshes_only_the_articles_it_changes(client, newsroom):
+    a, b, _old, _middle = newsroom
+    Article.objects.filter(pk=a.pk).update(body="<p>本报讯（记者 张三）两市成交放量。</p>")
+    ArticleByline.objects.filter(article=a).delete()
+    u = urls_of(a, b)
+    kept = [u["b"], "/tag/芯片/", "/category/科技/"]
+    cache_all(client, [u["a"], *kept])
+
+    report = operations.settle_bylines(Article.objects.filter(pk__in=[a.pk, b.pk]), None, discard_corrections=True)
+    assert report.changed == 1
+
+    assert_refreshed(client, [u["a"]], "张三")
+    assert_kept(client, kept)

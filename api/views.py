@@ -186,9 +186,11 @@ class ArticleViewSet(mixins.RetrieveModelMixin, ContentAPIView):
         return ArticleDetailSerializer if self.action == "retrieve" else ArticleSerializer
 
     def content_keys(self) -> tuple[str, ...]:
+        # `names`: the answers print category paths, tag and author names, whose ids are not
+        # known before the answer is computed (the keys are decided before, for the ETag).
         if self.action == "retrieve":
-            return (f"a:{self.kwargs[self.lookup_field]}",)
-        return super().content_keys()
+            return (f"a:{self.kwargs[self.lookup_field]}", "names")
+        return (*super().content_keys(), "names")
 
     @conditional
     def retrieve(self, request, *args, **kwargs):

@@ -44,16 +44,21 @@ def months_of_year(queryset: QuerySet[Article], year: int) -> list[tuple[int, in
 
 
 def published_months() -> list[tuple[int, int, list[tuple[int, int]]]]:
-    """`month_counts` of the published articles, kept per content version.
+    """`month_counts` of the published articles, kept while no article comes, goes or moves (`archive`).
 
     A GROUP BY over the whole archive (tens of milliseconds at 100,000
     articles), shared by the archive index and the sitemap index.
     """
-    return content_version.remembered("published-months", lambda: month_counts(Article.objects.published()))
+    return content_version.remembered("published-months", lambda: month_counts(Article.objects.published()),
+                                      keys=["archive"])
 
 
 def latest_updates_by_year() -> dict[int, object]:
-    """Each year's latest `modified_at` among published articles, in one scan (kept per version)."""
+    """Each year's latest `modified_at` among published articles, in one scan.
+
+    Kept while no published article changes (`sitemap`: every such change, an edit in place too)
+    and none comes, goes or moves (`archive`: the years).
+    """
     def compute() -> dict[int, object]:
         years = [year for year, _, _ in published_months()]
         if not years:
@@ -63,4 +68,4 @@ def latest_updates_by_year() -> dict[int, object]:
             **{f"y{year}": Max(shown, filter=Q(published_date__year=year)) for year in years})
         return {year: latest[f"y{year}"] for year in years}
 
-    return content_version.remembered("latest-updates-by-year", compute)
+    return content_version.remembered("latest-updates-by-year", compute, keys=["sitemap", "archive"])

@@ -4,8 +4,9 @@ A *key* names one thing that pages show:
 
 * entities: `a:<id>` (an article: its own page, and its title wherever it is
   linked), `c:<id>` (a category), `t:<id>` (a tag), `p:<id>` (an author or
-  reporter) by name — renaming them is a write the app does not describe, so
-  these serve the headers, for a shared cache's purges;
+  reporter) by name: on every page that prints the name (article pages,
+  listing cards and feed items through `show_names`, a channel's
+  subcategories);
 * placement: `nb:<id>` (which articles are an article's previous and next:
   its page's links), `rel:tag|channel|author:<id>` and `kw:<word>` (where an
   article's related articles come from);
@@ -15,7 +16,10 @@ A *key* names one thing that pages show:
   archive pages' previous/next links),
   `categories` (the category index and its counts), `tags` and `authors` (the
   API's lists and their counts), `search`, `missing` (pages
-  that answered 404), `feed`, `feed:channel:<id>`, `feed:tag:<id>`,
+  that answered 404), `names` (pages that look a category, tag or author up by
+  its path or slug from the query — filtered listings — and the API's article
+  answers, whose keys are fixed before the names are read),
+  `feed`, `feed:channel:<id>`, `feed:tag:<id>`,
   `feed:author:<id>`, `sitemap`, `sitemap:<section>`, `sitemap-news`;
 * `*`: everything (a write nobody described).
 
@@ -25,14 +29,29 @@ names what it shows with `show(...)`; `articles.page_cache` collects them
 time it was rendered at, and sends them as `xkey` and `Surrogate-Key` headers.
 
 **Writing.** Every write to the content tables still bumps the content
-generation in its transaction (articles.content_version). A write made inside
-`article_change(article)` (newsroom.operations.save_as_edit: admin saves,
-publishing, moves, merges, accepted tags, restores) records in the same
-transaction the keys of the article before and after — its page, its listings,
-its neighbours' pages, its feeds and sitemaps — as rows of `ContentKey` at the
-new generation. Any other write (the importer's raw INSERTs, `QuerySet.update()`,
-category and author edits, raw SQL) records `*`: every page is then stale,
-which is always correct.
+generation in its transaction (articles.content_version). Three kinds of write
+say which keys they touch, as rows of `ContentKey` at the new generation in the
+same transaction:
+
+* `article_change(article)` (newsroom.operations.save_as_edit: admin saves,
+  publishing, moves, accepted tags, restores) records the keys of the article
+  before and after — its page, its listings, its neighbours' pages, its feeds
+  and sitemaps;
+* `articles_write()` (an import batch, a byline re-detection batch,
+  `operations.delete_articles`) the same for any number of articles, in five
+  set-based queries per 500 of them and one more;
+* `entity_change(kind, ids)` (`operations.save_named`, `delete_named` and the
+  merges of tags and authors; the admin calls them) the keys of the categories
+  (with those below them), tags or authors written — their pages, feeds and
+  index, every page naming them, `missing`, `names` — and, if articles' links
+  to them changed, the related lists drawn from their listings.
+
+Any other write (`QuerySet.update()`, raw SQL) records `*`: every page is then
+stale, which is always correct.
+
+**Derived figures** shared by many pages (`content_version.remembered`: the
+category counts, the archive's months) are kept by the keys they depend on and
+judged like a stored page.
 
 **Scheduled publication.** An article whose publication time is later than its
 last save is *scheduled*. When its time comes, its keys change by themselves,
@@ -63,6 +82,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
+from collections import Counter
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
@@ -70,6 +90,8 @@ from django.db import connection as default_connection
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
+
+from articles.iterables import batched
 
 EVERYTHING = "*"
 # Sent after the commit of a write, with keys=frozenset of the keys it changed ("*": everything).
@@ -133,33 +155,54 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
       An edit that leaves them where they were (a title, a body) need not
       change these: `where` says where they are.
 
-    A draft is on no public page but its own.
+    A draft is on no public page but its own. Set-based: five queries per
+    KEY_QUERY_CHUNK articles however many there are (the articles with their
+    neighbours; their categories, tags, reporters and keywords) and one for
+    the days they share, so a batch of any size can be described. In plain
+    SQL: through the ORM, preparing the id lists and converting the rows cost
+    three times the queries themselves (an import batch of 2,000: 160 ms).
     """
-    from articles.models import Article, ArticleByline, ArticleCategory, TaggedArticle, TagSuggestion
+    from django.db import connections, router
 
-    ids = [pk for pk in ids if pk is not None]
-    shown, placed = {f"a:{pk}" for pk in ids}, set()
-    rows = list(Article.objects.filter(pk__in=ids, status=Article.Status.PUBLISHED)
-                .values_list("pk", "published_at", "published_date", "author_id", "slug").order_by("pk"))
+    from articles.models import Article, TagSuggestion
+
+    published_status, pending = Article.Status.PUBLISHED.value, TagSuggestion.State.PENDING.value
+    given = {pk for pk in ids if pk is not None}
+    ids = sorted(given)
+    shown: set[str] = {f"a:{pk}" for pk in ids}
+    placed: set[str] = set()
+    rows, neighbours = [], []
+    categories, tags, reporters, keywords = [], [], [], []
+    connection = connections[router.db_for_read(Article)]
+    with connection.cursor() as cursor:
+        for chunk in batched(ids, KEY_QUERY_CHUNK):
+            found = _fetch(cursor, _ARTICLES_SQL, chunk, before=[published_status] * 3)
+            if not found:
+                continue
+            rows += [row[:5] for row in found]
+            neighbours += [pk for row in found for pk in row[5:] if pk is not None]
+            published = [row[0] for row in found]
+            categories += _fetch(cursor, _LINK_SQL["categories"], published)
+            tags += _fetch(cursor, _LINK_SQL["tags"], published)
+            reporters += _fetch(cursor, _LINK_SQL["reporters"], published)
+            keywords += _fetch(cursor, _LINK_SQL["keywords"], published, after=[pending])
     if not rows:
         return shown, placed, ()
-    published = [row[0] for row in rows]
+    rows.sort()
     shown.update(("home", "search", "feed", "sitemap", "sitemap-news"))
     placed.update(("missing", "archive", "categories", "tags", "authors", "sitemap:categories"))
-    for pk, published_at, day, author_id, _slug in rows:
-        shown.update(archive_keys(day))
-        shown.add(f"sitemap:{day.year:04d}")
-        # Alone on its day: the day comes (or goes) with it, and the archive's previous/next links change.
-        if not Article.objects.filter(status=Article.Status.PUBLISHED, published_date=day).exclude(pk=pk).exists():
-            placed.add("archive-periods")
+    for _pk, _published_at, day, author_id, _slug in rows:
+        year, month, date = _day_parts(day)
+        shown.update((f"archive:{year}", f"archive:{year}-{month}", f"archive:{year}-{month}-{date}",
+                      f"sitemap:{year}"))
         if author_id is not None:
             shown.update((f"author:{author_id}", f"feed:author:{author_id}"))
-        placed.update(f"nb:{neighbour}" for neighbour in _neighbours(pk, published_at))
-    categories = sorted(ArticleCategory.objects.filter(article__in=published).values_list("article_id", "category_id"))
-    tags = sorted(TaggedArticle.objects.filter(content_object__in=published).values_list("content_object_id", "tag_id"))
-    reporters = sorted(ArticleByline.objects.filter(article__in=published).values_list("article_id", "author_id"))
-    keywords = sorted(TagSuggestion.objects.filter(article__in=published, state=TagSuggestion.State.PENDING)
-                      .values_list("article_id", "name"))
+    # A day with none of the others: it comes (or goes) with them, and the archive's previous/next links change.
+    if _days_of_their_own(rows):
+        placed.add("archive-periods")
+    # Only an article's own page shows `nb:<id>`, and it shows `a:<id>` (always recorded) too.
+    placed.update(f"nb:{pk}" for pk in neighbours if pk not in given)
+    categories, tags, reporters, keywords = (sorted(pairs) for pairs in (categories, tags, reporters, keywords))
     for _pk, category_id in categories:
         shown.update((f"channel:{category_id}", f"feed:channel:{category_id}"))
         placed.add(f"rel:channel:{category_id}")
@@ -170,20 +213,61 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
         shown.update((f"author:{author_id}", f"feed:author:{author_id}"))
         placed.add(f"rel:author:{author_id}")
     placed.update(f"kw:{name}" for _pk, name in keywords)
-    where = (tuple((pk, published_at, author_id, slug) for pk, published_at, _day, author_id, slug in rows),
-             tuple(categories), tuple(tags), tuple(reporters), tuple(keywords))
+    where = (tuple(rows), tuple(categories), tuple(tags), tuple(reporters), tuple(keywords))
     return shown, placed, where
 
 
-def _neighbours(pk: int, published_at: dt.datetime) -> list[int]:
-    """The published articles just before and after this one in time (their pages link to it)."""
-    from articles.models import Article
-    from articles.pagination import Key, Keys
+# Ids per IN (...) list in `_article_keys`: under SQLite's oldest limit of 999 parameters.
+KEY_QUERY_CHUNK = 500
 
-    keys = Keys(Article.objects.filter(status=Article.Status.PUBLISHED))
-    key = Key(published_at, pk)
-    return [pk for rows in (keys.older_than(key), keys.newer_than(key))
-            for pk in rows.values_list("pk", flat=True)[:1]]
+
+# The published articles among some ids, each with the published articles just before and
+# after it in time (their pages link to it): two correlated subqueries, each one step of the
+# (status, published_at) index, as row values (see articles.pagination.Keyset.beyond).
+_ARTICLES_SQL = """
+SELECT a.id, a.published_at, a.published_date, a.author_id, a.slug,
+  (SELECT o.id FROM articles_article o WHERE o.status = %s AND (o.published_at, o.id) < (a.published_at, a.id)
+     ORDER BY o.published_at DESC, o.id DESC LIMIT 1),
+  (SELECT n.id FROM articles_article n WHERE n.status = %s AND (n.published_at, n.id) > (a.published_at, a.id)
+     ORDER BY n.published_at ASC, n.id ASC LIMIT 1)
+FROM articles_article a WHERE a.status = %s AND a.id IN ({ids}) ORDER BY a.id
+"""
+_LINK_SQL = {
+    "categories": "SELECT article_id, category_id FROM articles_articlecategory WHERE article_id IN ({ids})",
+    "tags": "SELECT content_object_id, tag_id FROM articles_taggedarticle WHERE content_object_id IN ({ids})",
+    "reporters": "SELECT article_id, author_id FROM articles_articlebyline WHERE article_id IN ({ids})",
+    "keywords": "SELECT article_id, name FROM articles_tagsuggestion WHERE article_id IN ({ids}) AND state = %s",
+}
+_DAYS_SQL = """
+SELECT published_date, COUNT(*) FROM articles_article WHERE status = %s AND published_date IN ({ids})
+GROUP BY published_date
+"""
+
+
+def _fetch(cursor, sql: str, ids: list, before: list | tuple = (), after: list | tuple = ()) -> list[tuple]:
+    """The rows of `sql` for these ids (its `{ids}`), with the parameters that come before and after them."""
+    cursor.execute(sql.format(ids=", ".join(["%s"] * len(ids))), [*before, *ids, *after])
+    return [tuple(row) for row in cursor.fetchall()]
+
+
+def _day_parts(day) -> tuple[str, str, str]:
+    """A stored publication date (a date, or SQLite's 'YYYY-MM-DD') as year, month and day."""
+    text = day.isoformat() if isinstance(day, dt.date) else str(day)
+    return text[0:4], text[5:7], text[8:10]
+
+
+def _days_of_their_own(rows: list[tuple]) -> bool:
+    """Whether any of these published articles' days has no other published article (one GROUP BY)."""
+    from django.db import connections, router
+
+    from articles.models import Article
+
+    theirs = Counter(day for _pk, _at, day, _author, _slug in rows)
+    counted: Counter = Counter()
+    with connections[router.db_for_read(Article)].cursor() as cursor:
+        for days in batched(sorted(theirs), KEY_QUERY_CHUNK):
+            counted.update(dict(_fetch(cursor, _DAYS_SQL, days, before=[Article.Status.PUBLISHED.value])))
+    return any(counted[day] <= n for day, n in theirs.items())
 
 
 _scope: contextvars.ContextVar[list | None] = contextvars.ContextVar("content_keys_scope", default=None)
@@ -206,53 +290,44 @@ def in_described_write() -> bool:
 def article_change(article) -> Iterator[None]:
     """Record the keys `article`'s change touches (before and after), in the write's transaction."""
     with transaction.atomic():
-        before = _article_keys([article.pk]) if article.pk is not None else (set(), set(), None)
+        before = _article_keys([article.pk]) if article.pk is not None else (set(), set(), ())
         token = _scope.set([])
         try:
             yield
         finally:
             _scope.reset(token)
-        after = _article_keys([article.pk])
-        keys = before[0] | after[0]
-        if before[2] != after[2]:  # it came, went or moved: the pages that place it change too
-            keys |= before[1] | after[1]
-        record(keys)
-
-
-# Batches of more articles than this are recorded as `*`: working out their keys would cost
-# more (a few queries an article) than it saves, and they touch most listings anyway.
-MAX_DESCRIBED_ARTICLES = 20
+        record(_changed_keys(before, _article_keys([article.pk])))
 
 
 class ArticlesWrite:
     """What a batch writing several articles reports (see `articles_write`)."""
 
     def __init__(self) -> None:
-        self.before: tuple[set[str], set[str], tuple] | None = None
+        self.before: tuple[set[str], set[str], list] = (set(), set(), [])
         self.ids: set[int] = set()
-        self.too_many = False
 
     def changing(self, ids: Iterable[int]) -> None:
         """These stored articles are about to change: their keys as they are now (before any write)."""
-        ids = set(ids)
+        ids = set(ids) - self.ids
         self.ids |= ids
-        if len(self.ids) > MAX_DESCRIBED_ARTICLES:
-            self.too_many = True
-        elif ids:
-            self.before = _article_keys(sorted(ids))
+        if ids:
+            shown, placed, where = _article_keys(ids)
+            self.before[0].update(shown)
+            self.before[1].update(placed)
+            self.before[2].append(where)
 
     def written(self, ids: Iterable[int]) -> None:
         """These articles were written (new ones included)."""
         self.ids |= set(ids)
-        self.too_many = self.too_many or len(self.ids) > MAX_DESCRIBED_ARTICLES
 
 
 @contextmanager
 def articles_write() -> Iterator[ArticlesWrite]:
     """A transaction writing several articles (an import batch) whose writes it reports.
 
-    Records the keys of the articles reported (before and after), or `*` if
-    there were more than MAX_DESCRIBED_ARTICLES.
+    Records the keys of the articles reported, before and after, whatever
+    their number (`_article_keys` costs a few queries per batch, not per
+    article); `*` only if it wrote content without reporting any article.
     """
     with transaction.atomic():
         write, writes = ArticlesWrite(), []
@@ -261,15 +336,129 @@ def articles_write() -> Iterator[ArticlesWrite]:
             yield write
         finally:
             _scope.reset(token)
-        if write.too_many or (writes and not write.ids):  # too many, or writes it did not report
+        if writes and not write.ids:  # writes it did not report
             record([EVERYTHING])
             return
-        before = write.before or (set(), set(), ())
-        after = _article_keys(sorted(write.ids))
-        keys = before[0] | after[0]
-        if before[2] != after[2]:
-            keys |= before[1] | after[1]
+        record(_changed_keys(write.before, _article_keys(write.ids)))
+
+
+def _changed_keys(before: tuple[set[str], set[str], object], after: tuple[set[str], set[str], object]) -> set[str]:
+    """What a change of articles touched: all they are shown on; where they are, if it changed."""
+    keys = before[0] | after[0]
+    if _where_of(before) != _where_of(after):  # they came, went or moved: the pages that place them change too
+        keys |= before[1] | after[1]
+    return keys
+
+
+def _where_of(keys: tuple) -> tuple:
+    """Where articles are (the third part of `_article_keys`), of one look or of several joined."""
+    where = keys[2]
+    if not isinstance(where, list):
+        return where
+    parts = [part for part in where if part]
+    return tuple(tuple(sorted(item for part in parts for item in part[i])) for i in range(5)) if parts else ()
+
+
+# --- categories, tags and authors ------------------------------------------------------
+
+# Of each kind of named row pages print: the key of one row (its name, wherever printed), of its
+# listing (its page and feed: `<listing>:<id>`, `feed:<listing>:<id>`, `rel:<listing>:<id>`) and of
+# the index of all of them with their counts.
+ENTITY_KINDS: dict[str, tuple[str, str, str]] = {
+    "category": ("c", "channel", "categories"),
+    "tag": ("t", "tag", "tags"),
+    "author": ("p", "author", "authors"),
+}
+
+
+def entity_keys(kind: str, ids: Iterable[int]) -> set[str]:
+    """The keys of the pages that print these categories', tags' or authors' names or addresses.
+
+    Their own pages and feeds, every page naming them (`c:`/`t:`/`p:`: article
+    pages, listing cards, feed items), their index, the 404s at the addresses
+    they leave or take (`missing`), the pages that read names from the query
+    (`names`: filtered listings, the API's article answers), and for
+    categories the category sitemap.
+    """
+    prefix, listing, index = ENTITY_KINDS[kind]
+    keys = {index, "missing", "names", *(["sitemap:categories"] if kind == "category" else [])}
+    for pk in ids:
+        keys.update((f"{prefix}:{pk}", f"{listing}:{pk}", f"feed:{listing}:{pk}"))
+    return keys
+
+
+def _entity_rows(kind: str, ids: set[int]) -> set[int]:
+    """The rows `ids` and, for categories, every category below them (their paths and trails name them)."""
+    from django.db.models import Q
+
+    from articles.models import Category
+
+    ids = {pk for pk in ids if pk is not None}
+    if kind != "category" or not ids:
+        return ids
+    paths = list(Category.objects.filter(pk__in=ids).values_list("path", flat=True))
+    below = Q()
+    for path in paths:
+        below |= Q(path__startswith=f"{path}/")
+    return ids | (set(Category.objects.filter(below).values_list("pk", flat=True)) if paths else set())
+
+
+def _links(kind: str, ids: set[int]) -> set[tuple[int, int]]:
+    """(article, row) for every article linked to these rows (for authors: as outlet or in a byline)."""
+    from articles.models import Article, ArticleByline, ArticleCategory, TaggedArticle
+
+    links: set[tuple[int, int]] = set()
+    for chunk in batched(sorted(ids), KEY_QUERY_CHUNK):
+        if kind == "category":
+            links.update(ArticleCategory.objects.filter(category__in=chunk).values_list("article_id", "category_id"))
+        elif kind == "tag":
+            links.update(TaggedArticle.objects.filter(tag__in=chunk).values_list("content_object_id", "tag_id"))
+        else:
+            links.update(Article.objects.filter(author__in=chunk).values_list("pk", "author_id"))
+            links.update(ArticleByline.objects.filter(author__in=chunk).values_list("article_id", "author_id"))
+    return links
+
+
+@contextmanager
+def entity_change(kind: str, ids: Iterable[int]) -> Iterator[set[int]]:
+    """A write to categories, tags or authors (`kind`, see ENTITY_KINDS): a new row, a rename, a
+    move, a merge, a delete. Records, in the write's transaction, the keys of the pages that print
+    them (`entity_keys`, with the categories below: their articles' pages among them) and, if
+    articles were linked to them or unlinked (a merge, a delete), the related lists drawn from them.
+
+    Yields the set of ids: add a new row's id to it once saved.
+    """
+    with transaction.atomic():
+        rows = set(ids)
+        before = _entity_rows(kind, rows)
+        links_before = _links(kind, before)
+        token = _scope.set([])
+        try:
+            yield rows
+        finally:
+            _scope.reset(token)
+        every = before | _entity_rows(kind, rows)
+        keys = entity_keys(kind, every)
+        # The pages of articles linked or unlinked show the rows' keys already (`c:`, `t:`, `p:`);
+        # the related lists drawn from the rows' listings change too.
+        if links_before != _links(kind, every):
+            keys.update(f"rel:{ENTITY_KINDS[kind][1]}:{pk}" for pk in every)
         record(keys)
+
+
+def show_names(articles: Iterable) -> None:
+    """Say that the page prints these articles' category trails and outlets (listing cards, feed items)."""
+    collected = _collected.get()
+    if collected is None:
+        return
+    for article in articles:
+        collected.update(f"c:{category.pk}" for category in article.category_trail)
+        if article.author_id is not None:
+            collected.add(f"p:{article.author_id}")
+
+
+# Keys per INSERT in `record` (two parameters each, under SQLite's oldest limit of 999).
+RECORD_CHUNK = 400
 
 
 def record(keys: Iterable[str], connection=default_connection) -> None:
@@ -285,16 +474,16 @@ def record(keys: Iterable[str], connection=default_connection) -> None:
     table = connection.ops.quote_name("articles_contentkey")
     key = connection.ops.quote_name("key")
     with _transaction_of(connection):
-        content_version.bump_generation(connection)
+        # The generation just written (the version row is this transaction's until it ends).
+        generation = content_version.bump_generation(connection, read=True)
         with connection.cursor() as cursor:
-            # The generation just written (the version row is this transaction's until it ends).
-            # "WHERE 1 = 1": SQLite's parser needs a WHERE before an upsert's ON CONFLICT.
-            cursor.executemany(
-                f"INSERT INTO {table} ({key}, generation) SELECT %s, generation FROM"
-                f" {connection.ops.quote_name(content_version.VERSION_TABLE)} WHERE id = %s AND 1 = 1"
-                f" ON CONFLICT ({key}) DO UPDATE SET generation = excluded.generation",
-                [(name, content_version.VERSION_ROW) for name in keys],
-            )
+            # Many rows a statement: a large import batch changes thousands of keys.
+            for chunk in batched(keys, RECORD_CHUNK):
+                cursor.execute(
+                    f"INSERT INTO {table} ({key}, generation) VALUES {', '.join(['(%s, %s)'] * len(chunk))}"
+                    f" ON CONFLICT ({key}) DO UPDATE SET generation = excluded.generation",
+                    [value for name in chunk for value in (name, generation)],
+                )
     _announce(keys, connection)
 
 

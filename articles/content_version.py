@@ -1,10 +1,10 @@
-"""What changed: the content version, and values kept per version.
+"""What changed: the content version, and derived values kept while their keys hold.
 
 The content version says *that* something changed; articles.content_keys says
 *what*: public pages, feeds, sitemaps and API answers are stored with the keys
 of what they show and served while those keys are unchanged since the
 generation they were rendered at (articles.page_cache, api.freshness).
-Derived figures (`remembered`) are still keyed by the whole version. Nothing is
+Derived figures (`remembered`) are kept the same way, by the keys they depend on. Nothing is
 ever deleted from the cache: old entries are simply never served again (they
 age out).
 
@@ -50,7 +50,7 @@ import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from django.conf import settings
 from django.core.cache import cache
@@ -314,20 +314,32 @@ def current_state() -> ContentState | None:
     return state if state is not None else content_state()
 
 
-def remembered(name: str, compute: Callable[[], Any]) -> Any:
-    """`compute()`, kept in the cache for the current content version.
+def remembered(name: str, compute: Callable[[], Any], keys: Iterable[str]) -> Any:
+    """`compute()`, kept in the cache while none of the content `keys` it depends on changed.
 
     For figures shared by many pages that are costly to count at scale (the
-    category tree's article counts, the archive's months).
+    category tree's article counts, the archive's months). They are judged like
+    a stored page (articles.content_keys.judge): an edit that does not touch
+    their keys keeps them.
     """
+    from django.db import connections, router
+
+    from articles import content_keys
+    from articles.models import ContentKey
+
     state = current_state()
     if state is None:
         return compute()
-    key = f"derived:{state.version}:{name}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, cache_timeout(state))
+    keys = tuple(sorted(keys))
+    stored = cache.get(f"derived:{name}")
+    if isinstance(stored, dict) and stored.get("keys") == keys:
+        connection = connections[router.db_for_read(ContentKey)]
+        if content_keys.is_fresh(keys, stored["generation"], stored["rendered_at"], connection):
+            return stored["value"]
+    value = compute()
+    # Stamped with the state read before computing: a write committed meanwhile makes it stale, never wrong.
+    cache.set(f"derived:{name}", {"value": value, "keys": keys, "generation": state.generation,
+                                  "rendered_at": state.read_at}, cache_timeout(state))
     return value
 
 

@@ -17,7 +17,7 @@ from django.utils.html import escape
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from taggit.models import Tag
 
-from articles.content_keys import show
+from articles.content_keys import show, show_names
 from articles.models import Article, Author, Category, public_tags
 from articles.querysets import credited_to, listing, with_credit_kinds
 
@@ -111,6 +111,7 @@ class LatestArticlesFeed(Feed):
         return item.modified_at
 
     def item_author_name(self, item: Article) -> str | None:
+        show_names([item])  # its outlet and categories, by name
         return item.author.name if item.author else None
 
     def item_categories(self, item: Article) -> list[str]:

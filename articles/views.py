@@ -18,7 +18,7 @@ from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArc
 from taggit.models import Tag
 
 from articles import archive
-from articles.content_keys import archive_keys, show
+from articles.content_keys import archive_keys, show, show_names
 from articles.filters import ArticleFilter
 from articles.models import (
     Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle, public_tags, published_links,
@@ -119,7 +119,15 @@ class ArticleListView(KeysetPaginationMixin, SeoMixin, ListView):
 
     def get_context_data(self, **kwargs):
         show(self.listing_key)
-        return super().get_context_data(filterset=self.filterset, **kwargs)
+        if any(self.request.GET.get(name) for name in ("category", "tag", "author")):
+            show("names")  # a category, tag or author chosen by its path or slug: which one may change
+        context = super().get_context_data(filterset=self.filterset, **kwargs)
+        self.show_cards(context["article_list"])
+        return context
+
+    def show_cards(self, articles) -> None:
+        """The cards print their articles' trails and outlets (a view listing ids loads them, then names them)."""
+        show_names(articles)
 
 
 class HomeView(ArticleListView):
@@ -163,7 +171,8 @@ class CategoryView(ArticleListView):
         children = with_counts(self.category.children.public().order_by("name"))
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in self.category.lineage]
         # Its children's counts change with its own listing (an article is linked to every ancestor).
-        show(f"channel:{self.category.pk}", *(f"c:{c.pk}" for c in self.category.lineage))
+        show(f"channel:{self.category.pk}", *(f"c:{c.pk}" for c in self.category.lineage),
+             *(f"c:{child.pk}" for child in children))  # its subcategories' names
         return super().get_context_data(category=self.category, children=children, crumbs=crumbs, **kwargs)
 
 
@@ -245,7 +254,9 @@ class DateArchiveMixin(KeysetPaginationMixin, SeoMixin):
         year, month, day = (int(self.kwargs.get(part, 1)) for part in ("year", "month", "day"))
         parts = 1 + ("month" in self.kwargs) + ("day" in self.kwargs)
         show(archive_keys(dt.date(year, month, day))[parts - 1], "archive-periods")
-        return super().get_context_data(**kwargs)
+        context = super().get_context_data(**kwargs)
+        show_names(context["article_list"])  # the cards print their trails and outlets
+        return context
 
     def get(self, request, *args, **kwargs):
         try:

@@ -240,6 +240,12 @@ class ArticleAdmin(SimpleHistoryAdmin):
             return reverse("articles:preview", kwargs={"pk": obj.pk})
         return obj.get_absolute_url()
 
+    def delete_model(self, request, obj: Article) -> None:
+        operations.delete_articles([obj], request.user)
+
+    def delete_queryset(self, request, queryset: QuerySet[Article]) -> None:
+        operations.delete_articles(queryset, request.user)
+
     def get_deleted_objects(self, objs, request):
         # What an article owns (suggestions, links, source files) goes with it:
         # deleting follows the article's own permission, not the permissions on
@@ -479,8 +485,25 @@ class LegacyURLAdmin(admin.ModelAdmin):
     list_select_related = ("article",)
 
 
+class NamedRowAdmin(admin.ModelAdmin):
+    """Categories, tags and authors are saved and deleted by the newsroom's operations.
+
+    They say which pages print the rows (articles.content_keys.entity_change),
+    so a rename refreshes those pages only, not the whole cache.
+    """
+
+    def save_model(self, request, obj, form, change) -> None:
+        operations.save_named(obj, request.user)
+
+    def delete_model(self, request, obj) -> None:
+        operations.delete_named([obj], request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        operations.delete_named(queryset, request.user)
+
+
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(NamedRowAdmin):
     list_display = ("indented_name", "path", "published_articles")
     search_fields = ("name", "path")
     ordering = ("path",)
@@ -539,7 +562,7 @@ class MergeMixin:
 
 
 @admin.register(Author)
-class AuthorAdmin(MergeMixin, admin.ModelAdmin):
+class AuthorAdmin(MergeMixin, NamedRowAdmin):
     list_display = ("name", "slug", "article_count")
     ordering = ("name",)  # stable pages in the list and the autocomplete
     search_fields = ("name",)
@@ -572,7 +595,7 @@ class TagForm(forms.ModelForm):
 
 
 @admin.register(Tag)
-class TagAdmin(MergeMixin, TaggitTagAdmin):
+class TagAdmin(MergeMixin, NamedRowAdmin, TaggitTagAdmin):
     form = TagForm
     list_display = ("name", "slug", "article_count")
     actions = ("merge",)

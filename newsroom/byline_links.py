@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 from django.db import transaction
 
 from newsroom import bylines as detector
+from articles import content_keys
 from articles.iterables import batched
 from articles.models import Article, ArticleByline, Author
 
@@ -82,12 +83,14 @@ def redetect(queryset, *, dry_run: bool = False, batch_size: int = 500,
     report.kept_corrections = queryset.filter(bylines_edited=True).count()
     ids = queryset.filter(bylines_edited=False).order_by("pk").values_list("pk", flat=True)
     for chunk in batched(ids.iterator(chunk_size=batch_size), batch_size):
-        with transaction.atomic():
+        # The batch says which articles it changes (articles.content_keys): their pages only go stale.
+        with content_keys.articles_write() as write:
             stored: dict[int, list[Credit]] = {pk: [] for pk in chunk}
             for article_id, role, name in (ArticleByline.objects.filter(article_id__in=chunk)
                                            .order_by("position", "id")
                                            .values_list("article_id", "role", "author__name")):
                 stored[article_id].append((role, name))
+            changed: list[tuple[Article, list[Credit]]] = []
             for article in Article.objects.filter(pk__in=chunk).only("id", "title", "body"):
                 new = detected(article)
                 report.examined += 1
@@ -98,7 +101,11 @@ def redetect(queryset, *, dry_run: bool = False, batch_size: int = 500,
                 if len(report.examples) < examples:
                     report.examples.append((article.pk, article.title, stored[article.pk], new))
                 if not dry_run:
-                    set_bylines(article, new)
+                    changed.append((article, new))
+            write.changing(article.pk for article, _new in changed)
+            for article, new in changed:
+                set_bylines(article, new)
+            write.written(article.pk for article, _new in changed)
         if on_batch:
             on_batch(len(chunk))
     return report

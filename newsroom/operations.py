@@ -193,6 +193,62 @@ def move_to_category(articles: Iterable[Article], category: Category, user) -> i
     return moved
 
 
+# -- categories, tags and authors: saving and deleting ----------------------------
+
+def _kind_of(model: type[models.Model]) -> str:
+    """The content_keys kind of a category, tag or author model."""
+    return {Category: "category", Tag: "tag", Author: "author"}[model]
+
+
+def _may(user, action: str, model: type[models.Model]) -> bool:
+    opts = model._meta
+    return user is None or user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+
+def save_named(row: Category | Tag | Author, user) -> None:
+    """Save a category, tag or author (new, renamed, moved under another parent) as `user`'s change.
+
+    Only the pages that print it go stale (articles.content_keys.entity_change):
+    its own pages and feeds, the pages naming it (its articles', the listings
+    whose cards show it), its index; for a category, those of the categories below it too.
+    """
+    _require(_may(user, "change" if row.pk else "add", type(row)))
+    with content_keys.entity_change(_kind_of(type(row)), [row.pk]) as rows:
+        row.save()
+        rows.add(row.pk)
+
+
+def delete_named(rows: Iterable[Category | Tag | Author], user) -> int:
+    """Delete categories, tags or authors (one kind); returns how many rows were deleted.
+
+    Their articles stay, without them: those articles' pages, the pages that
+    print the rows, and the related lists drawn from them go stale.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    model = type(rows[0])
+    _require(_may(user, "delete", model))
+    with content_keys.entity_change(_kind_of(model), [row.pk for row in rows]):
+        _total, deleted = model.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return deleted.get(model._meta.label, 0)
+
+
+def delete_articles(articles: Iterable[Article], user) -> int:
+    """Delete articles (with what they own: links, bylines, suggestions, source records); returns how many.
+
+    Their pages and every listing, feed, archive and neighbour page that
+    showed them go stale (articles.content_keys.articles_write), nothing else.
+    """
+    articles = list(articles)
+    _require(_may(user, "delete", Article) and all(_may_edit(user, article) for article in articles))
+    ids = [article.pk for article in articles]
+    with content_keys.articles_write() as write:
+        write.changing(ids)
+        Article.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
 # -- merging authors and tags ----------------------------------------------------
 
 @dataclass
@@ -225,7 +281,8 @@ def _merge(counted: QuerySet, selected: Iterable[models.Model], user, *,
     keep, others = rows[0], rows[1:]
     merged_away = counted.model.objects.filter(pk__in=[row.pk for row in others])
     reason = _("Merged %(names)s into %(kept)s") % {"names": ", ".join(str(row) for row in others), "kept": keep}
-    with transaction.atomic():
+    # The rows and their articles' links change: articles.content_keys says which pages that touches.
+    with content_keys.entity_change(_kind_of(counted.model), [row.pk for row in rows]):
         touched = list(articles_of(others).values_list("pk", flat=True))
         for article_id in touched:  # what the import wrote stays in the history
             revisions.record_unrevised_version(article_id)
@@ -287,7 +344,11 @@ def settle_bylines(articles: QuerySet[Article], user=None, *, discard_correction
     """
     _require(_may_publish(user))
     if discard_corrections and not dry_run:
-        articles.filter(bylines_edited=True).update(bylines_edited=False)
+        with content_keys.articles_write() as write:  # their pages, not every page
+            corrected = list(articles.filter(bylines_edited=True).values_list("pk", flat=True))
+            write.changing(corrected)
+            Article.objects.filter(pk__in=corrected).update(bylines_edited=False)
+            write.written(corrected)
     return byline_links.redetect(articles, dry_run=dry_run, batch_size=batch_size, on_batch=on_batch,
                                  examples=examples)
 

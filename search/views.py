@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.functional import cached_property
 
+from articles.content_keys import show_names
 from articles.sanitize import EXCERPT_LENGTH as EXCERPT_CHARS
 from articles.models import Article
 from articles.querysets import load_in_order
@@ -38,7 +39,11 @@ class SearchView(ArticleListView):
             article.highlighted_excerpt = highlighting.snippet(
                 article.snippet_source, self.query, max_chars=EXCERPT_CHARS, title=article.title)
         context["article_list"] = context["object_list"] = results
+        show_names(results)
         return context
+
+    def show_cards(self, articles) -> None:
+        """Ranked ids here: the loaded results are named in get_context_data."""
 
     def get_seo(self):
         return {"title": f"搜索：{self.query}" if self.query else "搜索", "noindex": True}

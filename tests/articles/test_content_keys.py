@@ -71,18 +71,23 @@ def test_pages_say_what_they_show(client, newsroom):
     assert page["Surrogate-Key"] == page["xkey"]
     assert fetch(client, a.get_absolute_url())["xkey"] == page["xkey"]  # a hit carries them too
 
-    assert keys_of(fetch(client, "/")) == {"home"}
+    # The listing, and the categories and outlets its cards print.
+    names = {f"c:{c.pk}" for art in Article.objects.all() for c in art.category_trail} | {
+        f"p:{pk}" for pk in Article.objects.values_list("author_id", flat=True)}
+    assert keys_of(fetch(client, "/")) == {"home", *names}
+    assert keys_of(fetch(client, "/feed/")) == {"feed", *names}  # the items' categories and authors
+    assert "names" in keys_of(fetch(client, "/?tag=券商"))  # a filter names a tag by its slug
     assert keys_of(fetch(client, f"/category/金融/"))  >= {f"channel:{finance.pk}", f"c:{finance.pk}"}
     assert f"tag:{a.tags.get().pk}" in keys_of(fetch(client, "/tag/券商/"))
     assert f"author:{a.author_id}" in keys_of(fetch(client, a.author.get_absolute_url()))
     day = timezone.localtime(a.published_at)
     assert f"archive:{day:%Y-%m-%d}" in keys_of(fetch(client, f"/archive/{day:%Y/%m/%d}/"))
     assert f"archive:{day:%Y-%m}" in keys_of(fetch(client, f"/archive/{day:%Y/%m}/"))
-    assert keys_of(fetch(client, "/feed/")) == {"feed"}
     assert f"feed:channel:{finance.pk}" in keys_of(fetch(client, "/feed/category/金融/"))
     assert keys_of(fetch(client, "/sitemap.xml")) == {"sitemap"}
     assert keys_of(fetch(client, f"/sitemap-{a.published_date.year}.xml")) == {f"sitemap:{a.published_date.year}"}
-    assert keys_of(fetch(client, "/search/?q=甲")) == {"search"}
+    assert keys_of(fetch(client, "/search/?q=甲文章")) == {"search", f"c:{finance.pk}", f"c:{securities.pk}",
+                                                          f"p:{a.author_id}"}  # A's card
     missing = client.get("/tag/没有这个标签/")
     assert missing.status_code == 404
 
@@ -271,7 +276,7 @@ def test_api_answers_change_with_what_they_show(client, newsroom):
     urls = {name: f"/api/v1/{path}" for name, path in (
         ("a", f"articles/{a.pk}/"), ("b", f"articles/{b.pk}/"), ("list", "articles/"), ("tree", "categories/"))}
     first = {name: fetch(client, url) for name, url in urls.items()}
-    assert keys_of(first["a"]) == {f"a:{a.pk}"} and keys_of(first["list"]) == {"home"}
+    assert keys_of(first["a"]) == {f"a:{a.pk}", "names"} and keys_of(first["list"]) == {"home", "names"}
     assert keys_of(first["tree"]) == {"categories"} and first["tree"]["Surrogate-Key"] == "categories"
 
     a.title = "甲文章（API）"
@@ -289,8 +294,9 @@ def test_api_answers_change_with_what_they_show(client, newsroom):
     assert client.get(urls["tree"], HTTP_IF_NONE_MATCH=first["tree"]["ETag"]).status_code == 200
 
 
-def test_an_import_of_a_few_files_refreshes_only_their_pages(client, newsroom, run_import, write_post):
-    """A small import batch says which articles it writes; a large one refreshes everything."""
+def test_an_import_refreshes_only_the_pages_of_its_articles_however_many(client, newsroom, run_import, write_post):
+    """An import batch says which articles it writes: a small one and a 200-article one alike
+    refresh their pages only, and the large one's keys cost a few queries, not a few per article."""
     _a, b, _old = newsroom
     for url in ("/", b.get_absolute_url(), "/category/科技/"):
         fetch(client, url)
@@ -302,7 +308,27 @@ def test_an_import_of_a_few_files_refreshes_only_their_pages(client, newsroom, r
     for url in (b.get_absolute_url(), "/category/科技/"):
         assert served(client, url)[0]["X-Cache"] == "hit", url
 
-    for i in range(content_keys.MAX_DESCRIBED_ARTICLES + 1):
-        write_post(f"many/{i}.md", post(title=f"'批量{i}'", date="Sun, 01 May 2022 01:33:09 GMT"))
-    assert run_import(flash.parent.parent / "many", "--workers", "0").exit_code == 0
-    assert served(client, b.get_absolute_url())[0]["X-Cache"] == "miss"
+    for i in range(200):
+        write_post(f"many/{i}.md", post(title=f"'批量{i}'", date=f"Sun, {1 + i % 28:02d} May 2022 01:33:09 GMT",
+                                        categories="[金融]", tags=f"[批量标签{i % 7}]"))
+    start = content_state().generation
+    statements = []
+
+    def note(execute, sql, params, many, context):  # the importer empties Django's query log as it goes
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):
+        assert run_import(flash.parent.parent / "many", "--workers", "0").exit_code == 0
+    changed = set(ContentKey.objects.filter(generation__gt=start).values_list("key", flat=True))
+    assert changed and "*" not in changed  # described, not "everything"
+    batch = Article.objects.filter(title__startswith="批量")
+    assert batch.count() == 200
+    assert {f"a:{pk}" for pk in batch.values_list("pk", flat=True)} <= changed
+    assert {"archive:2022-05-01", "archive:2022-05-28", f"channel:{chain('金融').pk}"} <= changed
+    # The neighbours of all of them in one query per batch (before and after), not two per article.
+    assert 1 <= sum("(o.published_at, o.id) <" in sql for sql in statements) <= 4
+    for url in (b.get_absolute_url(), "/category/科技/"):
+        assert served(client, url)[0]["X-Cache"] == "hit", url
+    assert served(client, "/")[0]["X-Cache"] == "miss"
+    assert "批量27" in fetch(client, "/archive/2022/05/28/").content.decode()

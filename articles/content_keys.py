@@ -46,8 +46,10 @@ same transaction:
   index, every page naming them, `missing`, `names` — and, if articles' links
   to them changed, the related lists drawn from their listings.
 
-Any other write (`QuerySet.update()`, raw SQL) records `*`: every page is then
-stale, which is always correct.
+A write to an old address (`LegacyURL`, from the admin or anywhere) records
+`missing`: it turns a 404 into a redirect and changes nothing else
+(`content_version.TABLE_KEYS`). Any other write (`QuerySet.update()`, raw
+SQL) records `*`: every page is then stale, which is always correct.
 
 **Derived figures** shared by many pages (`content_version.remembered`: the
 category counts, the archive's months) are kept by the keys they depend on and

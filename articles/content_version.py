@@ -145,30 +145,37 @@ def bump_generation(connection=default_connection, *, read: bool = False) -> int
     return generation
 
 
+# Tables whose every write changes the same few keys, whoever writes: an old
+# address (LegacyURL) only turns a 404 into a redirect (articles.legacy_urls,
+# outside the page cache), so only cached 404s (`missing`) can go stale.
+TABLE_KEYS = {"articles_legacyurl": ("missing",)}
+
+
 def _watch_writes(execute, sql, params, many, context):
-    if _paused or written_content_table(sql) is None:
+    table = None if _paused else written_content_table(sql)
+    if table is None:
         return execute(sql, params, many, context)
     connection = context["connection"]
     if connection.in_atomic_block:
         # Bump first: every writing transaction then takes the version row's
         # lock before any other, so two writers cannot deadlock over it.
-        _bump_and_describe(connection)
+        _bump_and_describe(connection, table)
         return execute(sql, params, many, context)
     # Autocommit: the write must be visible before the new generation is,
     # or a reader could cache the old content under the new generation.
     result = execute(sql, params, many, context)
-    _bump_and_describe(connection)
+    _bump_and_describe(connection, table)
     return result
 
 
-def _bump_and_describe(connection) -> None:
-    """Bump the generation; a write outside `content_keys.article_change` also changes everything (`*`)."""
+def _bump_and_describe(connection, table: str) -> None:
+    """Bump the generation; a write outside a described one changes its table's keys, else everything (`*`)."""
     from articles import content_keys
 
     if content_keys.in_described_write():
         bump_generation(connection)
     else:
-        content_keys.record([content_keys.EVERYTHING], connection)
+        content_keys.record(TABLE_KEYS.get(table, [content_keys.EVERYTHING]), connection)
 
 
 def install_write_watcher(sender, connection, **kwargs) -> None:

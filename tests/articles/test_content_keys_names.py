@@ -290,3 +290,20 @@ def test_detecting_bylines_again_refreshes_only_the_articles_it_changes(client, 
 
     assert_refreshed(client, [u["a"]], "张三")
     assert_kept(client, kept)
+
+
+def test_an_old_address_added_refreshes_only_the_cached_404s(client, newsroom):
+    """A LegacyURL turns a 404 into a redirect (articles.legacy_urls, after the page cache):
+    only cached 404s (`missing`) can go stale, every other page stays a hit."""
+    a, b, _old, _middle = newsroom
+    from articles.models import LegacyURL
+
+    kept = [b.get_absolute_url(), reverse("articles:home")]
+    cache_all(client, kept)
+    fetch(client, "/2014/06/14/old-post/", 404)
+
+    LegacyURL.objects.create(path="/2014/06/14/old-post/", article=a)
+
+    moved = client.get("/2014/06/14/old-post/")
+    assert moved.status_code == 301 and moved["Location"] == a.get_absolute_url()
+    assert_kept(client, kept)

@@ -6,6 +6,7 @@ replaced), and the app purging it by content key (articles.purges, NEWSPORTAL_PU
   and the home page within a second, while an unrelated article's page stays a hit;
 * a draft's preview and the admin are never cached, not even for the staff member asking twice;
 * only the configured addresses may purge.
+* readers' Accept-Language values share one cached copy per language served, the one Django picks.
 
 Debian's `varnish` and `varnish-modules` (the xkey vmod); .ci/run installs them.
 """
@@ -22,6 +23,9 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import RequestFactory
+from django.utils import translation
 
 from tests.factories import PROJECT
 from tests.faults_support import (
@@ -198,3 +202,37 @@ def test_only_the_configured_addresses_may_purge(site):
     assert cache(port, site["b"]) == "HIT"
     assert proxied_purge(site["proxy_port"], "127.0.0.1", "*") == 200  # loopback: allowed, and `*` is everything
     assert cache(port, site["b"]) == "MISS"
+
+
+# Real-world Accept-Language values, and odd ones: q ordering, q=0, variants, languages not served.
+ACCEPT_LANGUAGES = [
+    "zh-CN,zh;q=0.9,en;q=0.8", "zh-TW,zh;q=0.9,en-US;q=0.8,en;q=0.7", "zh-HK", "zh-Hans-CN", "ZH-cn", "zh",
+    "en-US,en;q=0.9", "en-GB", "en, zh", "zh, en", "fr-FR,fr;q=0.9", "fr,en;q=0.5", "*", "",
+    "en;q=0.1,zh;q=0.9", "en-US;q=0,zh", "de-DE,zh-CN;q=0.8,en;q=0.9", "ja,en-US;q=0.7,zh-CN;q=0.7",
+]
+
+
+def test_readers_languages_share_one_cached_copy_per_language_served(site):
+    """deploy/varnish/default.vcl replaces Accept-Language by the language the app would answer in."""
+    port, path = site["port"], site["b"]
+    status, headers, _ = request(port, path, **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    assert (status, headers["X-Cache"], headers["Content-Language"]) == (200, "MISS", "zh-hans")
+    for other in ("zh-TW,zh;q=0.9", "zh-HK", "fr-FR"):  # another Chinese, or a language not served: one copy
+        _, headers, _ = request(port, path, **{"Accept-Language": other})
+        assert (headers["X-Cache"], headers["Content-Language"]) == ("HIT", "zh-hans"), other
+    _, headers, _ = request(port, path)  # no header at all: the default language, the same copy
+    assert headers["X-Cache"] == "HIT"
+    assert "en" in dict(settings.LANGUAGES)  # the site serves English: English readers get it
+    _, headers, _ = request(port, path, **{"Accept-Language": "en-US,en;q=0.9"})
+    assert (headers["X-Cache"], headers["Content-Language"]) == ("MISS", "en")
+    _, headers, _ = request(port, path, **{"Accept-Language": "en-GB,en;q=0.8"})
+    assert (headers["X-Cache"], headers["Content-Language"]) == ("HIT", "en")
+
+
+def test_varnish_picks_the_language_django_would(site):
+    """For each header, through Varnish, the page's language is the one LocaleMiddleware picks for it."""
+    factory = RequestFactory()
+    for value in ACCEPT_LANGUAGES:
+        expected = translation.get_language_from_request(factory.get("/", HTTP_ACCEPT_LANGUAGE=value))
+        _, headers, _ = request(site["port"], "/", **{"Accept-Language": value})
+        assert headers["Content-Language"] == expected, value

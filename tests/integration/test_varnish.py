@@ -5,7 +5,8 @@ replaced), and the app purging it by content key (articles.purges, NEWSPORTAL_PU
 * editing an article (in another process, the task run by the immediate backend) purges its page
   and the home page within a second, while an unrelated article's page stays a hit;
 * a draft's preview and the admin are never cached, not even for the staff member asking twice;
-* only the configured addresses may purge.
+* only the configured addresses may purge;
+* a scheduled article reaches the cached home page at its time (a db_worker runs the purge scheduled then);
 * readers' Accept-Language values share one cached copy per language served, the one Django picks.
 
 Debian's `varnish` and `varnish-modules` (the xkey vmod); .ci/run installs them.
@@ -162,6 +163,47 @@ def test_an_edit_purges_its_pages_and_leaves_the_others_cached(scratch_db, site)
     assert "甲文章（更正）" in page and "甲文章（更正）" in home
     assert cache(port, site["a"]) == "HIT"  # cached again, edited
     assert cache(port, site["b"]) == "HIT"  # untouched by the purge
+
+
+SCHEDULE = """
+import datetime as dt
+from django.contrib.auth.models import User
+from django.utils import timezone
+from articles.models import Article
+from newsroom import operations
+when = timezone.now() + dt.timedelta(seconds=%(seconds)s)
+article = Article(title="定时文章", body="<p>正文内容</p>", status=Article.Status.PUBLISHED, published_at=when)
+operations.save_as_edit(article, User.objects.get(username="editor"))
+print(when.timestamp())
+"""
+
+
+def test_a_scheduled_article_reaches_the_pages_in_varnish_at_its_time(scratch_db, site):
+    """Its time passing writes nothing: the purge enqueued at its save runs then (db_worker, run_after)."""
+    port, env = site["port"], {**site["env"], "NEWSPORTAL_TASK_BACKEND": "db"}
+    worker = manage(scratch_db, "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2", env=env)
+    try:
+        assert cache(port, "/") == "MISS"
+        saved = manage(scratch_db, "shell", "-c", SCHEDULE % {"seconds": 6}, env=env)
+        stdout, stderr = saved.communicate(timeout=120)
+        assert saved.returncode == 0, stderr
+        when = float(stdout.strip().splitlines()[-1])
+        # Before its time: the home page, purged by the save (a miss), is cached again without it (a hit).
+        purged = cached_before = False
+        while not cached_before and time.time() < when - 0.5:
+            _, headers, home = request(port, "/")
+            purged = purged or headers["X-Cache"] == "MISS"
+            cached_before = purged and headers["X-Cache"] == "HIT" and "定时文章" not in home and time.time() < when
+            time.sleep(0.1)
+        assert cached_before, "the home page was not cached again before the article's time"
+        time.sleep(max(0.0, when - time.time()))
+        deadline = time.monotonic() + 2.5  # the worker's pick-up and the app's memo time
+        while "定时文章" not in (home := request(port, "/")[2]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "定时文章" in home
+    finally:
+        worker.terminate()
+        worker.communicate(timeout=30)
 
 
 def test_drafts_previews_and_the_admin_are_never_cached(site):

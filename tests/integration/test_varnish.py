@@ -6,7 +6,8 @@ replaced), and the app purging it by content key (articles.purges, NEWSPORTAL_PU
   and the home page within a second, while an unrelated article's page stays a hit;
 * a draft's preview and the admin are never cached, not even for the staff member asking twice;
 * only the configured addresses may purge;
-* a scheduled article reaches the cached home page at its time (a db_worker runs the purge scheduled then);
+* a scheduled article reaches the cached home page at its time (db_worker, or rqworker --with-scheduler, runs
+  the purge scheduled then);
 * readers' Accept-Language values share one cached copy per language served, the one Django picks.
 
 Debian's `varnish` and `varnish-modules` (the xkey vmod); .ci/run installs them.
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -178,10 +181,27 @@ print(when.timestamp())
 """
 
 
-def test_a_scheduled_article_reaches_the_pages_in_varnish_at_its_time(scratch_db, site):
-    """Its time passing writes nothing: the purge enqueued at its save runs then (db_worker, run_after)."""
-    port, env = site["port"], {**site["env"], "NEWSPORTAL_TASK_BACKEND": "db"}
-    worker = manage(scratch_db, "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2", env=env)
+@pytest.fixture
+def fixture_value(request):
+    """Another fixture by name, when a test needs it only sometimes (a Redis server for RQ)."""
+    return request.getfixturevalue
+
+
+def task_worker(backend: str, database_url: str, env: dict[str, str], fixture_value) -> tuple[subprocess.Popen, dict]:
+    """The backend's worker as production runs it (RQ: with its scheduler, in a session of its own)."""
+    if backend == "db":
+        env = {**env, "NEWSPORTAL_TASK_BACKEND": "db"}
+        return manage(database_url, "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2",
+                      env=env), env
+    env = {**env, "NEWSPORTAL_TASK_BACKEND": "rq", "NEWSPORTAL_REDIS_URL": fixture_value("redis_url")}
+    return manage(database_url, "rqworker", "default", "--with-scheduler", env=env, start_new_session=True), env
+
+
+@pytest.mark.parametrize("backend", ["db", "rq"])
+def test_a_scheduled_article_reaches_the_pages_in_varnish_at_its_time(scratch_db, site, backend, fixture_value):
+    """Its time passing writes nothing: the purge enqueued at its save runs then (the task's run_after)."""
+    port = site["port"]
+    worker, env = task_worker(backend, scratch_db, site["env"], fixture_value)
     try:
         assert cache(port, "/") == "MISS"
         saved = manage(scratch_db, "shell", "-c", SCHEDULE % {"seconds": 6}, env=env)
@@ -202,7 +222,10 @@ def test_a_scheduled_article_reaches_the_pages_in_varnish_at_its_time(scratch_db
             time.sleep(0.05)
         assert "定时文章" in home
     finally:
-        worker.terminate()
+        if backend == "rq":
+            os.killpg(worker.pid, signal.SIGTERM)  # the worker and its work horse
+        else:
+            worker.terminate()
         worker.communicate(timeout=30)
 
 

@@ -275,7 +275,10 @@ def _public_headers(response: HttpResponse, etag: str, last_modified: int, bucke
         response["Last-Modified"] = http_date(last_modified)
     # Browsers and CDNs revalidate (a cheap 304) after this many seconds; 0
     # means every time, so nobody sees a page older than the last change.
-    patch_cache_control(response, public=True, max_age=settings.NEWSPORTAL_HTTP_MAX_AGE)
+    if response.has_header("Cache-Control"):
+        patch_cache_control(response, public=True, max_age=settings.NEWSPORTAL_HTTP_MAX_AGE)
+    else:  # a hit: what patch_cache_control writes, without parsing and rebuilding it (every hit)
+        response["Cache-Control"] = f"public, max-age={settings.NEWSPORTAL_HTTP_MAX_AGE}"
 
 
 # --- hits before the rest of the middleware ---------------------------------------------

@@ -195,3 +195,13 @@ def test_a_backend_that_cannot_defer_schedules_nothing(settings, purging, articl
         schedule(article, timezone.now() + dt.timedelta(hours=1))
     assert all(len(node.requests) == 1 for node in purging)  # the save's own purge, at once
     assert "cannot run tasks later" in caplog.text
+
+
+def test_a_scheduled_purge_started_a_little_early_waits_for_the_time(purging, article):
+    """RQ's scheduler keeps whole seconds: a job may start up to a second before its time."""
+    when = timezone.now() + dt.timedelta(seconds=0.3)
+    Article.objects.filter(pk=article.pk).update(published_at=when)
+    assert purges.purge_scheduled.call(article.pk, when.isoformat())["purged"] is True
+    assert timezone.now() >= when
+    for node in purging:
+        assert f"a:{article.pk}" in node.keys()

@@ -222,11 +222,11 @@ def test_a_scheduled_article_reaches_the_pages_in_varnish_at_its_time(scratch_db
             time.sleep(0.05)
         assert "定时文章" in home
     finally:
-        if backend == "rq":
-            os.killpg(worker.pid, signal.SIGTERM)  # the worker and its work horse
+        if backend == "rq":  # the worker, its scheduler and work horse (a done RQ worker may take a minute to stop)
+            os.killpg(worker.pid, signal.SIGKILL)
         else:
             worker.terminate()
-        worker.communicate(timeout=30)
+        print(worker.communicate(timeout=30)[1][-3000:])  # the worker's log, shown if the test failed
 
 
 def test_drafts_previews_and_the_admin_are_never_cached(site):

@@ -60,7 +60,9 @@ last save is *scheduled*. When its time comes, its keys change by themselves,
 with no write and no cron job: the content state's query sees that a
 scheduled publication has passed, and each process then works out that
 article's keys (a few indexed queries, once per process per publication) and
-counts them changed at its publication time.
+counts them changed at its publication time. A shared cache in front is not
+told by this: articles.purges schedules a purge of the article's keys at its
+time when it is saved (`keys_changed` names it with `a:<id>`).
 
 **Checking.** A stored page is fresh while none of its keys (nor `*`) changed
 after it was rendered. Each process keeps, per database (the primary, the

@@ -67,7 +67,41 @@ sub vcl_recv {
     }
     # Any other cookie (analytics) means nothing to the app's public pages.
     unset req.http.Cookie;
+    call newsportal_language;
     return (hash);
+}
+
+# The app's pages vary on Accept-Language, so Varnish keeps one copy per distinct
+# header value (browsers send hundreds). Replace the header by the language the
+# app would answer in, one of the languages the site serves: settings.LANGUAGES,
+# zh-hans (LANGUAGE_CODE, the default) and en. Keep the two lists the same.
+# As Django's LocaleMiddleware: a variant counts as its language (zh-CN, zh-TW,
+# zh-Hant-HK, zh are zh-hans, the only Chinese served; en-US, en-GB are en), a
+# language refused with q=0 does not count, the higher q wins (none is 1), the
+# one listed first on a tie, and the default when none is served.
+sub newsportal_language {
+    set req.http.X-Languages = "," + regsuball(req.http.Accept-Language, "\s", "") + ",";
+    set req.http.X-Languages = regsuball(req.http.X-Languages, "(?i),zh(-[a-z0-9]+)*(?=[;,])", ",zh-hans");
+    set req.http.X-Languages = regsuball(req.http.X-Languages, "(?i),en(-[a-z0-9]+)*(?=[;,])", ",en");
+    set req.http.X-Languages = regsuball(req.http.X-Languages, ",[^,]*;q=0(\.0*)?(?=,)", "");
+    if (req.http.X-Languages !~ ",en[;,]") {
+        set req.http.Accept-Language = "zh-hans";
+    } elsif (req.http.X-Languages !~ ",zh-hans[;,]") {
+        set req.http.Accept-Language = "en";
+    } else {
+        set req.http.X-Q-Zh = regsub(req.http.X-Languages, "^.*?,zh-hans(;q=([0-9.]+))?[;,].*$", "\2");
+        set req.http.X-Q-En = regsub(req.http.X-Languages, "^.*?,en(;q=([0-9.]+))?[;,].*$", "\2");
+        if (std.real(req.http.X-Q-En, 1.0) > std.real(req.http.X-Q-Zh, 1.0)
+                || (std.real(req.http.X-Q-En, 1.0) == std.real(req.http.X-Q-Zh, 1.0)
+                    && regsub(req.http.X-Languages, "^.*?,(zh-hans|en)[;,].*$", "\1") == "en")) {
+            set req.http.Accept-Language = "en";
+        } else {
+            set req.http.Accept-Language = "zh-hans";
+        }
+        unset req.http.X-Q-Zh;
+        unset req.http.X-Q-En;
+    }
+    unset req.http.X-Languages;
 }
 
 sub vcl_backend_response {

@@ -16,8 +16,10 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from articles import purges
+from articles.models import Article
 from articles.content_keys import keys_changed
-from tests.factories import chain, change_form, change_url, publish
+from newsroom import operations
+from tests.factories import chain, change_form, change_url, publish, staff
 from tests.faults_support import free_port
 
 TASK = "articles.purges.purge_keys"
@@ -133,3 +135,73 @@ def test_a_node_that_is_down_fails_the_task_after_the_others_are_purged(settings
         purges.purge_keys.call(["home", "a:1"])
     assert nodes[0].keys() == {"home", "a:1"}
     assert "2 of 3 nodes" in str(failed.value) and "HTTP 403" in str(failed.value)
+
+
+SCHEDULED_TASK = "articles.purges.purge_scheduled"
+
+
+def schedule(article, when: dt.datetime, user=None) -> None:
+    """An Editor's save of `article` as published at `when` (the one way editorial writes are made)."""
+    article.status, article.published_at = Article.Status.PUBLISHED, when
+    operations.save_as_edit(article, user or staff("desk", "Editors"), fields=["status", "published_at"])
+
+
+def test_a_scheduled_article_is_purged_again_at_its_time(run_task_worker, purging, article,
+                                                          django_capture_on_commit_callbacks):
+    when = (timezone.now() + dt.timedelta(hours=2)).replace(microsecond=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule(article, when)
+    [scheduled] = DBTaskResult.objects.filter(task_path=SCHEDULED_TASK)
+    assert scheduled.run_after == when and scheduled.args_kwargs["args"] == [article.pk, when.isoformat()]
+    run_task_worker()  # the purge of the save itself runs now; the scheduled one waits for its time
+    scheduled.refresh_from_db()
+    assert scheduled.status == "READY"
+    assert all(len(node.requests) == 1 for node in purging)
+
+
+def test_a_schedule_moved_later_gets_its_own_purge_and_the_old_time_sends_none(
+        purging, article, django_capture_on_commit_callbacks):
+    first, later = ((timezone.now() + dt.timedelta(hours=n)).replace(microsecond=0) for n in (1, 3))
+    editor = staff("desk", "Editors")
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule(article, first, editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule(article, later, editor)
+    assert sorted(DBTaskResult.objects.filter(task_path=SCHEDULED_TASK).values_list("run_after", flat=True)) == [
+        first, later]
+    for node in purging:
+        node.requests.clear()
+    # The old time's task, run at that time: the article is not due yet, so nothing is sent.
+    assert purges.purge_scheduled.call(article.pk, first.isoformat())["purged"] is False
+    assert all(node.requests == [] for node in purging)
+
+
+def test_at_its_time_the_scheduled_articles_keys_are_purged(purging, article):
+    assert purges.purge_scheduled.call(article.pk, article.published_at.isoformat())["purged"] is True
+    for node in purging:
+        assert {f"a:{article.pk}", "home", f"tag:{article.tags.get().pk}"} <= node.keys()
+
+
+def test_a_cancelled_schedule_sends_nothing_at_the_old_time(purging, article):
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+    assert purges.purge_scheduled.call(article.pk, article.published_at.isoformat())["purged"] is False
+    assert all(node.requests == [] for node in purging)
+
+
+def test_a_backend_that_cannot_defer_schedules_nothing(settings, purging, article, caplog,
+                                                        django_capture_on_commit_callbacks):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule(article, timezone.now() + dt.timedelta(hours=1))
+    assert all(len(node.requests) == 1 for node in purging)  # the save's own purge, at once
+    assert "cannot run tasks later" in caplog.text
+
+
+def test_a_scheduled_purge_started_a_little_early_waits_for_the_time(purging, article):
+    """RQ's scheduler keeps whole seconds: a job may start up to a second before its time."""
+    when = timezone.now() + dt.timedelta(seconds=0.3)
+    Article.objects.filter(pk=article.pk).update(published_at=when)
+    assert purges.purge_scheduled.call(article.pk, when.isoformat())["purged"] is True
+    assert timezone.now() >= when
+    for node in purging:
+        assert f"a:{article.pk}" in node.keys()

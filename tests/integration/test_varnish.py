@@ -5,7 +5,10 @@ replaced), and the app purging it by content key (articles.purges, NEWSPORTAL_PU
 * editing an article (in another process, the task run by the immediate backend) purges its page
   and the home page within a second, while an unrelated article's page stays a hit;
 * a draft's preview and the admin are never cached, not even for the staff member asking twice;
-* only the configured addresses may purge.
+* only the configured addresses may purge;
+* a scheduled article reaches the cached home page at its time (db_worker, or rqworker --with-scheduler, runs
+  the purge scheduled then);
+* readers' Accept-Language values share one cached copy per language served, the one Django picks.
 
 Debian's `varnish` and `varnish-modules` (the xkey vmod); .ci/run installs them.
 """
@@ -14,7 +17,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +27,9 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import RequestFactory
+from django.utils import translation
 
 from tests.factories import PROJECT
 from tests.faults_support import (
@@ -160,6 +168,67 @@ def test_an_edit_purges_its_pages_and_leaves_the_others_cached(scratch_db, site)
     assert cache(port, site["b"]) == "HIT"  # untouched by the purge
 
 
+SCHEDULE = """
+import datetime as dt
+from django.contrib.auth.models import User
+from django.utils import timezone
+from articles.models import Article
+from newsroom import operations
+when = timezone.now() + dt.timedelta(seconds=%(seconds)s)
+article = Article(title="定时文章", body="<p>正文内容</p>", status=Article.Status.PUBLISHED, published_at=when)
+operations.save_as_edit(article, User.objects.get(username="editor"))
+print(when.timestamp())
+"""
+
+
+@pytest.fixture
+def fixture_value(request):
+    """Another fixture by name, when a test needs it only sometimes (a Redis server for RQ)."""
+    return request.getfixturevalue
+
+
+def task_worker(backend: str, database_url: str, env: dict[str, str], fixture_value) -> tuple[subprocess.Popen, dict]:
+    """The backend's worker as production runs it (RQ: with its scheduler, in a session of its own)."""
+    if backend == "db":
+        env = {**env, "NEWSPORTAL_TASK_BACKEND": "db"}
+        return manage(database_url, "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2",
+                      env=env), env
+    env = {**env, "NEWSPORTAL_TASK_BACKEND": "rq", "NEWSPORTAL_REDIS_URL": fixture_value("redis_url")}
+    return manage(database_url, "rqworker", "default", "--with-scheduler", env=env, start_new_session=True), env
+
+
+@pytest.mark.parametrize("backend", ["db", "rq"])
+def test_a_scheduled_article_reaches_the_pages_in_varnish_at_its_time(scratch_db, site, backend, fixture_value):
+    """Its time passing writes nothing: the purge enqueued at its save runs then (the task's run_after)."""
+    port = site["port"]
+    worker, env = task_worker(backend, scratch_db, site["env"], fixture_value)
+    try:
+        assert cache(port, "/") == "MISS"
+        saved = manage(scratch_db, "shell", "-c", SCHEDULE % {"seconds": 6}, env=env)
+        stdout, stderr = saved.communicate(timeout=120)
+        assert saved.returncode == 0, stderr
+        when = float(stdout.strip().splitlines()[-1])
+        # Before its time: the home page, purged by the save (a miss), is cached again without it (a hit).
+        purged = cached_before = False
+        while not cached_before and time.time() < when - 0.5:
+            _, headers, home = request(port, "/")
+            purged = purged or headers["X-Cache"] == "MISS"
+            cached_before = purged and headers["X-Cache"] == "HIT" and "定时文章" not in home and time.time() < when
+            time.sleep(0.1)
+        assert cached_before, "the home page was not cached again before the article's time"
+        time.sleep(max(0.0, when - time.time()))
+        deadline = time.monotonic() + 2.5  # the worker's pick-up and the app's memo time
+        while "定时文章" not in (home := request(port, "/")[2]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "定时文章" in home
+    finally:
+        if backend == "rq":  # the worker, its scheduler and work horse (a done RQ worker may take a minute to stop)
+            os.killpg(worker.pid, signal.SIGKILL)
+        else:
+            worker.terminate()
+        print(worker.communicate(timeout=30)[1][-3000:])  # the worker's log, shown if the test failed
+
+
 def test_drafts_previews_and_the_admin_are_never_cached(site):
     port, session = site["port"], f"sessionid={site['session']}"
     preview = f"/preview/{site['draft']}/"
@@ -198,3 +267,37 @@ def test_only_the_configured_addresses_may_purge(site):
     assert cache(port, site["b"]) == "HIT"
     assert proxied_purge(site["proxy_port"], "127.0.0.1", "*") == 200  # loopback: allowed, and `*` is everything
     assert cache(port, site["b"]) == "MISS"
+
+
+# Real-world Accept-Language values, and odd ones: q ordering, q=0, variants, languages not served.
+ACCEPT_LANGUAGES = [
+    "zh-CN,zh;q=0.9,en;q=0.8", "zh-TW,zh;q=0.9,en-US;q=0.8,en;q=0.7", "zh-HK", "zh-Hans-CN", "ZH-cn", "zh",
+    "en-US,en;q=0.9", "en-GB", "en, zh", "zh, en", "fr-FR,fr;q=0.9", "fr,en;q=0.5", "*", "",
+    "en;q=0.1,zh;q=0.9", "en-US;q=0,zh", "de-DE,zh-CN;q=0.8,en;q=0.9", "ja,en-US;q=0.7,zh-CN;q=0.7",
+]
+
+
+def test_readers_languages_share_one_cached_copy_per_language_served(site):
+    """deploy/varnish/default.vcl replaces Accept-Language by the language the app would answer in."""
+    port, path = site["port"], site["b"]
+    status, headers, _ = request(port, path, **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    assert (status, headers["X-Cache"], headers["Content-Language"]) == (200, "MISS", "zh-hans")
+    for other in ("zh-TW,zh;q=0.9", "zh-HK", "fr-FR"):  # another Chinese, or a language not served: one copy
+        _, headers, _ = request(port, path, **{"Accept-Language": other})
+        assert (headers["X-Cache"], headers["Content-Language"]) == ("HIT", "zh-hans"), other
+    _, headers, _ = request(port, path)  # no header at all: the default language, the same copy
+    assert headers["X-Cache"] == "HIT"
+    assert "en" in dict(settings.LANGUAGES)  # the site serves English: English readers get it
+    _, headers, _ = request(port, path, **{"Accept-Language": "en-US,en;q=0.9"})
+    assert (headers["X-Cache"], headers["Content-Language"]) == ("MISS", "en")
+    _, headers, _ = request(port, path, **{"Accept-Language": "en-GB,en;q=0.8"})
+    assert (headers["X-Cache"], headers["Content-Language"]) == ("HIT", "en")
+
+
+def test_varnish_picks_the_language_django_would(site):
+    """For each header, through Varnish, the page's language is the one LocaleMiddleware picks for it."""
+    factory = RequestFactory()
+    for value in ACCEPT_LANGUAGES:
+        expected = translation.get_language_from_request(factory.get("/", HTTP_ACCEPT_LANGUAGE=value))
+        _, headers, _ = request(site["port"], "/", **{"Accept-Language": value})
+        assert headers["Content-Language"] == expected, value

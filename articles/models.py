@@ -820,3 +820,23 @@ class TagSuggestion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ArticleHits(models.Model):
+    """How many times readers opened a published article in one hour (articles.hot).
+
+    The reading beacon counts in the cache; a flush adds the counts here in
+    batches, one row per article and hour, so "the last 24 hours" is a sum
+    over the rows of the hours since. Bookkeeping, not content: writing it
+    changes no page but the hot lists (the `hot` content key).
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="hits")
+    hour = models.DateTimeField(_("hour"))  # the hour's start, UTC
+    count = models.PositiveIntegerField(_("reads"), default=0)
+
+    class Meta:
+        verbose_name = _("article reads per hour")
+        verbose_name_plural = _("article reads per hour")
+        constraints = [models.UniqueConstraint(fields=["article", "hour"], name="articlehits_article_hour")]
+        indexes = [models.Index(fields=["hour", "article"], name="articlehits_hour_article")]

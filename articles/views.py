@@ -5,19 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArchiveView
 from taggit.models import Tag
 
-from articles import archive
+from articles import archive, hot
 from articles.content_keys import archive_keys, show
 from articles.filters import ArticleFilter
 from articles.models import (
@@ -125,6 +129,39 @@ class ArticleListView(KeysetPaginationMixin, SeoMixin, ListView):
 class HomeView(ArticleListView):
     template_name = "articles/home.html"
     listing_key = "home"
+
+    def get_context_data(self, **kwargs):
+        # The 热门 block (articles/_hot.html): shows the `hot` key, changed at most every few minutes.
+        return super().get_context_data(hot_articles=hot.hot_articles(hot.HOME_LIMIT), **kwargs)
+
+
+class HotView(SeoMixin, TemplateView):
+    """/hot/: the most-read published articles of the last NEWSPORTAL_HOT_HOURS (articles.hot)."""
+
+    template_name = "articles/hot.html"
+    seo_title = "热门文章"
+
+    def get_seo(self):
+        return {**super().get_seo(), "title": self.seo_title,
+                "description": f"过去{settings.NEWSPORTAL_HOT_HOURS}小时读者最多的文章"}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(hot_articles=hot.hot_articles(hot.PAGE_LIMIT),
+                                         hot_hours=settings.NEWSPORTAL_HOT_HOURS, **kwargs)
+
+
+@csrf_exempt  # a beacon carries no token and sets no cookie; it only adds one to a counter
+@require_POST
+def hit(request, pk: int) -> HttpResponse:
+    """The reading beacon (static/js/hit.js): count a read of a published article (articles.hot).
+
+    Always 204, counted or not (a bot, a draft, an unknown id, a repeat), so it tells a
+    prober nothing; never cached, never a cookie.
+    """
+    hot.count_hit(request, pk)
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 class CategoryIndexView(SeoMixin, TemplateView):
@@ -306,6 +343,7 @@ class DayArchive(DateArchiveMixin, DayArchiveView):
 class ArticleDetailView(SeoMixin, DetailView):
     template_name = "articles/article_detail.html"
     og_type = "article"
+    counts_reads = True  # the page sends the reading beacon (articles.hot)
 
     def get(self, request, *args, **kwargs):
         try:
@@ -358,6 +396,7 @@ class ArticleDetailView(SeoMixin, DetailView):
             next_article=next_article,
             related_articles=related,
             json_ld=news_article_json_ld(self.request, article),
+            hit_url=reverse("articles:hit", args=[article.pk]) if self.counts_reads else "",
             **kwargs,
         )
 
@@ -367,6 +406,7 @@ class PreviewView(ArticleDetailView):
     """Any article as readers will see it, for the staff allowed to see it; never cached or indexed."""
 
     get = DetailView.get  # no old-URL redirects here: previews are addressed by id
+    counts_reads = False  # an editor's preview is not a read
 
     def get_object(self, queryset=None):
         article = get_object_or_404(Article.objects.select_related("author"), pk=self.kwargs["pk"])

@@ -224,6 +224,15 @@ NEWSPORTAL_HTTP_MAX_AGE = int(os.environ.get("NEWSPORTAL_HTTP_MAX_AGE", "0"))
 # "Varnish in front"). Empty (the default): no purging.
 NEWSPORTAL_PURGE_URLS = env_list("NEWSPORTAL_PURGE_URLS", "")
 
+# 热门, the most-read lists (articles.hot): reads counted by a beacon in the cache, flushed to the
+# database once per NEWSPORTAL_HOT_FLUSH_SECONDS; the lists (home page, /hot/) cover the last
+# NEWSPORTAL_HOT_HOURS and change at most every NEWSPORTAL_HOT_REFRESH_SECONDS (each change renders
+# the home page again); one read per address and article per NEWSPORTAL_HOT_DEDUPE_SECONDS (0: all).
+NEWSPORTAL_HOT_HOURS = int(os.environ.get("NEWSPORTAL_HOT_HOURS", "24"))
+NEWSPORTAL_HOT_FLUSH_SECONDS = int(os.environ.get("NEWSPORTAL_HOT_FLUSH_SECONDS", "60"))
+NEWSPORTAL_HOT_REFRESH_SECONDS = int(os.environ.get("NEWSPORTAL_HOT_REFRESH_SECONDS", "300"))
+NEWSPORTAL_HOT_DEDUPE_SECONDS = int(os.environ.get("NEWSPORTAL_HOT_DEDUPE_SECONDS", "1800"))
+
 # --- Background tasks ---------------------------------------------------------
 # Django's task framework (the django-tasks backport of Django 6's django.tasks):
 # keyword suggestions and the like run in a worker, never in the request.

@@ -31,6 +31,7 @@ def public_page_paths(body: str) -> dict[str, str]:
         "author": article.author.get_absolute_url(),
         "search-results": "/search/?q=券商",
         "search-empty": "/search/",
+        "hot": "/hot/",
         "not-found": "/no/such/page/",
         "admin-login": "/admin/login/",
     }

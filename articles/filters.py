@@ -38,3 +38,25 @@ class ArticleFilter(django_filters.FilterSet):
 
     def filter_author(self, queryset, name: str, author: Author):
         return queryset.filter(credited_to(author))
+
+
+# Options offered to the filter form's pickers; a longer list is cut (the field still takes any slug typed).
+MAX_PICKER_OPTIONS = 300
+
+
+def picker_choices() -> dict[str, list[tuple[str, str]]]:
+    """The filter form's choices: (value, label) of the public categories (by path), tags and authors (by slug).
+
+    Kept per content version (content_version.remembered), as the category counts are: the
+    lists change only when a name comes, goes or is renamed, and renames change every page.
+    """
+    from articles.content_version import remembered
+
+    def compute() -> dict[str, list[tuple[str, str]]]:
+        categories = [(path, path.replace("/", " › "))
+                      for path in Category.objects.public().order_by("path").values_list("path", flat=True)]
+        tags = list(public_tags().order_by("name").values_list("slug", "name")[:MAX_PICKER_OPTIONS])
+        authors = list(Author.objects.public().order_by("name").values_list("slug", "name")[:MAX_PICKER_OPTIONS])
+        return {"categories": categories, "tags": tags, "authors": authors}
+
+    return remembered("filter-pickers", compute)

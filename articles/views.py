@@ -23,7 +23,7 @@ from taggit.models import Tag
 
 from articles import archive, hot
 from articles.content_keys import archive_keys, show
-from articles.filters import ArticleFilter
+from articles.filters import ArticleFilter, picker_choices
 from articles.models import (
     Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle, public_tags, published_links,
 )
@@ -123,7 +123,8 @@ class ArticleListView(KeysetPaginationMixin, SeoMixin, ListView):
 
     def get_context_data(self, **kwargs):
         show(self.listing_key)
-        return super().get_context_data(filterset=self.filterset, **kwargs)
+        # The pickers' lists: the template calls it only where the filter form is drawn.
+        return super().get_context_data(filterset=self.filterset, pickers=picker_choices, **kwargs)
 
 
 class HomeView(ArticleListView):
@@ -383,7 +384,7 @@ class ArticleDetailView(SeoMixin, DetailView):
         article = self.object
         text_length = len(html_to_text(article.body))
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in article.category_trail]
-        crumbs.append({"name": article.title})
+        crumbs.append({"name": article.title, "headline": True})  # left out on phones (site.css)
         tags, keywords = tags_and_keywords(article)
         previous_article, next_article = _neighbour(article, older=True), _neighbour(article, older=False)
         related = related_articles(article, tags, keywords)

@@ -198,3 +198,16 @@ def test_only_the_configured_addresses_may_purge(site):
     assert cache(port, site["b"]) == "HIT"
     assert proxied_purge(site["proxy_port"], "127.0.0.1", "*") == 200  # loopback: allowed, and `*` is everything
     assert cache(port, site["b"]) == "MISS"
+
+
+def test_reading_beacons_pass_through_and_leave_the_pages_cached(site):
+    """POST /hit/<id>/ (articles.hot) is never answered from Varnish's cache, sets no cookie, and purges nothing."""
+    port = site["port"]
+    assert cache(port, site["a"]) == "MISS" and cache(port, site["a"]) == "HIT"
+    article_id = int(request(port, site["a"])[2].split('data-hit="/hit/', 1)[1].split("/", 1)[0])
+    for _ in range(2):
+        status, headers, _ = request(port, f"/hit/{article_id}/", method="POST", **{"User-Agent": "Mozilla/5.0 Firefox/120.0"})
+        assert status == 204 and headers["X-Cache"] == "MISS" and "Set-Cookie" not in headers
+        assert "no-store" in headers["Cache-Control"]
+    assert request(port, f"/hit/{article_id}/")[0] == 405  # a GET (a crawler following it): refused, not cached
+    assert cache(port, site["a"]) == "HIT"

@@ -16,7 +16,8 @@ A *key* names one thing that pages show:
   `categories` (the category index and its counts), `tags` and `authors` (the
   API's lists and their counts), `search`, `missing` (pages
   that answered 404), `feed`, `feed:channel:<id>`, `feed:tag:<id>`,
-  `feed:author:<id>`, `sitemap`, `sitemap:<section>`, `sitemap-news`;
+  `feed:author:<id>`, `sitemap`, `sitemap:<section>`, `sitemap-news`, `hot` (the
+  most-read lists, recorded by articles.hot's flush at most every few minutes);
 * `*`: everything (a write nobody described).
 
 **Reading.** While a public page renders, the view (and anything it calls)

@@ -21,10 +21,12 @@ drops its keys, without decrements.
 **Flushing.** `flush_hits()` adds each closed epoch's counts to
 `ArticleHits` (one row per article and hour), in one transaction, then drops
 the epochs' keys. It runs at most once per epoch: the first beacon of an epoch
-starts it. With a shared cache (Redis, files) it is the task
+starts it. The counters live in `CACHES["hot"]` (newsportal/settings.py): the
+shared Redis cache when `CACHE_URL` is Redis, and then the flush is the task
 `articles.hot.flush_task`, run by the task worker (`db_worker`, `rqworker`; the
-immediate backend runs it at once); with the local-memory cache (one per
-process, the embedded setup) each process flushes its own counters itself,
+immediate backend runs it at once); otherwise a local-memory cache of their own
+in each process (the embedded setup; apart from the page cache, so readers'
+keys never push pages out), and each process flushes its own counters itself,
 inside that beacon request, since a worker could not see them. No cron job.
 
 **What pages see.** `ArticleHits` is bookkeeping: its writes change no
@@ -46,7 +48,8 @@ import time
 from collections import defaultdict
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.db.models import F, Sum
@@ -72,6 +75,13 @@ BOT_AGENTS = re.compile(
     r"bot|crawl|spider|slurp|archiver|fetch|preview|monitor|headless|lighthouse|pingdom|curl|wget"
     r"|python|httpx|java/|go-http|okhttp|node-fetch|axios|scrapy|phantomjs|facebookexternalhit",
     re.IGNORECASE)
+
+
+def _cache() -> BaseCache:
+    """The counters' cache (settings.CACHES["hot"]): the default cache when that is shared (Redis);
+    else a local-memory cache of its own, so that the readers' dedupe keys and counters never
+    push cached pages out of the page cache's entries."""
+    return caches["hot"]
 
 
 def _epoch_seconds() -> int:
@@ -106,26 +116,26 @@ def _first_from(request: HttpRequest, article_id: int) -> bool:
         return True
     digest = hashlib.blake2b(f"{client_ip(request)}|{article_id}".encode(), digest_size=12,
                              key=settings.SECRET_KEY.encode()[:64]).hexdigest()
-    return cache.add(f"hot:seen:{digest}", 1, window)
+    return _cache().add(f"hot:seen:{digest}", 1, window)
 
 
 def _incr(key: str) -> int:
     """Add one to a counter, creating it (atomic in Redis; locmem holds a lock)."""
     try:
-        return cache.incr(key)
+        return _cache().incr(key)
     except ValueError:  # not there yet; another request may create it first
-        if cache.add(key, 1, _counter_ttl()):
+        if _cache().add(key, 1, _counter_ttl()):
             return 1
-        return cache.incr(key)
+        return _cache().incr(key)
 
 
 def add_hit(article_id: int, now: float | None = None) -> None:
     """Count one read of the article in the current epoch (the cache only)."""
     epoch = _epoch(now)
-    if cache.add(f"hot:n:{epoch}:{article_id}", 1, _counter_ttl()):
+    if _cache().add(f"hot:n:{epoch}:{article_id}", 1, _counter_ttl()):
         # The first read of this article in the epoch: put its id in the epoch's next slot.
         slot = _incr(f"hot:seq:{epoch}")
-        cache.set(f"hot:slot:{epoch}:{slot}", article_id, _counter_ttl())
+        _cache().set(f"hot:slot:{epoch}:{slot}", article_id, _counter_ttl())
     else:
         _incr(f"hot:n:{epoch}:{article_id}")
 
@@ -143,12 +153,12 @@ def count_hit(request: HttpRequest, article_id: int) -> bool:
 
 def cache_is_per_process() -> bool:
     """The local-memory cache: every process has its own counters, seen by no worker."""
-    return isinstance(cache, LocMemCache)
+    return isinstance(_cache(), LocMemCache)
 
 
 def schedule_flush(now: float | None = None) -> None:
     """Start a flush if none was started in this epoch (the first beacon of each epoch does)."""
-    if not cache.add(f"hot:flush-due:{_epoch(now)}", 1, _epoch_seconds() * 2):
+    if not _cache().add(f"hot:flush-due:{_epoch(now)}", 1, _epoch_seconds() * 2):
         return
     if cache_is_per_process():
         try:
@@ -169,7 +179,7 @@ def _hour_of(epoch: int) -> dt.datetime:
 
 def _read_epochs(epochs: range) -> tuple[dict[tuple[int, dt.datetime], int], list[str]]:
     """The counts of these (closed) epochs by article id and hour, and the cache keys they are in."""
-    seqs = cache.get_many([f"hot:seq:{epoch}" for epoch in epochs])  # one round trip for the backlog
+    seqs = _cache().get_many([f"hot:seq:{epoch}" for epoch in epochs])  # one round trip for the backlog
     totals: dict[tuple[int, dt.datetime], int] = defaultdict(int)
     keys = list(seqs)
     for epoch in epochs:
@@ -177,9 +187,9 @@ def _read_epochs(epochs: range) -> tuple[dict[tuple[int, dt.datetime], int], lis
         if not slots:
             continue
         slot_keys = [f"hot:slot:{epoch}:{n}" for n in range(1, slots + 1)]
-        ids = [pk for pk in cache.get_many(slot_keys).values() if isinstance(pk, int)]
+        ids = [pk for pk in _cache().get_many(slot_keys).values() if isinstance(pk, int)]
         count_keys = {f"hot:n:{epoch}:{pk}": pk for pk in ids}
-        for key, n in cache.get_many(list(count_keys)).items():
+        for key, n in _cache().get_many(list(count_keys)).items():
             if n:
                 totals[(count_keys[key], _hour_of(epoch))] += n
         keys += [*slot_keys, *count_keys]
@@ -195,18 +205,18 @@ def flush_hits(now: float | None = None) -> int:
     is added once. Safe to run often.
     """
     current = _epoch(now)
-    if not cache.add("hot:flush-lock", 1, 300):
+    if not _cache().add("hot:flush-lock", 1, 300):
         return 0
     try:
         # The closed epochs: the current one is still counting.
         totals, keys = _read_epochs(range(current - MAX_BACKLOG_EPOCHS, current))
         written = _write(totals)
-        cache.delete_many(keys)
+        _cache().delete_many(keys)
         if written:
             refresh_hot(now)
         return written
     finally:
-        cache.delete("hot:flush-lock")
+        _cache().delete("hot:flush-lock")
 
 
 def _write(totals: dict[tuple[int, dt.datetime], int]) -> int:
@@ -233,11 +243,11 @@ def refresh_hot(now: float | None = None, *, force: bool = False) -> bool:
 
     Only pages showing `hot` (the home page, /hot/) are rendered again.
     """
-    if not force and not cache.add("hot:refreshed", 1, int(settings.NEWSPORTAL_HOT_REFRESH_SECONDS)):
+    if not force and not _cache().add("hot:refreshed", 1, int(settings.NEWSPORTAL_HOT_REFRESH_SECONDS)):
         return False
     with transaction.atomic():
         content_keys.record([HOT_KEY])
-    cache.set("hot:ids", _compute_hot_ids(now), int(settings.NEWSPORTAL_HOT_REFRESH_SECONDS))
+    _cache().set("hot:ids", _compute_hot_ids(now), int(settings.NEWSPORTAL_HOT_REFRESH_SECONDS))
     return True
 
 
@@ -264,10 +274,10 @@ def hot_ids() -> list[int]:
 
     Kept in the cache for NEWSPORTAL_HOT_REFRESH_SECONDS (recomputed when the flush records `hot`).
     """
-    ids = cache.get("hot:ids")
+    ids = _cache().get("hot:ids")
     if ids is None:
         ids = _compute_hot_ids()
-        cache.set("hot:ids", ids, int(settings.NEWSPORTAL_HOT_REFRESH_SECONDS))
+        _cache().set("hot:ids", ids, int(settings.NEWSPORTAL_HOT_REFRESH_SECONDS))
     return ids
 
 

@@ -209,6 +209,15 @@ else:
         # One file per client address seen in the last minute (hour, day: the rate's period).
         "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("NEWSPORTAL_THROTTLE_MAX_ENTRIES", "10000"))},
     }
+# The most-read counters (articles.hot): in the shared cache with Redis (every process counts
+# into one place, the task worker flushes them); otherwise a per-process local-memory cache of
+# their own, so that one entry per reader and article does not push pages out of the page cache.
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    CACHES["hot"] = dict(CACHES["default"])
+else:
+    CACHES["hot"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "newsportal-hot",
+                     "KEY_PREFIX": CACHES["default"]["KEY_PREFIX"],
+                     "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("NEWSPORTAL_HOT_MAX_ENTRIES", "100000"))}}
 # Seconds a cached page may live; entries are keyed by the content version
 # (articles.content_version), so this only bounds memory, never staleness.
 NEWSPORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("NEWSPORTAL_PAGE_CACHE_SECONDS", "3600"))

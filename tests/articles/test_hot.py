@@ -218,7 +218,8 @@ def test_reads_counted_in_a_real_redis_are_flushed_by_the_task(client, redis_url
 
     from newsportal.settings import cache_from_url
 
-    settings.CACHES = {**settings.CACHES, "default": {**cache_from_url(redis_url), "KEY_PREFIX": "test"}}
+    shared = {**cache_from_url(redis_url), "KEY_PREFIX": "test"}
+    settings.CACHES = {**settings.CACHES, "default": shared, "hot": shared}
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     try:
         assert not hot.cache_is_per_process()

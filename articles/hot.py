@@ -80,8 +80,8 @@ BOT_AGENTS = re.compile(
 def _cache() -> BaseCache:
     """The counters' cache (settings.CACHES["hot"]): the default cache when that is shared (Redis);
     else a local-memory cache of its own, so that the readers' dedupe keys and counters never
-    push cached pages out of the page cache's entries."""
-    return caches["hot"]
+    push cached pages out of the page cache's entries. Settings without it: the default cache."""
+    return caches["hot" if "hot" in settings.CACHES else "default"]
 
 
 def _epoch_seconds() -> int:

@@ -71,7 +71,7 @@ def test_pages_say_what_they_show(client, newsroom):
     assert page["Surrogate-Key"] == page["xkey"]
     assert fetch(client, a.get_absolute_url())["xkey"] == page["xkey"]  # a hit carries them too
 
-    assert keys_of(fetch(client, "/")) == {"home"}
+    assert keys_of(fetch(client, "/")) == {"home", "hot"}  # the listing, and its 热门 block (articles.hot)
     assert keys_of(fetch(client, f"/category/金融/"))  >= {f"channel:{finance.pk}", f"c:{finance.pk}"}
     assert f"tag:{a.tags.get().pk}" in keys_of(fetch(client, "/tag/券商/"))
     assert f"author:{a.author_id}" in keys_of(fetch(client, a.author.get_absolute_url()))

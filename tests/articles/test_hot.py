@@ -237,3 +237,26 @@ def test_reads_counted_in_a_real_redis_are_flushed_by_the_task(client, redis_url
         assert reads() == {article.pk: 3}
     finally:
         caches["default"].clear()
+
+
+@pytest.mark.slow
+def test_the_database_task_worker_flushes_reads_counted_in_redis(client, redis_url, settings, run_task_worker):
+    """With a shared cache the flush is a task: queued in the database, run by `db_worker`."""
+    from django.core.cache import caches
+    from django_tasks_db.models import DBTaskResult
+
+    from newsportal.settings import cache_from_url
+
+    shared = {**cache_from_url(redis_url), "KEY_PREFIX": "test"}
+    settings.CACHES = {**settings.CACHES, "default": shared, "hot": shared}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    try:
+        article = publish("任务里写入的热门")
+        beacon(client, article.pk)
+        hot.schedule_flush(time.time() + 120)  # the first beacon of a later minute
+        assert DBTaskResult.objects.filter(task_path="articles.hot.flush_task").exists()
+        assert reads() == {}  # not in the request: the worker writes them
+        run_task_worker()
+        assert reads() == {article.pk: 1}
+    finally:
+        caches["default"].clear()

@@ -20,7 +20,8 @@ A *key* names one thing that pages show:
   its path or slug from the query — filtered listings — and the API's article
   answers, whose keys are fixed before the names are read),
   `feed`, `feed:channel:<id>`, `feed:tag:<id>`,
-  `feed:author:<id>`, `sitemap`, `sitemap:<section>`, `sitemap-news`;
+  `feed:author:<id>`, `sitemap`, `sitemap:<section>`, `sitemap-news`, `hot` (the
+  most-read lists, recorded by articles.hot's flush at most every few minutes);
 * `*`: everything (a write nobody described).
 
 **Reading.** While a public page renders, the view (and anything it calls)

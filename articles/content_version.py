@@ -66,6 +66,8 @@ CONTENT_APPS = ("articles", "taggit")
 BOOKKEEPING_MODELS = frozenset({
     "articles.contentversion", "articles.importedfile", "articles.importrun", "articles.tagsuggestion",
     "articles.keywordterm", "articles.historicalarticle", "articles.contentkey",
+    # Read counts (articles.hot): a flush records only the `hot` key, never `*`.
+    "articles.articlehits",
 })
 # Tables that are no model's (the search index's virtual tables), added by their apps.
 _extra_content_tables: set[str] = set()

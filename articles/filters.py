@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Article, Author, Category, public_tags
@@ -38,3 +39,24 @@ class ArticleFilter(django_filters.FilterSet):
 
     def filter_author(self, queryset, name: str, author: Author):
         return queryset.filter(credited_to(author))
+
+
+# Options offered to the filter form's pickers; a longer list is cut (the field still takes any slug typed).
+MAX_PICKER_OPTIONS = 300
+# How long the pickers' lists are kept: they are a convenience (the filter checks what is sent), so a
+# name that has just become public may be missing for a few minutes rather than costing every listing's
+# first render after each write three more queries.
+PICKER_SECONDS = 300
+
+
+def picker_choices() -> dict[str, list[tuple[str, str]]]:
+    """The filter form's choices: (value, label) of the public categories (by path), tags and authors (by slug)."""
+    choices = cache.get("filter-pickers")
+    if choices is None:
+        categories = [(path, path.replace("/", " › "))
+                      for path in Category.objects.public().order_by("path").values_list("path", flat=True)]
+        tags = list(public_tags().order_by("name").values_list("slug", "name")[:MAX_PICKER_OPTIONS])
+        authors = list(Author.objects.public().order_by("name").values_list("slug", "name")[:MAX_PICKER_OPTIONS])
+        choices = {"categories": categories, "tags": tags, "authors": authors}
+        cache.set("filter-pickers", choices, PICKER_SECONDS)
+    return choices

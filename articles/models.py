@@ -425,6 +425,19 @@ class Article(models.Model):
         """The picture of its previews (og:image, JSON-LD): the head image, else the thumbnail; "" for none."""
         return usable_image(self.head_image, self.thumbnail)
 
+    # Front-matter keys (kept in extra_front_matter by the importer) that name where a story was first published.
+    SOURCE_LINK_KEYS = ("source_url", "original_url", "source", "original", "link", "from")
+
+    @property
+    def source_link(self) -> str:
+        """The original's address when the front matter carries one (http or https only), else ""."""
+        extra = self.extra_front_matter if isinstance(self.extra_front_matter, dict) else {}
+        for key in self.SOURCE_LINK_KEYS:
+            value = extra.get(key)
+            if isinstance(value, str) and re.match(r"https?://[^\s/]+\.[^\s]+$", value.strip(), re.IGNORECASE):
+                return value.strip()
+        return ""
+
     @cached_property
     def byline_groups(self) -> list[tuple[str, list["Author"]]]:
         """The bylines as the dateline prints them: [("记者", [张勤峰]), ("实习记者", [连润])]."""
@@ -820,3 +833,23 @@ class TagSuggestion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ArticleHits(models.Model):
+    """How many times readers opened a published article in one hour (articles.hot).
+
+    The reading beacon counts in the cache; a flush adds the counts here in
+    batches, one row per article and hour, so "the last 24 hours" is a sum
+    over the rows of the hours since. Bookkeeping, not content: writing it
+    changes no page but the hot lists (the `hot` content key).
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="hits")
+    hour = models.DateTimeField(_("hour"))  # the hour's start, UTC
+    count = models.PositiveIntegerField(_("reads"), default=0)
+
+    class Meta:
+        verbose_name = _("article reads per hour")
+        verbose_name_plural = _("article reads per hour")
+        constraints = [models.UniqueConstraint(fields=["article", "hour"], name="articlehits_article_hour")]
+        indexes = [models.Index(fields=["hour", "article"], name="articlehits_hour_article")]

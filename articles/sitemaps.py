@@ -143,6 +143,7 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         "User-agent: *",
         "Disallow: /admin/",
         "Disallow: /search/",
+        "Disallow: /hit/",  # the reading beacon (articles.hot): POST only, nothing to crawl
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap-index'))}",
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap-news'))}",
     ]

@@ -26,6 +26,9 @@ urlpatterns = [
     path("archive/<yyyy:year>/<mm:month>/", public_page(views.MonthArchive.as_view()), name="archive-month"),
     path("archive/<yyyy:year>/<mm:month>/<mm:day>/", public_page(views.DayArchive.as_view()), name="archive-day"),
     path("<yyyy:year>/<mm:month>/<mm:day>/<uslug:slug>/", public_page(views.ArticleDetailView.as_view()), name="article"),
+    path("hot/", public_page(views.HotView.as_view()), name="hot"),
+    # The reading beacon (articles.hot): POST only, never cached, no cookie.
+    path("hit/<int:pk>/", views.hit, name="hit"),
     path("preview/<int:pk>/", views.PreviewView.as_view(), name="preview"),
     # Feeds live under /feed/ so that no category or tag name can shadow them.
     path("feed/", public_page(feeds.LatestArticlesFeed()), name="feed"),

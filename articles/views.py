@@ -5,21 +5,25 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArchiveView
 from taggit.models import Tag
 
-from articles import archive
+from articles import archive, hot
 from articles.content_keys import archive_keys, show, show_names
-from articles.filters import ArticleFilter
+from articles.filters import ArticleFilter, picker_choices
 from articles.models import (
     Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle, public_tags, published_links,
 )
@@ -121,7 +125,8 @@ class ArticleListView(KeysetPaginationMixin, SeoMixin, ListView):
         show(self.listing_key)
         if any(self.request.GET.get(name) for name in ("category", "tag", "author")):
             show("names")  # a category, tag or author chosen by its path or slug: which one may change
-        context = super().get_context_data(filterset=self.filterset, **kwargs)
+        # The pickers' lists: the template calls it only where the filter form is drawn.
+        context = super().get_context_data(filterset=self.filterset, pickers=picker_choices, **kwargs)
         self.show_cards(context["article_list"])
         return context
 
@@ -133,6 +138,39 @@ class ArticleListView(KeysetPaginationMixin, SeoMixin, ListView):
 class HomeView(ArticleListView):
     template_name = "articles/home.html"
     listing_key = "home"
+
+    def get_context_data(self, **kwargs):
+        # The 热门 block (articles/_hot.html): shows the `hot` key, changed at most every few minutes.
+        return super().get_context_data(hot_articles=hot.hot_articles(hot.HOME_LIMIT), **kwargs)
+
+
+class HotView(SeoMixin, TemplateView):
+    """/hot/: the most-read published articles of the last NEWSPORTAL_HOT_HOURS (articles.hot)."""
+
+    template_name = "articles/hot.html"
+    seo_title = "热门文章"
+
+    def get_seo(self):
+        return {**super().get_seo(), "title": self.seo_title,
+                "description": f"过去{settings.NEWSPORTAL_HOT_HOURS}小时读者最多的文章"}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(hot_articles=hot.hot_articles(hot.PAGE_LIMIT),
+                                         hot_hours=settings.NEWSPORTAL_HOT_HOURS, **kwargs)
+
+
+@csrf_exempt  # a beacon carries no token and sets no cookie; it only adds one to a counter
+@require_POST
+def hit(request, pk: int) -> HttpResponse:
+    """The reading beacon (static/js/hit.js): count a read of a published article (articles.hot).
+
+    Always 204, counted or not (a bot, a draft, an unknown id, a repeat), so it tells a
+    prober nothing; never cached, never a cookie.
+    """
+    hot.count_hit(request, pk)
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 class CategoryIndexView(SeoMixin, TemplateView):
@@ -317,6 +355,7 @@ class DayArchive(DateArchiveMixin, DayArchiveView):
 class ArticleDetailView(SeoMixin, DetailView):
     template_name = "articles/article_detail.html"
     og_type = "article"
+    counts_reads = True  # the page sends the reading beacon (articles.hot)
 
     def get(self, request, *args, **kwargs):
         try:
@@ -356,7 +395,7 @@ class ArticleDetailView(SeoMixin, DetailView):
         article = self.object
         text_length = len(html_to_text(article.body))
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in article.category_trail]
-        crumbs.append({"name": article.title})
+        crumbs.append({"name": article.title, "headline": True})  # left out on phones (site.css)
         tags, keywords = tags_and_keywords(article)
         previous_article, next_article = _neighbour(article, older=True), _neighbour(article, older=False)
         related = related_articles(article, tags, keywords)
@@ -369,6 +408,7 @@ class ArticleDetailView(SeoMixin, DetailView):
             next_article=next_article,
             related_articles=related,
             json_ld=news_article_json_ld(self.request, article),
+            hit_url=reverse("articles:hit", args=[article.pk]) if self.counts_reads else "",
             **kwargs,
         )
 
@@ -378,6 +418,7 @@ class PreviewView(ArticleDetailView):
     """Any article as readers will see it, for the staff allowed to see it; never cached or indexed."""
 
     get = DetailView.get  # no old-URL redirects here: previews are addressed by id
+    counts_reads = False  # an editor's preview is not a read
 
     def get_object(self, queryset=None):
         article = get_object_or_404(Article.objects.select_related("author"), pk=self.kwargs["pk"])

@@ -209,6 +209,15 @@ else:
         # One file per client address seen in the last minute (hour, day: the rate's period).
         "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("NEWSPORTAL_THROTTLE_MAX_ENTRIES", "10000"))},
     }
+# The most-read counters (articles.hot): in the shared cache with Redis (every process counts
+# into one place, the task worker flushes them); otherwise a per-process local-memory cache of
+# their own, so that one entry per reader and article does not push pages out of the page cache.
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    CACHES["hot"] = dict(CACHES["default"])
+else:
+    CACHES["hot"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "newsportal-hot",
+                     "KEY_PREFIX": CACHES["default"]["KEY_PREFIX"],
+                     "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("NEWSPORTAL_HOT_MAX_ENTRIES", "100000"))}}
 # Seconds a cached page may live; entries are keyed by the content version
 # (articles.content_version), so this only bounds memory, never staleness.
 NEWSPORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("NEWSPORTAL_PAGE_CACHE_SECONDS", "3600"))
@@ -223,6 +232,15 @@ NEWSPORTAL_HTTP_MAX_AGE = int(os.environ.get("NEWSPORTAL_HTTP_MAX_AGE", "0"))
 # them purges of the content keys it changed (articles.purges; docs/DEPLOY.md,
 # "Varnish in front"). Empty (the default): no purging.
 NEWSPORTAL_PURGE_URLS = env_list("NEWSPORTAL_PURGE_URLS", "")
+
+# 热门, the most-read lists (articles.hot): reads counted by a beacon in the cache, flushed to the
+# database once per NEWSPORTAL_HOT_FLUSH_SECONDS; the lists (home page, /hot/) cover the last
+# NEWSPORTAL_HOT_HOURS and change at most every NEWSPORTAL_HOT_REFRESH_SECONDS (each change renders
+# the home page again); one read per address and article per NEWSPORTAL_HOT_DEDUPE_SECONDS (0: all).
+NEWSPORTAL_HOT_HOURS = int(os.environ.get("NEWSPORTAL_HOT_HOURS", "24"))
+NEWSPORTAL_HOT_FLUSH_SECONDS = int(os.environ.get("NEWSPORTAL_HOT_FLUSH_SECONDS", "60"))
+NEWSPORTAL_HOT_REFRESH_SECONDS = int(os.environ.get("NEWSPORTAL_HOT_REFRESH_SECONDS", "300"))
+NEWSPORTAL_HOT_DEDUPE_SECONDS = int(os.environ.get("NEWSPORTAL_HOT_DEDUPE_SECONDS", "1800"))
 
 # --- Background tasks ---------------------------------------------------------
 # Django's task framework (the django-tasks backport of Django 6's django.tasks):

@@ -7,6 +7,9 @@ here once and both check it.
 
 from __future__ import annotations
 
+from django.utils import timezone
+
+from articles.models import ArticleHits
 from tests.factories import chain, publish
 
 
@@ -18,6 +21,8 @@ def public_page_paths(body: str) -> dict[str, str]:
     deep = chain("金融", "券商", "深度")
     article = publish("券商加大IT投入", categories=[deep], tags=["券商"], author="记者甲", body=body)
     day = article.published_date
+    # Read, so that the home page's 热门 block and /hot/ list it (articles.hot).
+    ArticleHits.objects.create(article=article, hour=timezone.now().replace(minute=0, second=0, microsecond=0), count=3)
     return {
         "home": "/",
         "category-index": "/category/",
@@ -31,6 +36,7 @@ def public_page_paths(body: str) -> dict[str, str]:
         "author": article.author.get_absolute_url(),
         "search-results": "/search/?q=券商",
         "search-empty": "/search/",
+        "hot": "/hot/",
         "not-found": "/no/such/page/",
         "admin-login": "/admin/login/",
     }

@@ -33,6 +33,8 @@ NEWSPORTAL_API_ANON_RATE = None
 # the default, so emptying the cache empties them), not in files that another test
 # run on this machine shares; tests/integration/test_deploy.py checks the production choice.
 CACHES["throttle"] = dict(CACHES["default"])  # noqa: F405
+# The most-read counters likewise (articles.hot): emptied with the default cache before each test.
+CACHES["hot"] = dict(CACHES["default"])  # noqa: F405
 
 # On SQLite the tests' database is a file, never Django's default in-memory one.
 # The live server (the browser tests) would otherwise hand the test thread's one

@@ -74,7 +74,7 @@ def test_pages_say_what_they_show(client, newsroom):
     # The listing, and the categories and outlets its cards print.
     names = {f"c:{c.pk}" for art in Article.objects.all() for c in art.category_trail} | {
         f"p:{pk}" for pk in Article.objects.values_list("author_id", flat=True)}
-    assert keys_of(fetch(client, "/")) == {"home", *names}
+    assert keys_of(fetch(client, "/")) == {"home", "hot", *names}  # and its 热门 block (articles.hot)
     assert keys_of(fetch(client, "/feed/")) == {"feed", *names}  # the items' categories and authors
     assert "names" in keys_of(fetch(client, "/?tag=券商"))  # a filter names a tag by its slug
     assert keys_of(fetch(client, f"/category/金融/"))  >= {f"channel:{finance.pk}", f"c:{finance.pk}"}

@@ -301,3 +301,16 @@ def test_varnish_picks_the_language_django_would(site):
         expected = translation.get_language_from_request(factory.get("/", HTTP_ACCEPT_LANGUAGE=value))
         _, headers, _ = request(site["port"], "/", **{"Accept-Language": value})
         assert headers["Content-Language"] == expected, value
+
+
+def test_reading_beacons_pass_through_and_leave_the_pages_cached(site):
+    """POST /hit/<id>/ (articles.hot) is never answered from Varnish's cache, sets no cookie, and purges nothing."""
+    port = site["port"]
+    assert cache(port, site["a"]) == "MISS" and cache(port, site["a"]) == "HIT"
+    article_id = int(request(port, site["a"])[2].split('data-hit="/hit/', 1)[1].split("/", 1)[0])
+    for _ in range(2):
+        status, headers, _ = request(port, f"/hit/{article_id}/", method="POST", **{"User-Agent": "Mozilla/5.0 Firefox/120.0"})
+        assert status == 204 and headers["X-Cache"] == "MISS" and "Set-Cookie" not in headers
+        assert "no-store" in headers["Cache-Control"]
+    assert request(port, f"/hit/{article_id}/")[0] == 405  # a GET (a crawler following it): refused, not cached
+    assert cache(port, site["a"]) == "HIT"

@@ -163,6 +163,8 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
     for _pk, category_id in categories:
         shown.update((f"channel:{category_id}", f"feed:channel:{category_id}"))
         placed.add(f"rel:channel:{category_id}")
+    if _alone_in_a_top_level_category(published, {category_id for _pk, category_id in categories}):
+        placed.add("nav")  # the channel bar lists the top-level categories that have articles
     for _pk, tag_id in tags:
         shown.update((f"tag:{tag_id}", f"feed:tag:{tag_id}"))
         placed.add(f"rel:tag:{tag_id}")
@@ -173,6 +175,15 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
     where = (tuple((pk, published_at, author_id, slug) for pk, published_at, _day, author_id, slug in rows),
              tuple(categories), tuple(tags), tuple(reporters), tuple(keywords))
     return shown, placed, where
+
+
+def _alone_in_a_top_level_category(ids: list[int], category_ids: set[int]) -> bool:
+    """Whether these articles are all a top-level category has: it comes into (or leaves) the channel bar with them."""
+    from articles.models import Article, ArticleCategory, Category
+
+    top = Category.objects.filter(pk__in=category_ids, parent__isnull=True).values_list("pk", flat=True)
+    return any(not ArticleCategory.objects.filter(Article.published_q("article__"), category=category_id)
+               .exclude(article__in=ids).exists() for category_id in top)
 
 
 def _neighbours(pk: int, published_at: dt.datetime) -> list[int]:
@@ -216,6 +227,24 @@ def article_change(article) -> Iterator[None]:
         keys = before[0] | after[0]
         if before[2] != after[2]:  # it came, went or moved: the pages that place it change too
             keys |= before[1] | after[1]
+        record(keys)
+
+
+# The pages that show the home page's headline slots (articles.models.HeadlineSlot): a slot's
+# write, or its start or end time passing, changes these and nothing else.
+SLOT_KEYS = ("home",)
+
+
+@contextmanager
+def keys_write(keys: Iterable[str]) -> Iterator[None]:
+    """A write that changes exactly `keys` (a headline slot's save): recorded as them, not as `*`."""
+    keys = tuple(keys)
+    with transaction.atomic():
+        token = _scope.set([])
+        try:
+            yield
+        finally:
+            _scope.reset(token)
         record(keys)
 
 
@@ -383,10 +412,12 @@ def due_checked_until(now: dt.datetime, connection) -> dt.datetime:
     return now if clock is None else dt.datetime.fromtimestamp(clock.due_until, dt.timezone.utc)
 
 
-def sync(connection, generation: int, came_due: dt.datetime | None, now: dt.datetime) -> None:
+def sync(connection, generation: int, came_due: dt.datetime | None, now: dt.datetime,
+         slot_passed: dt.datetime | None = None) -> None:
     """Learn the keys changed since this process last looked, from the content state just read at `now`.
 
-    `came_due` is the latest scheduled publication that came due since then (None if none).
+    `came_due` is the latest scheduled publication that came due since then (None if none);
+    `slot_passed` the latest headline slot's start or end time that passed since then.
     """
     clock = _clocks.get(connection.alias)
     if (clock is None or generation < clock.synced_generation
@@ -408,6 +439,9 @@ def sync(connection, generation: int, came_due: dt.datetime | None, now: dt.date
             for name in keys_of_articles([pk]):
                 if due > clock.due.get(name, 0.0):
                     clock.due[name] = due
+    if slot_passed is not None:
+        for name in SLOT_KEYS:
+            clock.due[name] = max(clock.due.get(name, 0.0), slot_passed.timestamp())
     clock.synced_generation, clock.due_until = generation, max(clock.due_until, now.timestamp())
 
 
@@ -419,6 +453,16 @@ def _came_due(since: dt.datetime, until: dt.datetime):
 
     return (Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=since, published_at__lte=until)
             .filter(published_at__gt=F("updated_at")))
+
+
+def slot_times_passed(since: dt.datetime, until: dt.datetime, using: str) -> bool:
+    """Whether a headline slot started or ended in (since, until]: the pages showing slots changed then."""
+    from django.db.models import Q
+
+    from articles.models import HeadlineSlot
+
+    return HeadlineSlot.objects.using(using).filter(
+        Q(starts_at__gt=since, starts_at__lte=until) | Q(ends_at__gt=since, ends_at__lte=until)).exists()
 
 
 def is_fresh(keys: Iterable[str], generation: int, rendered_at: float, connection) -> bool:
@@ -450,6 +494,8 @@ def judge(keys: Iterable[str], generation: int, rendered_at: float, connection) 
         return None
     rendered = dt.datetime.fromtimestamp(rendered_at, dt.timezone.utc)
     if _came_due(rendered, now).using(connection.alias).exists():  # counts for every page
+        return None
+    if set(names) & set(SLOT_KEYS) and slot_times_passed(rendered, now, connection.alias):
         return None
     if clock is None:
         return generation, rendered_at

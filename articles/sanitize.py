@@ -285,3 +285,11 @@ def strip_repeated_headline(text: str, title: str) -> str:
     if match and repeats_headline(match.group(1), title):
         return text[match.end():]
     return text
+
+
+def split_leading_headline(text: str) -> tuple[str, str]:
+    """A wire item's 【headline】 and the text after it: ("央行：…", "财联社6月11日电，…"); ("", text) without one."""
+    match = _LEADING_BRACKETED.match(text)
+    if not match:
+        return "", text
+    return match.group(1).strip(), text[match.end():]

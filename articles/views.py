@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect
@@ -20,6 +21,7 @@ from taggit.models import Tag
 from articles import archive
 from articles.content_keys import archive_keys, show
 from articles.filters import ArticleFilter
+from articles.front import front_page, show_wire, wire_articles, wire_item
 from articles.models import (
     Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle, public_tags, published_links,
 )
@@ -126,6 +128,33 @@ class HomeView(ArticleListView):
     template_name = "articles/home.html"
     listing_key = "home"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # The front page's blocks on its first page; older pages (?before=) and filtered lists are lists alone.
+        if not self.is_filtered and not any(self.request.GET.get(name) for name in (BEFORE, AFTER, PAGE)):
+            context["front"] = front_page()
+        return context
+
+
+class WireView(KeysetPaginationMixin, SeoMixin, ListView):
+    """快讯: the wire channels' items, newest first, each with its time and 【headline】 (articles.front)."""
+
+    template_name = "articles/wire.html"
+    context_object_name = "article_list"
+    seo_title = "快讯"
+
+    def get_queryset(self):
+        return Keys(wire_articles())
+
+    def get_seo(self):
+        return {"title": self.seo_title, "description": f"{settings.NEWSPORTAL_SITE_NAME}的滚动快讯：最新的财经电报与快讯"}
+
+    def get_context_data(self, **kwargs):
+        show_wire()
+        context = super().get_context_data(**kwargs)
+        context["wire_items"] = [wire_item(article) for article in context["article_list"]]
+        return context
+
 
 class CategoryIndexView(SeoMixin, TemplateView):
     template_name = "articles/category_index.html"
@@ -164,7 +193,9 @@ class CategoryView(ArticleListView):
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in self.category.lineage]
         # Its children's counts change with its own listing (an article is linked to every ancestor).
         show(f"channel:{self.category.pk}", *(f"c:{c.pk}" for c in self.category.lineage))
-        return super().get_context_data(category=self.category, children=children, crumbs=crumbs, **kwargs)
+        return super().get_context_data(category=self.category, children=children, crumbs=crumbs,
+                                        current_channel=self.category.lineage[0].pk,
+                                        current_channel_page=self.category.parent_id is None, **kwargs)
 
 
 class TagView(ArticleListView):
@@ -358,6 +389,7 @@ class ArticleDetailView(SeoMixin, DetailView):
             next_article=next_article,
             related_articles=related,
             json_ld=news_article_json_ld(self.request, article),
+            current_channel=article.category_trail[0].pk if article.category_trail else None,
             **kwargs,
         )
 

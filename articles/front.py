@@ -13,7 +13,7 @@ link, `published_links`) and names what it shows (articles.content_keys):
   title when its excerpt opens with one; shown under `wire` and the channels' keys;
 * the channel sections: the top-level categories with a front page position
   (`Category.front_order`), else the first channels of the bar but the wire's,
-  each with its newest stories — one query for all of them (a UNION ALL of one
+  each with its newest stories but the wire's — one query for all of them (a UNION ALL of one
   indexed LIMIT query a channel), not one a section;
 * the channel bar in every page's header (`channel_bar`): the top-level categories
   that have published articles, under `nav`.
@@ -168,12 +168,13 @@ def lead_fill(count: int, exclude: list[int]) -> list[int]:
     return list(articles.exclude(pk__in=exclude).order_by("-published_at", "-id").values_list("pk", flat=True)[:count])
 
 
-def newest_by_channel(channel_ids: list[int], count: int) -> dict[int, list[int]]:
+def newest_by_channel(channel_ids: list[int], count: int, exclude_channels: list[int] = ()) -> dict[int, list[int]]:
     """Each channel's newest published article ids, in one query.
 
     A UNION ALL of one LIMIT query a channel, each read from the (category,
     published_at, article) index: a window function over the channels' links
-    would read all of them (most of the archive for the big channels).
+    would read all of them (most of the archive for the big channels). Articles
+    also in `exclude_channels` (the wire's items, which have a column of their own) are left out.
     """
     if not channel_ids:
         return {}
@@ -181,8 +182,11 @@ def newest_by_channel(channel_ids: list[int], count: int) -> dict[int, list[int]
     connection = connections[alias]
     parts, params = [], []
     for n, channel_id in enumerate(channel_ids):
-        links = (published_links(ArticleCategory, "article").using(alias).filter(category=channel_id)
-                 .order_by("-published_at", "-article_id").values_list("category_id", "article_id")[:count])
+        links = published_links(ArticleCategory, "article").using(alias).filter(category=channel_id)
+        if exclude_channels:
+            links = links.exclude(Exists(ArticleCategory.objects.filter(
+                article=OuterRef("article_id"), category__in=exclude_channels)))
+        links = links.order_by("-published_at", "-article_id").values_list("category_id", "article_id")[:count]
         sql, part_params = links.query.get_compiler(using=alias).as_sql()
         parts.append(f"SELECT * FROM ({sql}) AS part{n}")
         params.extend(part_params)
@@ -205,7 +209,7 @@ def front_page() -> FrontPage:
     wire_ids = list(wire_articles().values_list("pk", flat=True)[:WIRE_ITEMS])
     channels = front_channels()
     # A few more than shown: the stories in the 要闻 block are left out of the sections.
-    section_ids = newest_by_channel([c.pk for c in channels], SECTION_STORIES + len(slot_ids))
+    section_ids = newest_by_channel([c.pk for c in channels], SECTION_STORIES + len(slot_ids), wire_channel_ids())
     ids = [pk for pk in slot_ids if pk] + wire_ids + [pk for found in section_ids.values() for pk in found]
     articles = {a.pk: a for a in load_in_order(list(dict.fromkeys(ids)), Article.objects.published())}
     headlines = [articles[pk] for pk in slot_ids if pk in articles]

@@ -115,8 +115,9 @@ def header_value(keys: Iterable[str]) -> str:
 
 def keys_of_articles(ids: Iterable[int]) -> set[str]:
     """Every key whose pages show these articles, or would change if they came or went, as stored now."""
+    ids = list(ids)
     shown, placed, _where = _article_keys(ids)
-    return shown | placed
+    return shown | placed | ({"nav"} if channels_alone(ids) else set())
 
 
 def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
@@ -163,8 +164,6 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
     for _pk, category_id in categories:
         shown.update((f"channel:{category_id}", f"feed:channel:{category_id}"))
         placed.add(f"rel:channel:{category_id}")
-    if _alone_in_a_top_level_category(published, {category_id for _pk, category_id in categories}):
-        placed.add("nav")  # the channel bar lists the top-level categories that have articles
     for _pk, tag_id in tags:
         shown.update((f"tag:{tag_id}", f"feed:tag:{tag_id}"))
         placed.add(f"rel:tag:{tag_id}")
@@ -177,13 +176,21 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
     return shown, placed, where
 
 
-def _alone_in_a_top_level_category(ids: list[int], category_ids: set[int]) -> bool:
-    """Whether these articles are all a top-level category has: it comes into (or leaves) the channel bar with them."""
-    from articles.models import Article, ArticleCategory, Category
+def channels_alone(ids: Iterable[int]) -> frozenset[int]:
+    """The top-level categories whose only published articles are among these (they make the channel bar).
 
-    top = Category.objects.filter(pk__in=category_ids, parent__isnull=True).values_list("pk", flat=True)
-    return any(not ArticleCategory.objects.filter(Article.published_q("article__"), category=category_id)
-               .exclude(article__in=ids).exists() for category_id in top)
+    The bar (`nav`) changes when an article change changes this set: the first
+    article of a channel published, the last one unpublished or moved away.
+    """
+    from articles.models import Article, ArticleCategory
+
+    ids = [pk for pk in ids if pk is not None]
+    if not ids:
+        return frozenset()
+    published = ArticleCategory.objects.filter(Article.published_q("article__"))
+    top = set(published.filter(article__in=ids, category__parent__isnull=True).values_list("category_id", flat=True))
+    return frozenset(category for category in top
+                     if not published.filter(category=category).exclude(article__in=ids).exists())
 
 
 def _neighbours(pk: int, published_at: dt.datetime) -> list[int]:
@@ -218,6 +225,7 @@ def article_change(article) -> Iterator[None]:
     """Record the keys `article`'s change touches (before and after), in the write's transaction."""
     with transaction.atomic():
         before = _article_keys([article.pk]) if article.pk is not None else (set(), set(), None)
+        bar_before = channels_alone([article.pk])
         token = _scope.set([])
         try:
             yield
@@ -227,6 +235,8 @@ def article_change(article) -> Iterator[None]:
         keys = before[0] | after[0]
         if before[2] != after[2]:  # it came, went or moved: the pages that place it change too
             keys |= before[1] | after[1]
+        if bar_before != channels_alone([article.pk]):
+            keys.add("nav")  # a channel came into the bar or left it
         record(keys)
 
 
@@ -258,6 +268,7 @@ class ArticlesWrite:
 
     def __init__(self) -> None:
         self.before: tuple[set[str], set[str], tuple] | None = None
+        self.bar_before: frozenset[int] = frozenset()
         self.ids: set[int] = set()
         self.too_many = False
 
@@ -269,6 +280,7 @@ class ArticlesWrite:
             self.too_many = True
         elif ids:
             self.before = _article_keys(sorted(ids))
+            self.bar_before = channels_alone(ids)
 
     def written(self, ids: Iterable[int]) -> None:
         """These articles were written (new ones included)."""
@@ -298,6 +310,8 @@ def articles_write() -> Iterator[ArticlesWrite]:
         keys = before[0] | after[0]
         if before[2] != after[2]:
             keys |= before[1] | after[1]
+        if write.bar_before != channels_alone(write.ids):
+            keys.add("nav")
         record(keys)
 
 

@@ -128,11 +128,24 @@ class HomeView(ArticleListView):
     template_name = "articles/home.html"
     listing_key = "home"
 
+    @cached_property
+    def is_front(self) -> bool:
+        """The front page's blocks are on its first page; older pages (?before=) and filtered lists are lists alone."""
+        return not self.is_filtered and not any(self.request.GET.get(name) for name in (BEFORE, AFTER, PAGE))
+
+    def paginate_queryset(self, queryset, page_size):
+        if not self.is_front:
+            return super().paginate_queryset(queryset, page_size)
+        # The list's articles are loaded with the blocks' (articles.front.front_page): one load for all.
+        page = paginate(queryset, self.request.GET, page_size)
+        self.front, loaded = front_page(page.ids)
+        page.object_list = [loaded[pk] for pk in page.ids if pk in loaded]
+        return (None, page, page.object_list, page.has_other_pages())
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # The front page's blocks on its first page; older pages (?before=) and filtered lists are lists alone.
-        if not self.is_filtered and not any(self.request.GET.get(name) for name in (BEFORE, AFTER, PAGE)):
-            context["front"] = front_page()
+        if self.is_front:
+            context["front"] = self.front
         return context
 
 

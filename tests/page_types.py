@@ -18,8 +18,11 @@ def public_page_paths(body: str) -> dict[str, str]:
     deep = chain("金融", "券商", "深度")
     article = publish("券商加大IT投入", categories=[deep], tags=["券商"], author="记者甲", body=body)
     day = article.published_date
+    publish("央行开展逆回购操作", categories=[chain("金融", "财联社", "电报")],
+            body="<p>【央行开展逆回购操作】财联社电，央行今日开展1000亿元7天期逆回购操作。</p>")
     return {
         "home": "/",
+        "wire": "/wire/",
         "category-index": "/category/",
         "category": deep.get_absolute_url(),
         "archive-index": "/archive/",

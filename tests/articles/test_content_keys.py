@@ -71,7 +71,7 @@ def test_pages_say_what_they_show(client, newsroom):
     assert page["Surrogate-Key"] == page["xkey"]
     assert fetch(client, a.get_absolute_url())["xkey"] == page["xkey"]  # a hit carries them too
 
-    assert keys_of(fetch(client, "/")) == {"home"}
+    assert keys_of(fetch(client, "/")) == {"home", "nav", "wire"}  # its list, blocks and the channel bar
     assert keys_of(fetch(client, f"/category/金融/"))  >= {f"channel:{finance.pk}", f"c:{finance.pk}"}
     assert f"tag:{a.tags.get().pk}" in keys_of(fetch(client, "/tag/券商/"))
     assert f"author:{a.author_id}" in keys_of(fetch(client, a.author.get_absolute_url()))
@@ -82,7 +82,7 @@ def test_pages_say_what_they_show(client, newsroom):
     assert f"feed:channel:{finance.pk}" in keys_of(fetch(client, "/feed/category/金融/"))
     assert keys_of(fetch(client, "/sitemap.xml")) == {"sitemap"}
     assert keys_of(fetch(client, f"/sitemap-{a.published_date.year}.xml")) == {f"sitemap:{a.published_date.year}"}
-    assert keys_of(fetch(client, "/search/?q=甲")) == {"search"}
+    assert keys_of(fetch(client, "/search/?q=甲")) == {"search", "nav"}  # nav: the channel bar
     missing = client.get("/tag/没有这个标签/")
     assert missing.status_code == 404
 

@@ -17,6 +17,9 @@ A *key* names one thing that pages show:
   API's lists and their counts), `search`, `missing` (pages
   that answered 404), `feed`, `feed:channel:<id>`, `feed:tag:<id>`,
   `feed:author:<id>`, `sitemap`, `sitemap:<section>`, `sitemap-news`;
+* the front page (articles.front): `nav` (the channel bar in every page's
+  header: which top-level categories have published articles), `wire` (which
+  categories are the wire's); headline slots show under `home` (SLOT_KEYS);
 * `*`: everything (a write nobody described).
 
 **Reading.** While a public page renders, the view (and anything it calls)

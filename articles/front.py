@@ -80,10 +80,10 @@ class FrontPage:
 
 def _named(entries: list[str]) -> list[int]:
     """The categories named by these entries: a path (with "/") or a name at any level."""
-    paths = [entry.strip("/") for entry in entries if "/" in entry]
-    names = [entry for entry in entries if "/" not in entry]
     if not entries:
         return []
+    paths = [entry.strip("/") for entry in entries if "/" in entry]
+    names = [entry for entry in entries if "/" not in entry]
     return sorted(Category.objects.filter(Q(path__in=paths) | Q(name__in=names)).values_list("pk", flat=True))
 
 

@@ -8,6 +8,7 @@ import zoneinfo
 from typing import Iterable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.urls import reverse
@@ -108,6 +109,11 @@ class Category(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("articles:category", kwargs={"path": self.path})
+
+    def clean(self) -> None:
+        super().clean()
+        if self.parent_id is not None and self.front_order is not None:
+            raise ValidationError({"front_order": _("Only a top-level category has a section on the home page.")})
 
     @staticmethod
     def build_path(parent: "Category | None", slug: str) -> str:

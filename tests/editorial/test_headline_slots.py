@@ -116,3 +116,11 @@ def test_editors_set_the_channels_front_page_order(client):
     page = html(client.get("/"))
     sections = page[page.index('class="sections"'):page.index("最新文章")]
     assert ">金融</a></h2>" in sections and ">科技</a></h2>" not in sections
+
+
+def test_only_a_top_level_category_takes_a_front_page_position():
+    editor = staff("desk", "Editors")
+    sub = chain("金融", "证券")
+    response = logged_in(editor).post(reverse("admin:articles_category_change", args=[sub.pk]),
+                                      {"name": "证券", "slug": sub.slug, "parent": str(sub.parent_id), "front_order": "1"})
+    assert response.status_code == 200 and Category.objects.get(pk=sub.pk).front_order is None

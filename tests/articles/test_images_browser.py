@@ -32,7 +32,7 @@ BODY = (
     f'<figure><img src="{CDN}/sized.jpg" alt="" width="640" height="360"><figcaption>图为示意</figcaption></figure>'
     f'<p><img src="{LOADED}" alt="能加载的图"></p><p>正文最后一段。</p>'
 )
-PAGES = ("home", "wire", "category", "article", "tag", "author")
+PAGES = ("home", "category", "article", "tag", "author")
 # Where browsers draw the broken-image icon (and the inset border around it): the top left corner.
 ICON_CORNER = 20
 # Left out of that corner: a rounded corner's edge, drawn in shades between the box and the page.

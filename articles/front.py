@@ -20,6 +20,8 @@ link, `published_links`) and names what it shows (articles.content_keys):
 
 The home page costs a bounded number of queries whatever the number of sections:
 the slots, the fill, the wire, the sections' ids, then one `load_in_order` for all.
+The wire's and the sections' ids are kept per content version (`remembered`), so
+a page rendered again after a slot's change or time reads only the slots and the fill.
 """
 
 from __future__ import annotations
@@ -210,10 +212,14 @@ def front_page(also: list[int] = ()) -> tuple[FrontPage, dict[int, Article]]:
     positions = range(1 + SECONDARY_HEADLINES)
     fill = iter(lead_fill(sum(1 for p in positions if p not in placed), list(placed.values())))
     slot_ids = [placed.get(position) or next(fill, None) for position in positions]
-    wire_ids = list(wire_articles().values_list("pk", flat=True)[:WIRE_ITEMS])
+    # The wire's and the sections' newest ids depend on the published articles alone: kept per
+    # content version (which a scheduled publication moves too), like the category counts.
+    wire_ids = remembered("front:wire", lambda: list(wire_articles().values_list("pk", flat=True)[:WIRE_ITEMS]))
     channels = front_channels()
+    channel_ids = [c.pk for c in channels]
     # A few more than shown: the stories in the 要闻 block are left out of the sections.
-    section_ids = newest_by_channel([c.pk for c in channels], SECTION_STORIES + len(slot_ids), wire_channel_ids())
+    section_ids = remembered(f"front:sections:{','.join(map(str, channel_ids))}", lambda: newest_by_channel(
+        channel_ids, SECTION_STORIES + len(slot_ids), wire_channel_ids()))
     ids = [pk for pk in slot_ids if pk] + wire_ids + [pk for found in section_ids.values() for pk in found]
     articles = {a.pk: a for a in load_in_order(list(dict.fromkeys([*ids, *also])), Article.objects.published())}
     headlines = [articles[pk] for pk in slot_ids if pk in articles]

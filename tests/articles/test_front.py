@@ -313,3 +313,11 @@ def test_a_top_level_channels_first_article_refreshes_every_page(client, admin_c
     publish_second.status = Article.Status.PUBLISHED
     operations.save_as_edit(publish_second, None, fields=["status"])
     assert "nav" not in set(ContentKey.objects.filter(generation__gt=before).values_list("key", flat=True))
+
+
+def test_a_site_without_wire_channels_has_an_empty_wire(client, settings, newsroom):
+    settings.NEWSPORTAL_WIRE_CHANNELS = []
+    assert "暂无快讯" in block(html(client.get("/")), "wire-column")
+    assert "暂无快讯" in html(client.get("/wire/"))
+    # Without a wire, the wire's old items are stories like any other: they may fill the 要闻 block.
+    assert "央行公开市场操作" in block(html(client.get("/")), "front-news")

@@ -66,7 +66,7 @@ _SECTION_CLASS = re.compile(r"hexo-tag hexo-tag-[A-Za-z0-9_-]{1,40}")
 # (the skip link's target).
 MAX_ID_CHARS = 200
 PAGE_IDS = frozenset({"main", "content-main", "site-search", "related-heading", "language-form",
-                      "language-choice", "import-run-link", "import-result"})
+                      "language-choice", "import-run-link", "import-result", "front-news-heading", "wire-heading"})
 _SLUG_WORD = r"[^\s~`!@#$%^&*()\-_+=\[\]{}|\\;:\"'<>,.?/\x00-\x1f]+"
 _ID = re.compile(rf"{_SLUG_WORD}(?:-{_SLUG_WORD})*")
 TABLE_ALIGNMENTS = frozenset({"left", "center", "right"})

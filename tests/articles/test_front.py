@@ -180,6 +180,8 @@ def test_the_wire_column_shows_times_and_bracketed_headlines(client, newsroom):
     item = newsroom["items"][0]
     local = timezone.localtime(item.published_at)  # Beijing time (TIME_ZONE)
     assert f">{local:%H:%M}</time>" in wire
+    # The day above the time where it changes (the wire spans days when it is quiet).
+    assert f'<span class="wire-day">{local.month}月{local.day}日</span>' in wire
     assert ">央行公开市场操作第0次</a>" in wire
     assert 'href="/wire/"' in wire
 

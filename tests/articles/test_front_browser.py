@@ -56,7 +56,9 @@ def test_the_front_page_blocks_and_the_channel_bar(site, page, viewport):
     assert page.locator(".lead-story h3").inner_text() == "编辑选定的头条新闻"
     assert page.locator(".headlines li").count() == 4
     times = page.locator(".wire-column time").all_inner_texts()
-    assert len(times) == 8 and all(re.fullmatch(r"\d\d:\d\d", t) for t in times)
+    # HH:MM, under the day where it changes (the first item's included).
+    assert len(times) == 8 and all(re.fullmatch(r"(\d+月\d+日\s*)?\d\d:\d\d", t) for t in times), times
+    assert re.fullmatch(r"\d+月\d+日\s*\d\d:\d\d", times[0]), times
     assert page.locator(".wire-column a").first.inner_text() == "第0条快讯的标题"
     assert page.locator(".channel-section").count() >= 1
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), "scrolls sideways"

@@ -22,6 +22,9 @@ A *key* names one thing that pages show:
   `feed`, `feed:channel:<id>`, `feed:tag:<id>`,
   `feed:author:<id>`, `sitemap`, `sitemap:<section>`, `sitemap-news`, `hot` (the
   most-read lists, recorded by articles.hot's flush at most every few minutes);
+* the front page (articles.front): `nav` (the channel bar in every page's
+  header: which top-level categories have published articles), `wire` (which
+  categories are the wire's); headline slots show under `home` (SLOT_KEYS);
 * `*`: everything (a write nobody described).
 
 **Reading.** While a public page renders, the view (and anything it calls)
@@ -142,8 +145,9 @@ def header_value(keys: Iterable[str]) -> str:
 
 def keys_of_articles(ids: Iterable[int]) -> set[str]:
     """Every key whose pages show these articles, or would change if they came or went, as stored now."""
+    ids = list(ids)
     shown, placed, _where = _article_keys(ids)
-    return shown | placed
+    return shown | placed | ({"nav"} if channels_alone(ids) else set())
 
 
 def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
@@ -226,6 +230,32 @@ def _article_keys(ids: Iterable[int]) -> tuple[set[str], set[str], tuple]:
 KEY_QUERY_CHUNK = 500
 
 
+def channels_alone(ids: Iterable[int]) -> frozenset[int]:
+    """The top-level categories whose only published articles are among these (few ids: a scheduled
+    article coming due). Not empty: their coming or going changes the channel bar (`nav`)."""
+    from articles.models import Article, ArticleCategory
+
+    ids = [pk for pk in ids if pk is not None]
+    if not ids:
+        return frozenset()
+    published = ArticleCategory.objects.filter(Article.published_q("article__"))
+    top = set(published.filter(article__in=ids, category__parent__isnull=True).values_list("category_id", flat=True))
+    return frozenset(category for category in top
+                     if not published.filter(category=category).exclude(article__in=ids).exists())
+
+
+def channel_bar_ids() -> frozenset[int]:
+    """The top-level categories with a published article: the channel bar (`nav`) in every page's header.
+
+    Read before and after a described write (one query of index probes, one
+    per top-level category): when the set changes — a channel's first article
+    published, its last unpublished or moved away — the write records `nav`.
+    """
+    from articles.models import Category
+
+    return frozenset(Category.objects.public().filter(parent__isnull=True).values_list("pk", flat=True))
+
+
 # The published articles among some ids, each with the published articles just before and
 # after it in time (their pages link to it): two correlated subqueries, each one step of the
 # (status, published_at) index, as row values (see articles.pagination.Keyset.beyond).
@@ -296,12 +326,36 @@ def article_change(article) -> Iterator[None]:
     """Record the keys `article`'s change touches (before and after), in the write's transaction."""
     with transaction.atomic():
         before = _article_keys([article.pk]) if article.pk is not None else (set(), set(), ())
+        bar_before = channel_bar_ids()
         token = _scope.set([])
         try:
             yield
         finally:
             _scope.reset(token)
-        record(_changed_keys(before, _article_keys([article.pk])))
+        keys = _changed_keys(before, _article_keys([article.pk]))
+        if bar_before != channel_bar_ids():
+            keys.add("nav")  # a channel came into the bar or left it
+        record(keys)
+
+
+# The pages that show the home page's headline slots (articles.models.HeadlineSlot): a slot's
+# write, or its start or end time passing, changes these and nothing else.
+SLOT_KEYS = ("home",)
+
+
+@contextmanager
+def keys_write(keys: Iterable[str]) -> Iterator[None]:
+    """A write that changes exactly `keys` (a headline slot's save): recorded as them, not as `*`."""
+    keys = tuple(keys)
+    with transaction.atomic():
+        token = _scope.set([])
+        try:
+            yield
+        finally:
+            _scope.reset(token)
+        record(keys)
+
+
 
 
 class ArticlesWrite:
@@ -336,6 +390,7 @@ def articles_write() -> Iterator[ArticlesWrite]:
     """
     with transaction.atomic():
         write, writes = ArticlesWrite(), []
+        bar_before = channel_bar_ids()
         token = _scope.set(writes)
         try:
             yield write
@@ -344,7 +399,10 @@ def articles_write() -> Iterator[ArticlesWrite]:
         if writes and not write.ids:  # writes it did not report
             record([EVERYTHING])
             return
-        record(_changed_keys(write.before, _article_keys(write.ids)))
+        keys = _changed_keys(write.before, _article_keys(write.ids))
+        if bar_before != channel_bar_ids():
+            keys.add("nav")  # a channel came into the bar or left it
+        record(keys)
 
 
 def _changed_keys(before: tuple[set[str], set[str], object], after: tuple[set[str], set[str], object]) -> set[str]:
@@ -437,6 +495,7 @@ def entity_change(kind: str, ids: Iterable[int]) -> Iterator[set[int]]:
         rows = set(ids)
         before = _entity_rows(kind, rows)
         links_before = _links(kind, before)
+        channels_before = _channels(kind, before)
         token = _scope.set([])
         try:
             yield rows
@@ -448,7 +507,23 @@ def entity_change(kind: str, ids: Iterable[int]) -> Iterator[set[int]]:
         # the related lists drawn from the rows' listings change too.
         if links_before != _links(kind, every):
             keys.update(f"rel:{ENTITY_KINDS[kind][1]}:{pk}" for pk in every)
+        if kind == "category":
+            # Which categories are the wire's goes by their names; the channel bar prints the
+            # top-level ones: a write to one of those (or one that changes the bar) reaches every page.
+            keys.add("wire")
+            if channels_before != _channels(kind, every):
+                keys.add("nav")
         record(keys)
+
+
+def _channels(kind: str, rows: set[int]) -> tuple:
+    """For categories: the channel bar, and the top-level rows among `rows` with their names and order."""
+    from articles.models import Category
+
+    if kind != "category":
+        return ()
+    top = Category.objects.filter(pk__in=rows, parent__isnull=True).order_by("pk")
+    return channel_bar_ids(), tuple(top.values_list("pk", "name", "slug", "front_order"))
 
 
 def show_names(articles: Iterable) -> None:
@@ -577,10 +652,12 @@ def due_checked_until(now: dt.datetime, connection) -> dt.datetime:
     return now if clock is None else dt.datetime.fromtimestamp(clock.due_until, dt.timezone.utc)
 
 
-def sync(connection, generation: int, came_due: dt.datetime | None, now: dt.datetime) -> None:
+def sync(connection, generation: int, came_due: dt.datetime | None, now: dt.datetime,
+         slot_passed: dt.datetime | None = None) -> None:
     """Learn the keys changed since this process last looked, from the content state just read at `now`.
 
-    `came_due` is the latest scheduled publication that came due since then (None if none).
+    `came_due` is the latest scheduled publication that came due since then (None if none);
+    `slot_passed` the latest headline slot's start or end time that passed since then.
     """
     clock = _clocks.get(connection.alias)
     if (clock is None or generation < clock.synced_generation
@@ -602,6 +679,9 @@ def sync(connection, generation: int, came_due: dt.datetime | None, now: dt.date
             for name in keys_of_articles([pk]):
                 if due > clock.due.get(name, 0.0):
                     clock.due[name] = due
+    if slot_passed is not None:
+        for name in SLOT_KEYS:
+            clock.due[name] = max(clock.due.get(name, 0.0), slot_passed.timestamp())
     clock.synced_generation, clock.due_until = generation, max(clock.due_until, now.timestamp())
 
 
@@ -613,6 +693,16 @@ def _came_due(since: dt.datetime, until: dt.datetime):
 
     return (Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=since, published_at__lte=until)
             .filter(published_at__gt=F("updated_at")))
+
+
+def slot_times_passed(since: dt.datetime, until: dt.datetime, using: str) -> bool:
+    """Whether a headline slot started or ended in (since, until]: the pages showing slots changed then."""
+    from django.db.models import Q
+
+    from articles.models import HeadlineSlot
+
+    return HeadlineSlot.objects.using(using).filter(
+        Q(starts_at__gt=since, starts_at__lte=until) | Q(ends_at__gt=since, ends_at__lte=until)).exists()
 
 
 def is_fresh(keys: Iterable[str], generation: int, rendered_at: float, connection) -> bool:
@@ -644,6 +734,8 @@ def judge(keys: Iterable[str], generation: int, rendered_at: float, connection) 
         return None
     rendered = dt.datetime.fromtimestamp(rendered_at, dt.timezone.utc)
     if _came_due(rendered, now).using(connection.alias).exists():  # counts for every page
+        return None
+    if set(names) & set(SLOT_KEYS) and slot_times_passed(rendered, now, connection.alias):
         return None
     if clock is None:
         return generation, rendered_at

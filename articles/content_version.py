@@ -282,13 +282,15 @@ def _read_content_state(connection) -> ContentState | None:
     when = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         since = connection.ops.adapt_datetimefield_value(content_keys.due_checked_until(now, connection))
-        cursor.execute(_STATE_SQL, [published, when, published, when, published, since, when, VERSION_ROW])
+        cursor.execute(_STATE_SQL, [published, when, published, when, published, since, when,
+                                    since, when, since, when, VERSION_ROW])
         row = cursor.fetchone()
     if row is None:
         return None
-    generation, changed_at, passed, upcoming, came_due = row[0], *map(_as_datetime, row[1:])
+    generation, changed_at, passed, upcoming, came_due, slot_start, slot_end = row[0], *map(_as_datetime, row[1:])
     version = f"{generation}.{int(passed.timestamp() * 1_000_000)}" if passed else str(generation)
-    content_keys.sync(connection, generation, came_due, now)
+    slot_passed = max((t for t in (slot_start, slot_end) if t is not None), default=None)
+    content_keys.sync(connection, generation, came_due, now, slot_passed)
     return ContentState(version, max(changed_at, passed or changed_at), upcoming, generation, passed,
                         now.timestamp())
 
@@ -296,7 +298,9 @@ def _read_content_state(connection) -> ContentState | None:
 # The latest scheduled time that has passed since the last write, the next
 # one to come, and the latest scheduled article (published later than its last
 # save) that came due since this process last looked (articles.content_keys):
-# all read from the (status, published_at) index.
+# all read from the (status, published_at) index. Then the latest headline slot
+# start and end times that passed since this process last looked (the pages
+# showing slots change then: content_keys.SLOT_KEYS), from the slots' indexes.
 _STATE_SQL = """
 SELECT v.generation, v.changed_at,
   (SELECT a.published_at FROM articles_article a WHERE a.status = %s AND a.published_at > v.changed_at
@@ -304,7 +308,11 @@ SELECT v.generation, v.changed_at,
   (SELECT a.published_at FROM articles_article a WHERE a.status = %s AND a.published_at > %s
      ORDER BY a.published_at ASC LIMIT 1),
   (SELECT a.published_at FROM articles_article a WHERE a.status = %s AND a.published_at > %s
-     AND a.published_at <= %s AND a.published_at > a.updated_at ORDER BY a.published_at DESC LIMIT 1)
+     AND a.published_at <= %s AND a.published_at > a.updated_at ORDER BY a.published_at DESC LIMIT 1),
+  (SELECT s.starts_at FROM articles_headlineslot s WHERE s.starts_at > %s AND s.starts_at <= %s
+     ORDER BY s.starts_at DESC LIMIT 1),
+  (SELECT s.ends_at FROM articles_headlineslot s WHERE s.ends_at > %s AND s.ends_at <= %s
+     ORDER BY s.ends_at DESC LIMIT 1)
 FROM articles_contentversion v WHERE v.id = %s
 """
 

@@ -18,6 +18,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from taggit.models import Tag
 
 from articles.content_keys import show, show_names
+from articles.front import show_wire, wire_articles, wire_item
 from articles.models import Article, Author, Category, public_tags
 from articles.querysets import credited_to, listing, with_credit_kinds
 
@@ -135,6 +136,27 @@ class LatestArticlesAtomFeed(LatestArticlesFeed):
         # escaped, or a title-like "<script>" in the text would become markup
         # in feed readers.
         return escape(item.excerpt)
+
+
+class WireFeed(LatestArticlesFeed):
+    """快讯: the wire's newest items (articles.front), titled by their 【headline】."""
+
+    def title(self, obj=None) -> str:
+        return f"快讯 - {settings.NEWSPORTAL_SITE_NAME}"
+
+    def link(self, obj=None) -> str:
+        return reverse("articles:wire")
+
+    def items(self, obj=None):
+        show_wire()
+        return listing(wire_articles())[:FEED_SIZE]
+
+    def item_title(self, item: Article) -> str:
+        return wire_item(item).headline
+
+
+class WireAtomFeed(WireFeed, LatestArticlesAtomFeed):
+    pass
 
 
 class CategoryFeed(LatestArticlesFeed):

@@ -8,6 +8,7 @@ import zoneinfo
 from typing import Iterable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.urls import reverse
@@ -62,6 +63,13 @@ class Category(models.Model):
     # Slugs from the root down, e.g. 金融/财联社/深度: the URL, the breadcrumbs and
     # the descendant lookup (path__startswith) all read it without recursion.
     path = models.CharField(_("path"), max_length=1100, unique=True, editable=False)
+    # The home page's channel sections (articles.front): top-level categories with a
+    # number get a section, smallest first; the header's channel bar lists them first too.
+    front_order = models.PositiveSmallIntegerField(
+        _("front page position"), null=True, blank=True,
+        help_text=_("Top-level categories only: a section on the home page, smallest number first. "
+                    "Empty: no section of its own (it stays in the channel bar)."),
+    )
 
     objects = CategoryQuerySet.as_manager()
 
@@ -101,6 +109,11 @@ class Category(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("articles:category", kwargs={"path": self.path})
+
+    def clean(self) -> None:
+        super().clean()
+        if self.parent_id is not None and self.front_order is not None:
+            raise ValidationError({"front_order": _("Only a top-level category has a section on the home page.")})
 
     @staticmethod
     def build_path(parent: "Category | None", slug: str) -> str:
@@ -554,6 +567,86 @@ class ArticleRedirect(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["published_date", "slug"], name="articleredirect_unique_url"),
         ]
+
+
+class HeadlineSlotQuerySet(models.QuerySet):
+    def live(self) -> "HeadlineSlotQuerySet":
+        """Placements showing now: started, not ended, their article published (the rule of `published()`)."""
+        now = timezone.now()
+        return (self.filter(Article.published_q("article__"), starts_at__lte=now)
+                .filter(models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=now)))
+
+
+class HeadlineSlot(models.Model):
+    """One placement of an article in the home page's 要闻 block: the lead (头条) or a secondary headline.
+
+    Placements are history: a new one does not overwrite the one before. A new
+    open-ended placement ends the open-ended ones of its position that started
+    before it (at its own start), so each row says who placed what, from when
+    until when. Of the placements live at a position, the one that started last
+    shows; a placement with an end time covers the one before it until then.
+    Every write changes only the pages that show slots (articles.content_keys.SLOT_KEYS),
+    and a start or end time passing changes them by itself (no cron).
+    """
+
+    class Position(models.IntegerChoices):
+        LEAD = 0, _("Lead story (头条)")
+        SECOND = 1, _("Headline 2")
+        THIRD = 2, _("Headline 3")
+        FOURTH = 3, _("Headline 4")
+        FIFTH = 4, _("Headline 5")
+
+    position = models.PositiveSmallIntegerField(_("position"), choices=Position.choices)
+    article = models.ForeignKey(
+        Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="headline_slots",
+        help_text=_("Only a published article is shown; a draft or scheduled one shows once it is published."),
+    )
+    starts_at = models.DateTimeField(_("shown from"), default=timezone.now)
+    ends_at = models.DateTimeField(
+        _("shown until"), null=True, blank=True,
+        help_text=_("Empty: until another placement replaces it. With a time: the placement it covers returns then."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("placed by"), null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("placed at"), auto_now_add=True)
+
+    objects = HeadlineSlotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("headline slot")
+        verbose_name_plural = _("headline slots")
+        ordering = ["position", "-starts_at", "-id"]
+        indexes = [
+            models.Index(fields=["ends_at", "starts_at"], name="headlineslot_live_idx"),
+            models.Index(fields=["starts_at"], name="headlineslot_starts_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=models.F("starts_at")),
+                name="headlineslot_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_position_display()}: {self.article}"
+
+    def save(self, *args, **kwargs) -> None:
+        from articles import content_keys
+
+        with content_keys.keys_write(content_keys.SLOT_KEYS):
+            if self._state.adding and self.ends_at is None:
+                HeadlineSlot.objects.filter(
+                    position=self.position, ends_at__isnull=True, starts_at__lt=self.starts_at,
+                ).update(ends_at=self.starts_at)
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        from articles import content_keys
+
+        with content_keys.keys_write(content_keys.SLOT_KEYS):
+            return super().delete(*args, **kwargs)
 
 
 class LegacyURL(models.Model):

@@ -67,7 +67,8 @@ _SECTION_CLASS = re.compile(r"hexo-tag hexo-tag-[A-Za-z0-9_-]{1,40}")
 MAX_ID_CHARS = 200
 PAGE_IDS = frozenset({"main", "content-main", "site-search", "related-heading", "language-form",
                       "language-choice", "import-run-link", "import-result",
-                      "hot-heading", "filter-tags", "filter-authors"})
+                      "hot-heading", "filter-tags", "filter-authors",
+                      "front-news-heading", "wire-heading"})
 _SLUG_WORD = r"[^\s~`!@#$%^&*()\-_+=\[\]{}|\\;:\"'<>,.?/\x00-\x1f]+"
 _ID = re.compile(rf"{_SLUG_WORD}(?:-{_SLUG_WORD})*")
 TABLE_ALIGNMENTS = frozenset({"left", "center", "right"})
@@ -286,3 +287,11 @@ def strip_repeated_headline(text: str, title: str) -> str:
     if match and repeats_headline(match.group(1), title):
         return text[match.end():]
     return text
+
+
+def split_leading_headline(text: str) -> tuple[str, str]:
+    """A wire item's 【headline】 and the text after it: ("央行：…", "财联社6月11日电，…"); ("", text) without one."""
+    match = _LEADING_BRACKETED.match(text)
+    if not match:
+        return "", text
+    return match.group(1).strip(), text[match.end():]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("category/<catpath:path>/", public_page(views.CategoryView.as_view()), name="category"),
     path("tag/<uslug:slug>/", public_page(views.TagView.as_view()), name="tag"),
     path("author/<uslug:slug>/", public_page(views.AuthorView.as_view()), name="author"),
+    path("wire/", public_page(views.WireView.as_view()), name="wire"),
     path("archive/", public_page(views.ArchiveIndexView.as_view()), name="archive"),
     path("archive/<yyyy:year>/", public_page(views.YearArchive.as_view()), name="archive-year"),
     path("archive/<yyyy:year>/<mm:month>/", public_page(views.MonthArchive.as_view()), name="archive-month"),
@@ -33,6 +34,8 @@ urlpatterns = [
     # Feeds live under /feed/ so that no category or tag name can shadow them.
     path("feed/", public_page(feeds.LatestArticlesFeed()), name="feed"),
     path("feed/atom/", public_page(feeds.LatestArticlesAtomFeed()), name="feed-atom"),
+    path("feed/wire/", public_page(feeds.WireFeed()), name="wire-feed"),
+    path("feed/atom/wire/", public_page(feeds.WireAtomFeed()), name="wire-feed-atom"),
     path("feed/category/<catpath:path>/", public_page(feeds.CategoryFeed()), name="category-feed"),
     path("feed/atom/category/<catpath:path>/", public_page(feeds.CategoryAtomFeed()), name="category-feed-atom"),
     path("feed/tag/<uslug:slug>/", public_page(feeds.TagFeed()), name="tag-feed"),

@@ -24,6 +24,7 @@ from taggit.models import Tag
 from articles import archive, hot
 from articles.content_keys import archive_keys, show, show_names
 from articles.filters import ArticleFilter, picker_choices
+from articles.front import front_page, show_wire, wire_articles, wire_item
 from articles.models import (
     Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle, public_tags, published_links,
 )
@@ -139,9 +140,27 @@ class HomeView(ArticleListView):
     template_name = "articles/home.html"
     listing_key = "home"
 
+    @cached_property
+    def is_front(self) -> bool:
+        """The front page's blocks are on its first page; older pages (?before=) and filtered lists are lists alone."""
+        return not self.is_filtered and not any(self.request.GET.get(name) for name in (BEFORE, AFTER, PAGE))
+
+    def paginate_queryset(self, queryset, page_size):
+        if not self.is_front:
+            return super().paginate_queryset(queryset, page_size)
+        # The list's articles are loaded with the blocks' (articles.front.front_page): one load for all.
+        page = paginate(queryset, self.request.GET, page_size)
+        self.front, loaded = front_page(page.ids)
+        page.object_list = [loaded[pk] for pk in page.ids if pk in loaded]
+        return (None, page, page.object_list, page.has_other_pages())
+
     def get_context_data(self, **kwargs):
-        # The 热门 block (articles/_hot.html): shows the `hot` key, changed at most every few minutes.
-        return super().get_context_data(hot_articles=hot.hot_articles(hot.HOME_LIMIT), **kwargs)
+        context = super().get_context_data(**kwargs)
+        if self.is_front:
+            context["front"] = self.front
+            # The 热门 block (articles/_hot.html): shows the `hot` key, changed at most every few minutes.
+            context["hot_articles"] = hot.hot_articles(hot.HOME_LIMIT)
+        return context
 
 
 class HotView(SeoMixin, TemplateView):
@@ -171,6 +190,26 @@ def hit(request, pk: int) -> HttpResponse:
     response = HttpResponse(status=204)
     response["Cache-Control"] = "no-store"
     return response
+
+
+class WireView(KeysetPaginationMixin, SeoMixin, ListView):
+    """快讯: the wire channels' items, newest first, each with its time and 【headline】 (articles.front)."""
+
+    template_name = "articles/wire.html"
+    context_object_name = "article_list"
+    seo_title = "快讯"
+
+    def get_queryset(self):
+        return Keys(wire_articles())
+
+    def get_seo(self):
+        return {"title": self.seo_title, "description": f"{settings.NEWSPORTAL_SITE_NAME}的滚动快讯：最新的财经电报与快讯"}
+
+    def get_context_data(self, **kwargs):
+        show_wire()
+        context = super().get_context_data(**kwargs)
+        context["wire_items"] = [wire_item(article) for article in context["article_list"]]
+        return context
 
 
 class CategoryIndexView(SeoMixin, TemplateView):
@@ -211,7 +250,9 @@ class CategoryView(ArticleListView):
         # Its children's counts change with its own listing (an article is linked to every ancestor).
         show(f"channel:{self.category.pk}", *(f"c:{c.pk}" for c in self.category.lineage),
              *(f"c:{child.pk}" for child in children))  # its subcategories' names
-        return super().get_context_data(category=self.category, children=children, crumbs=crumbs, **kwargs)
+        return super().get_context_data(category=self.category, children=children, crumbs=crumbs,
+                                        current_channel=self.category.lineage[0].pk,
+                                        current_channel_page=self.category.parent_id is None, **kwargs)
 
 
 class TagView(ArticleListView):
@@ -409,6 +450,7 @@ class ArticleDetailView(SeoMixin, DetailView):
             related_articles=related,
             json_ld=news_article_json_ld(self.request, article),
             hit_url=reverse("articles:hit", args=[article.pk]) if self.counts_reads else "",
+            current_channel=article.category_trail[0].pk if article.category_trail else None,
             **kwargs,
         )
 

@@ -13,6 +13,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +30,7 @@ from newsroom.tasks import enqueue_redetect_bylines, enqueue_suggestions
 from editorial.widgets import body_widget
 from importing.parse import PUBLICATION_YEARS
 from articles.models import (
-    Article, ArticleByline, ArticleCategory, Author, Category, LegacyURL, TagSuggestion, local_date,
+    Article, ArticleByline, ArticleCategory, Author, Category, HeadlineSlot, LegacyURL, TagSuggestion, local_date,
 )
 from articles.permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
 from articles.slugs import SLUG_MAX_LENGTH, prepopulated_slug
@@ -502,12 +503,47 @@ class NamedRowAdmin(admin.ModelAdmin):
         operations.delete_named(queryset, request.user)
 
 
+@admin.register(HeadlineSlot)
+class HeadlineSlotAdmin(admin.ModelAdmin):
+    """The home page's 要闻 block: which article is the lead (头条) or a headline, from when until when.
+
+    A placement is history: once saved, only its end time may change (to take it
+    down early); to show another article, add a placement (articles.models.HeadlineSlot).
+    """
+
+    list_display = ("position", "article", "starts_at", "ends_at", "is_live", "created_by", "created_at")
+    list_filter = ("position",)
+    list_select_related = ("article", "created_by")
+    search_fields = ("article__title",)
+    autocomplete_fields = ("article",)
+    date_hierarchy = "starts_at"
+    fields = ("position", "article", "starts_at", "ends_at", "created_by", "created_at")
+    readonly_fields = ("created_by", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return ("position", "article", "starts_at", *self.readonly_fields)
+
+    @admin.display(description=_("showing now"), boolean=True)
+    def is_live(self, slot: HeadlineSlot) -> bool:
+        # The rule of HeadlineSlot.objects.live(), on the row at hand (no query a row).
+        now, article = timezone.now(), slot.article
+        return (slot.starts_at <= now and (slot.ends_at is None or slot.ends_at > now)
+                and article.status == Article.Status.PUBLISHED and article.published_at <= now)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(Category)
 class CategoryAdmin(NamedRowAdmin):
-    list_display = ("indented_name", "path", "published_articles")
+    list_display = ("indented_name", "path", "published_articles", "front_order")
     search_fields = ("name", "path")
     ordering = ("path",)
-    fields = ("name", "slug", "parent")
+    fields = ("name", "slug", "parent", "front_order")
     autocomplete_fields = ("parent",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:

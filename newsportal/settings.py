@@ -363,6 +363,13 @@ NEWSPORTAL_IMPORT_SPOOL_DIR = Path(os.environ.get("NEWSPORTAL_IMPORT_SPOOL_DIR",
 # nothing about the story, so listings give the story a text card instead and
 # its page shows no head image (articles.images). Comma-separated; empty for none.
 NEWSPORTAL_PLACEHOLDER_IMAGE_HOSTS = env_list("NEWSPORTAL_PLACEHOLDER_IMAGE_HOSTS", "picsum.photos")
+# The front page (articles.front). The wire (快讯: the home page's column, /wire/ and
+# its feeds) holds the articles of the categories named here, at any level: a name
+# (电报) or a category path (金融/财联社/电报). Comma-separated.
+NEWSPORTAL_WIRE_CHANNELS = env_list("NEWSPORTAL_WIRE_CHANNELS", "电报,快讯")
+# Where the 要闻 block's empty headline slots are filled from: the newest articles of
+# these categories (names or paths, as above); empty: of every channel but the wire.
+NEWSPORTAL_LEAD_CHANNELS = env_list("NEWSPORTAL_LEAD_CHANNELS", "")
 # --- Security: HTTPS, cookies, headers -------------------------------------
 # Production defaults are strict; each can be changed from the environment
 # (docs/SECURITY.md explains when). With DEBUG on (development over plain

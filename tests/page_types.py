@@ -23,8 +23,11 @@ def public_page_paths(body: str) -> dict[str, str]:
     day = article.published_date
     # Read, so that the home page's 热门 block and /hot/ list it (articles.hot).
     ArticleHits.objects.create(article=article, hour=timezone.now().replace(minute=0, second=0, microsecond=0), count=3)
+    publish("央行开展逆回购操作", categories=[chain("金融", "财联社", "电报")],
+            body="<p>【央行开展逆回购操作】财联社电，央行今日开展1000亿元7天期逆回购操作。</p>")
     return {
         "home": "/",
+        "wire": "/wire/",
         "category-index": "/category/",
         "category": deep.get_absolute_url(),
         "archive-index": "/archive/",

@@ -74,7 +74,7 @@ def test_pages_say_what_they_show(client, newsroom):
     # The listing, and the categories and outlets its cards print.
     names = {f"c:{c.pk}" for art in Article.objects.all() for c in art.category_trail} | {
         f"p:{pk}" for pk in Article.objects.values_list("author_id", flat=True)}
-    assert keys_of(fetch(client, "/")) == {"home", "hot", *names}  # and its 热门 block (articles.hot)
+    assert keys_of(fetch(client, "/")) == {"home", "hot", "nav", "wire", *names}  # its list, blocks, 热门, channel bar
     assert keys_of(fetch(client, "/feed/")) == {"feed", *names}  # the items' categories and authors
     assert "names" in keys_of(fetch(client, "/?tag=券商"))  # a filter names a tag by its slug
     assert keys_of(fetch(client, f"/category/金融/"))  >= {f"channel:{finance.pk}", f"c:{finance.pk}"}
@@ -86,7 +86,7 @@ def test_pages_say_what_they_show(client, newsroom):
     assert f"feed:channel:{finance.pk}" in keys_of(fetch(client, "/feed/category/金融/"))
     assert keys_of(fetch(client, "/sitemap.xml")) == {"sitemap"}
     assert keys_of(fetch(client, f"/sitemap-{a.published_date.year}.xml")) == {f"sitemap:{a.published_date.year}"}
-    assert keys_of(fetch(client, "/search/?q=甲文章")) == {"search", f"c:{finance.pk}", f"c:{securities.pk}",
+    assert keys_of(fetch(client, "/search/?q=甲文章")) == {"search", "nav", f"c:{finance.pk}", f"c:{securities.pk}",
                                                           f"p:{a.author_id}"}  # A's card
     missing = client.get("/tag/没有这个标签/")
     assert missing.status_code == 404

@@ -47,11 +47,13 @@ def articles(run_import):
     anonymous = publish("无作者的快讯", categories=[tech], tags=["腾讯"])
     credited = publish("有作者的快讯", categories=[tech], tags=["腾讯"], author="记者乙")
     assert anonymous.author is None
+    publish("央行开展逆回购操作", categories=[chain("金融", "财联社", "电报")], author="财联社",
+            body="<p>【央行开展逆回购操作】财联社电，央行今日开展逆回购操作。</p>")  # the wire's feeds
     return anonymous, credited
 
 
-FEEDS = ["/feed/atom/", "/feed/atom/category/科技/", "/feed/atom/tag/腾讯/", "/feed/atom/author/记者乙/"]
-RSS_FEEDS = ["/feed/", "/feed/category/科技/", "/feed/tag/腾讯/", "/feed/author/记者乙/"]
+FEEDS = ["/feed/atom/", "/feed/atom/category/科技/", "/feed/atom/tag/腾讯/", "/feed/atom/author/记者乙/", "/feed/atom/wire/"]
+RSS_FEEDS = ["/feed/", "/feed/category/科技/", "/feed/tag/腾讯/", "/feed/author/记者乙/", "/feed/wire/"]
 
 
 def parse(client, url: str) -> ET.Element:

@@ -20,7 +20,9 @@ from taggit.models import Tag
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-from articles.models import Article, ArticleByline, Author, Category, ImportRun, KeywordTerm, LegacyURL, TagSuggestion
+from articles.models import (
+    Article, ArticleByline, Author, Category, HeadlineSlot, ImportRun, KeywordTerm, LegacyURL, TagSuggestion,
+)
 from tests.factories import publish, staff
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +61,7 @@ def one_of_everything():
     KeywordTerm.objects.create(word="宁德时代")
     ImportRun.objects.create(origin="cli", time_zone="Asia/Shanghai")
     LegacyURL.objects.create(path="/news/2014/06/14/old/", article=mine)
+    HeadlineSlot.objects.create(position=0, article=mine)
     Category.objects.create(name="财联社", parent=category)
     seen = {"username": "x", "ip_address": "127.0.0.1", "user_agent": "t", "http_accept": "*/*",
             "path_info": "/admin/login/"}

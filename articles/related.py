@@ -104,8 +104,8 @@ def _candidates(article: Article, terms: list[str], reporter_ids: list[int],
         parts.append(_latest(_published_rows(TagSuggestion).filter(name=name, state=TagSuggestion.State.PENDING),
                              "article", article, "article__published_at"))
     for reporter_id in reporter_ids:
-        parts.append(_latest(_published_rows(ArticleByline).filter(author=reporter_id),
-                             "article", article, "article__published_at"))
+        parts.append(_latest(published_links(ArticleByline, "article").filter(author=reporter_id),
+                             "article", article, "published_at"))
     if leaf_id is not None:
         parts.append(_latest(published_links(ArticleCategory, "article").filter(category=leaf_id),
                              "article", article, "published_at"))

@@ -433,10 +433,10 @@ class ArticleLoader:
             for tag_id in self._tag_ids(item.parsed.tags):
                 tag_rows.append((article.id, tag_id, published_at))
             for position, (role, name) in enumerate(item.bylines or ()):
-                byline_rows.append((article.id, self._author_id(name), role, position))
+                byline_rows.append((article.id, self._author_id(name), role, position, published_at))
         _insert_rows(ArticleCategory, ("article_id", "category_id", "published_at"), category_rows)
         _insert_rows(TaggedArticle, ("content_object_id", "tag_id", "published_at"), tag_rows)
-        _insert_rows(ArticleByline, ("article_id", "author_id", "role", "position"), byline_rows)
+        _insert_rows(ArticleByline, ("article_id", "author_id", "role", "position", "published_at"), byline_rows)
 
 
 # The article's own columns a reader sees (its categories, tags and bylines are compared apart).

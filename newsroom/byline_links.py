@@ -41,7 +41,8 @@ def set_bylines(article: Article, credits: Iterable[Credit]) -> bool:
     with transaction.atomic():
         ArticleByline.objects.filter(article=article).delete()
         ArticleByline.objects.bulk_create(
-            ArticleByline(article=article, author=author_named(name), role=role, position=i)
+            ArticleByline(article=article, author=author_named(name), role=role, position=i,
+                          published_at=article.published_at)
             for i, (role, name) in enumerate(credits)
         )
     return True

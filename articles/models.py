@@ -587,7 +587,10 @@ class HeadlineSlotQuerySet(models.QuerySet):
     def live(self) -> "HeadlineSlotQuerySet":
         """Placements showing now: started, not ended, their article published (the rule of `published()`)."""
         now = timezone.now()
-        return (self.filter(Article.published_q("article__"), starts_at__lte=now)
+        # The article's rule as a correlated EXISTS, not a join: with the join SQLite's planner
+        # may start from the articles (all 100,000 published ones, 6 ms) and probe the few slots.
+        published = Article.objects.published().filter(pk=models.OuterRef("article_id"))
+        return (self.filter(models.Exists(published), starts_at__lte=now)
                 .filter(models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=now)))
 
 

@@ -18,9 +18,6 @@ link, `published_links`) and names what it shows (articles.content_keys):
 * the channel bar in every page's header (`channel_bar`): the top-level categories
   that have published articles, under `nav`.
 
-The bar and the wire's and lead channels' ids come from one query (`channels`),
-kept per content version: a page with an empty cache reads them once, not thrice.
-
 The home page costs a bounded number of queries whatever the number of sections:
 the slots, the fill, the wire, the sections' ids, then one `load_in_order` for all.
 The wire's and the sections' ids are kept per content version (`remembered`), so
@@ -83,58 +80,25 @@ class FrontPage:
 # --- channels -----------------------------------------------------------------------
 
 
-def _entries(entries: list[str]) -> tuple[list[str], list[str]]:
-    """Category entries of a setting as (paths, names): a path has a "/", a name matches at any level."""
-    return [entry.strip("/") for entry in entries if "/" in entry], [entry for entry in entries if "/" not in entry]
-
-
-def _matches(category: Category, entries: list[str]) -> bool:
-    paths, names = _entries(entries)
-    return category.path in paths or category.name in names
-
-
-@dataclass(frozen=True)
-class Channels:
-    """The channel bar and the wire's and lead channels' ids (kept in the cache, so plain)."""
-
-    bar: list[Channel]
-    wire: list[int]
-    lead: list[int]
-
-
-def _read_channels() -> Channels:
-    """The bar and the configured channels, in one query (each had its own, for every page with an empty cache).
-
-    The top-level categories (marked public or not: the bar shows only the public ones)
-    and those NEWSPORTAL_WIRE_CHANNELS and NEWSPORTAL_LEAD_CHANNELS name, at any level.
-    """
-    wanted = Q(parent__isnull=True)
-    for entries in (settings.NEWSPORTAL_WIRE_CHANNELS, settings.NEWSPORTAL_LEAD_CHANNELS):
-        paths, names = _entries(entries)
-        wanted |= Q(path__in=paths) | Q(name__in=names)
-    public = Category.objects.public().filter(pk=OuterRef("pk"))
-    rows = list(Category.objects.filter(wanted).annotate(is_public=Exists(public))
-                .order_by(F("front_order").asc(nulls_last=True), "path"))
-    top = [c for c in rows if c.parent_id is None and c.is_public]
-    return Channels(
-        bar=[Channel(c.pk, c.name, c.get_absolute_url(), c.front_order) for c in top],
-        wire=sorted(c.pk for c in rows if _matches(c, settings.NEWSPORTAL_WIRE_CHANNELS)),
-        lead=sorted(c.pk for c in rows if _matches(c, settings.NEWSPORTAL_LEAD_CHANNELS)))
-
-
-def channels() -> Channels:
-    """The bar and the configured channels, kept per content version until a category, the bar or the wire changes."""
-    return remembered("front:channels", _read_channels, keys=["nav", WIRE_KEY, "categories"])
+def _named(entries: list[str]) -> list[int]:
+    """The categories named by these entries: a path (with "/") or a name at any level."""
+    if not entries:
+        return []
+    paths = [entry.strip("/") for entry in entries if "/" in entry]
+    names = [entry for entry in entries if "/" not in entry]
+    return sorted(Category.objects.filter(Q(path__in=paths) | Q(name__in=names)).values_list("pk", flat=True))
 
 
 def wire_channel_ids() -> list[int]:
     """The wire channels' ids (settings.NEWSPORTAL_WIRE_CHANNELS), kept per content version."""
-    return channels().wire
+    return remembered("front:wire-channels", lambda: _named(settings.NEWSPORTAL_WIRE_CHANNELS),
+                      keys=[WIRE_KEY, "categories"])
 
 
 def lead_channel_ids() -> list[int]:
     """The lead channels' ids (settings.NEWSPORTAL_LEAD_CHANNELS); [] for every channel but the wire."""
-    return channels().lead
+    return remembered("front:lead-channels", lambda: _named(settings.NEWSPORTAL_LEAD_CHANNELS),
+                      keys=[WIRE_KEY, "categories"])
 
 
 def _in_channels(ids: list[int]) -> Exists:
@@ -144,7 +108,13 @@ def _in_channels(ids: list[int]) -> Exists:
 def channel_bar() -> list[Channel]:
     """The top-level categories with published articles: by front page position, then by path."""
     show("nav")
-    return channels().bar
+
+    def compute() -> list[Channel]:
+        top = (Category.objects.public().filter(parent__isnull=True)
+               .order_by(F("front_order").asc(nulls_last=True), "path"))
+        return [Channel(c.pk, c.name, c.get_absolute_url(), c.front_order) for c in top]
+
+    return remembered("front:channel-bar", compute, keys=["nav", "categories"])
 
 
 def front_channels() -> list[Channel]:

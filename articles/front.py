@@ -16,7 +16,8 @@ link, `published_links`) and names what it shows (articles.content_keys):
   each with its newest stories but the wire's — one query for all of them (a UNION ALL of one
   indexed LIMIT query a channel), not one a section;
 * the channel bar in every page's header (`channel_bar`): the top-level categories
-  that have published articles, under `nav`.
+  that have published articles, under `nav` (drawn from `public_categories`, which the filter
+  form's category picker shares: one query for both).
 
 The home page costs a bounded number of queries whatever the number of sections:
 the slots, the fill, the wire, the sections' ids, then one `load_in_order` for all.

@@ -106,6 +106,7 @@ def urls_of(a: Article, b: Article) -> dict[str, str]:
 
 
 def test_renaming_a_category_refreshes_the_pages_that_print_it(client, admin_client, newsroom):
+    """A subcategory: the channel bar (top-level categories, on every page) does not print it."""
     a, b, old, _middle = newsroom
     u = urls_of(a, b)
     stale = [u["a"], "/", "/category/", "/category/金融/", "/category/金融/证券/", "/feed/", "/feed/category/金融/",
@@ -114,25 +115,37 @@ def test_renaming_a_category_refreshes_the_pages_that_print_it(client, admin_cli
             u["b_day"], "/archive/"]
     cache_all(client, stale + kept)
 
-    finance = chain("金融")
-    admin_post(admin_client, reverse("admin:articles_category_change", args=[finance.pk]), name="财经")
-    assert Category.objects.get(pk=finance.pk).name == "财经"
+    securities = chain("金融", "证券")
+    admin_post(admin_client, reverse("admin:articles_category_change", args=[securities.pk]), name="证券业")
+    assert Category.objects.get(pk=securities.pk).name == "证券业"
 
-    assert_refreshed(client, stale, "财经")
+    assert_refreshed(client, stale, "证券业")  # its address keeps its slug
     assert_kept(client, kept)
 
 
+def test_renaming_a_channel_refreshes_every_page_with_the_channel_bar(client, admin_client, newsroom):
+    """A top-level category is in the channel bar (`nav`) in every page's header."""
+    a, b, old, _middle = newsroom
+    u = urls_of(a, b)
+    pages = [u["a"], old.get_absolute_url(), "/tag/券商/", u["a_author"], "/category/体育/"]
+    cache_all(client, pages)
+
+    admin_post(admin_client, reverse("admin:articles_category_change", args=[chain("科技").pk]), name="科创")
+
+    assert_refreshed(client, pages, "科创")
+
+
 def test_moving_a_category_under_another_refreshes_it_and_its_subtree(client, admin_client, newsroom):
-    """Its path changes, and its subcategories' paths: their old addresses answer 404, the new ones serve."""
+    """Its path changes: its old address answers 404, the new one serves, its article links there."""
     a, b, _old, _middle = newsroom
     kept = [b.get_absolute_url(), "/category/科技/", "/tag/芯片/"]
     cache_all(client, ["/category/金融/证券/", a.get_absolute_url(), *kept])
-    finance, sports = chain("金融"), chain("体育")
-    admin_post(admin_client, reverse("admin:articles_category_change", args=[finance.pk]), parent=sports.pk)
+    securities, sports = chain("金融", "证券"), chain("体育")
+    admin_post(admin_client, reverse("admin:articles_category_change", args=[securities.pk]), parent=sports.pk)
 
     assert served(client, "/category/金融/证券/", 404)[0].status_code == 404
-    assert "甲文章" in fetch(client, "/category/体育/金融/证券/").content.decode()
-    moved = chain("体育", "金融", "证券").get_absolute_url()
+    assert "甲文章" in fetch(client, "/category/体育/证券/").content.decode()
+    moved = chain("体育", "证券").get_absolute_url()
     assert moved in fetch(client, a.get_absolute_url()).content.decode()
     assert_kept(client, kept)
 
@@ -201,14 +214,14 @@ def test_merging_authors_refreshes_both_sides_and_their_articles_only(client, ad
 def test_deleting_a_category_refreshes_its_articles_and_the_listings_naming_it(client, admin_client, newsroom):
     a, b, old, _middle = newsroom
     u = urls_of(a, b)
-    kept = [u["a"], old.get_absolute_url(), "/category/金融/", "/tag/券商/", u["a_author"]]
-    cache_all(client, [u["b"], "/category/科技/", "/category/", "/", *kept])
+    kept = [u["b"], old.get_absolute_url(), "/category/科技/", "/tag/芯片/", u["b_author"]]
+    cache_all(client, [u["a"], "/category/金融/证券/", "/category/金融/", "/", *kept])
 
-    admin_delete(admin_client, "articles_category", chain("科技").pk)
+    admin_delete(admin_client, "articles_category", chain("金融", "证券").pk)
 
-    assert served(client, "/category/科技/", 404)[0].status_code == 404
-    assert_refreshed(client, [u["b"], "/category/", "/"])
-    assert "科技" not in fetch(client, u["b"]).content.decode()
+    assert served(client, "/category/金融/证券/", 404)[0].status_code == 404
+    assert_refreshed(client, [u["a"], "/category/金融/", "/"])
+    assert "证券" not in fetch(client, u["a"]).content.decode()
     assert_kept(client, kept)
 
 
@@ -241,17 +254,17 @@ def test_deleting_an_author_refreshes_the_pages_naming_it(client, admin_client, 
 
 
 def test_deleting_an_article_refreshes_its_listings_and_neighbours_only(client, admin_client, newsroom):
+    """`middle` (体育 keeps `old`, so the channel bar stays): its neighbours are b and a."""
     a, b, old, middle = newsroom
     u = urls_of(a, b)
-    kept = [u["a"], "/category/金融/", "/tag/券商/", u["a_author"]]
-    cache_all(client, [u["b"], "/", "/category/科技/", old.get_absolute_url(), middle.get_absolute_url(), *kept])
+    kept = ["/category/金融/", "/tag/券商/", "/category/科技/", "/tag/芯片/", u["b_author"]]
+    cache_all(client, [middle.get_absolute_url(), "/", "/category/体育/", u["a"], u["b"], *kept])
 
-    admin_delete(admin_client, "articles_article", b.pk)
+    admin_delete(admin_client, "articles_article", middle.pk)
 
-    assert served(client, u["b"], 404)[0].status_code == 404
-    assert served(client, "/category/科技/", 404)[0].status_code == 404
-    assert_refreshed(client, ["/", old.get_absolute_url(), middle.get_absolute_url()])
-    assert "乙文章" not in fetch(client, middle.get_absolute_url()).content.decode()  # no longer its neighbour
+    assert served(client, middle.get_absolute_url(), 404)[0].status_code == 404
+    assert_refreshed(client, ["/", "/category/体育/", u["a"], u["b"]])
+    assert "中间的文章" not in fetch(client, u["b"]).content.decode()  # no longer its neighbour
     assert_kept(client, kept)
 
 

@@ -61,7 +61,10 @@ FIRST_SCREEN = """() => {
   const height = window.innerHeight;
   const cards = [...document.querySelectorAll('li.card')];
   return {
-    stories: cards.filter(card => card.querySelector('h2').getBoundingClientRect().bottom <= height).length,
+    // A story: a listing's card, or on the front page the lead and the headlines (articles.front).
+    stories: [...cards.map(card => card.querySelector('h2')),
+              ...document.querySelectorAll('.lead-story h3, .headlines li')]
+      .filter(title => title.getBoundingClientRect().bottom <= height).length,
     sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth,
     // Each card's meta line: one line box (its height, against its line height), the date in one piece.
     metaLines: cards.map(card => {

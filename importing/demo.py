@@ -82,10 +82,15 @@ def make_demo(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED, *, workers: 
     return DemoReport(corpus=corpus, imported=imported, slots_placed=slots, reads_added=reads)
 
 
-def _story_ids(newest: int) -> list[int]:
-    """The newest published stories outside the wire channels: what an editor would put on the front page."""
+def _story_ids(newest: int, *, illustrated: bool = False) -> list[int]:
+    """The newest published stories outside the wire channels: what an editor would put on the front page.
+
+    `illustrated`: only stories with an image in the body (a long read), for the lead.
+    """
     wire = front.wire_channel_ids()
     stories = Article.objects.published().exclude(categories__in=wire) if wire else Article.objects.published()
+    if illustrated:
+        stories = stories.filter(body__contains="<img")
     return list(stories.order_by("-published_at", "-id").values_list("pk", flat=True).distinct()[:newest])
 
 
@@ -94,7 +99,13 @@ def place_demo_slots(seed: int) -> int:
     candidates = _story_ids(40)
     if not candidates:
         return 0
-    chosen = random.Random(f"slots:{seed}").sample(candidates, min(len(DEMO_SLOT_POSITIONS), len(candidates)))
+    rng = random.Random(f"slots:{seed}")
+    chosen = rng.sample(candidates, min(len(DEMO_SLOT_POSITIONS), len(candidates)))
+    # The lead: a long read with images where there is one (its images show the
+    # placeholders when they cannot load), not a three-line flash.
+    leads = [pk for pk in _story_ids(40, illustrated=True) if pk not in chosen[1:]]
+    if leads:
+        chosen[0] = rng.choice(leads)
     for position, article_id in zip(DEMO_SLOT_POSITIONS, chosen):
         # HeadlineSlot.save records the slot keys: the cached home page changes.
         HeadlineSlot.objects.create(position=position, article_id=article_id)

@@ -12,7 +12,9 @@ from articles import front
 from articles.models import Article, ArticleByline, ArticleHits, Category, HeadlineSlot, ImportRun
 from articles.sanitize import split_leading_headline
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # two imports of a small archive: a few seconds
+pytestmark = pytest.mark.django_db
+# Two imports of a small archive: a few seconds.
+slow = pytest.mark.slow
 
 COUNT = 150
 
@@ -34,6 +36,7 @@ def state() -> dict:
     }
 
 
+@slow
 def test_make_demo_fills_channels_years_wire_slots_and_hot_and_a_second_run_changes_nothing(client):
     said = make_demo()
     assert f"created {COUNT}, updated 0, unchanged 0, failed 0" in said
@@ -81,6 +84,7 @@ def test_make_demo_fills_channels_years_wire_slots_and_hot_and_a_second_run_chan
     assert ImportRun.objects.count() == runs + 1  # the real import path: each run is recorded
 
 
+@slow
 def test_the_same_seed_gives_the_same_archive_and_another_seed_another():
     make_demo("--seed", "5")
     titles = sorted(Article.objects.values_list("title", flat=True))
@@ -90,3 +94,15 @@ def test_the_same_seed_gives_the_same_archive_and_another_seed_another():
     Article.objects.all().delete()
     make_demo("--seed", "6")
     assert sorted(Article.objects.values_list("title", flat=True)) != titles
+
+
+def test_the_demo_corpus_has_no_repeated_stories_and_the_benchmarks_share_its_generator(tmp_path):
+    from bench import corpus as bench_corpus
+    from importing import corpus
+
+    assert bench_corpus.write_corpus is corpus.write_corpus  # one generator, not two
+    plain = corpus.write_corpus(tmp_path / "bench", 200, 3)
+    demo = corpus.write_corpus(tmp_path / "demo", 200, 3, duplicates=False)
+    assert plain.duplicates > 0
+    assert (demo.files, demo.stories, demo.duplicates) == (200, 200, 0)
+    assert len(list((tmp_path / "demo").rglob("*.txt"))) == 200

@@ -7,10 +7,11 @@ MANAGE := $(PY) manage.py
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run serve migrate import-seeds test test-fast test-hexo test-sqlite test-postgres lint-imports bench corpus messages clean help
+.PHONY: install run demo serve migrate import-seeds test test-fast test-hexo test-sqlite test-postgres lint-imports bench corpus messages clean help
 
 help:
 	@echo "make run            set everything up and serve on http://$(HOST):$(PORT), with a task worker beside it"
+	@echo "make demo           the same on a generated archive of 3,000 articles (channels, wire, headline slots, 热门)"
 	@echo "make test           check the import contracts, then run the test suite (SQLite)"
 	@echo "make test-fast      the same without the tests marked slow (processes, browsers, faults): a quick check"
 	@echo "make test-hexo      install Hexo 8 in tests/hexo (npm ci), run the tests that build with it and the conformance suite"
@@ -49,18 +50,30 @@ import-seeds: migrate
 # backend's worker (NEWSPORTAL_TASK_BACKEND, from the environment or .env):
 # db_worker for db (the default), RQ's worker for rq, none for immediate.
 # Without --reload: restart `make run` after changing a task's code.
+# `make run` and `make demo` serve alike (SERVE_WITH_WORKER).
+define SERVE_WITH_WORKER
+@$(MANAGE) ensure_admin
+@backend=$$($(MANAGE) shell -v 0 -c "from django.conf import settings; print(settings.NEWSPORTAL_TASK_BACKEND)"); \
+case "$$backend" in \
+  db) $(MANAGE) db_worker --no-reload & worker=$$! ;; \
+  rq) $(MANAGE) rqworker --with-scheduler & worker=$$! ;; \
+  *) worker= ;; \
+esac; \
+trap '[ -z "$$worker" ] || { kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; }' EXIT; \
+trap 'exit 130' INT TERM; \
+echo "task worker ($$backend backend): $${worker:-none}"; \
+$(MANAGE) runserver $(HOST):$(PORT)
+endef
+
 run: import-seeds
-	@$(MANAGE) ensure_admin
-	@backend=$$($(MANAGE) shell -v 0 -c "from django.conf import settings; print(settings.NEWSPORTAL_TASK_BACKEND)"); \
-	case "$$backend" in \
-	  db) $(MANAGE) db_worker --no-reload & worker=$$! ;; \
-	  rq) $(MANAGE) rqworker --with-scheduler & worker=$$! ;; \
-	  *) worker= ;; \
-	esac; \
-	trap '[ -z "$$worker" ] || { kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; }' EXIT; \
-	trap 'exit 130' INT TERM; \
-	echo "task worker ($$backend backend): $${worker:-none}"; \
-	$(MANAGE) runserver $(HOST):$(PORT)
+	$(SERVE_WITH_WORKER)
+
+# A generated archive to try the site with (importing.demo): DEMO_ARGS go to
+# `manage.py make_demo` (e.g. DEMO_ARGS="--count 10000 --seed 7"); running it
+# again changes nothing. Then it serves as `make run` does.
+demo: migrate
+	$(MANAGE) make_demo $(DEMO_ARGS)
+	$(SERVE_WITH_WORKER)
 
 # The dependency rule between the apps (docs/ARCHITECTURE.md; contracts in
 # pyproject.toml): a wrong-way import fails `make test`, and so CI.

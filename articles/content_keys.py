@@ -15,7 +15,7 @@ A *key* names one thing that pages show:
   `archive:<y>-<m>-<d>`, `archive-periods` (which days have articles: the
   archive pages' previous/next links),
   `categories` (the category index and its counts), `tags` and `authors` (the
-  API's lists and their counts), `search`, `missing` (pages
+  API's lists and their counts, the filter form's choices at /filters/choices/), `search`, `missing` (pages
   that answered 404), `names` (pages that look a category, tag or author up by
   its path or slug from the query — filtered listings — and the API's article
   answers, whose keys are fixed before the names are read),

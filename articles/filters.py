@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import django_filters
-from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from articles.content_keys import show
+from articles.front import public_categories
 from articles.models import Article, Author, Category, public_tags
 from articles.querysets import credited_to, with_credit_kinds
 
@@ -43,20 +44,29 @@ class ArticleFilter(django_filters.FilterSet):
 
 # Options offered to the filter form's pickers; a longer list is cut (the field still takes any slug typed).
 MAX_PICKER_OPTIONS = 300
-# How long the pickers' lists are kept: they are a convenience (the filter checks what is sent), so a
-# name that has just become public may be missing for a few minutes rather than costing every listing's
-# first render after each write three more queries.
-PICKER_SECONDS = 300
 
 
-def picker_choices() -> dict[str, list[tuple[str, str]]]:
-    """The filter form's choices: (value, label) of the public categories (by path), tags and authors (by slug)."""
-    choices = cache.get("filter-pickers")
-    if choices is None:
-        categories = [(path, path.replace("/", " › "))
-                      for path in Category.objects.public().order_by("path").values_list("path", flat=True)]
-        tags = list(public_tags().order_by("name").values_list("slug", "name")[:MAX_PICKER_OPTIONS])
-        authors = list(Author.objects.public().order_by("name").values_list("slug", "name")[:MAX_PICKER_OPTIONS])
-        choices = {"categories": categories, "tags": tags, "authors": authors}
-        cache.set("filter-pickers", choices, PICKER_SECONDS)
-    return choices
+def category_choices() -> list[tuple[str, str]]:
+    """The category picker's (path, label) of the public categories.
+
+    Drawn inline in every listing's filter form (categories are not sensitive, and a
+    <select> needs its options without scripts), from the figure the channel bar is
+    drawn from (articles.front.public_categories): kept by the content keys, so a
+    page rendered after a write offers what is public then, and no query of its own.
+    """
+    return [(category.path, category.path.replace("/", " › ")) for category in public_categories()]
+
+
+def name_choices() -> dict[str, list[tuple[str, str]]]:
+    """The tag and author pickers' (slug, name) of the public tags and authors.
+
+    Not in the listing pages (a cached page would keep a name after its last
+    public article went, and tying every listing to `tags`/`authors` would
+    re-render them all at each publication): the filter choices endpoint
+    (articles.views.filter_choices) serves them, under those two keys.
+    """
+    show("tags", "authors")
+    return {
+        "tags": list(public_tags().order_by("name").values_list("slug", "name")[:MAX_PICKER_OPTIONS]),
+        "authors": list(Author.objects.public().order_by("name").values_list("slug", "name")[:MAX_PICKER_OPTIONS]),
+    }

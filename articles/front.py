@@ -16,7 +16,8 @@ link, `published_links`) and names what it shows (articles.content_keys):
   each with its newest stories but the wire's — one query for all of them (a UNION ALL of one
   indexed LIMIT query a channel), not one a section;
 * the channel bar in every page's header (`channel_bar`): the top-level categories
-  that have published articles, under `nav`.
+  that have published articles, under `nav` (drawn from `public_categories`, which the filter
+  form's category picker shares: one query for both).
 
 The home page costs a bounded number of queries whatever the number of sections:
 the slots, the fill, the wire, the sections' ids, then one `load_in_order` for all.
@@ -30,7 +31,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
 
 from articles.content_keys import SLOT_KEYS, show, show_names
 from articles.content_version import remembered
@@ -105,14 +107,40 @@ def _in_channels(ids: list[int]) -> Exists:
     return Exists(ArticleCategory.objects.filter(article=OuterRef("pk"), category__in=ids))
 
 
+@dataclass(frozen=True)
+class PublicCategory:
+    """A category with a published article (kept in the cache, so plain)."""
+
+    pk: int
+    path: str
+    name: str
+    parent_id: int | None
+    front_order: int | None
+
+
+def public_categories() -> list[PublicCategory]:
+    """Every category with a published article, by path: the channel bar's and the filter form's picker's.
+
+    One query for both (a listing draws both; the home page's empty-cache count
+    stays within its bound), kept while no `categories` write is recorded.
+    """
+    def compute() -> list[PublicCategory]:
+        rows = Category.objects.public().order_by("path").values_list("pk", "path", "name", "parent_id", "front_order")
+        return [PublicCategory(*row) for row in rows]
+
+    return remembered("public-categories", compute, keys=["nav", "categories"])
+
+
 def channel_bar() -> list[Channel]:
     """The top-level categories with published articles: by front page position, then by path."""
     show("nav")
 
     def compute() -> list[Channel]:
-        top = (Category.objects.public().filter(parent__isnull=True)
-               .order_by(F("front_order").asc(nulls_last=True), "path"))
-        return [Channel(c.pk, c.name, c.get_absolute_url(), c.front_order) for c in top]
+        top = [c for c in public_categories() if c.parent_id is None]
+        # A stable sort: within a position (or none), the database's order of paths.
+        top.sort(key=lambda c: (c.front_order is None, c.front_order or 0))
+        return [Channel(c.pk, c.name, reverse("articles:category", kwargs={"path": c.path}), c.front_order)
+                for c in top]
 
     return remembered("front:channel-bar", compute, keys=["nav", "categories"])
 

@@ -28,6 +28,8 @@ urlpatterns = [
     path("archive/<yyyy:year>/<mm:month>/<mm:day>/", public_page(views.DayArchive.as_view()), name="archive-day"),
     path("<yyyy:year>/<mm:month>/<mm:day>/<uslug:slug>/", public_page(views.ArticleDetailView.as_view()), name="article"),
     path("hot/", public_page(views.HotView.as_view()), name="hot"),
+    # The filter form's tag and author suggestions (static/js/filters.js), cached as a public page.
+    path("filters/choices/", public_page(views.filter_choices), name="filter-choices"),
     # The reading beacon (articles.hot): POST only, never cached, no cookie.
     path("hit/<int:pk>/", views.hit, name="hit"),
     path("preview/<int:pk>/", views.PreviewView.as_view(), name="preview"),

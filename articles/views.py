@@ -8,7 +8,7 @@ import math
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.http import Http404, HttpResponse, JsonResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -16,14 +16,14 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import DetailView, ListView, TemplateView
 from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArchiveView
 from taggit.models import Tag
 
 from articles import archive, hot
 from articles.content_keys import archive_keys, show, show_names
-from articles.filters import ArticleFilter, picker_choices
+from articles.filters import ArticleFilter, category_choices, name_choices
 from articles.front import front_page, show_wire, wire_articles, wire_item
 from articles.models import (
     Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle, public_tags, published_links,
@@ -126,8 +126,9 @@ class ArticleListView(KeysetPaginationMixin, SeoMixin, ListView):
         show(self.listing_key)
         if any(self.request.GET.get(name) for name in ("category", "tag", "author")):
             show("names")  # a category, tag or author chosen by its path or slug: which one may change
-        # The pickers' lists: the template calls it only where the filter form is drawn.
-        context = super().get_context_data(filterset=self.filterset, pickers=picker_choices, **kwargs)
+        # The category picker's list: the template calls it only where the filter form is drawn. (The tag
+        # and author pickers are filled by static/js/filters.js from filter_choices.)
+        context = super().get_context_data(filterset=self.filterset, category_choices=category_choices, **kwargs)
         self.show_cards(context["article_list"])
         return context
 
@@ -190,6 +191,17 @@ def hit(request, pk: int) -> HttpResponse:
     response = HttpResponse(status=204)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_safe
+def filter_choices(request) -> JsonResponse:
+    """The filter form's tag and author suggestions, as JSON: {"tags": [[slug, name], ...], "authors": [...]}.
+
+    Fetched by static/js/filters.js when a reader opens the filter box, so no
+    listing page embeds them; cached like any public page (public_page) under
+    `tags` and `authors`, so a name whose last public article goes is gone at once.
+    """
+    return JsonResponse(name_choices(), json_dumps_params={"ensure_ascii": False})
 
 
 class WireView(KeysetPaginationMixin, SeoMixin, ListView):

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_pages import OUT_DIR, _env, build  # noqa: E402
-from bench.bench_throughput import free_port, wait_for  # noqa: E402
+from bench.servers import free_port, wait_for  # noqa: E402
 
 WARMUP = 20
 

@@ -41,9 +41,7 @@ import datetime as dt
 import json
 import os
 import random
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -57,7 +55,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_pages import _env, _machine, build  # the page benchmark's database
+from bench.bench_pages import _env, _machine, build  # noqa: E402  (the page benchmark's database)
+from bench import servers  # noqa: E402
+from bench.servers import free_port, stop, wrk  # noqa: E402
 
 PARTS = ("hits", "fresh", "throughput")
 MIX = (("article", 0.70), ("channel", 0.15), ("home", 0.10), ("feed", 0.05))
@@ -189,42 +189,10 @@ def measure_hits(args: argparse.Namespace) -> dict[str, Any]:
 # --- servers ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited ({process.returncode})")
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"server did not answer {url}")
-
-
-def gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
+def gunicorn(port: int, env: dict[str, str]):
     """gunicorn, 2 sync workers; its log (the 404s `fresh` asks for are logged) in bench/out/bench-cache-gunicorn.log."""
     with (OUT_DIR / "bench-cache-gunicorn.log").open("a") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "newsportal.wsgi", "--workers", "2",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env, stderr=log)
-    wait_for(f"http://127.0.0.1:{port}/", process)
-    return process
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+        return servers.gunicorn(port, env, log=log)
 
 
 def get(url: str) -> tuple[int, str]:
@@ -307,15 +275,6 @@ def measure_fresh(args: argparse.Namespace, env: dict[str, str]) -> dict[str, An
 
 
 # --- throughput: cached pages vs the same bytes as static files --------------------------------
-
-
-def wrk(url: str, duration: int, connections: int) -> float:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", url], check=True,
-                         stdout=subprocess.PIPE, text=True).stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_2xx:
-        raise SystemExit(f"{url}: {non_2xx.group(1)} error responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
 def head_bytes(url: str) -> tuple[int, int]:

@@ -18,13 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -32,31 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"server did not answer {url}")
-
-
-def wrk(url: str, duration: int, connections: int) -> float:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", url], check=True,
-                         stdout=subprocess.PIPE, text=True).stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_2xx:
-        raise SystemExit(f"{url}: {non_2xx.group(1)} error responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+from bench.servers import free_port, gunicorn, stop, wrk  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,20 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True)
     category, article = json.loads(finder.stdout.strip().splitlines()[-1])
 
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "newsportal.wsgi", "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
+    server = gunicorn(port, env)
     try:
-        wait_for(base + "/")
         home_size = len(urllib.request.urlopen(base + "/").read())
         blob = static_root / f"bench-{home_size}.html"
         blob.write_bytes(b"x" * home_size)
-        server.terminate()  # restart: whitenoise lists STATIC_ROOT at start-up
-        server.wait(timeout=30)
-        server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "newsportal.wsgi", "--workers", "2",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
-        wait_for(base + "/")
+        stop(server)  # restart: whitenoise lists STATIC_ROOT at start-up
+        server = gunicorn(port, env)
         urls = {"static file (same size as home)": f"/static/{blob.name}", "home": "/",
                 "category (top level)": category, "article": article}
         for url in urls.values():
@@ -116,8 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[name].append(wrk(base + url, args.duration, args.connections))
                 print(f"run {run + 1}: {name:34} {results[name][-1]:9.0f} req/s", flush=True)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
     static = statistics.median(results["static file (same size as home)"])
     print("\n| page | requests/s (median) | runs | ratio to static |\n|---|---:|---|---:|")
     for name, values in results.items():

@@ -1,4 +1,4 @@
-"""The reading experience's server side: the source link, the breadcrumb, the filter form's pickers.
+"""The reading experience's server side: the source link, the breadcrumb, the filter form's pickers and their choices.
 
 (What the browser shows of them: tests/articles/test_reading_browser.py.)
 """
@@ -9,6 +9,9 @@ import re
 
 import pytest
 
+from articles.content_version import content_state
+from articles.models import ArticleByline, Author
+from newsroom import operations
 from tests.factories import chain, html, publish
 
 pytestmark = pytest.mark.django_db
@@ -39,17 +42,44 @@ def test_the_headline_crumb_is_marked_to_be_left_out_on_phones(client):
     assert crumbs.count("crumb-headline") == 1
 
 
-def test_the_filter_form_offers_pickers_of_public_names(client):
+def test_the_filter_form_offers_a_category_picker_and_embeds_no_tag_or_author_name(client):
     publish("公开", categories=[chain("金融", "财联社")], tags=["券商"], author="甲社")
     publish("草稿", categories=[chain("机密")], tags=["未公开标签"], author="未公开作者", status="draft")
+    publish("另一篇", categories=[chain("科技")], tags=["芯片"], author="乙社")
     page = html(client.get("/?category=金融/财联社"))
     select = re.search(r'<select name="category">(.*?)</select>', page, re.S).group(1)
     assert '<option value="金融/财联社" selected>金融 › 财联社</option>' in select
     assert '<option value="金融">金融</option>' in select and "机密" not in select
-    tags = re.search(r'<datalist id="filter-tags">(.*?)</datalist>', page, re.S).group(1)
-    authors = re.search(r'<datalist id="filter-authors">(.*?)</datalist>', page, re.S).group(1)
-    assert '<option value="券商">' in tags and "未公开" not in tags
-    assert '<option value="甲社">' in authors and "未公开" not in authors
+    # The datalists are empty in the (cached) page: static/js/filters.js fills them from the endpoint.
+    assert '<datalist id="filter-tags"></datalist>' in page and '<datalist id="filter-authors"></datalist>' in page
     assert 'list="filter-tags"' in page and 'list="filter-authors"' in page
-    # What a picker sends filters the listing.
+    assert 'data-choices="/filters/choices/"' in page and "/static/js/filters.js" in page
+    elsewhere = html(client.get("/category/科技/"))  # a listing whose cards name neither 甲社 nor 券商
+    assert "甲社" not in elsewhere and "券商" not in elsewhere
+    # What a picker sends, or a slug typed, filters the listing.
     assert ">公开</a>" in html(client.get("/?tag=券商&author=甲社"))
+
+
+def test_the_filter_choices_are_the_public_tags_and_authors(client):
+    publish("公开", tags=["券商", "A股"], author="甲社")
+    publish("草稿", tags=["未公开标签"], author="未公开作者", status="draft")
+    response = client.get("/filters/choices/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert response.json() == {"tags": [["a股", "A股"], ["券商", "券商"]], "authors": [["甲社", "甲社"]]}
+    assert {"tags", "authors"} <= set(response["xkey"].split())
+    assert client.post("/filters/choices/").status_code == 405
+
+
+def test_a_reporter_whose_only_article_is_unpublished_leaves_the_choices_at_once(client, admin_user):
+    kept = publish("公开", author="甲社")
+    embargoed = publish("将撤回", author="乙社")
+    ArticleByline.objects.create(article=embargoed, author=Author.objects.create(name="记者丙"))
+    assert client.get("/filters/choices/").json()["authors"] == [["乙社", "乙社"], ["甲社", "甲社"], ["记者丙", "记者丙"]]
+    assert client.get("/filters/choices/")["X-Cache"] == "hit"
+
+    operations.unpublish([embargoed], admin_user)
+
+    content_state()  # (the process learns what the write changed: content_keys)
+    response = client.get("/filters/choices/")
+    assert response["X-Cache"] == "miss" and response.json()["authors"] == [["甲社", "甲社"]]
+    assert kept.author.name == "甲社"

@@ -175,3 +175,32 @@ def test_the_hot_block_leaves_the_first_screen_to_the_newest_stories(site, page)
     assert page.evaluate(FIRST_SCREEN)["stories"] >= 5
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "reading-home-phone.png"))
+
+
+OPTIONS = "id => [...document.getElementById(id).options].map(o => o.value)"
+
+
+def test_opening_the_filter_box_fills_the_tag_and_author_pickers_once(site, page):
+    publish("草稿", tags=["未公开标签"], author="未公开作者", status="draft")
+    choices = []
+    page.on("request", lambda request: choices.append(request) if "/filters/choices/" in request.url else None)
+    page.goto(site["url"] + "/")
+    assert page.evaluate(OPTIONS, "filter-tags") == [] and choices == []  # nothing fetched before it is opened
+    with page.expect_response(lambda response: "/filters/choices/" in response.url) as answered:
+        page.locator(".filter-box summary").click()
+    assert answered.value.status == 200
+    page.wait_for_function("() => document.getElementById('filter-authors').options.length > 0")
+    assert "券商" in page.evaluate(OPTIONS, "filter-tags")
+    authors = page.evaluate(OPTIONS, "filter-authors")
+    assert "财联社" in authors and "未公开作者" not in authors
+    # Closed and opened again, or an input focused: no second request in this page view.
+    page.locator(".filter-box summary").click()
+    page.locator(".filter-box summary").click()
+    page.locator("input[name=tag]").focus()
+    page.wait_for_timeout(200)  # (a second request, if any, would be under way by now)
+    assert len(choices) == 1
+    # A picked (or typed) slug filters the listing.
+    page.locator("input[name=tag]").fill("券商")
+    page.locator(".filters button").click()
+    page.wait_for_url("**/?*tag=*")
+    assert page.locator(".card").count() >= 1

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from articles.content_version import content_state
 from articles.models import Article, Category
-from articles.filters import picker_choices
 from articles.hot import hot_ids
 from tests.factories import chain, html, publish
 
@@ -93,9 +92,8 @@ def test_listing_pages_of_20_and_bad_pages(client):
 
 
 def warm_minute_caches() -> None:
-    """What listings keep for minutes whatever is written (the hot list, the filter pickers): warm, as on a running site."""
+    """What listings keep for minutes whatever is written (the hot list): warm, as on a running site."""
     hot_ids()
-    picker_choices()
 
 
 def test_listing_query_count_is_constant(client, django_assert_max_num_queries):

@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bench.corpus import CorpusError, write_corpus
+from importing.corpus import CorpusError, write_corpus
 
 
 class Command(BaseCommand):

@@ -1,0 +1,122 @@
+"""Retake the README's screenshots (docs/screenshots/*.png) on the demo archive.
+
+    .venv/bin/python docs/screenshots.py [--count N] [--out DIR]
+
+A scratch SQLite database in a temporary directory is filled by
+`manage.py make_demo` (the archive `make demo` serves), `manage.py runserver`
+serves it on a free loopback port, and Chromium (Debian's, driven by
+Playwright as in tests/browsers.py) opens the home page, a channel, an article
+and the wire at phone (390×844) and desktop (1280×900) sizes. Every request
+that is not for the loopback server is aborted, so the pictures show what a
+reader sees when remote images fail (hotlink protection, link rot, no network):
+placeholders and text cards, never a broken-image icon.
+
+The database and the server go away at the end; only the PNGs stay (viewport
+pictures, not whole pages, and quantised to a palette to keep them small).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+START_TIMEOUT = 60  # seconds for runserver to answer
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def wait_for(url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"runserver exited with status {server.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"runserver did not answer within {START_TIMEOUT}s")
+
+
+def save_small(png: bytes, path: Path) -> None:
+    """A 256-colour palette PNG: text and flat boxes lose nothing visible, the file a third of the size."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+
+
+def shoot(base: str, out: Path) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    written = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            for label, viewport in VIEWPORTS.items():
+                context = browser.new_context(viewport=viewport, locale="zh-CN")
+                # Only the loopback server answers: remote images fail, as they will for readers.
+                context.route("**/*", lambda route: route.continue_()
+                              if route.request.url.startswith(base) else route.abort())
+                page = context.new_page()
+                page.goto(base + "/", wait_until="networkidle")
+                channel = page.locator(".channel-bar a").first.get_attribute("href")
+                article = page.locator(".lead-story h3 a").first.get_attribute("href")
+                for name, path in (("home", "/"), ("channel", channel), ("article", article), ("wire", "/wire/")):
+                    page.goto(base + path, wait_until="networkidle")
+                    target = out / f"{name}-{label}.png"
+                    save_small(page.screenshot(full_page=False), target)
+                    written.append(target)
+                context.close()
+        finally:
+            browser.close()
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=3000, help="demo articles (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the PNGs go (default: docs/screenshots)")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="newsportal-shots-") as scratch:
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{scratch}/db.sqlite3", "DJANGO_DEBUG": "1"}
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "make_demo", "--count", str(args.count))
+        port = free_port()
+        server = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(base + "/", server)
+            for path in shoot(base, args.out):
+                print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
+                      f"({path.stat().st_size // 1024} KB)")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

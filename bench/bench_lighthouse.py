@@ -30,10 +30,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_cache import gunicorn, stop  # noqa: E402  (one gunicorn start-up for the benchmarks)
-from bench_pages import OUT_DIR, ROOT, _env, _run  # noqa: E402
-from bench_throughput import free_port  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.bench_pages import OUT_DIR, ROOT, _env, _run  # noqa: E402  (its database set-up)
+from bench.servers import free_port, gunicorn, stop  # noqa: E402  (the benchmarks' one gunicorn set-up)
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")

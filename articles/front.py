@@ -17,7 +17,7 @@ link, `published_links`) and names what it shows (articles.content_keys):
   indexed LIMIT query a channel), not one a section;
 * the channel bar in every page's header (`channel_bar`): the top-level categories
   that have published articles, under `nav` (drawn from `public_categories`, which the filter
-  form's category picker shares: one query for both).
+  form's category picker shares, read with the wire's and lead channels' ids: one query for all).
 
 The home page costs a bounded number of queries whatever the number of sections:
 the slots, the fill, the wire, the sections' ids, then one `load_in_order` for all.
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 
 from articles.content_keys import SLOT_KEYS, show, show_names
@@ -82,25 +82,21 @@ class FrontPage:
 # --- channels -----------------------------------------------------------------------
 
 
-def _named(entries: list[str]) -> list[int]:
-    """The categories named by these entries: a path (with "/") or a name at any level."""
-    if not entries:
-        return []
-    paths = [entry.strip("/") for entry in entries if "/" in entry]
-    names = [entry for entry in entries if "/" not in entry]
-    return sorted(Category.objects.filter(Q(path__in=paths) | Q(name__in=names)).values_list("pk", flat=True))
+def _named(entries: list[str], categories: list[tuple[int, str, str]]) -> list[int]:
+    """The ids of the (pk, path, name) `categories` these entries name: a path (with "/") or a name at any level."""
+    paths = {entry.strip("/") for entry in entries if "/" in entry}
+    names = {entry for entry in entries if "/" not in entry}
+    return sorted(pk for pk, path, name in categories if path in paths or name in names)
 
 
 def wire_channel_ids() -> list[int]:
     """The wire channels' ids (settings.NEWSPORTAL_WIRE_CHANNELS), kept per content version."""
-    return remembered("front:wire-channels", lambda: _named(settings.NEWSPORTAL_WIRE_CHANNELS),
-                      keys=[WIRE_KEY, "categories"])
+    return _categories().wire
 
 
 def lead_channel_ids() -> list[int]:
     """The lead channels' ids (settings.NEWSPORTAL_LEAD_CHANNELS); [] for every channel but the wire."""
-    return remembered("front:lead-channels", lambda: _named(settings.NEWSPORTAL_LEAD_CHANNELS),
-                      keys=[WIRE_KEY, "categories"])
+    return _categories().lead
 
 
 def _in_channels(ids: list[int]) -> Exists:
@@ -118,17 +114,43 @@ class PublicCategory:
     front_order: int | None
 
 
+@dataclass(frozen=True)
+class Categories:
+    """The public categories and the configured channels' ids (kept in the cache, so plain)."""
+
+    public: list[PublicCategory]
+    wire: list[int]
+    lead: list[int]
+
+
+def _categories() -> Categories:
+    """The categories the header, the filter form and the front page need, in one query.
+
+    Every category with whether it has a published article: the public ones are
+    the channel bar's and the category picker's; the wire's and the lead channels'
+    ids (by the settings' names) count unpublished ones too, so a first article in
+    one is shown under its channel's key. Kept while no `categories`, `nav` or `wire` write is recorded.
+    """
+    def compute() -> Categories:
+        public = Exists(Category.objects.public().filter(pk=OuterRef("pk")))
+        rows = list(Category.objects.annotate(is_public=public).order_by("path")
+                    .values_list("pk", "path", "name", "parent_id", "front_order", "is_public"))
+        named = [row[:3] for row in rows]
+        return Categories([PublicCategory(*row[:5]) for row in rows if row[5]],
+                          _named(settings.NEWSPORTAL_WIRE_CHANNELS, named),
+                          _named(settings.NEWSPORTAL_LEAD_CHANNELS, named))
+
+    return remembered("front:categories", compute, keys=["nav", WIRE_KEY, "categories"])
+
+
 def public_categories() -> list[PublicCategory]:
     """Every category with a published article, by path: the channel bar's and the filter form's picker's.
 
-    One query for both (a listing draws both; the home page's empty-cache count
-    stays within its bound), kept while no `categories` write is recorded.
+    One query for both and for the wire's and lead channels' ids (`_categories`: a listing
+    draws the bar and the picker, the home page the wire too; its empty-cache count stays
+    within its bound).
     """
-    def compute() -> list[PublicCategory]:
-        rows = Category.objects.public().order_by("path").values_list("pk", "path", "name", "parent_id", "front_order")
-        return [PublicCategory(*row) for row in rows]
-
-    return remembered("public-categories", compute, keys=["nav", "categories"])
+    return _categories().public
 
 
 def channel_bar() -> list[Channel]:

@@ -4,6 +4,7 @@
 Run from the project root:
 
     .venv/bin/python bench/bench_pages.py [--count 100000] [--requests 200] [--runs 3] [--postgres | --postgres-only]
+                                          [--only home --only article ...]
 
 The database is built once and kept in bench/out/ (git-ignored), so re-runs
 start at once: `generate_corpus --seed 1` writes the corpus, `migrate` and
@@ -213,7 +214,7 @@ def _queries(client, url: str, before=None, **headers) -> int:
     return len(captured.captured_queries)
 
 
-def measure(requests: int) -> dict[str, Any]:
+def measure(requests: int, only: list[str] | None = None) -> dict[str, Any]:
     import django
 
     django.setup()
@@ -232,6 +233,8 @@ def measure(requests: int) -> dict[str, Any]:
     staff_like = {"HTTP_COOKIE": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
     results = {}
     for name, url in _pages().items():
+        if only and name not in only:
+            continue
         client.get(url, **staff_like)  # warm the figures kept per version
         row = {"url": url}
         row["uncached"] = _time(client, url, requests, **staff_like)
@@ -251,8 +254,9 @@ def measure(requests: int) -> dict[str, Any]:
 # --- the parent ------------------------------------------------------------------------------
 
 
-def run_once(database_url: str, requests: int) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, __file__, "--measure", "--requests", str(requests)], cwd=ROOT,
+def run_once(database_url: str, requests: int, only: list[str] | None = None) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, "--measure", "--requests", str(requests),
+                          *(arg for name in only or () for arg in ("--only", name))], cwd=ROOT,
                          env=_env(database_url), check=True, stdout=subprocess.PIPE, text=True)
     lines = out.stdout.splitlines()
     print("\n".join(lines[:-1]), flush=True)
@@ -301,10 +305,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL, side by side")
     parser.add_argument("--postgres-only", action="store_true",
                         help="on PostgreSQL only (no SQLite database is built or measured)")
+    parser.add_argument("--only", action="append", metavar="PAGE",
+                        help="measure only this page of the table (its name: home, article, ...); repeatable")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
-        print(json.dumps(measure(args.requests)))
+        print(json.dumps(measure(args.requests, args.only)))
         return 0
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -325,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             runs = []
             for run in range(args.runs):
                 print(f"== {label}, run {run + 1} of {args.runs} (load {os.getloadavg()[0]:.2f})", flush=True)
-                runs.append(run_once(url, args.requests))
+                runs.append(run_once(url, args.requests, args.only))
             summaries[label] = summarise(runs)
         finally:
             if cluster is not None:

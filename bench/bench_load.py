@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_throughput import free_port, wait_for  # noqa: E402  (one server start-up for both benchmarks)
+from servers import free_port, wait_for  # noqa: E402  (the benchmarks' one server set-up: bench/servers.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 

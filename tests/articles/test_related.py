@@ -123,3 +123,26 @@ def test_the_query_count_does_not_grow_with_what_an_article_carries(client, djan
     content_state()
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(related_titles(client, rich)) == 5
+
+
+def test_a_reporters_candidates_are_their_latest_articles_by_publication_time_even_after_a_move(
+        client, monkeypatch):
+    """The reporter signal reads the bylines' copy of the publication time (articles.models.stamp_links):
+    an article moved to a later time through the newsroom's save becomes one of the reporter's latest."""
+    from articles import related
+    from newsroom.operations import save_as_edit
+
+    monkeypatch.setattr(related, "CANDIDATES_PER_SIGNAL", 2)
+    story = article("主文", 1, reporters=["记者甲"])
+    article("较新", 10, categories=[chain("科技")], reporters=["记者甲"])
+    article("较旧", 20, categories=[chain("汽车")], reporters=["记者甲"])
+    oldest = article("最旧", 30, categories=[chain("地产")], reporters=["记者甲"])
+    assert related_titles(client, story) == ["较新", "较旧"]
+
+    oldest.published_at = NOW - dt.timedelta(hours=5)
+    save_as_edit(oldest, user=None, fields=["published_at"])
+    cache.clear()
+    content_state()
+    assert related_titles(client, story) == ["最旧", "较新"]
+    assert set(ArticleByline.objects.values_list("published_at", flat=True)) == {
+        a.published_at for a in Article.objects.all()}

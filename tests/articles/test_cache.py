@@ -359,6 +359,12 @@ def _grow(n: int, prefix: str) -> None:
                 tags=["券商", f"{prefix}{i}"], author="甲")
 
 
+def _no_read(sql: str) -> bool:
+    statement = sql.lstrip().upper()
+    return statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")) or (
+        "SET_CONFIG('ENABLE_SEQSCAN'" in statement)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("url", [
     "/", "/?page=2", "/category/", "/category/金融/", "/category/金融/财联社/深度/", "/tag/券商/", "/author/甲/",
@@ -384,7 +390,9 @@ def test_every_public_page_runs_the_same_few_queries_at_any_size(client, url, dj
 
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code in (200, 302)
-        return len(captured.captured_queries)
+        # Reads of data: PostgreSQL's search wraps its query in a savepoint with a planner
+        # setting (search.backends.postgres), statements that read nothing.
+        return sum(1 for query in captured.captured_queries if not _no_read(query["sql"]))
 
     small = count()
     _grow(50, "多")

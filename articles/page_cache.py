@@ -107,10 +107,16 @@ def _page_key(request: HttpRequest, bucket: str, language: str) -> str:
     script_name = request.path[: len(request.path) - len(request.path_info)]
     variant = "|".join((request.scheme, request.get_host(), language, script_name, request.path_info,
                         request.META.get("QUERY_STRING", "")))
-    digest = hashlib.sha256(variant.encode()).hexdigest()[:32]
-    return f"page:{digest}{bucket}"
+    return f"page:{_digest(variant)}{bucket}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _digest(variant: str) -> str:
+    # Remembered: the same few thousand pages are asked for again and again (a hit's hashing).
+    return hashlib.sha256(variant.encode()).hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=4096)  # one per stored page: a hit does not format it again
 def _etag(generation: int, rendered_at: float, bucket: str, language: str) -> str:
     return quote_etag(f"{generation}.{int(rendered_at * 1_000_000)}{bucket}-{language}")
 
@@ -143,7 +149,7 @@ def _thaw(stored: tuple, request: HttpRequest) -> HttpResponse:
         response = HttpResponse(gzipped, status=status)
         # GZipMiddleware leaves an encoded response alone: say what it would have said.
         response["Content-Encoding"] = "gzip"
-        patch_vary_headers(response, ("Accept-Encoding",))
+        add_vary(response, "Accept-Encoding")
     else:
         response = HttpResponse(content, status=status)  # GZipMiddleware adds the Vary
     for name, value in headers.items():
@@ -216,7 +222,7 @@ def _from_cache(request: HttpRequest, state: ContentState, bucket: str, language
                   _timeout(None))
     etag = _etag(generation, rendered_at, bucket, language)
     last_modified = entry["last_modified"]
-    if not bucket:
+    if not bucket and any(name in request.META for name in _CONDITIONAL_HEADERS):
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
             _public_headers(not_modified, etag, last_modified, bucket)
@@ -269,10 +275,23 @@ def _key_headers(response: HttpResponse, keys) -> None:
         response["Surrogate-Key"] = value
 
 
+# A hit answers a conditional request only when it is one (most are not: parsing nothing costs too).
+_CONDITIONAL_HEADERS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
+_http_date = functools.lru_cache(maxsize=4096)(http_date)  # a stored page's Last-Modified, formatted once
+
+
+def add_vary(response: HttpResponse, header: str) -> None:
+    """`patch_vary_headers(response, (header,))`, without parsing when the response has no Vary yet (a hit's)."""
+    if response.has_header("Vary"):
+        patch_vary_headers(response, (header,))
+    else:
+        response["Vary"] = header
+
+
 def _public_headers(response: HttpResponse, etag: str, last_modified: int, bucket: str) -> None:
     if not bucket:
         response["ETag"] = etag
-        response["Last-Modified"] = http_date(last_modified)
+        response["Last-Modified"] = _http_date(last_modified)
     # Browsers and CDNs revalidate (a cheap 304) after this many seconds; 0
     # means every time, so nobody sees a page older than the last change.
     if response.has_header("Cache-Control"):
@@ -299,6 +318,18 @@ def _view_of(resolver: URLResolver, path_info: str) -> Callable | None:
     except Resolver404:
         return None
     return view if getattr(view, "public_page", False) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _language_of(cookie: str | None, accept_language: str) -> str:
+    """The language LocaleMiddleware picks (its cookie, else Accept-Language), for a request that
+    carries these two: remembered, since readers send the same few values over and over."""
+    request = HttpRequest()
+    if cookie is not None:
+        request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = cookie
+    if accept_language:
+        request.META["HTTP_ACCEPT_LANGUAGE"] = accept_language
+    return translation.get_language_from_request(request)
 
 
 class CachedPageMiddleware:
@@ -335,12 +366,13 @@ class CachedPageMiddleware:
         if state is None:
             return None
         request._content_state = state  # a miss does not read it twice
-        language = translation.get_language_from_request(request)
+        language = _language_of(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME),
+                                request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
         response = _from_cache(request, state, _bucket(view.time_bucket), language)
         if response is None:
             return None
         # What LocaleMiddleware, XFrameOptionsMiddleware and CommonMiddleware add.
-        patch_vary_headers(response, ("Accept-Language",))
+        add_vary(response, "Accept-Language")
         response.headers.setdefault("Content-Language", language)
         if response.get("X-Frame-Options") is None and not getattr(response, "xframe_options_exempt", False):
             response["X-Frame-Options"] = settings.X_FRAME_OPTIONS.upper()

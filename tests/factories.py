@@ -74,8 +74,36 @@ def html(response) -> str:
 def staff(username: str, group: str) -> User:
     """A staff user in one of the editorial groups ("Authors", "Editors"); password `pw-<username>-2024`."""
     user = User.objects.create_user(username, password=f"pw-{username}-2024", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
+    user.groups.add(editorial_group(group))
     return user
+
+
+def editorial_group(name: str) -> Group:
+    """The group the migrations made, made again as they made it if it is gone.
+
+    A live-server test flushes the database when it ends, and a flush keeps
+    permissions but not groups: the next test finds no Editors. The groups are
+    rebuilt by running the migrations' own grants (`create_groups`, `grant…`)
+    against the migrated state, so they hold exactly what a migrated database holds.
+    """
+    group = Group.objects.filter(name=name).first()
+    if group is not None:
+        return group
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations import RunPython
+
+    loader = MigrationLoader(connection)
+    state_apps = loader.project_state().apps
+    for key in loader.graph.forwards_plan(("articles", loader.graph.leaf_nodes("articles")[0][1])):
+        if key[0] != "articles":
+            continue
+        for operation in loader.graph.nodes[key].operations:
+            code = getattr(operation, "code", None)
+            if isinstance(operation, RunPython) and (code.__name__ == "create_groups"
+                                                     or code.__name__.startswith("grant")):
+                code(state_apps, None)
+    return Group.objects.get(name=name)
 
 
 def changelist(model: str) -> str:

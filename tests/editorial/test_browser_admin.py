@@ -8,15 +8,14 @@ is a copy).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from articles.models import Article
 from tests.browsers import ARTIFACTS, BROWSER_TESTS, only_the_live_server
-from tests.factories import chain
+from tests.factories import chain, editorial_group
 
 pytestmark = BROWSER_TESTS
 
@@ -25,17 +24,7 @@ BOLD = "重点句子"
 
 
 def editors_group() -> Group:
-    """Editors, as migration 0007 makes it: a live-server test that ran before this one
-    flushed the database, and a flush keeps permissions but not groups."""
-    roles = importlib.import_module("articles.migrations.0007_editorial_groups").ROLES
-    group, created = Group.objects.get_or_create(name="Editors")
-    if created:
-        for app_label, model, actions in roles["Editors"]:
-            codenames = [f"{action}_{model}" for action in actions]
-            codenames += ["publish_article"] if model == "article" else []
-            group.permissions.add(*Permission.objects.filter(content_type__app_label=app_label,
-                                                             codename__in=codenames))
-    return group
+    return editorial_group("Editors")
 
 
 @pytest.fixture

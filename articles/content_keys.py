@@ -309,7 +309,8 @@ _scope: contextvars.ContextVar[list | None] = contextvars.ContextVar("content_ke
 
 
 def in_described_write() -> bool:
-    """True inside `article_change` and `articles_write`: their writes are described by keys, not by `*`.
+    """True inside `_described` (`article_change`, `articles_write`, `entity_change`, `keys_write`):
+    their writes are described by keys, not by `*`.
 
     (Asked by the execute wrapper for each content write, which is noted.)
     """
@@ -322,20 +323,32 @@ def in_described_write() -> bool:
 
 
 @contextmanager
+def _described(writes: list | None = None) -> Iterator[None]:
+    """Content writes made inside are described by the caller, so the write watcher records no `*`
+    for them (`in_described_write`); `writes` collects whether any was made."""
+    token = _scope.set([] if writes is None else writes)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def _with_bar(keys: set[str], bar_before: frozenset[int]) -> set[str]:
+    """`keys`, and `nav` if the channel bar (`channel_bar_ids`) is not what it was before the write."""
+    if bar_before != channel_bar_ids():
+        keys.add("nav")  # a channel came into the bar or left it
+    return keys
+
+
+@contextmanager
 def article_change(article) -> Iterator[None]:
     """Record the keys `article`'s change touches (before and after), in the write's transaction."""
     with transaction.atomic():
         before = _article_keys([article.pk]) if article.pk is not None else (set(), set(), ())
         bar_before = channel_bar_ids()
-        token = _scope.set([])
-        try:
+        with _described():
             yield
-        finally:
-            _scope.reset(token)
-        keys = _changed_keys(before, _article_keys([article.pk]))
-        if bar_before != channel_bar_ids():
-            keys.add("nav")  # a channel came into the bar or left it
-        record(keys)
+        record(_with_bar(_changed_keys(before, _article_keys([article.pk])), bar_before))
 
 
 # The pages that show the home page's headline slots (articles.models.HeadlineSlot): a slot's
@@ -348,14 +361,9 @@ def keys_write(keys: Iterable[str]) -> Iterator[None]:
     """A write that changes exactly `keys` (a headline slot's save): recorded as them, not as `*`."""
     keys = tuple(keys)
     with transaction.atomic():
-        token = _scope.set([])
-        try:
+        with _described():
             yield
-        finally:
-            _scope.reset(token)
         record(keys)
-
-
 
 
 class ArticlesWrite:
@@ -391,18 +399,12 @@ def articles_write() -> Iterator[ArticlesWrite]:
     with transaction.atomic():
         write, writes = ArticlesWrite(), []
         bar_before = channel_bar_ids()
-        token = _scope.set(writes)
-        try:
+        with _described(writes):
             yield write
-        finally:
-            _scope.reset(token)
         if writes and not write.ids:  # writes it did not report
             record([EVERYTHING])
             return
-        keys = _changed_keys(write.before, _article_keys(write.ids))
-        if bar_before != channel_bar_ids():
-            keys.add("nav")  # a channel came into the bar or left it
-        record(keys)
+        record(_with_bar(_changed_keys(write.before, _article_keys(write.ids)), bar_before))
 
 
 def _changed_keys(before: tuple[set[str], set[str], object], after: tuple[set[str], set[str], object]) -> set[str]:
@@ -496,11 +498,8 @@ def entity_change(kind: str, ids: Iterable[int]) -> Iterator[set[int]]:
         before = _entity_rows(kind, rows)
         links_before = _links(kind, before)
         channels_before = _channels(kind, before)
-        token = _scope.set([])
-        try:
+        with _described():
             yield rows
-        finally:
-            _scope.reset(token)
         every = before | _entity_rows(kind, rows)
         keys = entity_keys(kind, every)
         # The pages of articles linked or unlinked show the rows' keys already (`c:`, `t:`, `p:`);

@@ -21,8 +21,9 @@ link, `published_links`) and names what it shows (articles.content_keys):
 
 The home page costs a bounded number of queries whatever the number of sections:
 the slots, the fill, the wire, the sections' ids, then one `load_in_order` for all.
-The wire's and the sections' ids are kept per content version (`remembered`), so
-a page rendered again after a slot's change or time reads only the slots and the fill.
+The wire's and the sections' ids are kept while their channels' keys are unchanged
+(`remembered`), so a page rendered again after a slot's change or time reads only the
+slots and the fill.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _named(entries: list[str], categories: list[tuple[int, str, str]]) -> list[i
 
 
 def wire_channel_ids() -> list[int]:
-    """The wire channels' ids (settings.NEWSPORTAL_WIRE_CHANNELS), kept per content version."""
+    """The wire channels' ids (settings.NEWSPORTAL_WIRE_CHANNELS), kept with the categories (`_categories`)."""
     return _categories().wire
 
 

@@ -103,6 +103,11 @@ def start_run(run: ImportRun, process: dict) -> None:
     """Mark an existing run "running" in this process, its earlier attempt's counts cleared."""
     fields = {**process, **_outcome(None), "ignored": [], "status": ImportRun.Status.RUNNING,
               "failure_reason": "", "finished_at": None, "files_total": None, "files_done": 0}
+    _write_fields(run, fields)
+
+
+def _write_fields(run: ImportRun, fields: dict) -> None:
+    """Write these fields of the run (one UPDATE, raising what the database raises), then on `run` too."""
     ImportRun.objects.filter(pk=run.pk).update(**fields)
     for name, value in fields.items():
         setattr(run, name, value)
@@ -117,12 +122,9 @@ def record_progress(run: ImportRun, *, done: int, total: int | None = None) -> N
     """
     fields = {"files_done": done} if total is None else {"files_done": done, "files_total": total}
     try:
-        ImportRun.objects.filter(pk=run.pk).update(**fields)
+        _write_fields(run, fields)
     except DatabaseError as exc:
         log.warning("could not record import run %s's progress: %s", run.pk, retry.one_line(exc))
-        return
-    for name, value in fields.items():
-        setattr(run, name, value)
 
 
 def finish_run(run: ImportRun, report: ImportReport) -> None:
@@ -172,12 +174,10 @@ def _mark_ended(run: ImportRun, status: str, reason: str, report: ImportReport |
     attempts = ({**ended, **_outcome(report)}, {**ended, **_outcome(report, with_errors=False)}, ended)
     for fields in attempts:
         try:
-            ImportRun.objects.filter(pk=run.pk).update(**fields)
+            _write_fields(run, fields)
         except DatabaseError as save_exc:
             failure = save_exc
             continue
-        for name, value in fields.items():
-            setattr(run, name, value)
         return
     # The original error still propagates, so one line here, not a second traceback.
     log.error("could not record import run %s as %s: %s", run.pk, status, retry.one_line(failure))

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +18,9 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
+from articles import plain_sql
 from articles.images import usable_image
+from articles.reverse_cache import reverse_cached
 from articles.sanitize import EXCERPT_LENGTH, IMAGE_URL_PATTERN, make_excerpt, sanitize_body
 # Re-exported: the rest of the project has always imported them from here.
 from articles.slugs import SLUG_MAX_LENGTH, unicode_slug, unique_slug  # noqa: F401
@@ -108,7 +109,7 @@ class Category(models.Model):
         return [ancestors[p] for p in prefixes if p in ancestors] + [self]
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:category", kwargs={"path": self.path})
+        return reverse_cached("articles:category", path=self.path)
 
     def clean(self) -> None:
         super().clean()
@@ -175,7 +176,7 @@ class Author(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:author", kwargs={"slug": self.slug})
+        return reverse_cached("articles:author", slug=self.slug)
 
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
@@ -372,10 +373,7 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         day = self.published_date or local_date(self.published_at)
-        return reverse(
-            "articles:article",
-            kwargs={"year": day.year, "month": day.month, "day": day.day, "slug": self.slug},
-        )
+        return reverse_cached("articles:article", year=day.year, month=day.month, day=day.day, slug=self.slug)
 
     @property
     def modified_at(self) -> dt.datetime:
@@ -457,11 +455,17 @@ class Article(models.Model):
         groups: list[tuple[str, list[Author]]] = []
         if not self.pk:
             return groups
-        for link in self.byline_links.select_related("author").order_by("position", "id"):
-            if groups and groups[-1][0] == link.role:
-                groups[-1][1].append(link.author)
+        # Plain SQL (articles.plain_sql): the article page reads this on every render.
+        rows = plain_sql.fetch(ArticleByline, f"""
+            SELECT b.role, a.id, a.name, a.slug FROM {ArticleByline._meta.db_table} b
+              INNER JOIN {Author._meta.db_table} a ON a.id = b.author_id
+            WHERE b.article_id = %s ORDER BY b.position, b.id""", [self.pk])
+        for role, pk, name, slug in rows:
+            reporter = Author(pk=pk, name=name, slug=slug)
+            if groups and groups[-1][0] == role:
+                groups[-1][1].append(reporter)
             else:
-                groups.append((link.role, [link.author]))
+                groups.append((role, [reporter]))
         return groups
 
     @cached_property

@@ -18,17 +18,20 @@ number whatever the article carries: one for the article's tags and
 keywords (`tags_and_keywords`, which the page shows anyway), one to gather
 the candidates with what the page prints of them, one for what each of
 them shares.
+
+And the articles just before and after it in time (`neighbours`), which the
+page links to as "previous" and "next".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connections, router
-from django.db.models import QuerySet, Value
+from django.utils import timezone
 from taggit.models import Tag
 
-from articles.models import Article, ArticleByline, ArticleCategory, TaggedArticle, TagSuggestion, published_links
+from articles import plain_sql
+from articles.models import Article, ArticleByline, ArticleCategory, TaggedArticle, TagSuggestion
 
 TAG_WEIGHT = 3.0
 KEYWORD_WEIGHT = 2.0
@@ -38,6 +41,7 @@ CATEGORY_WEIGHT = 1.0
 CANDIDATES_PER_SIGNAL = 50
 MAX_TERMS = 20  # tags and keywords looked up per article
 MAX_REPORTERS = 10
+ARTICLES = Article._meta.db_table
 
 
 @dataclass
@@ -58,15 +62,17 @@ class Candidate:
 def tags_and_keywords(article: Article) -> tuple[list[Tag], list[str]]:
     """The article's tags (by name) and its pending keyword suggestions, in one query.
 
-    Plain rows, not taggit's prefetch (~0.7 ms of Python a row).
+    Plain rows, not taggit's prefetch (~0.7 ms of Python a row), and plain SQL (articles.plain_sql).
     """
     is_tag, is_keyword = 1, 0
-    tags = (TaggedArticle.objects.filter(content_object=article).order_by()
-            .annotate(kind=Value(is_tag)).values_list("kind", "tag_id", "tag__name", "tag__slug"))
-    keywords = (TagSuggestion.objects.filter(article=article, state=TagSuggestion.State.PENDING).order_by()
-                .annotate(kind=Value(is_keyword), none=Value(0), blank=Value(""))
-                .values_list("kind", "none", "name", "blank"))
-    rows = sorted(tags.union(keywords, all=True), key=lambda row: row[2])
+    rows = plain_sql.fetch(TaggedArticle, f"""
+        SELECT {is_tag}, g.id, g.name, g.slug FROM {TaggedArticle._meta.db_table} t
+          INNER JOIN {Tag._meta.db_table} g ON g.id = t.tag_id WHERE t.content_object_id = %s
+        UNION ALL
+        SELECT {is_keyword}, 0, s.name, '' FROM {TagSuggestion._meta.db_table} s
+          WHERE s.article_id = %s AND s.state = %s""",
+                           [article.pk, article.pk, TagSuggestion.State.PENDING.value])
+    rows.sort(key=lambda row: row[2])
     return ([Tag(id=pk, name=name, slug=slug) for kind, pk, name, slug in rows if kind == is_tag],
             [name for kind, _pk, name, _slug in rows if kind == is_keyword])
 
@@ -98,38 +104,40 @@ def _candidates(article: Article, terms: list[str], reporter_ids: list[int],
                 leaf_id: int | None) -> dict[int, Candidate]:
     """The latest published articles of each signal, in one UNION ALL: {id: Candidate}.
 
-    Each row carries what the page prints of the article, so the winners need no query of their own.
+    Each row carries what the page prints of the article, so the winners need no query
+    of their own. Plain SQL (articles.plain_sql): through the ORM the parts cost ~2 ms
+    of Python for a query SQLite answers in ~0.3 ms.
     """
-    parts = []
+    now = plain_sql.db_time(Article, timezone.now())
+    published = Article.Status.PUBLISHED.value
+    parts: list[str] = []
+    params: list = []
+
+    def latest(links: str, article_column: str, condition: str, condition_params: list, link_time: bool) -> None:
+        # The link's own copy of the publication time, where it has one, is what its index covers.
+        time = "l.published_at" if link_time else "u.published_at"
+        parts.append(
+            f"SELECT a.id, a.title, a.slug, a.published_date, a.published_at FROM {ARTICLES} a"
+            f" WHERE a.id IN (SELECT l.{article_column} FROM {links} l"
+            f" INNER JOIN {ARTICLES} u ON u.id = l.{article_column}"
+            f" WHERE {condition} AND u.status = %s AND u.published_at <= %s"
+            + (" AND l.published_at <= %s" if link_time else "")
+            + f" AND l.{article_column} <> %s"
+            f" ORDER BY {time} DESC, l.{article_column} DESC LIMIT {CANDIDATES_PER_SIGNAL})")
+        params.extend([*condition_params, published, now, *([now] if link_time else []), article.pk])
+
     for name in terms:
-        parts.append(_latest(published_links(TaggedArticle, "content_object").filter(tag__name=name),
-                             "content_object", article, "published_at"))
-        parts.append(_latest(_published_rows(TagSuggestion).filter(name=name, state=TagSuggestion.State.PENDING),
-                             "article", article, "article__published_at"))
+        latest(TaggedArticle._meta.db_table, "content_object_id",
+               f"l.tag_id IN (SELECT g.id FROM {Tag._meta.db_table} g WHERE g.name = %s)", [name], True)
+        latest(TagSuggestion._meta.db_table, "article_id", "l.name = %s AND l.state = %s",
+               [name, TagSuggestion.State.PENDING.value], False)
     for reporter_id in reporter_ids:
-        parts.append(_latest(published_links(ArticleByline, "article").filter(author=reporter_id),
-                             "article", article, "published_at"))
+        latest(ArticleByline._meta.db_table, "article_id", "l.author_id = %s", [reporter_id], True)
     if leaf_id is not None:
-        parts.append(_latest(published_links(ArticleCategory, "article").filter(category=leaf_id),
-                             "article", article, "published_at"))
-    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return {row[0]: Candidate(row) for row in rows}
-
-
-def _published_rows(model) -> QuerySet:
-    """Rows of a table that links to articles by `article`, for published articles only."""
-    return model.objects.filter(Article.published_q("article__"))
-
-
-def _latest(rows: QuerySet, article_field: str, article: Article, time: str) -> QuerySet:
-    """(id, title, slug, day, time) of the articles of the latest CANDIDATES_PER_SIGNAL `rows`,
-    other than `article`."""
-    latest = (rows.exclude(**{article_field: article.pk})
-              .order_by(f"-{time}", f"-{article_field}_id").values("pk")[:CANDIDATES_PER_SIGNAL])
-    # The LIMIT sits in an IN subquery: SQLite refuses it directly inside a UNION.
-    return (rows.model.objects.filter(pk__in=latest).order_by()
-            .values_list(f"{article_field}_id", f"{article_field}__title", f"{article_field}__slug",
-                         f"{article_field}__published_date", f"{article_field}__published_at"))
+        latest(ArticleCategory._meta.db_table, "article_id", "l.category_id = %s", [leaf_id], True)
+    rows = plain_sql.fetch(Article, " UNION ALL ".join(parts), params)
+    return {pk: Candidate((pk, title, slug, plain_sql.as_date(day), plain_sql.as_datetime(time)))
+            for pk, title, slug, day, time in rows}
 
 
 def _fill_shared(candidates: dict[int, Candidate], terms: list[str], tag_names: set[str],
@@ -143,8 +151,7 @@ def _fill_shared(candidates: dict[int, Candidate], terms: list[str], tag_names: 
     ids = list(candidates)
     tag, keyword, reporter, category = 0, 1, 2, 3
 
-    def marks(values: list) -> str:
-        return ", ".join(["%s"] * len(values))
+    marks = plain_sql.marks
 
     in_ids = marks(ids)
     parts: list[str] = []
@@ -167,10 +174,7 @@ def _fill_shared(candidates: dict[int, Candidate], terms: list[str], tag_names: 
         params += [*ids, *depth_of]
     if not parts:
         return
-    connection = connections[router.db_for_read(ArticleCategory)]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        found = cursor.fetchall()
+    found = plain_sql.fetch(ArticleCategory, " UNION ALL ".join(parts), params)
     for pk, kind, name, owner in found:
         candidate = candidates[pk]
         if kind in (tag, keyword):
@@ -181,3 +185,32 @@ def _fill_shared(candidates: dict[int, Candidate], terms: list[str], tag_names: 
             candidate.reporters.add(owner)
         else:
             candidate.category_depth = max(candidate.category_depth, depth_of[owner])
+
+
+def neighbours(article: Article) -> tuple[Article | None, Article | None]:
+    """The published articles just before and just after this one in time, in one query.
+
+    Each one's id is found from the (status, published_at, id) index alone, in a scalar
+    subquery: the older one's opens with a plain bound at the article's time, since of two
+    upper bounds on published_at SQLite's planner starts the scan at the first in the WHERE
+    clause, and published()'s "up to now" walked from today back to the article; and asked
+    for the title too, the planner left that index for one it had to filter by status.
+    Each cost 3-13 ms for a 2020 article at 100,000 articles instead of 0.01 ms. Plain SQL
+    (articles.plain_sql): through the ORM the two queries cost 1.6 ms of Python.
+    """
+    published, now = Article.Status.PUBLISHED.value, plain_sql.db_time(Article, timezone.now())
+    at = plain_sql.db_time(Article, article.published_at)
+    table = Article._meta.db_table
+    columns = "a.id, a.title, a.slug, a.published_date, a.published_at"
+    older = (f"SELECT u.id FROM {table} u WHERE u.published_at <= %s AND u.published_at <= %s AND u.status = %s"
+             " AND (u.published_at, u.id) < (%s, %s) ORDER BY u.published_at DESC, u.id DESC LIMIT 1")
+    newer = (f"SELECT u.id FROM {table} u WHERE u.published_at <= %s AND u.status = %s"
+             " AND (u.published_at, u.id) > (%s, %s) ORDER BY u.published_at, u.id LIMIT 1")
+    rows = plain_sql.fetch(Article, f"SELECT 0, {columns} FROM {table} a WHERE a.id = ({older})"
+                                    f" UNION ALL SELECT 1, {columns} FROM {table} a WHERE a.id = ({newer})",
+                           [at, now, published, at, article.pk, now, published, at, article.pk])
+    found: list[Article | None] = [None, None]
+    for side, pk, title, slug, day, time in rows:
+        found[side] = Article(pk=pk, title=title, slug=slug, published_date=plain_sql.as_date(day),
+                              published_at=plain_sql.as_datetime(time))
+    return found[0], found[1]

@@ -28,10 +28,10 @@ from articles.front import front_page, show_wire, wire_articles, wire_item
 from articles.models import (
     Article, ArticleCategory, ArticleRedirect, Author, Category, TaggedArticle, public_tags, published_links,
 )
-from articles.pagination import AFTER, BEFORE, PAGE, Key, Keys, Redirect, paginate
+from articles.pagination import AFTER, BEFORE, PAGE, Keys, Redirect, paginate
 from articles.permissions import can_view
 from articles.querysets import credited_to, load_in_order, with_counts, with_credit_kinds
-from articles.related import related_articles, tags_and_keywords
+from articles.related import neighbours, related_articles, tags_and_keywords
 from articles.sanitize import html_to_text
 
 PAGE_SIZE = 20
@@ -450,7 +450,7 @@ class ArticleDetailView(SeoMixin, DetailView):
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in article.category_trail]
         crumbs.append({"name": article.title, "headline": True})  # left out on phones (site.css)
         tags, keywords = tags_and_keywords(article)
-        previous_article, next_article = _neighbour(article, older=True), _neighbour(article, older=False)
+        previous_article, next_article = neighbours(article)
         related = related_articles(article, tags, keywords)
         _show_article_page(article, tags, keywords, [previous_article, next_article, *related])
         return super().get_context_data(
@@ -508,24 +508,6 @@ def _show_article_page(article: Article, tags, keywords, others) -> None:
          *([f"p:{article.author_id}"] if article.author_id else []),
          *([f"rel:channel:{trail[-1].pk}"] if trail else []),
          *(f"a:{other.pk}" for other in others if other is not None))
-
-
-def _neighbour(article: Article, *, older: bool) -> Article | None:
-    """The published article just before (or after) this one in time (a keyed, indexed lookup).
-
-    Its id is found from the (status, published_at, id) index alone, in a subquery: the
-    older one's opens with a plain bound at the article's time, since of two upper bounds
-    on published_at SQLite's planner starts the scan at the first in the WHERE clause, and
-    published()'s "up to now" walked from today back to the article; and asked for the
-    title too, the planner left that index for one it had to filter by status. Each cost
-    3-13 ms for a 2020 article at 100,000 articles instead of 0.01 ms (docs/BENCHMARKS.md).
-    """
-    bound = Article.objects.filter(published_at__lte=article.published_at) if older else Article.objects
-    keys = Keys(bound.published())
-    key = Key(article.published_at, article.pk)
-    neighbours = keys.older_than(key) if older else keys.newer_than(key)
-    return (Article.objects.filter(pk__in=neighbours.values("pk")[:1])
-            .only("title", "slug", "published_date", "published_at").first())
 
 
 def news_article_json_ld(request, article: Article) -> dict:

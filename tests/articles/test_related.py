@@ -146,3 +146,30 @@ def test_a_reporters_candidates_are_their_latest_articles_by_publication_time_ev
     assert related_titles(client, story) == ["最旧", "较新"]
     assert set(ArticleByline.objects.values_list("published_at", flat=True)) == {
         a.published_at for a in Article.objects.all()}
+
+
+def neighbour_titles(client, article: Article) -> tuple[str | None, str | None]:
+    """The titles the page links to as 上一篇 (older) and 下一篇 (newer)."""
+    page = client.get(article.get_absolute_url()).content.decode()
+    older = re.search(r'<a rel="prev" href="([^"]*)">([^<]*)</a>', page)
+    newer = re.search(r'<a rel="next" href="([^"]*)">([^<]*)</a>', page)
+    return (unescape(older.group(2)) if older else None, unescape(newer.group(2)) if newer else None)
+
+
+def test_neighbours_are_the_published_articles_next_in_time_ties_broken_by_id(client):
+    """Drafts and scheduled articles are skipped; articles of the same second are ordered by id."""
+    same_second = NOW - dt.timedelta(hours=5)
+    oldest = article("最早的文章", 9)
+    first_tied = publish("同一秒之一", same_second)
+    second_tied = publish("同一秒之二", same_second)
+    draft = publish("未发布的草稿", NOW - dt.timedelta(hours=4))
+    Article.objects.filter(pk=draft.pk).update(status=Article.Status.DRAFT)
+    newest = article("最新的文章", 1)
+    publish("定时发布的文章", NOW + dt.timedelta(hours=3))  # a schedule: not yet anyone's neighbour
+
+    assert neighbour_titles(client, oldest) == (None, "同一秒之一")
+    assert neighbour_titles(client, first_tied) == ("最早的文章", "同一秒之二")
+    assert neighbour_titles(client, second_tied) == ("同一秒之一", "最新的文章")
+    assert neighbour_titles(client, newest) == ("同一秒之二", None)
+    older_link = re.search(r'<a rel="prev" href="([^"]*)"', client.get(newest.get_absolute_url()).content.decode())
+    assert unescape(older_link.group(1)) == second_tied.get_absolute_url()

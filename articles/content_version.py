@@ -57,7 +57,8 @@ from django.core.cache import cache
 from django.db import connection as default_connection
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+
+from articles import plain_sql
 
 
 # The apps whose tables hold what readers see; of their models, these are
@@ -287,7 +288,7 @@ def _read_content_state(connection) -> ContentState | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    generation, changed_at, passed, upcoming, came_due, slot_start, slot_end = row[0], *map(_as_datetime, row[1:])
+    generation, changed_at, passed, upcoming, came_due, slot_start, slot_end = row[0], *map(plain_sql.as_datetime, row[1:])
     version = f"{generation}.{int(passed.timestamp() * 1_000_000)}" if passed else str(generation)
     slot_passed = max((t for t in (slot_start, slot_end) if t is not None), default=None)
     content_keys.sync(connection, generation, came_due, now, slot_passed)
@@ -315,14 +316,6 @@ SELECT v.generation, v.changed_at,
      ORDER BY s.ends_at DESC LIMIT 1)
 FROM articles_contentversion v WHERE v.id = %s
 """
-
-
-def _as_datetime(value) -> dt.datetime | None:
-    """A timestamp column as an aware datetime (SQLite returns text)."""
-    if value is None or isinstance(value, dt.datetime):
-        return value if value is None or timezone.is_aware(value) else timezone.make_aware(value, dt.timezone.utc)
-    parsed = parse_datetime(value)
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.timezone.utc)
 
 
 def current_state() -> ContentState | None:

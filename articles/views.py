@@ -111,13 +111,27 @@ class ArticleListView(KeysetPaginationMixin, SeoMixin, ListView):
     def filterset(self) -> ArticleFilter:
         return ArticleFilter(self.request.GET, queryset=self.base_queryset())
 
-    @property
+    @cached_property
     def is_filtered(self) -> bool:
-        return any(self.request.GET.get(name) for name in self.filterset.filters)
+        return any(self.request.GET.get(name) for name in ArticleFilter.base_filters)
+
+    @property
+    def filters_valid(self) -> bool:
+        return not self.is_filtered or self.filterset.is_valid()
+
+    def filtered(self) -> QuerySet[Article]:
+        """The listing's articles, filtered by the query's parameters.
+
+        Unfiltered (nearly always) no filter form is built: its three choice fields'
+        querysets cost ~2 ms a page to build. An invalid filter value (a malformed
+        date) gives an empty list, not an error.
+        """
+        if not self.is_filtered:
+            return self.base_queryset()
+        return self.filterset.qs if self.filters_valid else Article.objects.none()
 
     def get_queryset(self):
-        # An invalid filter value (a malformed date) gives an empty list, not an error.
-        return Keys(self.filterset.qs if self.filterset.is_valid() else Article.objects.none())
+        return Keys(self.filtered())
 
     # The listing's content key (articles.content_keys), if it is not named by the subclass.
     listing_key = ""
@@ -128,7 +142,8 @@ class ArticleListView(KeysetPaginationMixin, SeoMixin, ListView):
             show("names")  # a category, tag or author chosen by its path or slug: which one may change
         # The category picker's list: the template calls it only where the filter form is drawn. (The tag
         # and author pickers are filled by static/js/filters.js from filter_choices.)
-        context = super().get_context_data(filterset=self.filterset, category_choices=category_choices, **kwargs)
+        context = super().get_context_data(filters_offered=True, filterset=self.filterset if self.is_filtered else None,
+                                           category_choices=category_choices, **kwargs)
         self.show_cards(context["article_list"])
         return context
 

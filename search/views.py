@@ -26,9 +26,9 @@ class SearchView(ArticleListView):
         return self.request.GET.get("q", "").replace("\x00", "").strip()[: self.max_query_chars]
 
     def get_queryset(self):
-        if not self.query or not self.filterset.is_valid():
+        if not self.query or not self.filters_valid:
             return []
-        return query.search(self.query, queryset=self.filterset.qs)
+        return query.search(self.query, queryset=self.filtered())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(query=self.query, result_count=len(self.object_list), **kwargs)

@@ -26,10 +26,17 @@ def listing(queryset: QuerySet[Article]) -> QuerySet[Article]:
     )
 
 
+# What a card, a headline, a wire item or a section's story prints of an article (and its address).
+# Not the body (~6 KB each), the front matter or the bookkeeping: loading and converting every
+# column of the home page's ~60 articles took twice as long (docs/BENCHMARKS.md).
+CARD_FIELDS = ("id", "title", "slug", "excerpt", "published_at", "published_date", "status", "author",
+               "head_image", "thumbnail")
+
+
 def load_in_order(ids: list[int], queryset: QuerySet[Article] | None = None) -> list[Article]:
-    """The listing's articles with these ids, in this order (three queries at most)."""
+    """The listing's articles with these ids, in this order, with what their cards print (three queries at most)."""
     queryset = Article.objects.all() if queryset is None else queryset
-    found = {a.id: a for a in listing(queryset.filter(id__in=ids))} if ids else {}
+    found = {a.id: a for a in listing(queryset.filter(id__in=ids).only(*CARD_FIELDS))} if ids else {}
     return [found[i] for i in ids if i in found]
 
 

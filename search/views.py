@@ -31,7 +31,8 @@ class SearchView(ArticleListView):
         return query.search(self.query, queryset=self.filtered())
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(query=self.query, result_count=len(self.object_list), **kwargs)
+        context = super().get_context_data(query=self.query, result_count=len(self.object_list), highlighting=True,
+                                           **kwargs)
         # Bodies stay in the database: a snippet needs only their start (highlighting.SNIPPET_SOURCE_CHARS).
         results = load_in_order(list(context["article_list"]), highlighting.with_snippet_source(Article.objects.all()))
         for article in results:

@@ -42,6 +42,15 @@ def path_prefixes(path: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
+def trail_of(linked: list["Category"]) -> list["Category"]:
+    """Of an article's linked categories, the deepest one's chain, root first."""
+    if not linked:
+        return []
+    by_path = {c.path: c for c in linked}
+    deepest = max(linked, key=lambda c: (c.depth, c.path))
+    return [by_path[p] for p in path_prefixes(deepest.path) if p in by_path]
+
+
 class CategoryQuerySet(models.QuerySet):
     def public(self) -> "CategoryQuerySet":
         """Categories with a published article in their subtree: the only ones the public may see.
@@ -475,12 +484,7 @@ class Article(models.Model):
         Built from the article's own links (it is linked to every node of its
         chains), so a prefetched listing needs no query per article.
         """
-        linked = list(self.categories.all())
-        if not linked:
-            return []
-        by_path = {c.path: c for c in linked}
-        deepest = max(linked, key=lambda c: (c.depth, c.path))
-        return [by_path[p] for p in path_prefixes(deepest.path) if p in by_path]
+        return trail_of(list(self.categories.all()))
 
     def _slug_free_on(self, day: dt.date) -> str:
         taken = Article.objects.filter(published_date=day, slug__startswith=self.slug[:60])

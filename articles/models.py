@@ -584,9 +584,17 @@ class ArticleRedirect(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="redirects")
 
     class Meta:
+        verbose_name = _("former article address")
+        verbose_name_plural = _("former article addresses")
         constraints = [
             models.UniqueConstraint(fields=["published_date", "slug"], name="articleredirect_unique_url"),
         ]
+
+    def __str__(self) -> str:
+        # The old address itself (the delete confirmation lists it), not "ArticleRedirect object (1)".
+        day = self.published_date
+        return reverse("articles:article", kwargs={"year": day.year, "month": day.month, "day": day.day,
+                                                   "slug": self.slug})
 
 
 class HeadlineSlotQuerySet(models.QuerySet):

@@ -133,3 +133,14 @@ def test_the_body_editor_loads_its_translations_and_arrow(editor):
     page = editor.get(reverse("admin:articles_article_add")).content.decode()
     assert "js/admin-editor-i18n.js" in page and "css/admin-editor.css" in page
     assert page.index("jsi18n") < page.index("js/admin-editor-i18n.js")  # window.gettext is there first
+
+
+def test_cleaning_up_attempts_says_so_in_chinese(editor):
+    from axes.models import AccessAttempt
+
+    attempt = AccessAttempt.objects.create(username="someone", ip_address="127.0.0.1", user_agent="x",
+                                           http_accept="*/*", path_info="/admin/login/", get_data="",
+                                           post_data="", failures_since_start=1)
+    response = editor.post(reverse("admin:axes_accessattempt_changelist"),
+                           {"action": "cleanup_expired_attempts", "_selected_action": [attempt.pk]}, follow=True)
+    assert "条过期的登录尝试。" in response.content.decode()

@@ -219,3 +219,16 @@ def test_axe_finds_no_critical_or_serious_violation_on_the_editors_screens(newsr
         if blocking:
             found[name] = blocking
     assert found == {}, "\n".join(f"{name}: {line}" for name, lines in found.items() for line in lines)
+
+
+def test_the_import_history_shows_status_and_failures_without_scrolling_sideways(newsroom, page):
+    log_in(page, newsroom["url"], "desk")
+    page.goto(newsroom["url"] + reverse("admin:articles_importrun_changelist"))
+    visible = page.locator("#changelist .results").bounding_box()
+    for column in ("run_status", "failed", "created"):
+        cell = page.locator(f"#result_list tbody tr:first-child td.field-{column}")
+        box = cell.bounding_box()
+        assert box["x"] + box["width"] <= visible["x"] + visible["width"], column
+        lines = cell.evaluate("td => { const r = document.createRange(); r.selectNodeContents(td);"
+                              " return new Set([...r.getClientRects()].map(q => Math.round(q.top))).size; }")
+        assert lines == 1, column  # "完成，部分文件出错" on one line, not four

@@ -33,6 +33,11 @@
     var text = element.textContent;
     var translated = text && translate(text.trim());
     if (translated && translated !== text.trim()) {
+      if (element.tagName === "OPTION" && !element.hasAttribute("value")) {
+        // An option without a value submits its text: keep the English the package compares
+        // ("Yes" === withHeaderRow), show the translation.
+        element.setAttribute("value", text.trim());
+      }
       element.textContent = translated;
     }
   }

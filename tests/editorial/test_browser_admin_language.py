@@ -39,7 +39,7 @@ SHIPPED_ENGLISH = (
     "Paragraph", "Heading", "heading", "bold", "italic", "underline", "strike", "subscript", "superscript",
     "insert link", "remove link", "blockquote", "horizontal rule", "ordered list", "unordered list", "figure",
     "Insert table", "Insert Table", "Delete table", "Add row", "Add column", "Delete row", "Delete column", "Merge cells",
-    "Split cell", "Rows", "Columns", "Include header row", "Table Properties", "List properties", "Cancel",
+    "Split cell", "Rows", "Columns", "Include header row", "Yes", "No", "Table Properties", "List properties", "Cancel",
     "Created", "Updated", "Unchanged", "Failed", "created", "updated", "unchanged", "failed",
     "kept local edits", "front matter:", "invalid YAML", "file is binary", "not a text post",
     "Save", "Delete", "History", "Search", "Filter", "Status", "Title", "Import",
@@ -232,3 +232,13 @@ def test_the_import_history_shows_status_and_failures_without_scrolling_sideways
         lines = cell.evaluate("td => { const r = document.createRange(); r.selectNodeContents(td);"
                               " return new Set([...r.getClientRects()].map(q => Math.round(q.top))).size; }")
         assert lines == 1, column  # "完成，部分文件出错" on one line, not four
+
+
+def test_the_translated_table_dialog_still_inserts_a_header_row(newsroom, page):
+    log_in(page, newsroom["url"], "desk")
+    page.goto(newsroom["url"] + reverse("admin:articles_article_add"))
+    open_editor_menus(page)
+    dialog = page.locator("dialog.prose-editor-dialog[open]")
+    dialog.locator("select").select_option(label="是")  # 包含表头行: "Yes", shown in Chinese
+    dialog.get_by_role("button", name="插入表格").click()
+    assert page.locator(".ProseMirror[contenteditable=true] table th").count() == 3

@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
@@ -512,6 +513,11 @@ class ArticleCategory(models.Model):
             models.Index(fields=["category", "-published_at", "-article"], name="articlecategory_listing_idx"),
         ]
 
+    def __str__(self) -> str:
+        # The inline row's label on the article form, the history and delete pages: the
+        # category's path (金融 › 财联社 › 深度), never "ArticleCategory object (4)".
+        return str(self.category)
+
 
 class ArticleByline(models.Model):
     """A reporter credited on an article, in the dateline's order, with the role printed there."""
@@ -586,9 +592,17 @@ class ArticleRedirect(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="redirects")
 
     class Meta:
+        verbose_name = _("former article address")
+        verbose_name_plural = _("former article addresses")
         constraints = [
             models.UniqueConstraint(fields=["published_date", "slug"], name="articleredirect_unique_url"),
         ]
+
+    def __str__(self) -> str:
+        # The old address itself (the delete confirmation lists it), not "ArticleRedirect object (1)".
+        day = self.published_date
+        return reverse("articles:article", kwargs={"year": day.year, "month": day.month, "day": day.day,
+                                                   "slug": self.slug})
 
 
 class HeadlineSlotQuerySet(models.QuerySet):
@@ -806,11 +820,13 @@ class ImportRun(models.Model):
     dry_run = models.BooleanField(_("dry run"), default=False)
     overwrite_edited = models.BooleanField(_("overwrite edited"), default=False)
     time_zone = models.CharField(_("time zone"), max_length=64)
-    created = models.PositiveIntegerField(_("created"), default=0)
-    updated = models.PositiveIntegerField(_("updated"), default=0)
-    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
-    kept_local_edits = models.PositiveIntegerField(_("kept local edits"), default=0)
-    failed = models.PositiveIntegerField(_("failed"), default=0)
+    # Counts of files: "created" here is a number (新建), not the time an article's
+    # `created_at` names with the same English word (创建时间); hence the context.
+    created = models.PositiveIntegerField(pgettext_lazy("import count", "created"), default=0)
+    updated = models.PositiveIntegerField(pgettext_lazy("import count", "updated"), default=0)
+    unchanged = models.PositiveIntegerField(pgettext_lazy("import count", "unchanged"), default=0)
+    kept_local_edits = models.PositiveIntegerField(pgettext_lazy("import count", "kept local edits"), default=0)
+    failed = models.PositiveIntegerField(pgettext_lazy("import count", "failed"), default=0)
     # One line per file that failed: "<file>: <field>: <problem>".
     errors = models.JSONField(_("errors"), default=list, blank=True)
     # One line per file that imported but with something guessed ("<file>: date is missing: …").
@@ -822,6 +838,12 @@ class ImportRun(models.Model):
     files_done = models.PositiveIntegerField(_("files done"), default=0)
     # The task importing an upload (importing.tasks), so a task that failed for good shows on its run.
     task_id = models.CharField(_("task"), max_length=64, blank=True)
+    # The ids of the articles the run created or updated (at most WRITTEN_KEPT, in the order
+    # written), so the run's page links to them; created or updated is told by the article's
+    # own creation time against the run's start (editorial.import_admin).
+    written = models.JSONField(_("articles written"), default=list, blank=True)
+
+    WRITTEN_KEPT = 500
 
     class Meta:
         verbose_name = _("import run")

@@ -26,32 +26,35 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from importing.error_lines import translated_lines
 from importing.runs import mark_interrupted_runs
-from articles.models import ImportRun
+from articles.models import Article, ImportRun
 from importing.tasks import queue_upload, settle_runs
 from importing.upload import UploadImportForm
 
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
-    list_display = ("started_at", "who", "source", "created", "updated", "unchanged", "kept_local_edits",
-                    "failed", "run_status", "dry_run")
+    # Status and failures first, so they show at 1280 px without scrolling sideways.
+    list_display = ("started_at", "run_status", "failed", "created", "updated", "unchanged", "kept_local_edits",
+                    "dry_run", "who", "source")
     list_filter = ("status", "origin", "dry_run", ("user", admin.RelatedOnlyFieldListFilter), "started_at")
     date_hierarchy = "started_at"
     list_select_related = ("user",)
+    # The status, what failed and why, and the articles written come first; how the run was made after.
     fieldsets = (
-        (None, {"fields": ("live", "failure_reason", "origin", "who", "started_at", "finished_at",
-                           "source_list")}),
+        (None, {"fields": ("live", "failure_reason", "error_list", "written_list", "warning_list",
+                           "ignored_list")}),
+        (_("Result"), {"fields": ("created", "updated", "unchanged", "kept_local_edits", "failed")}),
+        (_("Run"), {"fields": ("origin", "who", "started_at", "finished_at", "source_list")}),
         (_("Process"), {"fields": ("host", "pid")}),
         (_("Options"), {"fields": ("time_zone", "overwrite_edited", "dry_run")}),
-        (_("Result"), {"fields": ("created", "updated", "unchanged", "kept_local_edits", "failed",
-                                  "error_list", "warning_list", "ignored_list")}),
     )
-    readonly_fields = ("live", "who", "source_list", "error_list", "warning_list", "ignored_list")
+    readonly_fields = ("live", "who", "source_list", "error_list", "written_list", "warning_list", "ignored_list")
 
     class Media:
         js = ("js/import-run.js",)
@@ -90,13 +93,18 @@ class ImportRunAdmin(admin.ModelAdmin):
     def source_list(self, run: ImportRun) -> str:
         return format_html_join("", "<div>{}</div>", ((s,) for s in run.sources)) or "—"
 
-    @admin.display(description=_("errors"))
+    @admin.display(description=_("failed files"))
     def error_list(self, run: ImportRun) -> str:
-        return _numbered(run.errors, "import-errors")
+        # Stored in the importer's English; shown in the reader's language (importing.error_lines).
+        return _numbered(translated_lines(run.errors), "import-errors")
 
     @admin.display(description=_("warnings"))
     def warning_list(self, run: ImportRun) -> str:
-        return _numbered(run.warnings, "import-warnings")
+        return _numbered(translated_lines(run.warnings), "import-warnings")
+
+    @admin.display(description=_("articles written"))
+    def written_list(self, run: ImportRun) -> str:
+        return written_articles(run, self.admin_site.name)
 
     @admin.display(description=_("ignored files"))
     def ignored_list(self, run: ImportRun) -> str:
@@ -157,7 +165,8 @@ class ImportRunAdmin(admin.ModelAdmin):
             raise PermissionDenied
         state = progress_state(run, self.run_status(run))
         # Never cached (the admin's views are never_cache): each poll sees the run as it is.
-        return JsonResponse({**state, "errors": run.errors, "warnings": run.warnings})
+        return JsonResponse({**state, "errors": translated_lines(run.errors),
+                             "warnings": translated_lines(run.warnings)})
 
     # -- the upload page ---------------------------------------------------------
 
@@ -239,6 +248,36 @@ def progress_state(run: ImportRun, status_display: str) -> dict:
         "created": run.created, "updated": run.updated, "unchanged": run.unchanged,
         "kept_local_edits": run.kept_local_edits, "failed": run.failed,
     }
+
+
+def written_articles(run: ImportRun, site_name: str) -> str:
+    """The articles the run created and those it updated, each linked to its change page.
+
+    The run keeps the ids it wrote (the first ImportRun.WRITTEN_KEPT); an article
+    made after the run started was created by it (imports match by import key, so
+    no one else could have made it first). Articles deleted since are left out.
+    """
+    if not run.written:
+        return "—"
+    articles = Article.objects.filter(pk__in=run.written).only("id", "title", "created_at").in_bulk()
+    groups = {True: [], False: []}
+    for pk in run.written:
+        if pk in articles:
+            groups[articles[pk].created_at >= run.started_at].append(articles[pk])
+    parts = []
+    for created, label, total in ((True, pgettext("import count", "created"), run.created),
+                                  (False, pgettext("import count", "updated"), run.updated)):
+        if not groups[created]:
+            continue
+        links = format_html_join("", '<li><a href="{}">{}</a></li>', (
+            (reverse("admin:articles_article_change", args=[a.pk], current_app=site_name), a.title)
+            for a in groups[created]))
+        more = total - len(groups[created])
+        tail = format_html("<p>{}</p>", ngettext("and %(n)s more", "and %(n)s more", more) % {"n": f"{more:,}"}) \
+            if more > 0 else ""
+        parts.append(format_html('<div class="import-written"><h3>{} ({})</h3><ol>{}</ol>{}</div>',
+                                 label, f"{total:,}", links, tail))
+    return format_html_join("", "{}", ((p,) for p in parts)) or "—"
 
 
 def _numbered(lines: list[str], css_class: str) -> str:

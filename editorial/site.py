@@ -25,6 +25,14 @@ class NewsroomAdminSite(admin.AdminSite):
                         name="view_on_site")
         return [shortcut if getattr(url, "name", None) == "view_on_site" else url for url in super().get_urls()]
 
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
+        """Django's list (sorted by name), with the packages' sections (安全, 后台任务) last."""
+        from editorial.third_party_apps import LAST_SECTIONS
+
+        app_list = super().get_app_list(request, app_label)
+        return sorted(app_list, key=lambda app: LAST_SECTIONS.index(app["app_label"]) + 1
+                      if app["app_label"] in LAST_SECTIONS else 0)
+
     def view_on_site(self, request: HttpRequest, content_type_id: str, object_id: str) -> HttpResponse:
         # Imported here: this module is loaded with the settings, before the models.
         from django.contrib.contenttypes.models import ContentType
@@ -51,3 +59,6 @@ class NewsroomAdminConfig(AdminConfig):
     def ready(self) -> None:
         super().ready()  # autodiscover: every app's admin is registered now
         from editorial import axes_admin  # noqa: F401  (amends django-axes' admin)
+        from editorial.third_party_apps import name_sections
+
+        name_sections()

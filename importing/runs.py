@@ -150,6 +150,8 @@ def _outcome(report: ImportReport | None, *, with_errors: bool = True) -> dict:
         fields["errors"] = list(report.errors)
         fields["warnings"] = list(report.warnings)
         fields["ignored"] = list(report.ignored)
+        # The run page's links; a dry run's ids were rolled back with its writes.
+        fields["written"] = [] if report.dry_run else report.written_ids[:ImportRun.WRITTEN_KEPT]
     return fields
 
 

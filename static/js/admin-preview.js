@@ -28,6 +28,7 @@
       frame.style.setProperty("width", wanted + "px");
       frame.style.setProperty("height", Math.round(stage.clientHeight / scale) + "px");
       frame.style.setProperty("transform", "scale(" + scale + ")");
+      stage.classList.toggle("phone", width === "phone");
     }
 
     function refresh() {

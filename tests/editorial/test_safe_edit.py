@@ -131,7 +131,7 @@ def test_the_change_form_may_frame_its_preview_and_no_other_page_frames_anything
     form = client.get(change_url(article))
     assert "frame-src 'self'" in form["Content-Security-Policy"] and form["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in form["Content-Security-Policy"]
-    assert 'data-url="%s"' % preview_url(article) in html(form)
+    assert f'data-url="{preview_url(article)}"' in html(form)
     listing = client.get(reverse("admin:articles_article_changelist"))
     assert "frame-src 'none'" in listing["Content-Security-Policy"]
     saved_preview = client.get(reverse("articles:preview", args=[article.pk]))

@@ -120,7 +120,18 @@
     return key;
   }
 
+  /* Copies nobody came back for in a month go: storage stays small. */
+  function forgetOld() {
+    var limit = Date.now() - 30 * 24 * 3600 * 1000;
+    for (var i = local.length - 1; i >= 0; i--) {
+      var k = local.key(i);
+      var draft = k && k.indexOf(PREFIX) === 0 ? read(k) : null;
+      if (k && k.indexOf(PREFIX) === 0 && (!draft || !(draft.savedAt > limit))) local.removeItem(k);
+    }
+  }
+
   function start() {
+    if (local) forgetOld();
     var banner = document.getElementById("local-draft");
     var form = banner && banner.closest("form");
     var failed = Boolean(form && document.querySelector(".errornote, .errorlist"));

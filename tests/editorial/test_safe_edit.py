@@ -136,3 +136,16 @@ def test_the_change_form_may_frame_its_preview_and_no_other_page_frames_anything
     assert "frame-src 'none'" in listing["Content-Security-Policy"]
     saved_preview = client.get(reverse("articles:preview", args=[article.pk]))
     assert saved_preview["X-Frame-Options"] == "DENY"
+
+
+def test_a_read_only_form_offers_no_preview_of_unsaved_edits(client, roles):
+    writer, _, _ = roles
+    mine = publish("作者已发布的稿件")
+    mine.created_by = writer
+    mine.save()
+    draft = Article.objects.create(title="作者的草稿", body="<p>x</p>", created_by=writer)
+    client.force_login(writer)
+    assert "data-preview-open" in html(client.get(change_url(draft)))
+    assert "data-preview-open" in html(client.get(reverse("admin:articles_article_add")))
+    read_only = client.get(change_url(mine))
+    assert read_only.status_code == 200 and "data-preview-open" not in html(read_only)

@@ -16,7 +16,9 @@
 
   var PREFIX = "newsportal:draft:";
   var SUBMITTED = "newsportal:draft-submitted";  // sessionStorage: the key of the draft being saved
-  var SKIPPED = /(^csrfmiddlewaretoken$|^version$|-(TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS$|__prefix__|^_)/;
+  // Not the editor's words: the token, the version (the key has it), formset counters,
+  // Django's hidden initial values, template rows, buttons' names.
+  var SKIPPED = /(^csrfmiddlewaretoken$|^version$|^initial-|-(TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS$|__prefix__|^_)/;
 
   function storage(kind) {
     try { return window[kind]; } catch (e) { return null; }  // disabled storage: no drafts, no errors

@@ -28,8 +28,8 @@ from django.utils.text import Truncator
 from django.views.generic import DetailView
 from taggit.models import Tag
 
-from newsroom import revisions
-from articles.models import Article, ArticleByline, ArticleCategory
+from newsroom import byline_links, revisions
+from articles.models import Article, ArticleByline, ArticleCategory, Author
 from articles.related import tags_and_keywords
 from articles.slugs import unicode_slug
 from articles.views import PreviewView
@@ -139,11 +139,22 @@ def article_from_form(model_admin, request: HttpRequest, obj: Article | None) ->
     # Saving links every ancestor, so the page's trail is the deepest category's lineage.
     deepest = max(chosen, key=lambda c: (c.depth, c.path), default=None)
     article.__dict__["category_trail"] = deepest.lineage if deepest else []
-    article.__dict__["byline_groups"] = _byline_groups(rows.get(ArticleByline, []))
+    corrected = any(fs.model is ArticleByline and fs.has_changed() for fs in formsets)
+    article.__dict__["byline_groups"] = _byline_groups(
+        rows.get(ArticleByline, []) if corrected or article.bylines_edited else _detected_rows(article))
     names = form.cleaned_data.get("tags") if "tags" in form.cleaned_data else list(obj.tags.names()) if obj else []
     article.preview_tags = _tags_named(names or [])
     article.preview_keywords = tags_and_keywords(obj)[1] if obj is not None else []
     return article
+
+
+def _detected_rows(article: Article) -> list[dict]:
+    """The bylines a save will detect in the dateline (newsroom.operations' rule), as byline rows, unsaved."""
+    credits = byline_links.detected(article)
+    known = {author.name: author for author in Author.objects.filter(name__in=[name for _role, name in credits])}
+    return [{"role": role, "position": i,
+             "author": known.get(name) or Author(name=name, slug=unicode_slug(name, "author", 100))}
+            for i, (role, name) in enumerate(credits)]
 
 
 def _byline_groups(rows: list[dict]) -> list[tuple[str, list]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from articles.models import Article, Category
+from articles.models import Article, Author, Category
 from tests.factories import add_form, chain, change_form, change_url, html, publish, staff
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +149,13 @@ def test_a_read_only_form_offers_no_preview_of_unsaved_edits(client, roles):
     assert "data-preview-open" in html(client.get(reverse("admin:articles_article_add")))
     read_only = client.get(change_url(mine))
     assert read_only.status_code == 200 and "data-preview-open" not in html(read_only)
+
+
+def test_the_preview_credits_the_reporters_the_save_will_detect_and_creates_none(client, roles):
+    _, _, desk = roles
+    article = publish("带电头的稿件", body="<p>正文</p>")
+    client.force_login(desk)
+    page = html(client.post(preview_url(article), change_form(
+        article, body="<p>中证网讯（记者 连润）债市走强。</p>")))
+    assert "记者 <a" in page and ">连润</a>" in page
+    assert not Author.objects.filter(name="连润").exists() and not article.bylines.exists()

@@ -31,9 +31,23 @@
       stage.classList.toggle("phone", width === "phone");
     }
 
+    var scrollY = 0;
+    frame.addEventListener("load", function () {
+      try {
+        var page = frame.contentWindow;
+        page.scrollTo(0, scrollY);  // a redraw keeps the reader's place
+        // Links and the search form open beside the admin, not inside the frame (the public
+        // pages refuse to be framed).
+        Array.prototype.forEach.call(page.document.querySelectorAll("a[href], form"), function (el) {
+          el.setAttribute("target", "_blank");
+        });
+      } catch (e) { /* not our page (an error page of the browser's own) */ }
+    });
+
     function refresh() {
       timer = null;
       if (panel.hidden) return;
+      try { scrollY = frame.contentWindow.scrollY || 0; } catch (e) { scrollY = 0; }
       var action = form.getAttribute("action"), target = form.getAttribute("target");
       form.setAttribute("action", panel.dataset.url);
       form.setAttribute("target", frame.name);

@@ -210,6 +210,7 @@ def test_the_preview_opens_beside_the_form_and_shows_the_unsaved_text(people, br
     assert "还没保存的新正文。" in frame.locator(".article-body").inner_text()
     assert "证券" in frame.locator("nav.breadcrumbs").inner_text()  # the public page's breadcrumb
 
+    assert frame.locator("nav.breadcrumbs a").first.get_attribute("target") == "_blank"  # links leave the frame
     iframe = page.locator("iframe[name=article-preview]")
     assert iframe.evaluate("f => f.getBoundingClientRect().width") < 1280  # the desktop page, scaled in
     assert iframe.evaluate("f => f.style.width") == "1280px"

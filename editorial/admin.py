@@ -211,6 +211,14 @@ class ArticleAdmin(SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if "data" in kwargs and obj is not None and obj.pk and request.POST.get("version") != str(obj.version):
+            # A stale save (refused by the form): its rows re-based too, so saving again goes through.
+            existing = set(kwargs["queryset"].filter(article=obj).values_list("pk", flat=True))
+            kwargs["data"] = safe_edit.rebase_rows(kwargs["data"], prefix, existing)
+        return kwargs
+
     def preview_view(self, request: HttpRequest, object_id: str | None = None):
         return safe_edit.form_preview(self, request, object_id)
 

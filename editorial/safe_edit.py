@@ -80,6 +80,38 @@ def rebase(form, version: int) -> None:
     form.data = data
 
 
+def rebase_rows(data, prefix: str, existing: set[int]):
+    """An inline formset's POST data on the current version: rows whose link the other save deleted become new rows.
+
+    Without this a stale form's row that names a deleted link (its id) fails the
+    second save too ("select a valid choice"), however often it is repeated. Rows
+    that still exist keep their id; a deleted row the editor also deleted goes.
+    """
+    try:
+        total, initial = int(data[f"{prefix}-TOTAL_FORMS"]), int(data[f"{prefix}-INITIAL_FORMS"])
+    except (KeyError, ValueError):
+        return data
+    rows = [{key[len(f"{prefix}-{i}-"):]: data.getlist(key) for key in data if key.startswith(f"{prefix}-{i}-")}
+            for i in range(total)]
+
+    def row_id(row) -> int | None:
+        value = (row.get("id") or [""])[0]
+        return int(value) if value.isdigit() else None
+
+    kept = [row for row in rows[:initial] if row_id(row) in existing]
+    moved = [{k: v for k, v in row.items() if k != "id"} for row in rows[:initial]
+             if row_id(row) not in existing and not row.get("DELETE")]
+    ordered = kept + moved + rows[initial:]
+    rebased = data.copy()
+    for key in [key for key in rebased if key.startswith(f"{prefix}-") and key.split("-")[1].isdigit()]:
+        del rebased[key]
+    for i, row in enumerate(ordered):
+        for name, values in row.items():
+            rebased.setlist(f"{prefix}-{i}-{name}", values)
+    rebased[f"{prefix}-TOTAL_FORMS"], rebased[f"{prefix}-INITIAL_FORMS"] = str(len(ordered)), str(len(kept))
+    return rebased
+
+
 # -- the preview of unsaved edits -------------------------------------------------
 
 class FormPreviewView(PreviewView):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from articles.models import Article, Author, Category
+from articles.models import Article, ArticleCategory, Author, Category
 from tests.factories import add_form, chain, change_form, change_url, html, publish, staff
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +52,45 @@ def test_a_stale_save_shows_what_the_other_save_changed_and_keeps_the_editors_te
     assert again.status_code == 302
     article.refresh_from_db()
     assert (article.title, article.body) == ("我的标题", "<p>我改写的正文。</p>")
+
+
+def test_a_stale_forms_category_rows_are_rebased_so_the_second_save_goes_through(client, roles):
+    _, _, desk = roles
+    other = staff("night_desk", "Editors")
+    article = publish("分类改过的稿件", categories=[chain("金融", "证券")])
+    links = list(ArticleCategory.objects.filter(article=article).order_by("pk"))
+    opened = with_category_rows(change_form(article, title="我的标题"), article, links)  # the form as opened
+    theirs = with_category_rows(change_form(article, title="夜班的标题"), article, links)
+    leaf = next(i for i, link in enumerate(links) if link.category.name == "证券")
+    theirs[f"articlecategory_set-{leaf}-DELETE"] = "on"  # they took 证券 off
+    client.force_login(other)
+    assert client.post(change_url(article), theirs).status_code == 302
+    assert not article.categories.filter(name="证券").exists()
+
+    client.force_login(desk)
+    refused = client.post(change_url(article), opened)
+    assert refused.status_code == 200 and "edit-conflict" in html(refused)
+    assert "证券" in html(refused)[html(refused).index('class="edit-conflict"'):]  # the categories: then → now
+    # What the browser sends next: the form as re-rendered (its version and category rows re-based).
+    rows = next(f.formset for f in refused.context["inline_admin_formsets"] if f.formset.prefix == "articlecategory_set")
+    resent = rows.data.copy()
+    resent["version"] = refused.context["adminform"].form.data["version"]
+    article.refresh_from_db()
+    assert resent["version"] == str(article.version)
+    again = client.post(change_url(article), resent)
+    assert again.status_code == 302  # not "select a valid choice" for the link they deleted
+    article.refresh_from_db()
+    assert article.title == "我的标题" and article.categories.filter(name="证券").exists()  # mine, over theirs
+
+
+def with_category_rows(data: dict, article: Article, links: list) -> dict:
+    """The form's POST with the article's category rows as the change page renders them, plus one empty row."""
+    data = {**data, "articlecategory_set-TOTAL_FORMS": str(len(links) + 1),
+            "articlecategory_set-INITIAL_FORMS": str(len(links)), f"articlecategory_set-{len(links)}-category": ""}
+    for i, link in enumerate(links):
+        data.update({f"articlecategory_set-{i}-id": str(link.pk), f"articlecategory_set-{i}-article": str(article.pk),
+                     f"articlecategory_set-{i}-category": str(link.category_id)})
+    return data
 
 
 # -- the preview of unsaved edits ------------------------------------------------------------

@@ -464,7 +464,7 @@ class ArticleDetailView(SeoMixin, DetailView):
         text_length = len(html_to_text(article.body))
         crumbs = [{"name": c.name, "url": c.get_absolute_url()} for c in article.category_trail]
         crumbs.append({"name": article.title, "headline": True})  # left out on phones (site.css)
-        tags, keywords = tags_and_keywords(article)
+        tags, keywords = self.tags_and_keywords(article)
         previous_article, next_article = neighbours(article)
         related = related_articles(article, tags, keywords)
         _show_article_page(article, tags, keywords, [previous_article, next_article, *related])
@@ -480,6 +480,10 @@ class ArticleDetailView(SeoMixin, DetailView):
             current_channel=article.category_trail[0].pk if article.category_trail else None,
             **kwargs,
         )
+
+    def tags_and_keywords(self, article: Article) -> tuple[list[Tag], list[str]]:
+        """Its tags and pending keywords (the admin's preview of unsaved edits gives the form's tags)."""
+        return tags_and_keywords(article)
 
 
 @method_decorator(staff_member_required, name="dispatch")

@@ -12,7 +12,7 @@ from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.text import Truncator
@@ -27,6 +27,7 @@ from search.tasks import enqueue_reindex
 
 from newsroom import operations, revisions
 from newsroom.tasks import enqueue_redetect_bylines, enqueue_suggestions
+from editorial import safe_edit
 from editorial.widgets import body_widget
 from importing.parse import PUBLICATION_YEARS
 from articles.models import (
@@ -156,9 +157,14 @@ class ArticleAdminForm(forms.ModelForm):
         if self.instance.pk:
             current = Article.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
             if cleaned.get("version") != current:
+                # What the other save changed is shown above the form, and the editor's values stay
+                # in it, re-based on the current version: saving again keeps their text (safe_edit).
+                self.conflict = safe_edit.conflict_since(self.instance.pk, cleaned.get("version"))
+                safe_edit.rebase(self, current)
                 raise ValidationError(_(
-                    "Someone else saved this article while you were editing it. Your changes were not "
-                    "saved: open the article again to see their version, then make your changes."
+                    "Someone else saved this article while you were editing it. Your changes are not saved "
+                    "yet: what they changed is shown below and your text is still in the form. Save again "
+                    "to put your version over theirs."
                 ), code="stale")
         return cleaned
 
@@ -188,8 +194,38 @@ class ArticleAdmin(SimpleHistoryAdmin):
                                   "extra_front_matter", "created_at", "updated_at")}),
     )
 
+    class Media:
+        # Local drafts and leaving with unsaved changes; the preview beside the form (safe_edit).
+        # On the list too: a save lands there, and the draft it saved is deleted there.
+        js = ("js/admin-draft.js", "js/admin-preview.js")
+        css = {"all": ("css/admin-safe.css",)}
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
         return visible_to(request.user, super().get_queryset(request).prefetch_related("categories"))
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)  # staff, CSRF-protected, never cached
+        return [
+            path("add/preview/", preview, name="articles_article_preview_add"),
+            path("<path:object_id>/preview/", preview, name="articles_article_preview"),
+            *super().get_urls(),
+        ]
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if "data" in kwargs and obj is not None and obj.pk and request.POST.get("version") != str(obj.version):
+            # A stale save (refused by the form): its rows re-based too, so saving again goes through.
+            existing = set(kwargs["queryset"].filter(article=obj).values_list("pk", flat=True))
+            kwargs["data"] = safe_edit.rebase_rows(kwargs["data"], prefix, existing)
+        return kwargs
+
+    def preview_view(self, request: HttpRequest, object_id: str | None = None):
+        return safe_edit.form_preview(self, request, object_id)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        response._csp_replace = safe_edit.FRAME_OUR_PREVIEW  # the preview panel's frame
+        return response
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

@@ -30,6 +30,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from editorial.desk import FailuresFilter
 from importing.runs import mark_interrupted_runs
 from articles.models import ImportRun
 from importing.tasks import queue_upload, settle_runs
@@ -40,7 +41,9 @@ from importing.upload import UploadImportForm
 class ImportRunAdmin(admin.ModelAdmin):
     list_display = ("started_at", "who", "source", "created", "updated", "unchanged", "kept_local_edits",
                     "failed", "run_status", "dry_run")
-    list_filter = ("status", "origin", "dry_run", ("user", admin.RelatedOnlyFieldListFilter), "started_at")
+    # FailuresFilter: the desk's "imports with failures" links to it (editorial.desk).
+    list_filter = (FailuresFilter, "status", "origin", "dry_run", ("user", admin.RelatedOnlyFieldListFilter),
+                   "started_at")
     date_hierarchy = "started_at"
     list_select_related = ("user",)
     fieldsets = (

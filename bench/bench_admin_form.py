@@ -24,6 +24,9 @@ handler and middleware (django.test.Client, DEBUG off):
   desk        the admin's index (the editor's desk)
   list        the article list, first page (50 rows)
 
+each as wall time and as the process's CPU time (what the request costs
+when other processes share the cores),
+
 and checks that each form shows its stored suggestions and that jieba was not
 loaded. Medians of the runs and ranges are printed and written to
 bench/out/bench-admin-form.json.
@@ -80,25 +83,28 @@ client.force_login(User.objects.get(username="bench-editor"))
 
 
 def timed(url):
-    t0 = time.perf_counter()
+    # Wall time, and the process's CPU time: on a shared machine the second is what the request costs.
+    t0, c0 = time.perf_counter(), time.process_time()
     response = client.get(url)
-    ms = (time.perf_counter() - t0) * 1000
+    ms, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
     assert response.status_code == 200, (url, response.status_code)
-    return ms, response.content.decode()
+    return ms, cpu, response.content.decode()
 
 
 def form(pk):
-    ms, page = timed(reverse("admin:articles_article_change", args=[pk]))
-    return ms, len(re.findall(r'<span class="suggestion">', page))
+    ms, cpu, page = timed(reverse("admin:articles_article_change", args=[pk]))
+    return ms, cpu, len(re.findall(r'<span class="suggestion">', page))
 
 
-cold, shown = form(ids[0])
+cold, cold_cpu, shown = form(ids[0])
 opens = [form(pk) for pk in ids[1:]]
-desk, _ = timed(reverse("admin:index"))
-listed, _ = timed(reverse("admin:articles_article_changelist"))
-print(json.dumps({"cold_ms": cold, "first_open_ms": statistics.median(ms for ms, _ in opens),
-                  "desk_ms": desk, "list_ms": listed,
-                  "suggestions_shown": shown + sum(n for _, n in opens),
+desk, desk_cpu, _ = timed(reverse("admin:index"))
+listed, list_cpu, _ = timed(reverse("admin:articles_article_changelist"))
+print(json.dumps({"cold_ms": cold, "cold_cpu_ms": cold_cpu,
+                  "first_open_ms": statistics.median(o[0] for o in opens),
+                  "first_open_cpu_ms": statistics.median(o[1] for o in opens),
+                  "desk_ms": desk, "desk_cpu_ms": desk_cpu, "list_ms": listed, "list_cpu_ms": list_cpu,
+                  "suggestions_shown": shown + sum(o[2] for o in opens),
                   "jieba_loaded": "jieba" in sys.modules}))
 """
 
@@ -124,17 +130,21 @@ def main() -> None:
                for i in range(args.runs)]
     summary = {"count": args.count, "runs": len(results), "opens": args.opens, "machine": platform.platform(),
                "python": platform.python_version(), "cpus": os.cpu_count(), "results": results}
-    print(f"\nadmin, {args.count} articles, {len(results)} new processes (median, min–max):")
-    for key, label in (("cold_ms", "edit form, cold (first request)"),
-                       ("first_open_ms", f"edit form, first open (median of {args.opens})"),
-                       ("desk_ms", "desk (admin index)"), ("list_ms", "article list (50 rows)")):
-        values = [r[key] for r in results]
-        summary[key] = statistics.median(values)
-        print(f"  {label:40} {statistics.median(values):8.1f} ms  ({min(values):.1f}–{max(values):.1f})")
+    print(f"\nadmin, {args.count} articles, {len(results)} new processes (median, min–max; wall, then CPU):")
+    for key, label in (("cold", "edit form, cold (first request)"),
+                       ("first_open", f"edit form, first open (median of {args.opens})"),
+                       ("desk", "desk (admin index)"), ("list", "article list (50 rows)")):
+        line = f"  {label:40}"
+        for kind in ("ms", "cpu_ms"):
+            values = [r[f"{key}_{kind}"] for r in results]
+            summary[f"{key}_{kind}"] = statistics.median(values)
+            line += f" {statistics.median(values):7.1f} ms ({min(values):.1f}–{max(values):.1f})"
+        print(line)
     shown = sum(r["suggestions_shown"] for r in results)
     print(f"  suggestions shown on the forms: {shown}; jieba loaded: {any(r['jieba_loaded'] for r in results)}")
     verdict = "met" if summary["cold_ms"] <= TARGET_MS else "NOT met"
-    print(f"  target (first open, cold) ≤ {TARGET_MS:.0f} ms: {verdict}; load average {os.getloadavg()[0]:.1f}")
+    print(f"  target (first open, cold, wall) ≤ {TARGET_MS:.0f} ms: {verdict}; "
+          f"load average {os.getloadavg()[0]:.1f} (on a busy machine, read the CPU column)")
     summary["load"] = os.getloadavg()
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     (OUT_DIR / "bench-admin-form.json").write_text(json.dumps(summary, indent=2))

@@ -143,9 +143,20 @@ def test_the_list_shows_50_rows_a_page_with_one_line_status_badges(newsroom):
 
 
 def test_the_desk_reads_few_rows_in_few_queries(newsroom, django_assert_max_num_queries):
-    editor, _author, _made = newsroom
+    editor, author, _made = newsroom
+    now = timezone.now()
+    for n in range(6):  # every queue fuller than the desk shows: a count query each
+        publish(f"待审 {n}", status=Article.Status.REVIEW, created_by=author)
+        publish(f"草稿 {n}", status=Article.Status.DRAFT, created_by=editor)
+        publish(f"定时 {n}", now + dt.timedelta(hours=1, minutes=n))
+        publish(f"今日 {n}", today_earlier() - dt.timedelta(seconds=n))
+        ImportRun.objects.create(origin=ImportRun.Origin.COMMAND, time_zone="Asia/Shanghai", failed=1,
+                                 status=ImportRun.Status.WITH_ERRORS)
     request = RequestFactory().get("/admin/")
     request.user = editor
+    editor.has_perm("articles.view_importrun")  # the index has loaded the user's permissions already
     with django_assert_max_num_queries(10):
         lists = desk_for(request)
-    assert [d.key for d in lists] == ["review", "mine", "scheduled", "today", "imports"]
+    assert [(d.key, len(d.rows)) for d in lists] == [
+        ("review", 5), ("mine", 5), ("scheduled", 5), ("today", 5), ("imports", 5)]
+    assert [d.count for d in lists] == [7, 7, 7, lists[3].count, 6] and lists[3].count >= 6

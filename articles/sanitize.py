@@ -68,7 +68,7 @@ MAX_ID_CHARS = 200
 PAGE_IDS = frozenset({"main", "content-main", "site-search", "related-heading", "language-form",
                       "language-choice", "import-run-link", "import-result",
                       "hot-heading", "filter-tags", "filter-authors",
-                      "front-news-heading", "wire-heading"})
+                      "front-news-heading", "wire-heading", "desk", "desk-title"})
 _SLUG_WORD = r"[^\s~`!@#$%^&*()\-_+=\[\]{}|\\;:\"'<>,.?/\x00-\x1f]+"
 _ID = re.compile(rf"{_SLUG_WORD}(?:-{_SLUG_WORD})*")
 TABLE_ALIGNMENTS = frozenset({"left", "center", "right"})

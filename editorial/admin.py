@@ -25,7 +25,7 @@ from taggit.models import Tag
 from search.query import search
 from search.tasks import enqueue_reindex
 
-from newsroom import operations, revisions
+from newsroom import keywords, operations, revisions
 from newsroom.tasks import enqueue_redetect_bylines, enqueue_suggestions
 from editorial.desk import QUEUE_PARAMETER, Queue, QueueFilter, queue_url, queues_for, status_badge
 from editorial.widgets import body_widget
@@ -342,7 +342,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
         if article is None or article.pk is None:
             return "—"
-        pending = article.tag_suggestions.filter(state=TagSuggestion.State.PENDING).order_by("-score")
+        pending = keywords.offered(
+            article.tag_suggestions.filter(state=TagSuggestion.State.PENDING).order_by("-score"), article)
         if not pending:
             return "—"
         return format_html_join(" ", "{}", ((decision_buttons(s, formaction=False),) for s in pending))

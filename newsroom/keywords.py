@@ -184,14 +184,25 @@ def suggester() -> Suggester:
 # --- storing and deciding -------------------------------------------------------------------------
 
 
-def suggestions_for(article: Article, engine: Suggester | None = None) -> list[tuple[str, float]]:
-    engine = engine or suggester()
-    text = html_to_text(article.body[: TEXT_CHARS * 4])
-    # Who wrote it is never what it is about: no part of the outlet's or a reporter's name.
+def names_of(article: Article, text: str | None = None) -> list[str]:
+    """Who wrote the article — its reporters, the outlet opening its dateline, its author — never what it is about."""
+    text = html_to_text(article.body[:2000]) if text is None else text
     names = [*article.bylines.values_list("name", flat=True), dateline_outlet(text)]
     if article.author_id:
         names.append(article.author.name)
-    return engine.suggest(article.title, text, exclude=article.tags.names(), names=names)
+    return [name for name in names if name]
+
+
+def offered(suggestions: Iterable[TagSuggestion], article: Article) -> list[TagSuggestion]:
+    """The stored suggestions worth offering: not a number, no part of a name (ones stored before that rule)."""
+    names = names_of(article)
+    return [s for s in suggestions if not is_number(s.name) and not is_name_part(s.name, names)]
+
+
+def suggestions_for(article: Article, engine: Suggester | None = None) -> list[tuple[str, float]]:
+    engine = engine or suggester()
+    text = html_to_text(article.body[: TEXT_CHARS * 4])
+    return engine.suggest(article.title, text, exclude=article.tags.names(), names=names_of(article, text))
 
 
 def store(article: Article, suggestions: list[tuple[str, float]]) -> list[TagSuggestion]:

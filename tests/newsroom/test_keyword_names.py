@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from newsroom import keywords
-from articles.models import Article
+from articles.models import Article, TagSuggestion
 from tests.factories import html, publish
 
 # 财联社 is not in jieba's dictionary: it cuts it into 财 + 联社, and 联社 scores high.
@@ -72,3 +72,12 @@ def test_the_article_form_suggests_no_part_of_the_outlets_or_a_reporters_name(ad
     for word in suggested:
         assert not keywords.is_name_part(word, ["财联社", "连润", "中证网"]), word
         assert not keywords.is_number(word), word
+
+
+@pytest.mark.django_db
+def test_suggestions_stored_before_the_rule_are_not_offered_on_the_form(admin_client):
+    article = publish("宁德时代发布公告", body=f"<p>{DATELINE_STORY}</p>", author="财联社", status=Article.Status.DRAFT)
+    for name, score in (("宁德时代", 0.9), ("联社", 0.8), ("十二万", 0.7), ("储能", 0.6)):
+        TagSuggestion.objects.create(article=article, name=name, score=score)
+    page = html(admin_client.get(reverse("admin:articles_article_change", args=[article.pk])))
+    assert re.findall(r'<span class="suggestion">([^<]+) <small>', page) == ["宁德时代", "储能"]

@@ -321,8 +321,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("categories"))
     def category_paths(self, article: Article) -> str:
-        # From the prefetched links: no query per row. Compact: the deepest category,
-        # under its channel (金融 › 深度); the whole path in the tooltip.
+        # From the prefetched links: no query per row. Compact: the deepest category
+        # (深度), the whole path (金融 › 财联社 › 深度) in its tooltip.
         trail = [c.name for c in article.category_trail]
         if len(trail) <= 1:
             return trail[0] if trail else "—"

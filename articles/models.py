@@ -601,8 +601,7 @@ class ArticleRedirect(models.Model):
     def __str__(self) -> str:
         # The old address itself (the delete confirmation lists it), not "ArticleRedirect object (1)".
         day = self.published_date
-        return reverse("articles:article", kwargs={"year": day.year, "month": day.month, "day": day.day,
-                                                   "slug": self.slug})
+        return reverse_cached("articles:article", year=day.year, month=day.month, day=day.day, slug=self.slug)
 
 
 class HeadlineSlotQuerySet(models.QuerySet):

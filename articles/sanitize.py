@@ -68,7 +68,7 @@ MAX_ID_CHARS = 200
 PAGE_IDS = frozenset({"main", "content-main", "site-search", "related-heading", "language-form",
                       "language-choice", "import-run-link", "import-result",
                       "hot-heading", "filter-tags", "filter-authors",
-                      "front-news-heading", "wire-heading",
+                      "front-news-heading", "wire-heading", "desk", "desk-title",
                       # the article form's kept-draft banner, conflict and preview panel (#19)
                       "local-draft", "edit-conflict-heading", "article-preview-panel"})
 _SLUG_WORD = r"[^\s~`!@#$%^&*()\-_+=\[\]{}|\\;:\"'<>,.?/\x00-\x1f]+"

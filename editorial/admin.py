@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -25,9 +25,10 @@ from taggit.models import Tag
 from search.query import search
 from search.tasks import enqueue_reindex
 
-from newsroom import operations, revisions
+from newsroom import keywords, operations, revisions
 from newsroom.tasks import enqueue_redetect_bylines, enqueue_suggestions
 from editorial import safe_edit
+from editorial.desk import QUEUE_PARAMETER, Queue, QueueFilter, queue_url, queues_for, status_badge
 from editorial.widgets import body_widget
 from importing.parse import PUBLICATION_YEARS
 from articles.models import (
@@ -172,8 +173,10 @@ class ArticleAdminForm(forms.ModelForm):
 @admin.register(Article)
 class ArticleAdmin(SimpleHistoryAdmin):
     form = ArticleAdminForm
-    list_display = ("title", "status", "published_at", "author", "category_paths")
-    list_filter = ("status", "categories", "author", "tags", "published_at", "bylines_edited")
+    list_display = ("title", "status_badge", "published_time", "author", "category_paths")
+    # The quick filters first (editorial.desk: the desk's lists link to them).
+    list_filter = (QueueFilter, "status", "categories", "author", "tags", "published_at", "bylines_edited")
+    list_per_page = 50
     date_hierarchy = "published_at"
     # Titles and bodies are searched with the site's own Chinese-capable index.
     search_fields = ("title",)
@@ -185,11 +188,15 @@ class ArticleAdmin(SimpleHistoryAdmin):
                "reindex_for_search")
     readonly_fields = ("suggested_tags", "source_path", "import_key", "content_hash", "last_import",
                        "created_at", "updated_at")
+    # The classes place the fieldsets on wide screens (static/css/admin-desk.css):
+    # the text in the main column, tags and categories beside it.
     fieldsets = (
-        (None, {"fields": ("title", "slug", "status", "published_at", "author", "bylines_edited", "tags",
-                           "suggested_tags")}),
-        (_("Content"), {"fields": ("body", "head_image", "thumbnail", "comments_enabled")}),
-        (_("Import"), {"classes": ("collapse",),
+        (None, {"classes": ("article-head",),
+                "fields": ("title", "slug", "status", "published_at", "author", "bylines_edited")}),
+        (_("Content"), {"classes": ("article-text",),
+                        "fields": ("body", "head_image", "thumbnail", "comments_enabled")}),
+        (_("Tags"), {"classes": ("article-tags",), "fields": ("tags", "suggested_tags")}),
+        (_("Import"), {"classes": ("collapse", "article-import"),
                        "fields": ("source_path", "import_key", "content_hash", "last_import",
                                   "extra_front_matter", "created_at", "updated_at")}),
     )
@@ -338,10 +345,31 @@ class ArticleAdmin(SimpleHistoryAdmin):
         ids = search(search_term, queryset=Article.objects.all(), limit=5000)
         return queryset.filter(pk__in=ids), False
 
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, article: Article) -> str:
+        return status_badge(article)
+
+    @admin.display(description=_("publication time"), ordering="published_at")
+    def published_time(self, article: Article) -> str:
+        # Compact (2024-12-28 09:52, in the newsroom's zone): the title column keeps the room.
+        moment = timezone.localtime(article.published_at)
+        return format_html('<time datetime="{}">{}</time>', moment.isoformat(), moment.strftime("%Y-%m-%d %H:%M"))
+
     @admin.display(description=_("categories"))
     def category_paths(self, article: Article) -> str:
-        # From the prefetched links: no query per row.
-        return " › ".join(c.name for c in article.category_trail) or "—"
+        # From the prefetched links: no query per row. Compact: the deepest category
+        # (深度), the whole path (金融 › 财联社 › 深度) in its tooltip.
+        trail = [c.name for c in article.category_trail]
+        if len(trail) <= 1:
+            return trail[0] if trail else "—"
+        return format_html('<span title="{}">{}</span>', " › ".join(trail), trail[-1])
+
+    def changelist_view(self, request, extra_context=None):
+        # The quick filters again as links above the list (the same URLs as the desk's).
+        current = request.GET.get(QUEUE_PARAMETER)
+        quick = [{"label": Queue.LABELS[q], "url": queue_url(q), "current": q == current}
+                 for q in queues_for(request.user)]
+        return super().changelist_view(request, {"quick_filters": quick, **(extra_context or {})})
 
     @admin.display(description=_("suggested tags"))
     def suggested_tags(self, article: Article):
@@ -350,7 +378,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
         if article is None or article.pk is None:
             return "—"
-        pending = article.tag_suggestions.filter(state=TagSuggestion.State.PENDING).order_by("-score")
+        pending = keywords.offered(
+            article.tag_suggestions.filter(state=TagSuggestion.State.PENDING).order_by("-score"), article)
         if not pending:
             return "—"
         return format_html_join(" ", "{}", ((decision_buttons(s, formaction=False),) for s in pending))

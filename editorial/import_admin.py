@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from importing.error_lines import translated_lines
+from editorial.desk import FailuresFilter
 from importing.runs import mark_interrupted_runs
 from articles.models import Article, ImportRun
 from importing.tasks import queue_upload, settle_runs
@@ -42,7 +43,9 @@ class ImportRunAdmin(admin.ModelAdmin):
     # Status and failures first, so they show at 1280 px without scrolling sideways.
     list_display = ("started_at", "run_status", "failed", "created", "updated", "unchanged", "kept_local_edits",
                     "dry_run", "who", "source")
-    list_filter = ("status", "origin", "dry_run", ("user", admin.RelatedOnlyFieldListFilter), "started_at")
+    # FailuresFilter: the desk's "imports with failures" links to it (editorial.desk).
+    list_filter = (FailuresFilter, "status", "origin", "dry_run", ("user", admin.RelatedOnlyFieldListFilter),
+                   "started_at")
     date_hierarchy = "started_at"
     list_select_related = ("user",)
     # The status, what failed and why, and the articles written come first; how the run was made after.

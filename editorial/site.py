@@ -1,4 +1,5 @@
-"""The newsroom's admin site: Django's, with a view-on-site shortcut that asks who is looking.
+"""The newsroom's admin site: Django's, with the editor's desk as its index (editorial.desk)
+and a view-on-site shortcut that asks who is looking.
 
 Django's `/admin/r/<content type>/<id>/` redirects any staff user to the
 public URL of any object with one, drafts included: an Author could learn the
@@ -20,6 +21,14 @@ from django.urls import path
 
 
 class NewsroomAdminSite(admin.AdminSite):
+    # The index is the editor's desk (editorial.desk) above the list of models.
+    index_template = "admin/desk_index.html"
+
+    def index(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        from editorial.desk import desk_for  # loaded with the settings, before the models
+
+        return super().index(request, {"desk": desk_for(request), **(extra_context or {})})
+
     def get_urls(self):
         shortcut = path("r/<path:content_type_id>/<path:object_id>/", self.admin_view(self.view_on_site),
                         name="view_on_site")

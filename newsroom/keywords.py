@@ -11,8 +11,10 @@ pending until an editor accepts or rejects them; `import_articles
   word, and those words are preferred: their IDF is raised to the table's
   upper quartile.
 * Stop words (the shipped list, jieba's, and the editors') are never
-  suggested, nor numbers, the article's own author and reporters, or tags it
-  already has.
+  suggested, nor numbers (with their units: 2022年, 3.5%, 十二), tags the
+  article already has, or any part of its author's, outlet's (the author, and
+  the outlet opening the dateline) or reporters' names: jieba cuts 财联社
+  into 财 + 联社, and 联社 is no keyword.
 * The title counts twice: it names the story's subject.
 
 jieba loads its dictionary once per process, lazily (about 1–2 s), on the
@@ -50,6 +52,14 @@ CANDIDATES = 25
 log = logging.getLogger(__name__)
 _NOT_A_TAG = re.compile(r"^[\d.,%％:：/\-+年月日号时分秒亿万千百元股只家个]+$|^\W+$")
 _HAS_WORD = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]{2,}")
+# A number is numerals (any script's digits, Chinese ones) with at most units and signs around
+# them: 2022, 76.90, 3.5%, 十二, 1-8月, 100亿元, 第三. 沪深300 and 标普500 are names, not numbers.
+_NUMERALS = frozenset("〇零一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟")
+_NUMBER_PARTS = frozenset(".,%％‰:：/-+~～ 年月日号时分秒元角股只家个份次倍成点余多约第")
+# The outlet that opens a dateline (财联社2月28日电, 新华社北京12月6日电, 每经网1月28日讯):
+# the longest run of the words before the date that ends as an outlet's name does.
+_DATELINE = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,14}?)\d{1,2}月\d{1,2}日(?:电|讯|消息)")
+_OUTLET_ENDINGS = tuple("社报网台刊闻经道财视")
 
 
 def read_list(name: str) -> list[str]:
@@ -99,22 +109,58 @@ class Suggester:
         for word in dictionary.terms:
             self.tfidf.idf_freq[word] = max(self.tfidf.idf_freq.get(word, 0.0), preferred)
 
-    def suggest(self, title: str, text: str, *, exclude: Iterable[str] = (),
+    def suggest(self, title: str, text: str, *, exclude: Iterable[str] = (), names: Iterable[str] = (),
                 limit: int = MAX_SUGGESTIONS) -> list[tuple[str, float]]:
-        """The best `limit` keywords of the story, with their TF-IDF weights."""
+        """The best `limit` keywords of the story, with their TF-IDF weights.
+
+        `exclude`: words never suggested (the article's tags); `names`: the
+        author's, the outlet's and the reporters' names, of which no part is
+        suggested either (jieba cuts 财联社 into 财 + 联社).
+        """
         excluded = {e.casefold() for e in exclude if e}
+        name_list = [n.casefold() for n in names if n and len(n) >= 2]
         source = f"{title}\n{title}\n{text[:TEXT_CHARS]}"
         found: list[tuple[str, float]] = []
         for word, weight in self.tfidf.extract_tags(source, topK=CANDIDATES, withWeight=True):
             word = word.strip()
             if (len(word) < 2 or word.casefold() in excluded or _NOT_A_TAG.match(word)
-                    or not _HAS_WORD.search(word) or len(word) > 30):
+                    or not _HAS_WORD.search(word) or len(word) > 30 or is_number(word)
+                    or is_name_part(word, name_list)):
                 continue
             found.append((word, round(weight, 4)))
             excluded.add(word.casefold())
             if len(found) == limit:
                 break
         return found
+
+
+def is_number(word: str) -> bool:
+    """A number, with its units if any (2022年, 3.5%, 十二, 100亿元), which is never a tag."""
+    has_numeral = False
+    for char in word:
+        if char.isdigit() or char in _NUMERALS:
+            has_numeral = True
+        elif char not in _NUMBER_PARTS:
+            return False
+    return has_numeral
+
+
+def is_name_part(word: str, names: Iterable[str]) -> bool:
+    """`word` is one of `names`, a part of one (联社 of 财联社) or holds one (财联社记者); case-blind."""
+    folded = word.casefold()
+    return any(folded in name or name in folded for name in (n.casefold() for n in names if n))
+
+
+def dateline_outlet(text: str) -> str:
+    """The outlet named at the start of a story's dateline (财联社2月28日电 → 财联社), or ""."""
+    match = _DATELINE.search(text[:200])
+    if not match:
+        return ""
+    before = match.group(1)
+    for end in range(len(before), 1, -1):
+        if before[end - 1] in _OUTLET_ENDINGS:
+            return before[:end]
+    return ""
 
 
 _lock = threading.Lock()
@@ -138,12 +184,25 @@ def suggester() -> Suggester:
 # --- storing and deciding -------------------------------------------------------------------------
 
 
+def names_of(article: Article, text: str | None = None) -> list[str]:
+    """Who wrote the article — its reporters, the outlet opening its dateline, its author — never what it is about."""
+    text = html_to_text(article.body[:2000]) if text is None else text
+    names = [*article.bylines.values_list("name", flat=True), dateline_outlet(text)]
+    if article.author_id:
+        names.append(article.author.name)
+    return [name for name in names if name]
+
+
+def offered(suggestions: Iterable[TagSuggestion], article: Article) -> list[TagSuggestion]:
+    """The stored suggestions worth offering: not a number, no part of a name (ones stored before that rule)."""
+    names = names_of(article)
+    return [s for s in suggestions if not is_number(s.name) and not is_name_part(s.name, names)]
+
+
 def suggestions_for(article: Article, engine: Suggester | None = None) -> list[tuple[str, float]]:
     engine = engine or suggester()
-    exclude = [*article.tags.names(), *article.bylines.values_list("name", flat=True)]
-    if article.author_id:
-        exclude.append(article.author.name)
-    return engine.suggest(article.title, html_to_text(article.body[: TEXT_CHARS * 4]), exclude=exclude)
+    text = html_to_text(article.body[: TEXT_CHARS * 4])
+    return engine.suggest(article.title, text, exclude=article.tags.names(), names=names_of(article, text))
 
 
 def store(article: Article, suggestions: list[tuple[str, float]]) -> list[TagSuggestion]:

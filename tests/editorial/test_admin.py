@@ -17,7 +17,7 @@ def test_article_changelist_columns_search_and_filters(editor, run_import):
     run_import(SEEDS)
     publish("草稿里的腾讯", status=Article.Status.DRAFT)
     page = editor.get(changelist("article")).content.decode()
-    for column in ("column-title", "column-status", "column-published_at", "column-author", "column-category_paths"):
+    for column in ("column-title", "column-status_badge", "column-published_time", "column-author", "column-category_paths"):
         assert column in page
     assert "金融 › 财联社 › 深度" in page
     found = editor.get(changelist("article"), {"q": "火山引擎"}).content.decode()

@@ -11,6 +11,11 @@ that is not for the loopback server is aborted, so the pictures show what a
 reader sees when remote images fail (hotlink protection, link rot, no network):
 placeholders and text cards, never a broken-image icon.
 
+Then the editors' admin in Chinese at 1280×900, as an Editor (a few of the demo's
+articles are made drafts, submissions and a schedule first, so the queues have
+rows): the desk (admin-desk.png), the article list (admin-list.png), an article's
+form (admin-article.png) and the same with the preview beside it (admin-preview.png).
+
 The database and the server go away at the end; only the PNGs stay (viewport
 pictures, not whole pages, and quantised to a palette to keep them small).
 """
@@ -94,6 +99,70 @@ def shoot(base: str, out: Path) -> list[Path]:
     return written
 
 
+EDITOR = ("editor", "editor-demo-2024")
+AUTHOR = ("author", "author-demo-2024")
+# Run by `manage.py shell`: an Editor and an Author, and work in their queues.
+ADMIN_SETUP = f"""
+import datetime as dt
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+from articles.models import Article
+
+def person(name, password, group):
+    user = User.objects.create_user(name, password=password, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+editor, author = person(*{EDITOR!r}, "Editors"), person(*{AUTHOR!r}, "Authors")
+newest = list(Article.objects.order_by("-published_at").values_list("pk", flat=True)[:12])
+Article.objects.filter(pk__in=newest[:3]).update(status="review", created_by=author)
+Article.objects.filter(pk__in=newest[3:5]).update(status="draft", created_by=editor)
+Article.objects.filter(pk__in=newest[5:7]).update(published_at=timezone.now() + dt.timedelta(hours=5))
+"""
+
+
+def shoot_admin(base: str, out: Path) -> list[Path]:
+    """The desk, the article list and an article's form with the preview beside it, as an Editor in Chinese."""
+    from playwright.sync_api import sync_playwright
+
+    written = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            context = browser.new_context(viewport=VIEWPORTS["desktop"], locale="zh-CN")
+            context.route("**/*", lambda route: route.continue_()
+                          if route.request.url.startswith(base) else route.abort())
+            page = context.new_page()
+            page.goto(base + "/admin/login/?next=/admin/")
+            page.fill("#id_username", EDITOR[0])
+            page.fill("#id_password", EDITOR[1])
+            page.click("input[type=submit]")
+            page.wait_for_url("**/admin/")
+            for name, path in (("admin-desk", "/admin/"), ("admin-list", "/admin/articles/article/")):
+                page.goto(base + path, wait_until="networkidle")
+                target = out / f"{name}.png"
+                save_small(page.screenshot(full_page=False), target)
+                written.append(target)
+            page.locator("#result_list tbody a").first.click()
+            page.wait_for_selector(".ProseMirror[contenteditable=true]")
+            page.locator(".article-text").scroll_into_view_if_needed()  # the text with tags and categories beside it
+            target = out / "admin-article.png"
+            save_small(page.screenshot(full_page=False), target)
+            written.append(target)
+            page.evaluate("() => window.scrollTo(0, 0)")
+            page.click("[data-preview-open]")
+            page.locator("#article-preview-panel iframe").wait_for()
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(500)  # the framed page's layout
+            target = out / "admin-preview.png"
+            save_small(page.screenshot(full_page=False), target)
+            written.append(target)
+            context.close()
+        finally:
+            browser.close()
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=3000, help="demo articles (default: %(default)s)")
@@ -104,13 +173,14 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{scratch}/db.sqlite3", "DJANGO_DEBUG": "1"}
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "make_demo", "--count", str(args.count))
+        manage(env, "shell", "-v", "0", "-c", ADMIN_SETUP)
         port = free_port()
         server = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             base = f"http://127.0.0.1:{port}"
             wait_for(base + "/", server)
-            for path in shoot(base, args.out):
+            for path in [*shoot(base, args.out), *shoot_admin(base, args.out)]:
                 print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
                       f"({path.stat().st_size // 1024} KB)")
         finally:

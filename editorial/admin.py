@@ -27,7 +27,7 @@ from search.tasks import enqueue_reindex
 
 from newsroom import keywords, operations, revisions
 from newsroom.tasks import enqueue_redetect_bylines, enqueue_suggestions
-from editorial import safe_edit
+from editorial import date_drilldown, safe_edit
 from editorial.desk import QUEUE_PARAMETER, Queue, QueueFilter, queue_url, queues_for, status_badge
 from editorial.widgets import body_widget
 from importing.parse import PUBLICATION_YEARS
@@ -306,7 +306,9 @@ class ArticleAdmin(SimpleHistoryAdmin):
     def get_changelist_instance(self, request):
         request.GET = self._checked_time_parameters(request.GET)
         try:
-            return super().get_changelist_instance(request)  # counts the rows: the query runs here
+            changelist = super().get_changelist_instance(request)  # counts the rows: the query runs here
+            changelist.queryset = date_drilldown.for_drilldown(changelist.queryset)  # the years' links
+            return changelist
         except (OverflowError, ValueError) as error:
             # Another lookup on a time no column holds (?published_at__year__gte=1):
             # Django lets any lookup on a listed field through.

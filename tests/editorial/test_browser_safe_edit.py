@@ -131,10 +131,13 @@ def test_an_authors_draft_survives_leaving_and_reloading_then_an_editor_publishe
     assert page.console_errors == []
     page.context.close()
 
-    # The Editor publishes it from the review queue; it is on the site.
+    # The Editor finds it on the desk's review queue, publishes it from the queue; it is on the site.
     desk = new_page(browser)
-    queue = "/admin/articles/article/?status__exact=review"
-    log_in(desk, site, "desk", queue)
+    log_in(desk, site, "desk", "/admin/")
+    review = desk.locator("#desk-review")
+    assert "券商板块午后大幅拉升，成交放量" in review.inner_text()
+    review.locator("h3 a").click()
+    desk.wait_for_url("**/admin/articles/article/?queue=review")
     desk.get_by_role("link", name="券商板块午后大幅拉升，成交放量").click()
     desk.wait_for_url(f"**{change}?_changelist_filters=*")  # the queue's filter kept
     desk.select_option("#id_status", "published")

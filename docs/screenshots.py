@@ -73,29 +73,41 @@ def save_small(png: bytes, path: Path) -> None:
 
 
 def shoot(base: str, out: Path) -> list[Path]:
+    """The site's pictures, then the admin's; one browser."""
     from playwright.sync_api import sync_playwright
 
-    written = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
         try:
-            for label, viewport in VIEWPORTS.items():
-                context = browser.new_context(viewport=viewport, locale="zh-CN")
-                # Only the loopback server answers: remote images fail, as they will for readers.
-                context.route("**/*", lambda route: route.continue_()
-                              if route.request.url.startswith(base) else route.abort())
-                page = context.new_page()
-                page.goto(base + "/", wait_until="networkidle")
-                channel = page.locator(".channel-bar a").first.get_attribute("href")
-                article = page.locator(".lead-story h3 a").first.get_attribute("href")
-                for name, path in (("home", "/"), ("channel", channel), ("article", article), ("wire", "/wire/")):
-                    page.goto(base + path, wait_until="networkidle")
-                    target = out / f"{name}-{label}.png"
-                    save_small(page.screenshot(full_page=False), target)
-                    written.append(target)
-                context.close()
+            return [*shoot_site(browser, base, out), *shoot_admin(browser, base, out)]
         finally:
             browser.close()
+
+
+def offline_page(browser, base: str, viewport: dict[str, int]):
+    """A new page where only the loopback server answers: remote images fail, as they will for readers."""
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
+    return context.new_page()
+
+
+def snap(page, target: Path) -> Path:
+    save_small(page.screenshot(full_page=False), target)
+    return target
+
+
+def shoot_site(browser, base: str, out: Path) -> list[Path]:
+    """The home page, a channel, an article and the wire, at each of VIEWPORTS."""
+    written = []
+    for label, viewport in VIEWPORTS.items():
+        page = offline_page(browser, base, viewport)
+        page.goto(base + "/", wait_until="networkidle")
+        channel = page.locator(".channel-bar a").first.get_attribute("href")
+        article = page.locator(".lead-story h3 a").first.get_attribute("href")
+        for name, path in (("home", "/"), ("channel", channel), ("article", article), ("wire", "/wire/")):
+            page.goto(base + path, wait_until="networkidle")
+            written.append(snap(page, out / f"{name}-{label}.png"))
+        page.context.close()
     return written
 
 
@@ -121,45 +133,29 @@ Article.objects.filter(pk__in=newest[5:7]).update(published_at=timezone.now() + 
 """
 
 
-def shoot_admin(base: str, out: Path) -> list[Path]:
-    """The desk, the article list and an article's form with the preview beside it, as an Editor in Chinese."""
-    from playwright.sync_api import sync_playwright
-
+def shoot_admin(browser, base: str, out: Path) -> list[Path]:
+    """The desk, the article list and an article's form, alone and with the preview beside it, as an Editor."""
+    page = offline_page(browser, base, VIEWPORTS["desktop"])
+    page.goto(base + "/admin/login/?next=/admin/")
+    page.fill("#id_username", EDITOR[0])
+    page.fill("#id_password", EDITOR[1])
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
     written = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        try:
-            context = browser.new_context(viewport=VIEWPORTS["desktop"], locale="zh-CN")
-            context.route("**/*", lambda route: route.continue_()
-                          if route.request.url.startswith(base) else route.abort())
-            page = context.new_page()
-            page.goto(base + "/admin/login/?next=/admin/")
-            page.fill("#id_username", EDITOR[0])
-            page.fill("#id_password", EDITOR[1])
-            page.click("input[type=submit]")
-            page.wait_for_url("**/admin/")
-            for name, path in (("admin-desk", "/admin/"), ("admin-list", "/admin/articles/article/")):
-                page.goto(base + path, wait_until="networkidle")
-                target = out / f"{name}.png"
-                save_small(page.screenshot(full_page=False), target)
-                written.append(target)
-            page.locator("#result_list tbody a").first.click()
-            page.wait_for_selector(".ProseMirror[contenteditable=true]")
-            page.locator(".article-text").scroll_into_view_if_needed()  # the text with tags and categories beside it
-            target = out / "admin-article.png"
-            save_small(page.screenshot(full_page=False), target)
-            written.append(target)
-            page.evaluate("() => window.scrollTo(0, 0)")
-            page.click("[data-preview-open]")
-            page.locator("#article-preview-panel iframe").wait_for()
-            page.wait_for_load_state("networkidle")
-            page.wait_for_timeout(500)  # the framed page's layout
-            target = out / "admin-preview.png"
-            save_small(page.screenshot(full_page=False), target)
-            written.append(target)
-            context.close()
-        finally:
-            browser.close()
+    for name, path in (("admin-desk", "/admin/"), ("admin-list", "/admin/articles/article/")):
+        page.goto(base + path, wait_until="networkidle")
+        written.append(snap(page, out / f"{name}.png"))
+    page.locator("#result_list tbody a").first.click()
+    page.wait_for_selector(".ProseMirror[contenteditable=true]")
+    page.locator(".article-text").scroll_into_view_if_needed()  # the text with tags and categories beside it
+    written.append(snap(page, out / "admin-article.png"))
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.click("[data-preview-open]")
+    page.locator("#article-preview-panel iframe").wait_for()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)  # the framed page's layout
+    written.append(snap(page, out / "admin-preview.png"))
+    page.context.close()
     return written
 
 
@@ -180,7 +176,7 @@ def main() -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             wait_for(base + "/", server)
-            for path in [*shoot(base, args.out), *shoot_admin(base, args.out)]:
+            for path in shoot(base, args.out):
                 print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
                       f"({path.stat().st_size // 1024} KB)")
         finally:

@@ -27,7 +27,7 @@ their lines are translated.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as _noop
@@ -132,6 +132,25 @@ FIELD_PROBLEMS = (
     _noop("%(field)s %(value)s is not a known time zone"),
 )
 
+# Why a whole run failed or stopped (ImportRun.failure_reason, shown beside its status; importing.runs,
+# importing.tasks, importing.pipeline, newsportal.tasks): most specific first, the exception that
+# ended the run ("<class>: <message>") last.
+RUN_FAILURES = (
+    _noop("interrupted (Ctrl-C or SIGINT); the batches committed before are kept: run the import again to "
+          "finish it"),
+    _noop("the import process (pid %(pid)s on %(host)s) ended without recording its end (killed, or the "
+          "database could not be written); run the import again to complete it"),
+    _noop("a worker process ended abruptly (killed, or out of memory?); the batches committed before are kept: "
+          "run the import again to finish it"),
+    _noop("worker %(worker)s stopped while running this task (attempt %(n)s of %(limit)s)"),
+    _noop("the uploaded files are gone from the import spool (%(detail)s); upload them again"),
+    _noop("attempt %(n)s of %(limit)s failed (%(failure)s); it will be tried again"),
+    _noop("%(failure)s; it will be tried again"),
+    _noop("the import task failed for good: %(failure)s"),
+    _noop("the task failed"),
+    _noop("%(exception)s: %(failure)s"),
+)
+
 # Another library's words inside a line, by the placeholder that holds them.
 # A syntax error (`%(problem)s`): PyYAML's pure-Python parser, libyaml's (the C
 # loader most front matter goes through) and json's.
@@ -182,9 +201,9 @@ SYNTAX_PHRASES = (
     _noop("Extra data"),
 )
 
-# Reasons (`%(reason)s`, `%(detail)s`, `%(why)s`): Python's for an impossible date, the OS's
-# for a file, zipfile's, the database's, an asset's; and the importer's own for an old address.
-REASON_PHRASES = (
+# Reasons (`%(reason)s`, `%(detail)s`, `%(why)s`, `%(failure)s`): Python's for an impossible date,
+# the OS's for a file, zipfile's, the database's.
+LIBRARY_REASONS = (
     _noop("month must be in 1..12"),
     _noop("day is out of range for month"),
     _noop("hour must be in 0..23"),
@@ -198,6 +217,20 @@ REASON_PHRASES = (
     _noop("database is locked"),
     _noop("database table is locked"),
     _noop("UNIQUE constraint failed: %(columns)s"),
+    _noop("database or disk is full"),
+    _noop("attempt to write a readonly database"),
+    _noop("server closed the connection unexpectedly"),
+    _noop("[Errno 28] No space left on device"),
+)
+# PostgreSQL's messages that go on with their details: known by how they begin.
+REASON_BEGINNINGS = (
+    _noop("deadlock detected"),
+    _noop("could not serialize access"),
+    _noop("duplicate key value violates unique constraint"),
+)
+# The importer's own wording of a reason (an asset refused, an old address not known):
+# shown in Chinese alone, no original beside it.
+OWN_REASONS = (
     _noop("a link to a file outside the asset folder"),
     _noop("not a regular file"),
     _noop("SVG is not accepted (it can carry scripts)"),
@@ -207,14 +240,7 @@ REASON_PHRASES = (
     _noop("the permalink uses :id and the post has no `id` (Hexo made a random one)"),
     _noop("the permalink uses :%(name)s, which the post does not have"),
 )
-# PostgreSQL's messages that go on with their details: known by how they begin.
-REASON_BEGINNINGS = (
-    _noop("deadlock detected"),
-    _noop("could not serialize access"),
-    _noop("duplicate key value violates unique constraint"),
-)
-# The importer's own wording: shown in Chinese alone, no original beside it.
-_OWN_REASONS = frozenset(REASON_PHRASES[-8:])
+REASON_PHRASES = LIBRARY_REASONS + OWN_REASONS
 
 SYNTAX_ERROR = _noop("syntax error")
 
@@ -229,8 +255,8 @@ def _pattern(template: str) -> re.Pattern[str]:
         name = match.group(1)
         if name is None:
             parts.append("%")
-        elif name == "field":
-            parts.append(r"(?P<field>[\w-]+)")
+        elif name in ("field", "exception"):  # a front-matter key, an exception's class: one word
+            parts.append(rf"(?P<{name}>[\w.-]+)")
         else:
             parts.append(rf"(?P<{name}>.+?)")
         last = match.end()
@@ -241,7 +267,7 @@ def _pattern(template: str) -> re.Pattern[str]:
 Patterns = tuple[tuple[re.Pattern[str], str], ...]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(templates: tuple[str, ...]) -> Patterns:
     return tuple((_pattern(t), t) for t in templates)
 
@@ -269,12 +295,16 @@ def _value(name: str, value: str) -> str:
             if phrase == SYNTAX_ERROR:
                 return value  # a language with no translation: the line as written
         return value if phrase == value else _with_original(phrase, value)
-    if name in ("reason", "detail", "why"):
+    if name == "failure":
+        found = _translated(value, RUN_FAILURES)
+        if found is not None:
+            return found
+    if name in ("reason", "detail", "why", "failure"):
         for pattern, template in _compiled(REASON_PHRASES):
             match = pattern.fullmatch(value)
             if match:
                 phrase = gettext(template) % match.groupdict()
-                return phrase if template in _OWN_REASONS or phrase == value else _with_original(phrase, value)
+                return phrase if template in OWN_REASONS or phrase == value else _with_original(phrase, value)
         beginning = next((b for b in REASON_BEGINNINGS if value.startswith(b)), None)
         if beginning is not None and gettext(beginning) != beginning:
             return _with_original(gettext(beginning), value)
@@ -303,6 +333,12 @@ def translated_line(line: str) -> str:
             return f"{line[:start]}{gettext(': ')}{problem}"
         start = line.find(": ", start + 2)
     return line
+
+
+def translated_reason(reason: str) -> str:
+    """A run's `failure_reason` in the current language; a reason of unknown wording as it was."""
+    found = _translated(reason, RUN_FAILURES) if reason else None
+    return reason if found is None else found
 
 
 def translated_lines(lines: list[str]) -> list[str]:

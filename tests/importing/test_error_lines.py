@@ -21,7 +21,8 @@ from articles.models import ImportRun
 from importing import database_errors
 from importing.database_errors import explain, one_line
 from importing.error_lines import (
-    FIELD_PROBLEMS, FILE_PROBLEMS, REASON_BEGINNINGS, REASON_PHRASES, SYNTAX_ERROR, SYNTAX_PHRASES, translated_line,
+    FIELD_PROBLEMS, FILE_PROBLEMS, REASON_BEGINNINGS, REASON_PHRASES, RUN_FAILURES, SYNTAX_ERROR, SYNTAX_PHRASES,
+    translated_line, translated_reason,
 )
 from importing.load import ArticleLoader
 from tests.factories import staff
@@ -103,7 +104,7 @@ def _chinese_problem(shown: str) -> str:
     return shown.split("：", 1)[1]
 
 
-@pytest.mark.parametrize("template", SYNTAX_PHRASES + REASON_PHRASES + REASON_BEGINNINGS + (SYNTAX_ERROR,))
+@pytest.mark.parametrize("template", SYNTAX_PHRASES + REASON_PHRASES + REASON_BEGINNINGS + RUN_FAILURES + (SYNTAX_ERROR,))
 def test_each_known_wording_of_another_library_has_its_chinese(template):
     with translation.override("zh-hans"):
         assert CJK.search(gettext(template)), template
@@ -338,3 +339,75 @@ def _listed(page: str, css_class: str) -> list[str]:
     match = re.search(rf'<ol class="{css_class}">(.*?)</ol>', page, re.DOTALL)
     assert match, f"no {css_class} list"
     return re.findall(r"<li>(.*?)</li>", match.group(1), re.DOTALL)
+
+
+# --- why a whole run failed, shown beside its status -----------------------------------------------------
+
+def _worded_reasons() -> list[tuple[str, str]]:
+    """(where, a reason as stored) for each failure reason importing.runs and importing.tasks write out."""
+    found = []
+    for module in ("runs", "tasks", "pipeline"):
+        path = Path(importing.__file__).parent / f"{module}.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            messages = [k.value for k in node.keywords if k.arg == "failure_reason"]
+            if name == "_fail" and len(node.args) > 1:
+                messages.append(node.args[1])
+            if name == "WorkerLost" and node.args:
+                messages.append(node.args[0])
+            for message in messages:
+                sample = _sample(message)
+                if sample:
+                    found.append((f"{module}.py:{node.lineno}", f"WorkerLost: {sample}" if name == "WorkerLost"
+                                  else sample))
+    from importing.runs import INTERRUPTED_BY_OPERATOR, interrupted_reason
+
+    found.append(("runs.INTERRUPTED_BY_OPERATOR", INTERRUPTED_BY_OPERATOR))
+    found.append(("runs.interrupted_reason", interrupted_reason(ImportRun(pid=4242, host="web-1"))))
+    return found
+
+
+WORDED_REASONS = _worded_reasons()
+
+
+@pytest.mark.parametrize(("where", "reason"), WORDED_REASONS, ids=[where for where, _reason in WORDED_REASONS])
+def test_every_failure_reason_the_importer_words_is_translated(where, reason):
+    assert len(WORDED_REASONS) >= 7  # the scan found the runs' and the tasks' reasons
+    with translation.override("zh-hans"):
+        shown = translated_reason(reason)
+    assert shown != reason and CJK.search(shown), (where, shown)
+    with translation.override("en"):
+        assert translated_reason(reason) == reason
+
+
+@pytest.mark.parametrize(("reason", "said"), [
+    ("DatabaseError: server closed the connection unexpectedly", "数据库服务器意外断开了连接"),
+    ("OSError: [Errno 28] No space left on device", "磁盘已满（[Errno 28] No space left on device）"),
+    ("attempt 1 of 2 failed (ConnectionError: database went away); it will be tried again",
+     "第 1 次尝试失败（共 2 次）：因错误中止（ConnectionError）：database went away；将再试一次"),
+    ("the import task failed for good: WorkerLost: worker w-1 stopped while running this task (attempt 2 of 2)",
+     "导入任务最终失败：因错误中止（WorkerLost）：工作进程 w-1 在运行此任务时停止"),
+])
+def test_a_failure_reason_nests_its_parts_translated(reason, said):
+    with translation.override("zh-hans"):
+        assert said in translated_reason(reason)
+
+
+def test_a_run_stopped_by_a_full_database_says_so_in_chinese(run_import, write_post, tmp_path, client, monkeypatch):
+    write_post("a.md", "---\ntitle: 甲\ndate: 2024-01-02\n---\n正文")
+
+    def full(self, batch):
+        raise OperationalError("database or disk is full")
+
+    monkeypatch.setattr(ArticleLoader, "_write_batch", full)
+    result = run_import(tmp_path)
+    run = ImportRun.objects.latest()
+    assert result.exit_code != 0 and run.status == ImportRun.Status.FAILED
+    assert run.failure_reason == "OperationalError: database or disk is full"  # stored in English
+    client.force_login(staff("desk", "Editors"))
+    page = client.get(reverse("admin:articles_importrun_change", args=[run.pk])).content.decode()
+    assert "失败原因" in page and "因错误中止（OperationalError）：数据库或磁盘已满（database or disk is full）" in page
+    state = client.get(reverse("admin:articles_importrun_progress", args=[run.pk])).json()
+    assert state["failure_reason"] == "因错误中止（OperationalError）：数据库或磁盘已满（database or disk is full）"

@@ -30,7 +30,7 @@ from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from importing.error_lines import translated_lines
+from importing.error_lines import translated_lines, translated_reason
 from editorial.desk import FailuresFilter
 from importing.runs import mark_interrupted_runs
 from articles.models import Article, ImportRun
@@ -50,14 +50,14 @@ class ImportRunAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     # The status, what failed and why, and the articles written come first; how the run was made after.
     fieldsets = (
-        (None, {"fields": ("live", "failure_reason", "error_list", "written_list", "warning_list",
+        (None, {"fields": ("live", "failure", "error_list", "written_list", "warning_list",
                            "ignored_list")}),
         (_("Result"), {"fields": ("created", "updated", "unchanged", "kept_local_edits", "failed")}),
         (_("Run"), {"fields": ("origin", "who", "started_at", "finished_at", "source_list")}),
         (_("Process"), {"fields": ("host", "pid")}),
         (_("Options"), {"fields": ("time_zone", "overwrite_edited", "dry_run")}),
     )
-    readonly_fields = ("live", "who", "source_list", "error_list", "written_list", "warning_list", "ignored_list")
+    readonly_fields = ("live", "failure", "who", "source_list", "error_list", "written_list", "warning_list", "ignored_list")
 
     class Media:
         js = ("js/import-run.js",)
@@ -95,6 +95,11 @@ class ImportRunAdmin(admin.ModelAdmin):
     @admin.display(description=_("source"))
     def source_list(self, run: ImportRun) -> str:
         return format_html_join("", "<div>{}</div>", ((s,) for s in run.sources)) or "—"
+
+    @admin.display(description=_("failure reason"))
+    def failure(self, run: ImportRun) -> str:
+        # Stored in English like the error lines; shown in the reader's language (importing.error_lines).
+        return translated_reason(run.failure_reason) or "—"
 
     @admin.display(description=_("failed files"))
     def error_list(self, run: ImportRun) -> str:
@@ -246,7 +251,7 @@ def progress_state(run: ImportRun, status_display: str) -> dict:
         "kept": run.kept_local_edits, "failed": run.failed}
     return {
         "status": run.status, "status_display": str(status_display), "in_progress": run.in_progress,
-        "failure_reason": run.failure_reason, "files_total": total, "files_done": done,
+        "failure_reason": translated_reason(run.failure_reason), "files_total": total, "files_done": done,
         "files_text": files_text, "counts_text": counts_text,
         "created": run.created, "updated": run.updated, "unchanged": run.unchanged,
         "kept_local_edits": run.kept_local_edits, "failed": run.failed,

@@ -137,7 +137,7 @@ def _load_config(config_path: str) -> dict[str, Any]:
         raise SiteConfigError(config_path, f"is not UTF-8 (invalid byte at offset {exc.start})") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SiteConfigError(config_path, f"is not valid YAML{where}: {problem}") from exc
     if config is None:

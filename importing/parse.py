@@ -370,7 +370,8 @@ def _load_yaml(text: str, first_line: int, path: str) -> Any:
         return yaml.load(text, Loader=loader)  # noqa: S506 - both loaders are safe loaders
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = f" at line {first_line + mark.line}" if mark is not None else ""
+        # Where, as an editor's text editor counts (from 1); a leading tab was read as two spaces.
+        line = f" at line {first_line + mark.line}, column {mark.column + 1}" if mark is not None else ""
         problem = exc.problem or exc.context or "syntax error"
         raise ImportFileError(path, f"invalid YAML{line}: {problem}", "front matter") from exc
     except yaml.YAMLError as exc:

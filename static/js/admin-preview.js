@@ -16,8 +16,11 @@
     var opener = document.querySelector("[data-preview-open]");
     var form = panel && panel.closest("form");
     if (!panel || !opener || !form) return;
-    var frame = panel.querySelector("iframe");
     var stage = panel.querySelector(".preview-stage");
+    var frame = document.createElement("iframe");  // not in the served page (see _safe_edit.html)
+    frame.name = "article-preview";
+    frame.title = stage.dataset.frameTitle;
+    stage.appendChild(frame);
     var width = "desktop";
     var timer = null;
 

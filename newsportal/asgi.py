@@ -11,3 +11,9 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsportal.settings")
 
 application = get_asgi_application()
+
+# A production server with unsafe settings (a weak key, any Host, no static manifest,
+# DEBUG under gunicorn) stops here, before serving anything: newsportal.checks.
+from newsportal.checks import refuse_unsafe_start  # noqa: E402
+
+refuse_unsafe_start()

@@ -463,6 +463,12 @@ LOGGING = {
     "loggers": {"psycopg": {"filters": ["not_a_second_error"]}},
 }
 
+# --- Start-up safety (#20 A: install and settings) ----------------------------
+# newsportal.checks: a weak DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS '*', no static files
+# manifest in STATIC_ROOT are errors of `check --deploy`, and the WSGI/ASGI applications
+# refuse to start with them (docs/DEPLOY.md, "Before the first start").
+INSTALLED_APPS += ["newsportal.apps.ProjectConfig"]
+
 # --- Content API (/api/v1/, api) -------------------------------------------
 INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "corsheaders"]
 # CORS headers must be added before anything (CommonMiddleware, WhiteNoise) can answer.

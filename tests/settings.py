@@ -10,7 +10,8 @@ import tempfile
 # Production settings, whatever a developer's .env says (make install writes
 # DJANGO_DEBUG=1 there for runserver): the security tests check production mode.
 os.environ["DJANGO_DEBUG"] = "0"
-os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-production")
+# Long enough for newsportal.checks (a server started by a test refuses a weak key).
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789-abcdefghij")
 # The test client and the live server speak plain http; tests that check the
 # https behaviour (HSTS, redirects) ask for secure requests themselves.
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")

@@ -16,7 +16,7 @@ from django.db import models
 from django.urls import reverse
 
 from tests import html_safety
-from tests.factories import PROJECT, SEEDS, production_env, settings_in
+from tests.factories import PROJECT, SEEDS, production_env, settings_in, static_manifest_in
 
 TEMPLATES = PROJECT / "templates"
 
@@ -29,8 +29,9 @@ def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
 # --- settings -------------------------------------------------------------------
 
 
-def test_check_deploy_is_clean_in_production_mode():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+def test_check_deploy_is_clean_in_production_mode(tmp_path):
+    env = production_env(DJANGO_STATIC_ROOT=str(static_manifest_in(tmp_path / "static")))
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import PROJECT, SEEDS, production_env
+from tests.factories import PROJECT, SEEDS, production_env, static_manifest_in
 from tests.faults_support import free_port, run_manage, subprocess_env, wait_until_listening
 
 pytestmark = pytest.mark.slow  # gunicorn and manage.py in processes of their own
@@ -38,7 +38,8 @@ def test_the_server_applications_never_read_a_dotenv(tmp_path, module):
     """Started from a directory holding a developer's .env, even one NEWSPORTAL_ENV_FILE names,
     with no DJANGO_DEBUG in the environment: production mode, the environment's key."""
     (tmp_path / ".env").write_text(DEVELOPER_ENV)
-    env = production_env(NEWSPORTAL_ENV_FILE=str(tmp_path / ".env"), PYTHONPATH=str(PROJECT))
+    env = production_env(NEWSPORTAL_ENV_FILE=str(tmp_path / ".env"), PYTHONPATH=str(PROJECT),
+                         DJANGO_STATIC_ROOT=str(static_manifest_in(tmp_path / "static")))
     assert "DJANGO_DEBUG" not in env
     code = (f"import {module}; from django.conf import settings; "
             "print(settings.DEBUG, settings.SECURE_SSL_REDIRECT, settings.SESSION_COOKIE_SECURE, "

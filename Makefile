@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run demo serve migrate import-seeds test test-fast test-hexo test-sqlite test-postgres lint-imports bench corpus messages clean help
+.PHONY: install run demo serve migrate import-seeds test test-fast test-hexo test-sqlite test-postgres lint-imports bench corpus messages clean help lock
 
 help:
 	@echo "make run            set everything up and serve on http://$(HOST):$(PORT), with a task worker beside it"
@@ -18,6 +18,7 @@ help:
 	@echo "make lint-imports   check only the import contracts between the apps (pyproject.toml)"
 	@echo "make test-postgres  run the test suite on a throwaway PostgreSQL cluster"
 	@echo "make bench          run the import and page benchmarks (see docs/BENCHMARKS.md)"
+	@echo "make lock           write requirements/production.txt, the hash-pinned production install, from pyproject.toml"
 	@echo "make messages       update locale/zh_Hans/.../django.po from the code and compile the .mo (needs gettext)"
 
 $(VENV)/.installed: pyproject.toml
@@ -112,6 +113,16 @@ test-postgres: install
 bench: install
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
 	$(PY) bench/bench_pages.py $(PAGES_BENCH_ARGS)
+
+# The production install's lock file (docs/DEPLOY.md, "Installing"): every runtime
+# dependency of pyproject.toml (no test tools), pinned with its hashes, for Python 3.11
+# and 3.12 on any platform. Pins already in the file are kept while they still satisfy
+# pyproject.toml; LOCK_ARGS=--upgrade moves every one to the newest allowed.
+# tests/newsportal/test_lock_file.py checks that the committed file is in step.
+LOCK ?= requirements/production.txt
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock" --output-file $(LOCK) $(LOCK_ARGS)
 
 # The Chinese translation: django.po is updated from the marked strings (new
 # ones come in untranslated: translate them), then compiled. Both files are

@@ -29,6 +29,7 @@ batch, importing.service), for the run's admin page.
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import logging
 import os
@@ -257,3 +258,20 @@ def mark_interrupted_runs() -> int:
     except DatabaseError as exc:
         log.warning("could not check for interrupted import runs: %s", retry.one_line(exc))
     return marked
+
+
+# Runs still at work or waiting for a worker are never pruned, however old.
+UNFINISHED = (ImportRun.Status.RUNNING, ImportRun.Status.QUEUED)
+
+
+def prunable_runs(older_than: dt.timedelta):
+    """The runs `prune_runs` would delete: finished (in any way) and started before now - older_than."""
+    return ImportRun.objects.filter(started_at__lt=timezone.now() - older_than).exclude(status__in=UNFINISHED)
+
+
+def prune_runs(older_than: dt.timedelta) -> int:
+    """Delete the import history older than `older_than` (`manage.py prune_import_runs`); returns how many.
+
+    The articles those runs wrote are untouched: a run is only their record."""
+    deleted, _ = prunable_runs(older_than).delete()
+    return deleted

@@ -44,3 +44,14 @@ def _whole_number(text: str) -> int:
         return int(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
+
+
+_DURATION_UNITS = {"d": "days", "h": "hours", "w": "weeks"}
+
+
+def duration(text: str) -> dt.timedelta:
+    """A positive span such as 90d, 12h or 2w (days, hours, weeks), for options such as --older-than."""
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in _DURATION_UNITS or not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 90d, 12h or 2w")
+    return dt.timedelta(**{_DURATION_UNITS[unit]: int(number)})

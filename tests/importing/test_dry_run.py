@@ -123,7 +123,7 @@ def test_a_dry_run_that_breaks_a_database_constraint_fails_that_file(run_import,
 
     result = run_import("--dry-run", good.parent)
 
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "would have created 1, updated 0, unchanged 0, failed 1" in result.stdout
     [line] = result.error_lines
     assert line.startswith(f"{bad}: database error:") and "forbidden_title" in line

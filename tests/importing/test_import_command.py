@@ -97,7 +97,7 @@ def test_same_story_twice_in_one_run_makes_one_article(run_import, write_post):
 @pytest.mark.corpus
 def test_real_corpus_147_import_and_3_fail(run_import, corpus_dir):
     result = run_import(corpus_dir)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "created 147, updated 0, unchanged 0, failed 3" in result.stdout
     errors = result.error_lines
     assert len(errors) == 3, errors
@@ -142,7 +142,7 @@ def test_bad_files_are_reported_and_the_rest_imported(run_import, write_post):
     write_post("in/gbk.txt", post(title="'中文'").encode("gbk"))
     write_post("in/notes.rst", "ignored: not a post suffix")
     result = run_import(write_post("in/good2.markdown", post(title="'也好'")).parent)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "created 2, updated 0, unchanged 0, failed 4" in result.stdout
     assert len(result.error_lines) == 4
     for name in ("bad-yaml.md", "binary.txt", "empty.md", "gbk.txt"):
@@ -152,7 +152,7 @@ def test_bad_files_are_reported_and_the_rest_imported(run_import, write_post):
 
 def test_missing_path_is_an_error_but_others_import(run_import, tmp_path):
     result = run_import(tmp_path / "nope", SEEDS)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "nope: no such file or directory" in result.stderr
     assert Article.objects.count() == 2
 
@@ -160,7 +160,7 @@ def test_missing_path_is_an_error_but_others_import(run_import, tmp_path):
 def test_max_bytes(run_import, write_post):
     path = write_post("big.md", post(body="<p>" + "长" * 5000 + "</p>"))
     result = run_import("--max-bytes", "1000", path)
-    assert result.exit_code == 1 and "over the 1,000-byte limit" in result.stderr
+    assert result.exit_code == 3 and "over the 1,000-byte limit" in result.stderr
     assert Article.objects.count() == 0
 
 
@@ -168,7 +168,7 @@ def test_dry_run_writes_nothing_but_reports(run_import, write_post):
     path = write_post("a.md", post())
     write_post("b.md", "no front matter")
     result = run_import("--dry-run", path.parent)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "would have created 1, updated 0, unchanged 0, failed 1" in result.stdout
     assert counts() == (0, 0, 0, 0)
 
@@ -279,7 +279,7 @@ def test_command_process_exit_codes_and_wal_mode(tmp_path):
     bad = tmp_path / "bad.md"
     bad.write_text("no front matter here")
     failed = _manage("import_articles", str(bad), str(SEEDS), db_url=url)
-    assert failed.returncode == 1
+    assert failed.returncode == 3  # some files failed
     assert f"{bad}: no front matter" in failed.stderr
     assert "Traceback" not in failed.stderr
     with sqlite3.connect(db) as conn:
@@ -314,7 +314,7 @@ def test_a_database_error_fails_only_its_own_file(run_import, write_post, monkey
     write_post("db/1.md", post(title="'好一'", categories="[甲]"))
     write_post("db/2.md", post(title="'坏'", categories="[乙]", author="坏作者"))
     result = run_import(write_post("db/3.md", post(title="'好二'", categories="[甲]")).parent)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "created 2, updated 0, unchanged 0, failed 1" in result.stdout
     [error] = result.error_lines
     assert error.startswith(str(tmp_path / "db" / "2.md")) and "database error" in error

@@ -1,0 +1,133 @@
+"""deploy/systemd/: the reference units are valid for systemd and consistent with the project
+(their commands exist and parse, one user, one env file, the hardening every unit carries)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from django.core.management import get_commands, load_command_class
+
+from tests.factories import PROJECT
+
+UNITS = PROJECT / "deploy" / "systemd"
+RELEASE = "/srv/newsportal"  # where the units expect the release; the tests put this checkout there
+STATE = "/var/lib/newsportal"
+HARDENING = {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes", "ProtectHome": "yes",
+             "StateDirectory": "newsportal", "ReadWritePaths": STATE}
+
+
+def parse_unit(path: Path) -> dict[str, dict[str, list[str]]]:
+    """section -> key -> values (a key may repeat), continuation lines joined, comments dropped."""
+    sections: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    section, pending = "", ""
+    for raw in path.read_text().splitlines():
+        line = pending + raw.strip()
+        if line.endswith("\\"):
+            pending = line[:-1] + " "
+            continue
+        pending = ""
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            continue
+        key, _, value = line.partition("=")
+        sections[section][key.strip()].append(value.strip())
+    return sections
+
+
+def services() -> dict[str, dict]:
+    return {path.name: parse_unit(path) for path in sorted(UNITS.glob("*.service"))}
+
+
+def test_the_reference_set_is_there():
+    assert {"newsportal-web.service", "newsportal-worker.service", "newsportal-rqworker.service",
+            "newsportal-import.service", "newsportal-prune.service"} <= set(services())
+    assert {path.name for path in UNITS.glob("*.timer")} == {"newsportal-import.timer", "newsportal-prune.timer"}
+
+
+@pytest.mark.parametrize("name", sorted(services()))
+def test_every_service_runs_as_the_service_user_with_the_env_file_and_hardening(name):
+    service = services()[name]["Service"]
+    assert service["User"] == ["newsportal"] and service["Group"] == ["newsportal"]
+    assert service["EnvironmentFile"] == ["/etc/newsportal/env"]
+    assert "NEWSPORTAL_ENV_FILE=" in service["Environment"]  # never a developer's .env
+    assert service["WorkingDirectory"] == [RELEASE]
+    for key, value in HARDENING.items():
+        assert service[key] == [value], f"{name}: {key}"
+
+
+def command_of(name: str) -> list[str]:
+    [exec_start] = services()[name]["Service"]["ExecStart"]
+    return shlex.split(exec_start)
+
+
+def parsed_manage_py(argv: list[str]):
+    """manage.py's command and its options, as the command's own parser reads them."""
+    assert argv[0] == f"{RELEASE}/.venv/bin/python" and argv[1] == "manage.py", argv
+    name, args = argv[2], argv[3:]
+    # django_rq is an installed app only with NEWSPORTAL_TASK_BACKEND=rq; its command is there all the same.
+    commands = {**get_commands(), "rqworker": "django_rq"}
+    assert name in commands, f"no command {name}"
+    command = load_command_class(commands[name], name)
+    return name, command.create_parser("manage.py", name).parse_args(args)
+
+
+@pytest.mark.parametrize("name", sorted(services()))
+def test_every_command_exists_in_the_venv_and_its_options_parse(name):
+    argv = command_of(name)
+    program = Path(argv[0].replace(RELEASE, str(PROJECT)))
+    assert program.is_file(), f"{argv[0]}: not in the venv"
+    if argv[1] == "manage.py":
+        parsed_manage_py(argv)
+    else:
+        assert program.name == "gunicorn" and "newsportal.wsgi" in argv
+
+
+def test_the_workers_follow_the_task_backend():
+    db, rq = services()["newsportal-worker.service"], services()["newsportal-rqworker.service"]
+    assert parsed_manage_py(command_of("newsportal-worker.service"))[0] == "db_worker"
+    command, options = parsed_manage_py(command_of("newsportal-rqworker.service"))
+    assert command == "rqworker" and options.with_scheduler
+    assert db["Unit"]["Conflicts"] == ["newsportal-rqworker.service"]
+    assert rq["Unit"]["Conflicts"] == ["newsportal-worker.service"]
+
+
+def test_the_import_timer_runs_the_import_with_its_lock_and_timestamps():
+    timer = parse_unit(UNITS / "newsportal-import.timer")
+    assert timer["Timer"]["Unit"] == ["newsportal-import.service"] and timer["Timer"]["Persistent"] == ["true"]
+    assert timer["Install"]["WantedBy"] == ["timers.target"]
+    service = services()["newsportal-import.service"]["Service"]
+    assert service["Type"] == ["oneshot"]
+    name, options = parsed_manage_py(command_of("newsportal-import.service"))
+    assert name == "import_articles" and options.timestamps
+    assert str(options.lock).startswith(STATE + "/")  # writable under ProtectSystem=strict
+    # "some files failed" and "another import holds the lock" are not a failed unit; a crash (1) is.
+    assert service["SuccessExitStatus"] == ["3 75"]
+    prune = parsed_manage_py(command_of("newsportal-prune.service"))
+    assert prune[0] == "prune_import_runs"
+    assert parse_unit(UNITS / "newsportal-prune.timer")["Timer"]["Unit"] == ["newsportal-prune.service"]
+
+
+def test_the_env_example_sets_only_settings_that_are_read():
+    read = set(re.findall(r"\b(?:DJANGO|NEWSPORTAL|DATABASE|CACHE|CORS|SQLITE)_[A-Z_]+\b",
+                          (PROJECT / "newsportal" / "settings.py").read_text())) | {"DATABASE_URL"}
+    names = [line.split("=", 1)[0] for line in (UNITS / "env.example").read_text().splitlines()
+             if line and not line.startswith("#")]
+    assert names and set(names) <= read, set(names) - read
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze missing (Debian: systemd)")
+def test_systemd_analyze_verify_accepts_the_units(tmp_path):
+    """With this checkout as the release, so ExecStart's programs exist and are checked."""
+    for unit in [*UNITS.glob("*.service"), *UNITS.glob("*.timer")]:
+        (tmp_path / unit.name).write_text(unit.read_text().replace(RELEASE, str(PROJECT)))
+    done = subprocess.run(["systemd-analyze", "verify", *sorted(map(str, tmp_path.iterdir()))],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and not done.stdout.strip() and not done.stderr.strip(), done.stdout + done.stderr

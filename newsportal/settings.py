@@ -468,6 +468,19 @@ LOGGING = {
 # manifest in STATIC_ROOT are errors of `check --deploy`, and the WSGI/ASGI applications
 # refuse to start with them (docs/DEPLOY.md, "Before the first start").
 INSTALLED_APPS += ["newsportal.apps.ProjectConfig"]
+# Stored media in an object store without editing this file (docs/DEPLOY.md, "Media files"):
+# NEWSPORTAL_MEDIA_STORAGE names the storage class (django-storages' S3Storage, …),
+# NEWSPORTAL_MEDIA_STORAGE_OPTIONS its OPTIONS as a JSON object.
+if os.environ.get("NEWSPORTAL_MEDIA_STORAGE"):
+    import json
+
+    try:
+        _media_options = json.loads(os.environ.get("NEWSPORTAL_MEDIA_STORAGE_OPTIONS") or "{}")
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"NEWSPORTAL_MEDIA_STORAGE_OPTIONS is not JSON: {exc}") from exc
+    if not isinstance(_media_options, dict):
+        raise ImproperlyConfigured("NEWSPORTAL_MEDIA_STORAGE_OPTIONS must be a JSON object ({...})")
+    STORAGES["default"] = {"BACKEND": os.environ["NEWSPORTAL_MEDIA_STORAGE"], "OPTIONS": _media_options}
 
 # --- Content API (/api/v1/, api) -------------------------------------------
 INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "corsheaders"]

@@ -12,7 +12,7 @@ from django.core import checks
 from django.test import override_settings
 
 from newsportal.checks import ANY_HOST, DEBUG_UNDER_A_SERVER, NO_STATIC_MANIFEST, WEAK_SECRET_KEY
-from tests.factories import PROJECT, production_env, static_manifest_in
+from tests.factories import PROJECT, production_env, settings_in, static_manifest_in
 
 GOOD_KEY = "k" * 30 + "0123456789abcdefghij"
 
@@ -93,3 +93,26 @@ def test_gunicorn_refuses_to_start_with_unsafe_settings(tmp_path, unsafe, error)
     stopped = run_gunicorn(env)
     assert stopped.returncode != 0
     assert error in stopped.stderr and "refusing to start" in stopped.stderr, stopped.stderr
+
+
+# --- media in an object store, from the environment ---------------------------------------
+
+
+def test_the_media_storage_comes_from_the_environment():
+    plain = settings_in(production_env(), "STORAGES")["STORAGES"]
+    assert plain["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    env = production_env(NEWSPORTAL_MEDIA_STORAGE="django.core.files.storage.InMemoryStorage",
+                         NEWSPORTAL_MEDIA_STORAGE_OPTIONS='{"base_url": "https://media.example.com/"}')
+    stored = settings_in(env, "STORAGES")["STORAGES"]
+    assert stored["default"] == {"BACKEND": "django.core.files.storage.InMemoryStorage",
+                                 "OPTIONS": {"base_url": "https://media.example.com/"}}
+    assert stored["staticfiles"] == plain["staticfiles"]
+
+
+@pytest.mark.parametrize("options", ["{not json", "[1, 2]"])
+def test_media_storage_options_that_are_not_a_json_object_stop_the_process(options):
+    env = production_env(NEWSPORTAL_MEDIA_STORAGE="django.core.files.storage.InMemoryStorage",
+                         NEWSPORTAL_MEDIA_STORAGE_OPTIONS=options)
+    done = subprocess.run([sys.executable, "manage.py", "check"], cwd=PROJECT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode != 0 and "NEWSPORTAL_MEDIA_STORAGE_OPTIONS" in done.stderr

@@ -123,6 +123,14 @@ def test_the_env_example_sets_only_settings_that_are_read():
     assert names and set(names) <= read, set(names) - read
 
 
+def test_the_env_example_key_must_be_replaced_before_the_server_starts():
+    from newsportal.checks import secret_key_is_weak
+
+    [key] = [line.split("=", 1)[1] for line in (UNITS / "env.example").read_text().splitlines()
+             if line.startswith("DJANGO_SECRET_KEY=")]
+    assert secret_key_is_weak(key)
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze missing (Debian: systemd)")
 def test_systemd_analyze_verify_accepts_the_units(tmp_path):
     """With this checkout as the release, so ExecStart's programs exist and are checked."""

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import http.client
+import os
 import re
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -13,7 +16,8 @@ from pathlib import Path
 import pytest
 from django.core.management import get_commands, load_command_class
 
-from tests.factories import PROJECT
+from tests.factories import PROJECT, SEEDS
+from tests.faults_support import free_port, wait_until_listening
 
 UNITS = PROJECT / "deploy" / "systemd"
 RELEASE = "/srv/newsportal"  # where the units expect the release; the tests put this checkout there
@@ -139,3 +143,65 @@ def test_systemd_analyze_verify_accepts_the_units(tmp_path):
     done = subprocess.run(["systemd-analyze", "verify", *sorted(map(str, tmp_path.iterdir()))],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and not done.stdout.strip() and not done.stderr.strip(), done.stdout + done.stderr
+
+
+# --- the units' commands, run as systemd would (its environment file, no .env) ----------------
+
+
+def unit_environment(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """env.example as EnvironmentFile= gives it, with this test's database, key and folders;
+    plus the unit's own Environment= lines; nothing else of this machine's settings."""
+    from tests.factories import static_manifest_in
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "NEWSPORTAL_", "DATABASE_", "CACHE_"))}
+    for line in (UNITS / "env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            env[name] = value
+    env.update(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DATABASE_URL=database_url, CACHE_URL="locmem://",
+               DJANGO_STATIC_ROOT=str(static_manifest_in(tmp_path / "static")),
+               NEWSPORTAL_MEDIA_ROOT=str(tmp_path / "media"), NEWSPORTAL_IMPORT_SPOOL_DIR=str(tmp_path / "spool"),
+               NEWSPORTAL_ENV_FILE="", PYTHONUNBUFFERED="1")
+    return env
+
+
+def runnable(name: str, **replace: str) -> list[str]:
+    """The unit's ExecStart with this checkout as the release and `replace`'s substitutions."""
+    text = shlex.join(command_of(name)).replace(RELEASE, str(PROJECT))
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return shlex.split(text)
+
+
+@pytest.mark.slow  # gunicorn in a process of its own
+def test_the_web_units_command_serves_with_the_example_environment(scratch_db, tmp_path):
+    port = free_port()
+    server = subprocess.Popen(runnable("newsportal-web.service", **{"127.0.0.1:8000": f"127.0.0.1:{port}"}),
+                              cwd=PROJECT, env=unit_environment(tmp_path, scratch_db),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until_listening(port, server)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        # As nginx sends it: the site's host, and https said by the proxy (DJANGO_SECURE_PROXY_SSL_HEADER).
+        connection.request("GET", "/robots.txt", headers={"Host": "news.example.com", "X-Forwarded-Proto": "https"})
+        response = connection.getresponse()
+        assert response.status == 200 and b"Sitemap: https://news.example.com/" in response.read()
+        connection.request("GET", "/robots.txt", headers={"Host": "news.example.com"})
+        plain = connection.getresponse()
+        plain.read()
+        assert plain.status == 301 and plain.getheader("Location").startswith("https://")
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+@pytest.mark.slow  # manage.py in a process of its own
+def test_the_import_units_command_imports_with_timestamps(scratch_db, tmp_path):
+    env = unit_environment(tmp_path, scratch_db)
+    command = runnable("newsportal-import.service", **{"/srv/feeds/": str(SEEDS),
+                                                      f"{STATE}/import.lock": str(tmp_path / "import.lock")})
+    done = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    [line] = done.stdout.splitlines()
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ created 2, ", line), line

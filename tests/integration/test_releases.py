@@ -4,17 +4,25 @@
   processes never serve the pages the old release rendered (its templates, its static
   files' names), while the old processes, still running beside them on the same Redis,
   keep serving their own.
+* A restart under a listening socket that systemd holds (docs/DEPLOY.md, step 4) refuses
+  no request, and only the processes started after `collectstatic` serve the new static
+  files and link them from pages (WhiteNoise and the manifest are read at start-up).
 * `migrate` that applies nothing leaves the cache alone; one that applies a migration
   still marks everything changed.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import dj_database_url
@@ -94,9 +102,11 @@ def home_page(env: dict) -> dict:
     return json.loads(done.stdout)
 
 
-def new_css_release(old_static: Path, new_static: Path) -> str:
-    """`new_static`: the old release's static files with site.css changed (a new hashed name)."""
-    shutil.copytree(old_static, new_static)
+def new_css_release(old_static: Path, new_static: Path, *, in_place: bool = False) -> str:
+    """`new_static`: the old release's static files with site.css changed (a new hashed name);
+    `in_place`: as a collectstatic into the same folder would leave it (the old files kept)."""
+    if not in_place:
+        shutil.copytree(old_static, new_static)
     manifest = json.loads((new_static / STATIC_MANIFEST).read_text())
     old_name = manifest["paths"]["css/site.css"]
     new_name = re.sub(r"\.\w+\.css$", ".0123456789ab.css", old_name)
@@ -130,6 +140,102 @@ def test_a_new_release_never_serves_the_old_releases_pages_while_the_old_one_ser
     assert first_new["etag"] != first_old["etag"]
     assert home_page(old) == first_old  # the old release still serves its own page
     assert home_page(new) == first_new  # and the new one its own, from the cache
+
+
+# --- a restart under a held socket -------------------------------------------------------
+
+
+def collect_static(static_root: Path) -> None:
+    built = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=PROJECT,
+                           env=production_env(DJANGO_STATIC_ROOT=str(static_root)), capture_output=True, text=True,
+                           timeout=300)
+    assert built.returncode == 0, built.stderr
+
+
+def gunicorn_on(listening: socket.socket, env: dict) -> subprocess.Popen:
+    """gunicorn serving on `listening` as systemd's socket activation hands it over (fd 3, LISTEN_FDS)."""
+    fd = listening.fileno()
+    return subprocess.Popen(
+        ["bash", "-c", f'exec 3<&{fd} {fd}<&-; export LISTEN_FDS=1 LISTEN_PID=$$; exec "$0" "$@"',
+         str(Path(sys.executable).with_name("gunicorn")), "newsportal.wsgi", "--workers", "2",
+         "--graceful-timeout", "30", "--log-level", "warning"],
+        cwd=PROJECT, env=env, pass_fds=(fd,))
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def linked_css(port: int) -> list[str]:
+    status, body = get(port, "/")
+    assert status == 200
+    return re.findall(r"/static/css/site\.\w+\.css", body.decode())
+
+
+def wait_for(condition, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow  # collectstatic, an import and two gunicorns
+def test_a_restart_under_a_held_socket_refuses_no_request_and_serves_the_new_static_files(scratch_db, tmp_path):
+    done = run_manage(scratch_db, "import_articles", SEEDS)
+    assert done.returncode == 0, done.stderr
+    static_root = tmp_path / "staticfiles"
+    collect_static(static_root)
+    old_css = "/static/" + json.loads((static_root / STATIC_MANIFEST).read_text())["paths"]["css/site.css"]
+    env = production_env(DATABASE_URL=scratch_db, DJANGO_STATIC_ROOT=str(static_root),
+                         DJANGO_ALLOWED_HOSTS="127.0.0.1", DJANGO_SECURE_SSL_REDIRECT="0")
+    listening = socket.socket()  # what systemd's newsportal.socket holds across the restart
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(128)
+    port = listening.getsockname()[1]
+    old = gunicorn_on(listening, env)
+    new = None
+    answers: list = []
+    stop = threading.Event()
+
+    def reader() -> None:  # a reader asking for the home page all along, one connection a request
+        while not stop.is_set() and len(answers) < 100_000:
+            try:
+                answers.append(get(port, "/")[0])
+            except OSError as error:
+                answers.append(repr(error))
+
+    thread = threading.Thread(target=reader)
+    try:
+        wait_for(lambda: old.poll() is None and get(port, "/")[0] == 200)
+        assert linked_css(port) == [old_css]
+        new_css = "/static/" + new_css_release(static_root, static_root, in_place=True)  # the release's collectstatic
+        assert get(port, new_css)[0] == 404  # WhiteNoise listed the files when it started
+        assert linked_css(port) == [old_css]  # and the manifest was read then
+        thread.start()
+        wait_for(lambda: len(answers) >= 5)
+        old.send_signal(signal.SIGTERM)  # systemctl restart: the old one stops, the new one starts
+        new = gunicorn_on(listening, env)
+        assert old.wait(timeout=60) == 0
+        wait_for(lambda: linked_css(port) == [new_css])
+        assert get(port, new_css)[0] == get(port, old_css)[0] == 200  # the old pages' file too
+        served_before = len(answers)
+        wait_for(lambda: len(answers) >= served_before + 5)
+    finally:
+        stop.set()
+        if thread.is_alive():
+            thread.join(timeout=120)
+        for server in (old, new):
+            if server is not None and server.poll() is None:
+                server.terminate()
+                server.wait(timeout=60)
+        listening.close()
+    assert set(answers) == {200}, [answer for answer in answers if answer != 200][:5]
 
 
 # --- migrate and the cache -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Index operations that never block readers on PostgreSQL (docs/ARCHITECTURE.md, "Migrations").
+"""Index operations that never block readers on PostgreSQL (docs/ARCHITECTURE.md, "The apps": **Migrations**).
 
 A plain CREATE INDEX holds a lock that blocks every write to its table while it
 builds, and DROP INDEX one that blocks every read, for as long as the build or the

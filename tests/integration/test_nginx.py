@@ -18,9 +18,11 @@ Debian's `nginx`, `libnginx-mod-http-brotli-filter` and `openssl`; .ci/run insta
 
 from __future__ import annotations
 
+import grp
 import gzip
 import http.client
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -87,7 +89,7 @@ def render_site(shipped: str, *, http_port: int, https_port: int, app_port: int,
     site = replace(site, "listen 443", f"listen 127.0.0.1:{https_port}", 2)
     site = replace(site, "server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};", 1)
     site = replace(site, f"/etc/letsencrypt/live/{HOST}/", f"{folder}/tls/", 2)
-    site = replace(site, "/var/log/nginx/", f"{folder}/logs/", 2)
+    site = replace(site, "/var/log/nginx/newsportal/", f"{folder}/logs/nginx/", 2)
     site = replace(site, "root /srv/newsportal;", f"root {folder}/srv;", 1)
     return replace(site, "root /var/www/letsencrypt;", f"root {folder}/acme;", 1)
 
@@ -136,7 +138,7 @@ def site(module_scratch_db, tmp_path_factory):
     if missing:
         pytest.skip(missing)
     folder = tmp_path_factory.mktemp("nginx")
-    for sub in ("logs", "tmp", "sites-enabled", "srv/media", "acme/.well-known/acme-challenge"):
+    for sub in ("logs/nginx", "logs/app", "tmp", "sites-enabled", "srv/media", "acme/.well-known/acme-challenge"):
         (folder / sub).mkdir(parents=True)
     (folder / "acme/.well-known/acme-challenge/token-1").write_text("token-1.key")
     certificate = self_signed_certificate(folder / "tls")
@@ -164,7 +166,7 @@ def site(module_scratch_db, tmp_path_factory):
         processes.append(subprocess.Popen(
             [str(Path(sys.executable).with_name("gunicorn")), "newsportal.wsgi", "--workers", "2",
              "--bind", f"127.0.0.1:{app_port}", "--forwarded-allow-ips", "127.0.0.1", "--forwarder-headers", "",
-             "--log-level", "warning", "--access-logfile", str(folder / "logs" / "gunicorn.log"),
+             "--log-level", "warning", "--access-logfile", str(folder / "logs" / "app" / "gunicorn-access.log"),
              "--access-logformat", "%(r)s rid=%({x-request-id}i)s xff=%({x-forwarded-for}i)s"],
             cwd=PROJECT, env=env))
         wait_until_listening(app_port, processes[-1])
@@ -227,6 +229,19 @@ def cookies_set(headers: http.client.HTTPMessage) -> SimpleCookie:
     for line in headers.get_all("Set-Cookie") or []:
         jar.load(line)
     return jar
+
+
+def logged(site: dict, marker: str) -> tuple[list[str], list[str]]:
+    """The lines holding `marker` in gunicorn's and nginx's access logs, once both have one (at most 10 s)."""
+    app_log = site["folder"] / "logs" / "app" / "gunicorn-access.log"
+    nginx_log = site["folder"] / "logs" / "nginx" / "access.log"
+    deadline = time.monotonic() + 10  # both write their line after the response
+    while True:
+        app_lines = [line for line in app_log.read_text().splitlines() if marker in line]
+        proxy_lines = [line for line in nginx_log.read_text().splitlines() if marker in line]
+        if (app_lines and proxy_lines) or time.monotonic() > deadline:
+            return app_lines, proxy_lines
+        time.sleep(0.05)
 
 
 # --- the file itself -----------------------------------------------------------------------
@@ -387,16 +402,65 @@ def test_the_lockout_counts_the_address_nginx_saw_not_one_the_client_wrote(site)
 @slow
 def test_nginx_passes_its_request_id_and_the_client_address(site):
     https(site, "/?probe=request-id", **{"X-Request-ID": "client-made", "X-Forwarded-For": "203.0.113.7"})
-    gunicorn_log = site["folder"] / "logs" / "gunicorn.log"
-    nginx_log = site["folder"] / "logs" / "newsportal.access.log"
-    deadline = time.monotonic() + 10  # both write their line after the response
-    while True:
-        app_lines = [line for line in gunicorn_log.read_text().splitlines() if "probe=request-id" in line]
-        proxy_lines = [line for line in nginx_log.read_text().splitlines() if "probe=request-id" in line]
-        if (app_lines and proxy_lines) or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+    app_lines, proxy_lines = logged(site, "probe=request-id")
     assert len(app_lines) == 1 and len(proxy_lines) == 1
     request_id = re.search(r"rid=([0-9a-f]{32})\b", proxy_lines[0]).group(1)
     assert f"rid={request_id} " in app_lines[0]  # nginx's id, not the client's
     assert app_lines[0].endswith("xff=203.0.113.7, 127.0.0.1")  # appended, the last one nginx's own
+
+
+# --- deploy/logrotate/newsportal -------------------------------------------------------------
+
+
+LOGROTATE = PROJECT / "deploy" / "logrotate" / "newsportal"
+
+
+def render_logrotate(shipped: str, folder: Path) -> str:
+    """The shipped file with this test's log folders, its own user and group, and a USR1 to this nginx."""
+    user, group = pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
+    conf = replace(shipped, "/var/log/nginx/newsportal/", f"{folder}/logs/nginx/", 1)
+    conf = replace(conf, "/var/log/newsportal/", f"{folder}/logs/app/", 1)
+    conf = replace(conf, "su newsportal adm", f"su {user} {group}", 1)
+    conf = replace(conf, "create 0640 www-data adm", f"create 0640 {user} {group}", 1)
+    return replace(conf, "invoke-rc.d nginx rotate", f"kill -USR1 $(cat {folder}/nginx.pid)", 2)
+
+
+def logrotate(site: dict, *options: str) -> subprocess.CompletedProcess:
+    binary = shutil.which("logrotate") or "/usr/sbin/logrotate"
+    if not Path(binary).exists():
+        pytest.skip("logrotate not installed (Debian package logrotate; .ci/run installs it)")
+    conf = site["folder"] / "logrotate.conf"
+    conf.write_text(render_logrotate(LOGROTATE.read_text(), site["folder"]))
+    conf.chmod(0o644)
+    return subprocess.run([binary, *options, "--state", str(site["folder"] / "logrotate.state"), str(conf)],
+                          capture_output=True, text=True, timeout=60)
+
+
+@slow
+def test_logrotate_reads_the_file_and_finds_both_logs(site):
+    https(site, "/?probe=logrotate-debug")
+    assert all(logged(site, "probe=logrotate-debug"))
+    done = logrotate(site, "--debug", "--force")
+    assert done.returncode == 0, done.stderr
+    report = done.stdout + done.stderr
+    assert not re.search(r"^error:", report, re.MULTILINE), report
+    for log in ("nginx/access.log", "app/gunicorn-access.log"):
+        assert f"considering log {site['folder']}/logs/{log}" in report, report
+    assert "copying" in report and "truncating" in report  # the app's stanza: copytruncate
+
+
+@slow
+def test_rotated_logs_are_written_afresh_by_nginx_and_gunicorn(site):
+    """nginx reopens its log on the USR1 the postrotate script sends; gunicorn's is truncated in place."""
+    https(site, "/?probe=before-rotation")
+    assert all(logged(site, "probe=before-rotation"))
+    done = logrotate(site, "--force")
+    assert done.returncode == 0, done.stderr
+    https(site, "/?probe=after-rotation")
+    app_lines, proxy_lines = logged(site, "probe=after-rotation")
+    assert len(app_lines) == 1 and len(proxy_lines) == 1
+    logs = site["folder"] / "logs"
+    for current in (logs / "nginx" / "access.log", logs / "app" / "gunicorn-access.log"):
+        assert "probe=before-rotation" not in current.read_text(), current
+        rotated = list(current.parent.glob(f"{current.name}-*"))
+        assert len(rotated) == 1 and "probe=before-rotation" in rotated[0].read_text(), rotated

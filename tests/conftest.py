@@ -7,6 +7,7 @@ fixtures only one app's tests use are in that app's folder's conftest.py.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -196,12 +197,12 @@ def _migrated_template(tmp_path_factory):
             pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-@pytest.fixture
-def scratch_db(_migrated_template, tmp_path) -> str:
-    """DATABASE_URL of a fresh, migrated database only this test uses."""
-    vendor, template = _migrated_template
+@contextlib.contextmanager
+def _scratch_copy(migrated_template, folder: Path):
+    """A copy of the migrated template (a file in `folder` on SQLite), dropped afterwards."""
+    vendor, template = migrated_template
     if vendor == "sqlite":
-        path = tmp_path / "db.sqlite3"
+        path = folder / "db.sqlite3"
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
@@ -212,6 +213,20 @@ def scratch_db(_migrated_template, tmp_path) -> str:
         yield with_database(pg.url, name)
     finally:
         pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def scratch_db(_migrated_template, tmp_path) -> str:
+    """DATABASE_URL of a fresh, migrated database only this test uses."""
+    with _scratch_copy(_migrated_template, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_scratch_db(_migrated_template, tmp_path_factory) -> str:
+    """The same, shared by one test module's tests (for servers a module starts once)."""
+    with _scratch_copy(_migrated_template, tmp_path_factory.mktemp("module-db")) as url:
+        yield url
 
 
 # --- outside programs: Redis, Chromium ---------------------------------------------------

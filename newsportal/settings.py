@@ -181,7 +181,12 @@ def cache_from_url(url: str) -> dict:
                 "LOCATION": urlsplit(url).netloc or "newsportal",
                 "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "5000"))}}
     if scheme in ("redis", "rediss", "unix"):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        # Redis is a cache, not a dependency (#20 C, newsportal/cache.py): short socket timeouts,
+        # and a Redis that is down or hung is a cache miss, never a 500. A CACHE_URL's own
+        # ?socket_timeout=…&socket_connect_timeout=… (redis-py reads them) win over these.
+        return {"BACKEND": "newsportal.cache.TolerantRedisCache", "LOCATION": url,
+                "OPTIONS": {"socket_connect_timeout": float(os.environ.get("NEWSPORTAL_CACHE_CONNECT_TIMEOUT", "0.25")),
+                            "socket_timeout": float(os.environ.get("NEWSPORTAL_CACHE_TIMEOUT", "0.5"))}}
     if scheme == "dummy":
         return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     raise ImproperlyConfigured(f"CACHE_URL: unsupported cache {url!r} (use locmem://, redis://host:port/db or dummy://)")

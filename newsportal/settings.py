@@ -452,6 +452,10 @@ AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 # The client address: REMOTE_ADDR, or behind NEWSPORTAL_TRUSTED_PROXIES
 # reverse proxies the address the outermost of them saw (articles.client_ip).
 NEWSPORTAL_TRUSTED_PROXIES = int(os.environ.get("NEWSPORTAL_TRUSTED_PROXIES", "0"))
+# #20 C: X-Forwarded-For (and nginx's X-Request-ID) are believed only from these peers: addresses
+# or networks (10.0.0.0/24), `unix` for a Unix socket. Anyone reaching an app server directly is
+# counted by their own address, whatever they send.
+NEWSPORTAL_TRUSTED_PROXY_ADDRESSES = env_list("NEWSPORTAL_TRUSTED_PROXY_ADDRESSES", "127.0.0.1,::1,unix")
 AXES_CLIENT_IP_CALLABLE = "articles.client_ip.client_ip"
 
 

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id for every log line and the X-Request-ID response header (#20 C, newsportal/request_id.py).
+    "newsportal.request_id.RequestIdMiddleware",
     # /healthz and /readyz (#20 C), before anything reads the Host header or redirects to
     # https: load balancers probe by IP address over plain http (newsportal/health.py).
     "newsportal.health.HealthCheckMiddleware",
@@ -466,14 +468,36 @@ def _not_a_second_error(record) -> bool:
     return not record.getMessage().startswith("error ignored terminating")
 
 
+# --- Logs, error reports (#20 C: failure tolerance and observability) ----------------------
+# One line per event: UTC ISO 8601 time, level, logger, request id (newsportal/logs.py);
+# NEWSPORTAL_LOG_FORMAT=json: one JSON object a line, tracebacks inside it.
+NEWSPORTAL_LOG_FORMAT = os.environ.get("NEWSPORTAL_LOG_FORMAT", "text").strip().lower() or "text"
+if NEWSPORTAL_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"NEWSPORTAL_LOG_FORMAT: {NEWSPORTAL_LOG_FORMAT!r} (use text or json)")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"not_a_second_error": {"()": "django.utils.log.CallbackFilter", "callback": _not_a_second_error}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"not_a_second_error": {"()": "django.utils.log.CallbackFilter", "callback": _not_a_second_error},
+                "request_id": {"()": "newsportal.logs.RequestIdFilter"},
+                "disallowed_host_once": {"()": "newsportal.logs.DisallowedHostOnce"}},
+    "formatters": {"text": {"()": "newsportal.logs.TextFormatter"},
+                   "json": {"()": "newsportal.logs.JSONFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": NEWSPORTAL_LOG_FORMAT,
+                             "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
-    "loggers": {"psycopg": {"filters": ["not_a_second_error"]}},
+    "loggers": {"psycopg": {"filters": ["not_a_second_error"]},
+                # Probes with other Host headers: one line per host and minute, no traceback.
+                "django.security.DisallowedHost": {"filters": ["disallowed_host_once"]}},
 }
+# Error reports to Sentry (or a compatible service) when SENTRY_DSN is set; off by default,
+# and sentry_sdk is not even imported then.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT") or "production",
+                    release=os.environ.get("SENTRY_RELEASE") or None, send_default_pii=False,
+                    traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")))
 
 # --- Content API (/api/v1/, api) -------------------------------------------
 INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "corsheaders"]

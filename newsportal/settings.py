@@ -540,3 +540,17 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
+
+# --- Prometheus metrics (#20 C: failure tolerance and observability) --------------------------
+# /metrics (newsportal/metrics.py) when NEWSPORTAL_METRICS=1, answered only to the addresses or
+# networks in NEWSPORTAL_METRICS_ALLOWED (others get a 404). Off by default: nothing is imported.
+NEWSPORTAL_METRICS = env_bool("NEWSPORTAL_METRICS", False)
+NEWSPORTAL_METRICS_ALLOWED = env_list("NEWSPORTAL_METRICS_ALLOWED", "127.0.0.1,::1")
+if NEWSPORTAL_METRICS:
+    # After the request id and health checks; django-prometheus' pair around everything else,
+    # its "after" half inside AxesMiddleware so that it sees the lockout's 429.
+    MIDDLEWARE.insert(MIDDLEWARE.index("newsportal.health.HealthCheckMiddleware") + 1, "newsportal.metrics.MetricsMiddleware")
+    MIDDLEWARE.insert(MIDDLEWARE.index("newsportal.metrics.MetricsMiddleware") + 1,
+                      "django_prometheus.middleware.PrometheusBeforeMiddleware")
+    MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
+                      "django_prometheus.middleware.PrometheusAfterMiddleware")

@@ -80,3 +80,35 @@ class FakeSentry:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+METRICS_SCRIPT = r'''
+import json, sys
+import django
+django.setup()
+from django.core.management import call_command
+from django.test import Client
+from articles import hot
+
+client = Client()
+seen = {"pages": [client.get("/")["X-Cache"], client.get("/")["X-Cache"]]}
+call_command("import_articles", sys.argv[1], stdout=open("/dev/null", "w"))
+hot.flush_task.enqueue()  # waits in the task table: no worker runs here
+hot.flush_task.enqueue()
+seen["outsider"] = client.get("/metrics", REMOTE_ADDR="203.0.113.5").status_code
+scrape = client.get("/metrics", HTTP_HOST="10.0.0.3:8000")
+seen["status"], seen["content_type"] = scrape.status_code, scrape["Content-Type"]
+seen["metrics"] = scrape.content.decode()
+print(json.dumps(seen))
+'''
+
+
+def scrape_after_traffic(database_url: str, posts: str, **env: str) -> dict:
+    """Pages served, an import run and two tasks queued in a process with metrics on; then its /metrics."""
+    environment = {"DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "tests.settings",
+                   "DJANGO_ALLOWED_HOSTS": "testserver", "PATH": "/usr/bin:/bin", "NEWSPORTAL_METRICS": "1",
+                   "NEWSPORTAL_TASK_BACKEND": "db", **env}
+    done = subprocess.run([sys.executable, "-c", METRICS_SCRIPT, posts], cwd=PROJECT, env=environment,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])

@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from tests.observability_support import FakeSentry, run_requests
+from tests.factories import SEEDS
+from tests.observability_support import FakeSentry, run_requests, scrape_after_traffic
 
 pytestmark = pytest.mark.slow  # a Python process of its own for the real logging configuration
 
@@ -59,3 +60,33 @@ def test_with_sentry_dsn_an_error_is_reported(scratch_db):
     reports = [body for body in sentry.received if "boom in the view" in body]
     assert reports and "RuntimeError" in reports[0]
     assert not any("DisallowedHost" in body for body in sentry.received)  # probes are not errors
+
+
+def sample(metrics: str, name: str) -> float:
+    """The value of one sample (`name` with its labels, as written) in a text exposition."""
+    for line in metrics.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"{name} not in the metrics")
+
+
+def test_metrics_count_requests_cache_imports_and_the_task_queue(scratch_db):
+    seen = scrape_after_traffic(scratch_db, str(SEEDS))
+    assert seen["pages"] == ["miss", "hit"]
+    assert seen["outsider"] == 404  # only NEWSPORTAL_METRICS_ALLOWED (loopback) may scrape
+    assert seen["status"] == 200 and seen["content_type"].startswith("text/plain")  # by address: no host check
+    metrics = seen["metrics"]
+    assert sample(metrics, 'newsportal_page_cache_requests_total{result="hit"}') == 1
+    assert sample(metrics, 'newsportal_page_cache_requests_total{result="miss"}') == 1
+    assert sample(metrics, 'django_http_requests_total_by_view_transport_method_total'
+                           '{method="GET",transport="http",view="articles:home"}') >= 1
+    assert sample(metrics, 'django_http_requests_latency_seconds_by_view_method_count'
+                           '{method="GET",view="articles:home"}') >= 1
+    assert sample(metrics, 'newsportal_import_runs{status="succeeded"}') == 1
+    assert sample(metrics, 'newsportal_import_files{outcome="created"}') == len(list(SEEDS.glob("*.txt")))
+    assert sample(metrics, "newsportal_import_last_finished_timestamp_seconds") > 0
+    assert sample(metrics, 'newsportal_task_queue_depth{backend="db"}') >= 2
+
+
+def test_metrics_are_off_by_default(client, db):
+    assert client.get("/metrics").status_code == 404

@@ -19,7 +19,8 @@ multi-process mode) so that a scrape sums every worker's.
 
 `MetricsMiddleware` answers /metrics before host validation (Prometheus scrapes by
 address), and only to NEWSPORTAL_METRICS_ALLOWED (addresses or networks; loopback by
-default); anyone else gets a 404, as if there were no such page. This module is only
+default; a request through a proxy is judged by the client behind it); anyone else gets
+a 404, as if there were no such page. This module is only
 imported when metrics are on.
 """
 
@@ -36,6 +37,8 @@ from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from articles.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +111,15 @@ def export() -> bytes:
 
 
 def may_scrape(request: HttpRequest) -> bool:
+    """Whether the client is in NEWSPORTAL_METRICS_ALLOWED. A request forwarded by a proxy (nginx on
+    loopback: its peer address is allowed) is judged by the client behind it, and refused when that
+    client cannot be told (NEWSPORTAL_TRUSTED_PROXIES unset): else anyone could scrape through nginx."""
+    peer = request.META.get("REMOTE_ADDR", "")
+    client = client_ip(request)
+    if "HTTP_X_FORWARDED_FOR" in request.META and client == peer:
+        return False
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        address = ipaddress.ip_address(client)
     except ValueError:
         return False
     return any(address in ipaddress.ip_network(allowed, strict=False)

@@ -96,6 +96,8 @@ call_command("import_articles", sys.argv[1], stdout=open("/dev/null", "w"))
 hot.flush_task.enqueue()  # waits in the task table: no worker runs here
 hot.flush_task.enqueue()
 seen["outsider"] = client.get("/metrics", REMOTE_ADDR="203.0.113.5").status_code
+# A reader through nginx on loopback: the peer is allowed, the reader is not.
+seen["through_proxy"] = client.get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.5").status_code
 scrape = client.get("/metrics", HTTP_HOST="10.0.0.3:8000")
 seen["status"], seen["content_type"] = scrape.status_code, scrape["Content-Type"]
 seen["metrics"] = scrape.content.decode()

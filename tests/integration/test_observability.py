@@ -74,6 +74,7 @@ def test_metrics_count_requests_cache_imports_and_the_task_queue(scratch_db):
     seen = scrape_after_traffic(scratch_db, str(SEEDS))
     assert seen["pages"] == ["miss", "hit"]
     assert seen["outsider"] == 404  # only NEWSPORTAL_METRICS_ALLOWED (loopback) may scrape
+    assert seen["through_proxy"] == 404  # not a reader forwarded by nginx on loopback
     assert seen["status"] == 200 and seen["content_type"].startswith("text/plain")  # by address: no host check
     metrics = seen["metrics"]
     assert sample(metrics, 'newsportal_page_cache_requests_total{result="hit"}') == 1

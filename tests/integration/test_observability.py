@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 
-from tests.factories import SEEDS
+from tests.factories import PROJECT, SEEDS
+from tests.faults_support import free_port, subprocess_env, wait_until_listening
 from tests.observability_support import FakeSentry, run_requests, scrape_after_traffic
 
 pytestmark = pytest.mark.slow  # a Python process of its own for the real logging configuration
@@ -91,3 +94,44 @@ def test_metrics_count_requests_cache_imports_and_the_task_queue(scratch_db):
 
 def test_metrics_are_off_by_default(client, db):
     assert client.get("/metrics").status_code == 404
+
+
+GUNICORN_CONF = '''
+from prometheus_client import multiprocess
+
+def child_exit(server, worker):
+    multiprocess.mark_process_dead(worker.pid)
+'''
+
+
+def test_under_gunicorn_a_scrape_sums_every_worker(scratch_db, tmp_path):
+    """docs/DEPLOY.md's multi-process setup: PROMETHEUS_MULTIPROC_DIR and the child_exit hook."""
+    import urllib.request
+
+    (tmp_path / "gunicorn.conf.py").write_text(GUNICORN_CONF)
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    port = free_port()
+    env = subprocess_env(scratch_db, NEWSPORTAL_METRICS="1", PROMETHEUS_MULTIPROC_DIR=str(folder),
+                         DJANGO_ALLOWED_HOSTS="127.0.0.1")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(tmp_path / "gunicorn.conf.py"), "newsportal.wsgi",
+         "--workers", "2", "--bind", f"127.0.0.1:{port}"], cwd=PROJECT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_listening(port, server)
+        requests = 0
+        while len({path.name.rsplit("_", 1)[-1] for path in folder.glob("counter_*.db")}) < 2 and requests < 300:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=30) as response:
+                assert response.status == 200
+            requests += 1
+        assert len(list(folder.glob("counter_*.db"))) >= 2, "one worker answered every request"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+            metrics = response.read().decode()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    served = sum(float(line.split()[-1]) for line in metrics.splitlines()
+                 if line.startswith("django_http_requests_total_by_view_transport_method_total{")
+                 and 'view="robots"' in line)
+    assert served == requests  # both workers' counts, not the one that answered the scrape

@@ -337,6 +337,19 @@ STORAGES = {
     },
 }
 
+# --- Releases (issue #20, part D: releases without downtime) ------------------
+# The page cache's keys carry the release (newsportal/release.py): pages rendered by
+# one release's code, templates and static file names are never served by another's
+# processes, even through one shared Redis, and nobody changes CACHE_KEY_PREFIX by
+# hand. NEWSPORTAL_RELEASE names it (a git commit); by default it is a hash of what
+# the release ships, the same on every server of it. Only the default cache (pages,
+# API answers, derived figures): the API's rate-limit and most-read counters, set
+# up above from the same prefix, carry on across a release.
+from newsportal.release import computed_release  # noqa: E402
+
+NEWSPORTAL_RELEASE = os.environ.get("NEWSPORTAL_RELEASE", "").strip() or computed_release(BASE_DIR, STATIC_ROOT)
+CACHES["default"]["KEY_PREFIX"] = f"{CACHES['default']['KEY_PREFIX']}:{NEWSPORTAL_RELEASE}"
+
 # --- Tags -------------------------------------------------------------------
 # 'ETF' and 'etf' are one tag in a newsroom; slugs keep Chinese characters.
 TAGGIT_CASE_INSENSITIVE = True

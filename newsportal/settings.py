@@ -509,7 +509,7 @@ if SENTRY_DSN:
     import sentry_sdk
 
     sentry_sdk.init(dsn=SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT") or "production",
-                    release=os.environ.get("SENTRY_RELEASE") or None, send_default_pii=False,
+                    release=os.environ.get("SENTRY_RELEASE") or NEWSPORTAL_RELEASE, send_default_pii=False,
                     traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")))
 
 # --- Content API (/api/v1/, api) -------------------------------------------

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from rest_framework.throttling import AnonRateThrottle
 
+from articles.client_ip import from_trusted_proxy
+
 
 class AnonymousRateThrottle(AnonRateThrottle):
     """DRF's per-address limit, with its rate read from settings at each request.
@@ -23,3 +25,10 @@ class AnonymousRateThrottle(AnonRateThrottle):
 
     def get_rate(self) -> str | None:
         return settings.NEWSPORTAL_API_ANON_RATE
+
+    def get_ident(self, request) -> str:
+        """DRF's (X-Forwarded-For by NEWSPORTAL_API_NUM_PROXIES), but only from a trusted proxy's
+        address (articles.client_ip): a client reaching an app server directly is its own address."""
+        if not from_trusted_proxy(request):
+            return request.META.get("REMOTE_ADDR", "")
+        return super().get_ident(request)

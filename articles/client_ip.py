@@ -1,4 +1,5 @@
-"""The address a request came from, for the login rate limit (django-axes).
+"""The address a request came from, for the login rate limit (django-axes), the 热门 dedupe
+and the API's throttle.
 
 Without a reverse proxy it is REMOTE_ADDR. Behind N trusted proxies that each
 append the address they saw to X-Forwarded-For (nginx's
@@ -8,20 +9,48 @@ and could be anything, so they are never trusted. This is the rule of
 werkzeug's ProxyFix and DRF's NUM_PROXIES; django-ipware counts hops
 differently (a strict total chain length), which falls back to the proxy's own
 address as soon as a client sends its own X-Forwarded-For.
+
+X-Forwarded-For is read only when the request comes from one of the proxies
+(`NEWSPORTAL_TRUSTED_PROXY_ADDRESSES`: addresses or networks, `unix` for a peer on
+a Unix socket; loopback and Unix sockets by default). Anyone who reaches an app
+server directly, past the proxy, is counted by their own address whatever header
+they send, so they cannot pick a new address for each login attempt (#20).
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest
 
+UNIX_SOCKET = "unix"  # gunicorn on a Unix socket gives an empty REMOTE_ADDR: only local users can connect
+
+
+@functools.lru_cache(maxsize=8)
+def _proxy_networks(spec: tuple[str, ...]) -> tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], bool]:
+    networks = tuple(ipaddress.ip_network(item, strict=False) for item in spec if item != UNIX_SOCKET)
+    return networks, UNIX_SOCKET in spec
+
+
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the request's peer (REMOTE_ADDR) is one of NEWSPORTAL_TRUSTED_PROXY_ADDRESSES."""
+    networks, unix = _proxy_networks(tuple(settings.NEWSPORTAL_TRUSTED_PROXY_ADDRESSES))
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not remote:
+        return unix
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
 
 def client_ip(request: HttpRequest) -> str:
     remote = request.META.get("REMOTE_ADDR", "")
     proxies = settings.NEWSPORTAL_TRUSTED_PROXIES
-    if proxies < 1:
+    if proxies < 1 or not from_trusted_proxy(request):
         return remote
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     if len(hops) < proxies:

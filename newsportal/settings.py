@@ -71,6 +71,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id for every log line and the X-Request-ID response header (#20 C, newsportal/request_id.py).
+    "newsportal.request_id.RequestIdMiddleware",
+    # /healthz and /readyz (#20 C), before anything reads the Host header or redirects to
+    # https: load balancers probe by IP address over plain http (newsportal/health.py).
+    "newsportal.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -181,7 +186,12 @@ def cache_from_url(url: str) -> dict:
                 "LOCATION": urlsplit(url).netloc or "newsportal",
                 "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "5000"))}}
     if scheme in ("redis", "rediss", "unix"):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        # Redis is a cache, not a dependency (#20 C, newsportal/cache.py): short socket timeouts,
+        # and a Redis that is down or hung is a cache miss, never a 500. A CACHE_URL's own
+        # ?socket_timeout=…&socket_connect_timeout=… (redis-py reads them) win over these.
+        return {"BACKEND": "newsportal.cache.TolerantRedisCache", "LOCATION": url,
+                "OPTIONS": {"socket_connect_timeout": float(os.environ.get("NEWSPORTAL_CACHE_CONNECT_TIMEOUT", "0.25")),
+                            "socket_timeout": float(os.environ.get("NEWSPORTAL_CACHE_TIMEOUT", "0.5"))}}
     if scheme == "dummy":
         return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     raise ImproperlyConfigured(f"CACHE_URL: unsupported cache {url!r} (use locmem://, redis://host:port/db or dummy://)")
@@ -327,6 +337,19 @@ STORAGES = {
     },
 }
 
+# --- Releases (issue #20, part D: releases without downtime) ------------------
+# The page cache's keys carry the release (newsportal/release.py): pages rendered by
+# one release's code, templates and static file names are never served by another's
+# processes, even through one shared Redis, and nobody changes CACHE_KEY_PREFIX by
+# hand. NEWSPORTAL_RELEASE names it (a git commit); by default it is a hash of what
+# the release ships, the same on every server of it. Only the default cache (pages,
+# API answers, derived figures): the API's rate-limit and most-read counters, set
+# up above from the same prefix, carry on across a release.
+from newsportal.release import computed_release  # noqa: E402
+
+NEWSPORTAL_RELEASE = os.environ.get("NEWSPORTAL_RELEASE", "").strip() or computed_release(BASE_DIR, STATIC_ROOT)
+CACHES["default"]["KEY_PREFIX"] = f"{CACHES['default']['KEY_PREFIX']}:{NEWSPORTAL_RELEASE}"
+
 # --- Tags -------------------------------------------------------------------
 # 'ETF' and 'etf' are one tag in a newsroom; slugs keep Chinese characters.
 TAGGIT_CASE_INSENSITIVE = True
@@ -444,6 +467,10 @@ AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 # The client address: REMOTE_ADDR, or behind NEWSPORTAL_TRUSTED_PROXIES
 # reverse proxies the address the outermost of them saw (articles.client_ip).
 NEWSPORTAL_TRUSTED_PROXIES = int(os.environ.get("NEWSPORTAL_TRUSTED_PROXIES", "0"))
+# #20 C: X-Forwarded-For (and nginx's X-Request-ID) are believed only from these peers: addresses
+# or networks (10.0.0.0/24), `unix` for a Unix socket. Anyone reaching an app server directly is
+# counted by their own address, whatever they send.
+NEWSPORTAL_TRUSTED_PROXY_ADDRESSES = env_list("NEWSPORTAL_TRUSTED_PROXY_ADDRESSES", "127.0.0.1,::1,unix")
 AXES_CLIENT_IP_CALLABLE = "articles.client_ip.client_ip"
 
 
@@ -454,14 +481,36 @@ def _not_a_second_error(record) -> bool:
     return not record.getMessage().startswith("error ignored terminating")
 
 
+# --- Logs, error reports (#20 C: failure tolerance and observability) ----------------------
+# One line per event: UTC ISO 8601 time, level, logger, request id (newsportal/logs.py);
+# NEWSPORTAL_LOG_FORMAT=json: one JSON object a line, tracebacks inside it.
+NEWSPORTAL_LOG_FORMAT = os.environ.get("NEWSPORTAL_LOG_FORMAT", "text").strip().lower() or "text"
+if NEWSPORTAL_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"NEWSPORTAL_LOG_FORMAT: {NEWSPORTAL_LOG_FORMAT!r} (use text or json)")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"not_a_second_error": {"()": "django.utils.log.CallbackFilter", "callback": _not_a_second_error}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"not_a_second_error": {"()": "django.utils.log.CallbackFilter", "callback": _not_a_second_error},
+                "request_id": {"()": "newsportal.logs.RequestIdFilter"},
+                "disallowed_host_once": {"()": "newsportal.logs.DisallowedHostOnce"}},
+    "formatters": {"text": {"()": "newsportal.logs.TextFormatter"},
+                   "json": {"()": "newsportal.logs.JSONFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": NEWSPORTAL_LOG_FORMAT,
+                             "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
-    "loggers": {"psycopg": {"filters": ["not_a_second_error"]}},
+    "loggers": {"psycopg": {"filters": ["not_a_second_error"]},
+                # Probes with other Host headers: one line per host and minute, no traceback.
+                "django.security.DisallowedHost": {"filters": ["disallowed_host_once"]}},
 }
+# Error reports to Sentry (or a compatible service) when SENTRY_DSN is set; off by default,
+# and sentry_sdk is not even imported then.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT") or "production",
+                    release=os.environ.get("SENTRY_RELEASE") or NEWSPORTAL_RELEASE, send_default_pii=False,
+                    traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")))
 
 # --- Start-up safety (#20 A: install and settings) ----------------------------
 # newsportal.checks: a weak DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS '*', no static files
@@ -523,3 +572,17 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
+
+# --- Prometheus metrics (#20 C: failure tolerance and observability) --------------------------
+# /metrics (newsportal/metrics.py) when NEWSPORTAL_METRICS=1, answered only to the addresses or
+# networks in NEWSPORTAL_METRICS_ALLOWED (others get a 404). Off by default: nothing is imported.
+NEWSPORTAL_METRICS = env_bool("NEWSPORTAL_METRICS", False)
+NEWSPORTAL_METRICS_ALLOWED = env_list("NEWSPORTAL_METRICS_ALLOWED", "127.0.0.1,::1")
+if NEWSPORTAL_METRICS:
+    # After the request id and health checks; django-prometheus' pair around everything else,
+    # its "after" half inside AxesMiddleware so that it sees the lockout's 429.
+    MIDDLEWARE.insert(MIDDLEWARE.index("newsportal.health.HealthCheckMiddleware") + 1, "newsportal.metrics.MetricsMiddleware")
+    MIDDLEWARE.insert(MIDDLEWARE.index("newsportal.metrics.MetricsMiddleware") + 1,
+                      "django_prometheus.middleware.PrometheusBeforeMiddleware")
+    MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
+                      "django_prometheus.middleware.PrometheusAfterMiddleware")

@@ -7,6 +7,7 @@ fixtures only one app's tests use are in that app's folder's conftest.py.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -196,12 +197,12 @@ def _migrated_template(tmp_path_factory):
             pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-@pytest.fixture
-def scratch_db(_migrated_template, tmp_path) -> str:
-    """DATABASE_URL of a fresh, migrated database only this test uses."""
-    vendor, template = _migrated_template
+@contextlib.contextmanager
+def _scratch_copy(migrated_template, folder: Path):
+    """A copy of the migrated template (a file in `folder` on SQLite), dropped afterwards."""
+    vendor, template = migrated_template
     if vendor == "sqlite":
-        path = tmp_path / "db.sqlite3"
+        path = folder / "db.sqlite3"
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
@@ -214,12 +215,40 @@ def scratch_db(_migrated_template, tmp_path) -> str:
         pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@pytest.fixture
+def scratch_db(_migrated_template, tmp_path) -> str:
+    """DATABASE_URL of a fresh, migrated database only this test uses."""
+    with _scratch_copy(_migrated_template, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_scratch_db(_migrated_template, tmp_path_factory) -> str:
+    """The same, shared by one test module's tests (for servers a module starts once)."""
+    with _scratch_copy(_migrated_template, tmp_path_factory.mktemp("module-db")) as url:
+        yield url
+
+
 # --- outside programs: Redis, Chromium ---------------------------------------------------
 
 
+@dataclass
+class RedisServer:
+    """A real redis-server of a test's own (the `redis_server` fixture)."""
+
+    url: str
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        """Stop it now (a Redis that went away); the fixture does nothing more after the test."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
 @pytest.fixture
-def redis_url(tmp_path):
-    """The URL of a real redis-server of this test's own, on a free port; stopped after the test."""
+def redis_server(tmp_path):
+    """A real redis-server of this test's own, on a free loopback port; stopped after the test."""
     server = shutil.which("redis-server")
     if server is None:
         pytest.skip("redis-server not installed (Debian package redis-server; .ci/run installs it)")
@@ -227,12 +256,58 @@ def redis_url(tmp_path):
     process = subprocess.Popen(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    running = RedisServer(f"redis://127.0.0.1:{port}/0", process)
     try:
         wait_until_listening(port, process)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield running
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        running.stop()
+
+
+class HungListener:
+    """A loopback port that accepts connections and never answers (a hung Redis, a stuck proxy)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self.url = f"redis://127.0.0.1:{self._listener.getsockname()[1]}/0"
+        self.accepted: list = []  # kept open, unanswered, until close()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():  # bounded: close() sets it, and each wait is 0.1 s
+            try:
+                self.accepted.append(self._listener.accept()[0])
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        for connection in self.accepted:
+            connection.close()
+        self._listener.close()
+
+
+@pytest.fixture
+def hung_redis():
+    """A "Redis" that accepts connections and never answers; `.url`, `.accepted` (the connections made)."""
+    listener = HungListener()
+    try:
+        yield listener
+    finally:
+        listener.close()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The URL of a real redis-server of this test's own, on a free port; stopped after the test."""
+    return redis_server.url
 
 
 @pytest.fixture(scope="module")

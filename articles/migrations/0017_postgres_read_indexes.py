@@ -11,19 +11,29 @@
   order, and an old `?page=N` link's OFFSET, read every row's status from the
   table (45 ms for page 2,000); with it they read the index alone. On SQLite
   the id was in the index already (as the rowid), in ascending order.
+
+On PostgreSQL every index here is built and dropped CONCURRENTLY, outside a
+transaction (`atomic = False`), so no reader or writer of the articles is blocked
+while it runs (it first ran in one transaction, holding a lock that blocked every
+read of the articles table; the end state is the same). Between the old listing
+index's drop and the new one's build, listings read without it: slower, never
+blocked. A concurrent build that fails leaves an INVALID index: drop it
+(`DROP INDEX CONCURRENTLY name`) and run `migrate` again.
 """
 
 from django.db import migrations, models
 
+from articles.migrations._concurrently import AddIndexConcurrentlyOnPostgres, RemoveIndexConcurrentlyOnPostgres
+
 SEARCH_CREATE = (
-    "CREATE INDEX IF NOT EXISTS articles_searchdocument_newest"
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS articles_searchdocument_newest"
     " ON articles_searchdocument (published_at DESC NULLS LAST, article_id DESC)",
-    "CREATE INDEX IF NOT EXISTS articles_searchdocument_title_gin ON articles_searchdocument USING gin (title)",
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS articles_searchdocument_title_gin ON articles_searchdocument USING gin (title)",
     "ANALYZE articles_searchdocument",
 )
 SEARCH_DROP = (
-    "DROP INDEX IF EXISTS articles_searchdocument_newest",
-    "DROP INDEX IF EXISTS articles_searchdocument_title_gin",
+    "DROP INDEX CONCURRENTLY IF EXISTS articles_searchdocument_newest",
+    "DROP INDEX CONCURRENTLY IF EXISTS articles_searchdocument_title_gin",
 )
 
 
@@ -37,6 +47,7 @@ def on_postgres(statements):
 
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE/DROP INDEX CONCURRENTLY cannot run in a transaction
 
     dependencies = [
         ("articles", "0016_import_run_process"),
@@ -44,8 +55,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(on_postgres(SEARCH_CREATE), on_postgres(SEARCH_DROP), elidable=False),
-        migrations.RemoveIndex(model_name="article", name="article_status_published_idx"),
-        migrations.AddIndex(
+        RemoveIndexConcurrentlyOnPostgres(model_name="article", name="article_status_published_idx"),
+        AddIndexConcurrentlyOnPostgres(
             model_name="article",
             index=models.Index(fields=["status", "-published_at", "-id"], name="article_status_published_idx"),
         ),

@@ -3,8 +3,11 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from articles.migrations._concurrently import AddIndexConcurrentlyOnPostgres
+
 
 class Migration(migrations.Migration):
+    atomic = False  # built CONCURRENTLY on PostgreSQL (articles/migrations/_concurrently.py)
 
     dependencies = [
         ('articles', '0018_image_urls_refuse_protocol_relative'),
@@ -12,7 +15,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrentlyOnPostgres(
             model_name='tagsuggestion',
             index=models.Index(fields=['name', 'state'], name='tagsuggestion_name_idx'),
         ),

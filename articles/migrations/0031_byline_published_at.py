@@ -5,8 +5,13 @@ a reporter's latest articles are read from the (author, published_at) index (the
 
 from django.db import migrations, models
 
+from articles.migrations._concurrently import AddIndexConcurrentlyOnPostgres
+
 
 class Migration(migrations.Migration):
+    # The index is built CONCURRENTLY on PostgreSQL (articles/migrations/_concurrently.py), outside a
+    # transaction; the column (nullable: no rewrite) and the one UPDATE each commit on their own.
+    atomic = False
 
     dependencies = [
         ('articles', '0030_frontpage'),
@@ -23,7 +28,7 @@ class Migration(migrations.Migration):
             "UPDATE articles_articlebyline SET published_at = (SELECT a.published_at FROM articles_article a"
             " WHERE a.id = articles_articlebyline.article_id)",
             migrations.RunSQL.noop),
-        migrations.AddIndex(
+        AddIndexConcurrentlyOnPostgres(
             model_name='articlebyline',
             index=models.Index(fields=['author', '-published_at', '-article'], name='articlebyline_latest_idx'),
         ),

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import hypothesis
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -654,6 +655,18 @@ def test_anonymous_clients_are_throttled_with_a_clear_429(client):
     client.get(f"{API}/articles/", REMOTE_ADDR="10.0.0.7")
     assert client.get(f"{API}/articles/", REMOTE_ADDR="10.0.0.7").status_code == 200
     assert client.get(f"{API}/articles/", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 429
+
+
+@override_settings(NEWSPORTAL_API_ANON_RATE="2/min", NEWSPORTAL_TRUSTED_PROXY_ADDRESSES=["10.0.0.0/24"],
+                   REST_FRAMEWORK={**django_settings.REST_FRAMEWORK, "NUM_PROXIES": 1})
+def test_a_forged_forwarded_for_from_outside_the_proxies_gets_no_new_allowance(client):
+    for n in range(2):
+        get(client, f"{API}/articles/", REMOTE_ADDR="203.0.113.50", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+    assert client.get(f"{API}/articles/", REMOTE_ADDR="203.0.113.50",
+                      HTTP_X_FORWARDED_FOR="198.51.100.9").status_code == 429
+    # Through the proxy, each client has its own allowance.
+    assert client.get(f"{API}/articles/", REMOTE_ADDR="10.0.0.2",
+                      HTTP_X_FORWARDED_FOR="198.51.100.9").status_code == 200
 
 
 def statuses(client, path: str, requests: int) -> list[int]:

@@ -276,6 +276,7 @@ def test_a_successful_login_resets_the_count(client, staff_account, settings):
 @pytest.mark.django_db
 def test_behind_a_proxy_the_forwarded_client_is_locked_out_not_the_proxy(client, staff_account, settings):
     settings.NEWSPORTAL_TRUSTED_PROXIES = 1
+    settings.NEWSPORTAL_TRUSTED_PROXY_ADDRESSES = ["10.0.0.0/24"]
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
     for attempt in range(settings.AXES_FAILURE_LIMIT):
         # The attacker forges a different X-Forwarded-For each time; the proxy
@@ -287,3 +288,21 @@ def test_behind_a_proxy_the_forwarded_client_is_locked_out_not_the_proxy(client,
     # The same user behind the same proxy from another address is not locked out.
     assert login(client, "editor", "correct-horse-battery", HTTP_X_FORWARDED_FOR="192.0.2.77",
                  **proxy).status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_forged_forwarded_for_from_outside_the_proxies_changes_no_address(client, staff_account, settings):
+    """Direct access to an app server (past nginx) must not bypass the lockout (#20)."""
+    from axes.models import AccessAttempt
+
+    settings.NEWSPORTAL_TRUSTED_PROXIES = 1
+    settings.NEWSPORTAL_TRUSTED_PROXY_ADDRESSES = ["10.0.0.0/24"]
+    attacker = {"REMOTE_ADDR": "203.0.113.50"}  # not a proxy
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        login(client, "editor", f"wrong-{attempt}", HTTP_X_FORWARDED_FOR=f"198.51.100.{attempt}", **attacker)
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.50"}
+    assert login(client, "editor", "correct-horse-battery", HTTP_X_FORWARDED_FOR="192.0.2.1",
+                 **attacker).status_code == 429
+    # Through the proxy, the address it appended is the one counted.
+    assert login(client, "editor", "correct-horse-battery", HTTP_X_FORWARDED_FOR="192.0.2.1",
+                 REMOTE_ADDR="10.0.0.2").status_code == 302

@@ -20,7 +20,7 @@ from tests.factories import PROJECT, SEEDS
 from tests.faults_support import free_port, wait_until_listening
 
 UNITS = PROJECT / "deploy" / "systemd"
-RELEASE = "/srv/newsportal"  # where the units expect the release; the tests put this checkout there
+RELEASE = "/srv/newsportal/current"  # the release the units run; the tests put this checkout there
 STATE = "/var/lib/newsportal"
 HARDENING = {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes", "ProtectHome": "yes",
              "StateDirectory": "newsportal", "ReadWritePaths": STATE}
@@ -51,9 +51,22 @@ def services() -> dict[str, dict]:
 
 
 def test_the_reference_set_is_there():
-    assert {"newsportal-web.service", "newsportal-worker.service", "newsportal-rqworker.service",
+    assert {"newsportal.service", "newsportal-worker.service", "newsportal-rqworker.service",
             "newsportal-import.service", "newsportal-prune.service"} <= set(services())
     assert {path.name for path in UNITS.glob("*.timer")} == {"newsportal-import.timer", "newsportal-prune.timer"}
+    assert {path.name for path in UNITS.glob("*.socket")} == {"newsportal.socket"}
+
+
+def test_the_web_service_takes_its_socket_from_systemd_on_loopback():
+    """No --bind: gunicorn listens on what newsportal.socket holds, so a restart refuses no
+    connection; --chdir to `current`, so a reload's workers load the switched release."""
+    web = services()["newsportal.service"]
+    assert web["Unit"]["Requires"] == ["newsportal.socket"] and "newsportal.socket" in web["Unit"]["After"][0]
+    argv = command_of("newsportal.service")
+    assert "--bind" not in argv and "-b" not in argv
+    assert argv[argv.index("--chdir") + 1] == RELEASE
+    assert argv[argv.index("--forwarder-headers") + 1] == ""
+    assert parse_unit(UNITS / "newsportal.socket")["Socket"]["ListenStream"] == ["127.0.0.1:8000"]
 
 
 @pytest.mark.parametrize("name", sorted(services()))
@@ -138,7 +151,7 @@ def test_the_env_example_key_must_be_replaced_before_the_server_starts():
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze missing (Debian: systemd)")
 def test_systemd_analyze_verify_accepts_the_units(tmp_path):
     """With this checkout as the release, so ExecStart's programs exist and are checked."""
-    for unit in [*UNITS.glob("*.service"), *UNITS.glob("*.timer")]:
+    for unit in [*UNITS.glob("*.service"), *UNITS.glob("*.socket"), *UNITS.glob("*.timer")]:
         (tmp_path / unit.name).write_text(unit.read_text().replace(RELEASE, str(PROJECT)))
     done = subprocess.run(["systemd-analyze", "verify", *sorted(map(str, tmp_path.iterdir()))],
                           capture_output=True, text=True, timeout=120)
@@ -177,7 +190,8 @@ def runnable(name: str, **replace: str) -> list[str]:
 @pytest.mark.slow  # gunicorn in a process of its own
 def test_the_web_units_command_serves_with_the_example_environment(scratch_db, tmp_path):
     port = free_port()
-    server = subprocess.Popen(runnable("newsportal-web.service", **{"127.0.0.1:8000": f"127.0.0.1:{port}"}),
+    # The socket newsportal.socket would hand over, given here as a bind.
+    server = subprocess.Popen([*runnable("newsportal.service"), "--bind", f"127.0.0.1:{port}"],
                               cwd=PROJECT, env=unit_environment(tmp_path, scratch_db),
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

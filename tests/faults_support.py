@@ -100,6 +100,18 @@ def wait_until_listening(port: int, server: subprocess.Popen, seconds: float = 6
             time.sleep(0.05)
 
 
+def stop_all(processes: list[subprocess.Popen]) -> None:
+    """Stop servers started in order, the last first: all asked at once, then each waited for (killed after 30 s)."""
+    for process in reversed(processes):
+        process.terminate()
+    for process in reversed(processes):
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 def has_traceback(text: str) -> bool:
     return "Traceback (most recent call last)" in text
 

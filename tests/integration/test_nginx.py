@@ -38,7 +38,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.factories import PROJECT, production_env
-from tests.faults_support import free_port, wait_until_listening
+from tests.faults_support import free_port, stop_all, wait_until_listening
 
 slow = pytest.mark.slow  # the tests through nginx: nginx, gunicorn and manage.py in processes of their own
 
@@ -120,17 +120,6 @@ def run_checked(args: list[str], env: dict) -> str:
     return done.stdout
 
 
-def stop(processes: list[subprocess.Popen]) -> None:
-    for process in reversed(processes):
-        process.terminate()
-    for process in reversed(processes):
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def site(module_scratch_db, tmp_path_factory):
     """gunicorn (production settings, collected static files) behind nginx on loopback; yields ports and paths."""
@@ -179,7 +168,7 @@ def site(module_scratch_db, tmp_path_factory):
         wait_until_listening(https_port, processes[-1])
         yield {"http": http_port, "https": https_port, "ca": certificate, "folder": folder}
     finally:
-        stop(processes)
+        stop_all(processes)
 
 
 # --- clients -------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from tests.faults_support import (
     free_port,
     manage,
     run_manage,
+    stop_all,
     subprocess_env,
     wait_until_listening,
 )
@@ -136,14 +137,7 @@ def site(scratch_db, tmp_path):
         wait_until_listening(varnish_port, processes[-1])
         yield {"port": varnish_port, "proxy_port": proxy_port, "env": env, **content}
     finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in reversed(processes):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop_all(processes)
 
 
 def test_an_edit_purges_its_pages_and_leaves_the_others_cached(scratch_db, site):

@@ -19,8 +19,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.servers import SECRET_KEY  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsportal.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
+os.environ.setdefault("DJANGO_SECRET_KEY", SECRET_KEY)
 
 import django  # noqa: E402
 

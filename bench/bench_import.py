@@ -64,6 +64,8 @@ MEMORY_LIMIT_MIB = 500
 
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import SECRET_KEY  # noqa: E402
+
 
 # --- child side: one phase, one process --------------------------------------------
 
@@ -188,7 +190,7 @@ def _child_env(db_path: Path, debug: bool) -> dict[str, str]:
     # Production-like by default: with DEBUG on, Django also records every
     # query, which is not what a deployed import pays. --debug measures that.
     env["DJANGO_DEBUG"] = "1" if debug else "0"
-    env.setdefault("DJANGO_SECRET_KEY", "bench-only-not-a-secret")
+    env.setdefault("DJANGO_SECRET_KEY", SECRET_KEY)
     return env
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import free_port, wait_for  # noqa: E402  (the benchmarks' one server set-up: bench/servers.py)
+from servers import SECRET_KEY, free_port, wait_for  # noqa: E402  (the benchmarks' one server set-up: bench/servers.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -173,7 +173,7 @@ def run_under_import(database_url: str, workdir: Path, *, connections: int, dura
                      migrate: bool = True) -> tuple[LoadResult, subprocess.CompletedProcess]:
     """Load gunicorn while an import runs on `database_url`; returns the load figures and the import's run."""
     static_root = workdir / "static"
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench",
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": SECRET_KEY,
            "DJANGO_SETTINGS_MODULE": settings, "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
            "DJANGO_STATIC_ROOT": str(static_root), "CACHE_URL": "locmem://", "DJANGO_SECURE_SSL_REDIRECT": "0",
            "PYTHONUNBUFFERED": "1"}

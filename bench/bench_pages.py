@@ -50,6 +50,8 @@ TARGET_UNCACHED_MS, TARGET_SEARCH_MS, TARGET_CACHED_MS, MAX_QUERIES = 50.0, 100.
 
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import SECRET_KEY  # noqa: E402
+
 
 def _run(cmd: list[str], env: dict[str, str]) -> None:
     print("+", " ".join(cmd), flush=True)
@@ -57,7 +59,7 @@ def _run(cmd: list[str], env: dict[str, str]) -> None:
 
 
 def _env(database_url: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench",
+    return {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": SECRET_KEY,
             "DJANGO_SETTINGS_MODULE": "newsportal.settings", "CACHE_URL": "locmem://",
             "DJANGO_ALLOWED_HOSTS": "testserver,localhost,127.0.0.1", "DJANGO_STATIC_ROOT": str(OUT_DIR / "static"),
             # Plain HTTP, as behind a proxy that ends TLS: no redirect to https://.

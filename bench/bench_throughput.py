@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
-from bench.servers import free_port, gunicorn, stop, wrk  # noqa: E402
+from bench.servers import SECRET_KEY, free_port, gunicorn, stop, wrk  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{database} missing: run bench/bench_pages.py --count {args.count} first")
     static_root = OUT_DIR / "static"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DJANGO_DEBUG": "0",
-           "DJANGO_SECRET_KEY": "bench", "DJANGO_SETTINGS_MODULE": "newsportal.settings",
+           "DJANGO_SECRET_KEY": SECRET_KEY, "DJANGO_SETTINGS_MODULE": "newsportal.settings",
            "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_STATIC_ROOT": str(static_root), "CACHE_URL": "locmem://",
            "DJANGO_SECURE_SSL_REDIRECT": "0"}  # plain HTTP, as behind a proxy that ends TLS
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
+# The benchmarks' secret key: long and varied enough for the start-up check (newsportal.checks,
+# which refuses a weak key under gunicorn), and plainly not a production one.
+SECRET_KEY = "bench-only-secret-key-not-for-production-0123456789-abcdefghij"
 
 
 def free_port() -> int:

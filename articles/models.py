@@ -43,6 +43,17 @@ def path_prefixes(path: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
+def group_bylines(credits: Iterable[tuple[str, "Author"]]) -> list[tuple[str, list["Author"]]]:
+    """(role, reporter) pairs in dateline order, consecutive ones of a role together: [("记者", [甲, 乙])]."""
+    groups: list[tuple[str, list[Author]]] = []
+    for role, reporter in credits:
+        if groups and groups[-1][0] == role:
+            groups[-1][1].append(reporter)
+        else:
+            groups.append((role, [reporter]))
+    return groups
+
+
 def trail_of(linked: list["Category"]) -> list["Category"]:
     """Of an article's linked categories, the deepest one's chain, root first."""
     if not linked:
@@ -462,21 +473,14 @@ class Article(models.Model):
     @cached_property
     def byline_groups(self) -> list[tuple[str, list["Author"]]]:
         """The bylines as the dateline prints them: [("记者", [张勤峰]), ("实习记者", [连润])]."""
-        groups: list[tuple[str, list[Author]]] = []
         if not self.pk:
-            return groups
+            return []
         # Plain SQL (articles.plain_sql): the article page reads this on every render.
         rows = plain_sql.fetch(ArticleByline, f"""
             SELECT b.role, a.id, a.name, a.slug FROM {ArticleByline._meta.db_table} b
               INNER JOIN {Author._meta.db_table} a ON a.id = b.author_id
             WHERE b.article_id = %s ORDER BY b.position, b.id""", [self.pk])
-        for role, pk, name, slug in rows:
-            reporter = Author(pk=pk, name=name, slug=slug)
-            if groups and groups[-1][0] == role:
-                groups[-1][1].append(reporter)
-            else:
-                groups.append((role, [reporter]))
-        return groups
+        return group_bylines((role, Author(pk=pk, name=name, slug=slug)) for role, pk, name, slug in rows)
 
     @cached_property
     def category_trail(self) -> list["Category"]:

@@ -29,7 +29,7 @@ from django.views.generic import DetailView
 from taggit.models import Tag
 
 from newsroom import byline_links, revisions
-from articles.models import Article, ArticleByline, ArticleCategory, Author
+from articles.models import Article, ArticleByline, ArticleCategory, Author, group_bylines
 from articles.related import tags_and_keywords
 from articles.slugs import unicode_slug
 from articles.views import PreviewView
@@ -190,13 +190,8 @@ def _detected_rows(article: Article) -> list[dict]:
 
 
 def _byline_groups(rows: list[dict]) -> list[tuple[str, list]]:
-    groups: list[tuple[str, list]] = []
-    for row in sorted((r for r in rows if r.get("author")), key=lambda r: r.get("position") or 0):
-        if groups and groups[-1][0] == row["role"]:
-            groups[-1][1].append(row["author"])
-        else:
-            groups.append((row["role"], [row["author"]]))
-    return groups
+    rows = sorted((r for r in rows if r.get("author")), key=lambda r: r.get("position") or 0)
+    return group_bylines((row["role"], row["author"]) for row in rows)
 
 
 def _tags_named(names: list[str]) -> list[Tag]:

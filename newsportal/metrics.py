@@ -26,7 +26,6 @@ imported when metrics are on.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 from typing import Callable, Iterator
@@ -38,7 +37,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from articles.client_ip import client_ip
+from articles.client_ip import address_listed, client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +117,7 @@ def may_scrape(request: HttpRequest) -> bool:
     client = client_ip(request)
     if "HTTP_X_FORWARDED_FOR" in request.META and client == peer:
         return False
-    try:
-        address = ipaddress.ip_address(client)
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(allowed, strict=False)
-               for allowed in settings.NEWSPORTAL_METRICS_ALLOWED)
+    return address_listed(client, settings.NEWSPORTAL_METRICS_ALLOWED)  # the list parsed once per process
 
 
 class MetricsMiddleware:

@@ -586,9 +586,10 @@ NEWSPORTAL_METRICS = env_bool("NEWSPORTAL_METRICS", False)
 NEWSPORTAL_METRICS_ALLOWED = env_list("NEWSPORTAL_METRICS_ALLOWED", "127.0.0.1,::1")
 if NEWSPORTAL_METRICS:
     # After the request id and health checks; django-prometheus' pair around everything else,
-    # its "after" half inside AxesMiddleware so that it sees the lockout's 429.
+    # its "after" half (ours: newsportal.metrics) just outside the page cache's middleware so that
+    # it counts hits by view too, and outside AxesMiddleware so that it sees the lockout's 429.
     MIDDLEWARE.insert(MIDDLEWARE.index("newsportal.health.HealthCheckMiddleware") + 1, "newsportal.metrics.MetricsMiddleware")
     MIDDLEWARE.insert(MIDDLEWARE.index("newsportal.metrics.MetricsMiddleware") + 1,
                       "django_prometheus.middleware.PrometheusBeforeMiddleware")
-    MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
-                      "django_prometheus.middleware.PrometheusAfterMiddleware")
+    MIDDLEWARE.insert(MIDDLEWARE.index("articles.page_cache.CachedPageMiddleware"),
+                      "newsportal.metrics.PrometheusAfterMiddleware")

@@ -57,7 +57,7 @@ def public_debug_refusal(shown_address: str) -> str:
 class Command(StaticRunserverCommand):
     def run(self, **options: Any) -> None:
         # handle() has parsed the address into self.addr; the reloader has not started yet.
-        if (settings.DEBUG and not settings.NEWSPORTAL_RUNSERVER_ALLOW_PUBLIC_DEBUG
+        if (settings.DEBUG and not getattr(settings, ESCAPE_VARIABLE, False)
                 and not is_loopback_only(self.addr)):
             shown = f"[{self.addr}]" if self._raw_ipv6 else "0.0.0.0" if self.addr == "0" else self.addr
             raise CommandError(public_debug_refusal(f"{shown}:{self.port}"))

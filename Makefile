@@ -19,7 +19,7 @@ help:
 	@echo "make test-postgres  run the test suite on a throwaway PostgreSQL cluster"
 	@echo "make bench          run the import and page benchmarks (see docs/BENCHMARKS.md)"
 	@echo "make lock           write requirements/production.txt, the hash-pinned production install, from pyproject.toml"
-	@echo "make messages       update locale/zh_Hans/.../django.po from the code and compile the .mo (needs gettext)"
+	@echo "make messages       update locale/zh_Hans/.../django.po and djangojs.po from the code and compile them (needs gettext)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

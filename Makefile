@@ -19,7 +19,7 @@ help:
 	@echo "make test-postgres  run the test suite on a throwaway PostgreSQL cluster"
 	@echo "make bench          run the import and page benchmarks (see docs/BENCHMARKS.md)"
 	@echo "make lock           write requirements/production.txt, the hash-pinned production install, from pyproject.toml"
-	@echo "make messages       update locale/zh_Hans/.../django.po from the code and compile the .mo (needs gettext)"
+	@echo "make messages       update locale/zh_Hans/.../django.po and djangojs.po from the code and compile them (needs gettext)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -124,12 +124,21 @@ lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes \
 		--custom-compile-command "make lock" --output-file $(LOCK) $(LOCK_ARGS)
 
-# The Chinese translation: django.po is updated from the marked strings (new
-# ones come in untranslated: translate them), then compiled. Both files are
-# committed, as Django does, so installing and CI need no gettext tools.
-MESSAGES_IGNORE := --ignore=.venv --ignore=tests --ignore=bench --ignore=seeds --ignore=staticfiles
+# The Chinese translation: django.po (the Python code's and templates' strings)
+# and djangojs.po (static/js's, through Django's JavaScript catalogue) are
+# updated from the strings marked in the code; then both are compiled. Every
+# msgid must be marked where it is defined (a phrase table or another package's
+# words with gettext_noop): --no-obsolete drops what makemessages cannot find.
+# New strings come in untranslated: translate them in the .po and run it again.
+# Both files are committed, as Django does, so installing and CI need no gettext
+# tools. tests/newsportal/test_messages.py runs these makemessages commands in a
+# copy of the project and fails on a msgid dropped or left untranslated.
+MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench --ignore=seeds \
+	--ignore=staticfiles --ignore=media --ignore=var --ignore=build
+MAKEMESSAGES := makemessages --locale=zh_Hans --add-location=file --no-obsolete $(MESSAGES_IGNORE)
 messages: install
-	$(MANAGE) makemessages --locale=zh_Hans --add-location=file --no-obsolete $(MESSAGES_IGNORE)
+	$(MANAGE) $(MAKEMESSAGES) --domain=django
+	$(MANAGE) $(MAKEMESSAGES) --domain=djangojs
 	$(MANAGE) compilemessages --locale=zh_Hans $(MESSAGES_IGNORE)
 
 clean:

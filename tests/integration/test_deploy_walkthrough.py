@@ -1,0 +1,258 @@
+"""docs/DEPLOY.md followed literally on an empty Debian 12 server, up to a monitored site.
+
+The shell blocks of the walk ("From an empty server to a monitored site") are read from
+DEPLOY.md itself and run, as written, on a fresh minimal Debian 12 booted with systemd in a
+container (tests/walkthrough_support.py: debootstrap + systemd-nspawn, on a private veth):
+PostgreSQL's install and provisioning, Redis, the install (service user, release from a git
+tag, the lock file, the environment file, collectstatic, migrate, check --deploy, the first
+editor, the systemd units), nginx and TLS, the scheduled import. Only what an operator must
+fill in is replaced (`REPLACEMENTS` below: the release and its git URL — a clone of this
+checkout's HEAD —, the editor step, the site's name, passwords, certbot → a self-signed
+certificate). Then, from the host over the veth, through nginx: the seeded articles on the
+home page and their pages, /healthz, /readyz (database and cache), the http → https redirect,
+unknown hosts dropped, an admin login, /metrics not served; inside, the units active.
+
+Cost: ~35 s debootstrap, then apt (PostgreSQL, Redis, nginx, git, python3) and pip (the lock
+file) from the registries: about 3-4 minutes in all on this 2-core machine (docs/BENCHMARKS.md,
+"The deployment walk-through"). Root only (network namespaces, iptables, nspawn); skipped
+elsewhere, and without debootstrap or systemd-nspawn (.ci/run installs them).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import secrets
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.factories import PROJECT, SEEDS
+from tests.walkthrough_support import Machine, missing_tools, shell_blocks, substitute
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces, iptables, systemd-nspawn"),
+    pytest.mark.skipif(bool(missing_tools()), reason=f"missing {', '.join(missing_tools())} (apt-get install debootstrap systemd-container)"),
+]
+
+DOMAIN = "news.walk.test"
+DB_PASSWORD = "walk-db-" + secrets.token_hex(8)  # URL-safe: it goes into DATABASE_URL as is
+ADMIN, ADMIN_PASSWORD = "walkadmin", "walk-admin-" + secrets.token_hex(8)
+RELEASE_TAG = "walk-test"
+SHARED_SEEDS = PROJECT.parent / "shared" / "seeds"
+
+
+def replacements() -> dict[str, dict[str, str]]:
+    """What an operator types in place of the docs' placeholders, block by block."""
+    secret_key = secrets.token_urlsafe(50)
+    env_values = {
+        "DJANGO_SECRET_KEY": secret_key,
+        "DJANGO_ALLOWED_HOSTS": DOMAIN,
+        "DJANGO_CSRF_TRUSTED_ORIGINS": f"https://{DOMAIN}",
+        "DATABASE_URL": f"postgres://newsportal:{DB_PASSWORD}@127.0.0.1:5432/newsportal",
+    }
+    # The editor step: the values the env file's comments ask for, the rest as shipped.
+    edit = " && ".join(f"sed -i 's|^{key}=.*|{key}={value}|' /etc/newsportal/env" for key, value in env_values.items())
+    certificate = (
+        "apt-get install -y --no-install-recommends openssl && "
+        f"install -d -m 755 /etc/letsencrypt/live/{DOMAIN} && "
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN={d} -addext subjectAltName=DNS:{d} "
+        "-keyout /etc/letsencrypt/live/{d}/privkey.pem -out /etc/letsencrypt/live/{d}/fullchain.pem"
+    ).format(d=DOMAIN)
+    return {
+        "install": {
+            "<release>": "2026-12-06-walk",
+            "--branch <release-tag> https://…/newsportal.git": f"--branch {RELEASE_TAG} file:///root/newsportal.git",
+            "editor /etc/newsportal/env": edit + " #",
+            "DJANGO_SUPERUSER_PASSWORD='<password>'": f"DJANGO_SUPERUSER_PASSWORD='{ADMIN_PASSWORD}'",
+            "--username <name> --email <email>": f"--username {ADMIN} --email {ADMIN}@{DOMAIN}",
+        },
+        "nginx": {
+            "# replace news.example.com (server_name, the certificate paths) with the site's name, then":
+                f"sed -i 's/news\\.example\\.com/{DOMAIN}/g' /etc/nginx/sites-available/newsportal.conf",
+            "certbot certonly --webroot -w /var/www/letsencrypt -d news.example.com": certificate + " #",
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def machine(tmp_path_factory):
+    """A fresh Debian 12 with systemd, on its own network; removed afterwards whatever happens."""
+    folder = tmp_path_factory.mktemp("walk")
+    box = Machine(folder, f"walk{os.getpid() % 100000}", subnet=os.getpid() % 250 + 1)
+    try:
+        box.bootstrap()
+        box.connect()
+        box.boot()
+        # What any Debian server has, with this machine's egress CA (walkthrough_support).
+        box.run("apt-get update -q && apt-get install -y -q --no-install-recommends ca-certificates", timeout=300)
+        # The release: this checkout's HEAD, tagged, where the substituted git URL points.
+        bare = box.root / "root" / "newsportal.git"
+        subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True, timeout=60)
+        subprocess.run(["git", "-C", str(PROJECT), "push", "-q", str(bare), f"HEAD:refs/tags/{RELEASE_TAG}"],
+                       check=True, timeout=120)
+        # The posts the scheduled import reads.
+        feeds = box.root / "srv" / "feeds"
+        shutil.copytree(SHARED_SEEDS if SHARED_SEEDS.is_dir() else SEEDS, feeds)
+        yield box
+    finally:
+        box.close()
+
+
+@pytest.fixture(scope="module")
+def site(machine) -> dict:
+    """The walk, block by block, as DEPLOY.md has it; returns the timings."""
+    subs = replacements()
+    timings: dict[str, float] = {}
+
+    def step(name: str, script: str, **options) -> None:
+        started = time.monotonic()
+        machine.run(script, **options)
+        timings[name] = round(time.monotonic() - started, 1)
+
+    postgres_install, provisioning = shell_blocks("### Provisioning: role, database, privileges")
+    step("postgresql", postgres_install)
+    # createuser --pwprompt asks twice; with no terminal it reads the answers from stdin.
+    step("provisioning", provisioning, user="postgres", input=f"{DB_PASSWORD}\n{DB_PASSWORD}\n")
+    (redis,) = shell_blocks("## Redis: the shared cache")
+    step("redis", redis)
+    install = shell_blocks("## Installing on a server")[0]
+    step("install", substitute(install, subs["install"]), timeout=900)
+    (nginx,) = shell_blocks("## nginx and TLS")
+    step("nginx", substitute(nginx, subs["nginx"]))
+    (imports,) = shell_blocks("## Imports as a scheduled job")
+    step("import", imports)
+    return {"timings": timings}
+
+
+# --- clients (from the host, over the veth) --------------------------------------------------
+
+
+class SiteHTTPS(http.client.HTTPSConnection):
+    """https to the machine's address with the site's name as SNI, as a browser would."""
+
+    def __init__(self, address: str, server_name: str = DOMAIN) -> None:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # the self-signed certificate in place of certbot's
+        super().__init__(server_name, 443, context=context, timeout=30)
+        self.address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+
+
+def https(machine: Machine, path: str, method: str = "GET", body: bytes | None = None,
+          **headers: str) -> tuple[int, http.client.HTTPMessage, bytes]:
+    connection = SiteHTTPS(machine.address)
+    try:
+        connection.request(method, path, body=body, headers={"Host": DOMAIN, **headers})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def cookies_set(headers: http.client.HTTPMessage) -> SimpleCookie:
+    jar = SimpleCookie()
+    for line in headers.get_all("Set-Cookie") or []:
+        jar.load(line)
+    return jar
+
+
+def seeded_titles() -> list[str]:
+    folder = SHARED_SEEDS if SHARED_SEEDS.is_dir() else SEEDS
+    return [re.search(r"^title: '?(.*?)'?$", path.read_text(encoding="utf-8"), re.M).group(1)
+            for path in sorted(folder.iterdir())]
+
+
+# --- the site, monitored ---------------------------------------------------------------------
+
+
+def test_the_units_are_active(machine, site):
+    units = "newsportal.socket newsportal.service newsportal-worker.service newsportal-import.timer newsportal-prune.timer nginx redis-server postgresql"
+    states = machine.run(f"systemctl is-active {units} || true").stdout.split()
+    assert states == ["active"] * len(units.split()), dict(zip(units.split(), states))
+    # The import ran once (the docs' "a run now") and succeeded.
+    result = machine.run("systemctl show -p Result --value newsportal-import.service").stdout.strip()
+    assert result == "success"
+
+
+def test_the_seeded_articles_are_served_over_https(machine, site):
+    status, _, body = https(machine, "/")
+    assert status == 200
+    page = body.decode()
+    for title in seeded_titles():
+        assert title in page
+    links = sorted(set(re.findall(r'href="(/\d{4}/\d{2}/\d{2}/[^"]+)"', page)))
+    assert links, "no article links on the home page"
+    status, _, article = https(machine, links[0])
+    assert status == 200 and "<article" in article.decode()
+
+
+def test_health_checks(machine, site):
+    status, headers, body = https(machine, "/healthz")
+    assert status == 200
+    status, _, body = https(machine, "/readyz")
+    import json
+    ready = json.loads(body)
+    assert status == 200 and ready["status"] == "ready", ready
+    assert ready["checks"]["database"]["ok"] and ready["checks"]["cache"]["ok"], ready
+
+
+def test_http_is_redirected_and_unknown_hosts_are_dropped(machine, site):
+    connection = http.client.HTTPConnection(machine.address, 80, timeout=30)
+    connection.request("GET", "/some/path?x=1", headers={"Host": DOMAIN})
+    response = connection.getresponse()
+    assert response.status == 301 and response.headers["Location"] == f"https://{DOMAIN}/some/path?x=1"
+    connection.close()
+    # Another name on port 80: the connection is closed without an answer (444).
+    connection = http.client.HTTPConnection(machine.address, 80, timeout=30)
+    connection.request("GET", "/", headers={"Host": "other.example"})
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        connection.getresponse()
+    connection.close()
+    # Another name in the TLS handshake: refused before any certificate.
+    with pytest.raises(ssl.SSLError):
+        https_other = SiteHTTPS(machine.address, server_name="other.example")
+        https_other.request("GET", "/", headers={"Host": "other.example"})
+        https_other.getresponse()
+
+
+def test_metrics_are_not_served_by_nginx(machine, site):
+    status, _, _ = https(machine, "/metrics")
+    assert status == 404
+
+
+def test_the_admin_logs_in_through_nginx(machine, site):
+    status, headers, body = https(machine, "/admin/login/?next=/admin/")
+    assert status == 200
+    csrf = cookies_set(headers)["csrftoken"]
+    assert csrf["secure"]
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+    form = urlencode({"csrfmiddlewaretoken": token, "username": ADMIN, "password": ADMIN_PASSWORD, "next": "/admin/"})
+    status, headers, _ = https(
+        machine, "/admin/login/?next=/admin/", "POST", form.encode(), Cookie=f"csrftoken={csrf.value}",
+        Origin=f"https://{DOMAIN}", Referer=f"https://{DOMAIN}/admin/login/",
+        **{"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 302 and headers["Location"] == "/admin/"
+    session = cookies_set(headers)["sessionid"]
+    assert session["secure"] and session["httponly"]
+    status, _, body = https(machine, "/admin/", Cookie=f"sessionid={session.value}")
+    assert status == 200 and ADMIN.encode() in body
+
+
+def test_the_walk_took(site, record_property):
+    """Not an assertion on speed: the step timings, for docs/BENCHMARKS.md (-rA shows them)."""
+    record_property("timings", site["timings"])
+    print("walk timings (s):", site["timings"], "total", round(sum(site["timings"].values()), 1))

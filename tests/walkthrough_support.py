@@ -22,7 +22,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.factories import PROJECT
+PROJECT = Path(__file__).resolve().parents[1]  # not tests.factories: this module needs no Django
+SEEDS = PROJECT / "seeds"
 
 DEPLOY_DOC = PROJECT / "docs" / "DEPLOY.md"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"

@@ -35,8 +35,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.factories import PROJECT, SEEDS
-from tests.walkthrough_support import Machine, missing_tools, shell_blocks, substitute
+from tests.walkthrough_support import PROJECT, SEEDS, Machine, missing_tools, shell_blocks, substitute
 
 pytestmark = [
     pytest.mark.slow,

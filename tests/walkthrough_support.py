@@ -70,7 +70,7 @@ def section(heading: str, doc: Path = DEPLOY_DOC) -> str:
 
 def shell_blocks(heading: str) -> list[str]:
     """The ```sh blocks under `heading`, in order."""
-    return re.findall(r"^```sh\n(.*?)^```$", section(heading), flags=re.S | re.M)
+    return re.findall(r"^```sh\n(.*?)^```$", section(heading), flags=re.DOTALL | re.MULTILINE)
 
 
 def substitute(block: str, replacements: dict[str, str]) -> str:
@@ -174,7 +174,7 @@ class Machine:
         command = ["nsenter", "-t", str(self.init_pid), "-a", "env", "-i",
                    *(f"{k}={v}" for k, v in {**ROOT_SHELL_ENV, **(env or {})}.items()), *shell]
         try:
-            result = subprocess.run(command, input=input if input is not None else "", capture_output=True,
+            result = subprocess.run(command, check=False, input=input if input is not None else "", capture_output=True,
                                     text=True, timeout=timeout, cwd="/")
         except subprocess.TimeoutExpired as error:
             raise CommandFailed(f"timed out after {timeout}s:\n{script}\n--- output:\n{error.stdout}\n{error.stderr}") from None

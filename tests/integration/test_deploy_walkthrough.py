@@ -21,6 +21,7 @@ elsewhere, and without debootstrap or systemd-nspawn (.ci/run installs them).
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import secrets
@@ -35,7 +36,14 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.walkthrough_support import PROJECT, SEEDS, Machine, missing_tools, shell_blocks, substitute
+from tests.walkthrough_support import (
+    PROJECT,
+    SEEDS,
+    Machine,
+    missing_tools,
+    shell_blocks,
+    substitute,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -83,6 +91,21 @@ def replacements() -> dict[str, dict[str, str]]:
     }
 
 
+IMAGE_POST_TITLE = "走势图：部署演练"
+
+
+def write_post_with_image(feeds: Path) -> None:
+    """A post with a Hexo asset folder: its image is stored in NEWSPORTAL_MEDIA_ROOT, which
+    nginx must serve at /media/."""
+    from PIL import Image
+
+    (feeds / "walk-chart.md").write_text(
+        f"---\ntitle: {IMAGE_POST_TITLE}\ndate: 2026-12-01 09:30:00\ncategories:\n - 金融\n---\n\n"
+        "![走势图](chart.png)\n\n部署演练的配图。\n", encoding="utf-8")
+    (feeds / "walk-chart").mkdir()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(feeds / "walk-chart" / "chart.png")
+
+
 @pytest.fixture(scope="module")
 def machine(tmp_path_factory):
     """A fresh Debian 12 with systemd, on its own network; removed afterwards whatever happens."""
@@ -102,6 +125,7 @@ def machine(tmp_path_factory):
         # The posts the scheduled import reads.
         feeds = box.root / "srv" / "feeds"
         shutil.copytree(SHARED_SEEDS if SHARED_SEEDS.is_dir() else SEEDS, feeds)
+        write_post_with_image(feeds)
         yield box
     finally:
         box.close()
@@ -130,7 +154,11 @@ def site(machine) -> dict:
     step("nginx", substitute(nginx, subs["nginx"]))
     (imports,) = shell_blocks("## Imports as a scheduled job")
     step("import", imports)
-    return {"timings": timings}
+    (metrics,) = shell_blocks("## Metrics (Prometheus)")
+    step("metrics", metrics)
+    yield {"timings": timings}
+    # The figures for docs/BENCHMARKS.md ("The deployment walk-through"); `pytest -s` shows them.
+    print(f"\nwalk timings (s): {timings}, total {sum(timings.values()):.0f}")
 
 
 # --- clients (from the host, over the veth) --------------------------------------------------
@@ -171,7 +199,7 @@ def cookies_set(headers: http.client.HTTPMessage) -> SimpleCookie:
 
 def seeded_titles() -> list[str]:
     folder = SHARED_SEEDS if SHARED_SEEDS.is_dir() else SEEDS
-    return [re.search(r"^title: '?(.*?)'?$", path.read_text(encoding="utf-8"), re.M).group(1)
+    return [re.search(r"^title: '?(.*?)'?$", path.read_text(encoding="utf-8"), re.MULTILINE).group(1)
             for path in sorted(folder.iterdir())]
 
 
@@ -199,11 +227,24 @@ def test_the_seeded_articles_are_served_over_https(machine, site):
     assert status == 200 and "<article" in article.decode()
 
 
+def test_imported_images_are_served_by_nginx(machine, site):
+    """The post's asset folder image, stored under NEWSPORTAL_MEDIA_ROOT (the env file's
+    /var/lib/newsportal/media), is served from disk by nginx's /media/ location."""
+    status, _, body = https(machine, "/")
+    link = re.search(r'href="(/\d{4}/\d{2}/\d{2}/[^"]+)"[^>]*>\s*' + re.escape(IMAGE_POST_TITLE), body.decode())
+    assert link, "the image post is not on the home page"
+    status, _, article = https(machine, link.group(1))
+    assert status == 200
+    src = re.search(r'<img[^>]+src="(/media/hexo-assets/[^"]+\.png)"', article.decode()).group(1)
+    status, headers, image = https(machine, src)
+    assert status == 200 and image.startswith(b"\x89PNG"), (status, headers)
+    assert "immutable" in headers["Cache-Control"]
+
+
 def test_health_checks(machine, site):
-    status, headers, body = https(machine, "/healthz")
+    status, _, body = https(machine, "/healthz")
     assert status == 200
     status, _, body = https(machine, "/readyz")
-    import json
     ready = json.loads(body)
     assert status == 200 and ready["status"] == "ready", ready
     assert ready["checks"]["database"]["ok"] and ready["checks"]["cache"]["ok"], ready
@@ -228,9 +269,29 @@ def test_http_is_redirected_and_unknown_hosts_are_dropped(machine, site):
         https_other.getresponse()
 
 
-def test_metrics_are_not_served_by_nginx(machine, site):
+def test_metrics_are_served_to_the_machine_itself_not_through_nginx(machine, site):
+    """The Metrics section's drop-in on: /metrics answers on loopback with the import's figures
+    and every gunicorn worker's request counters; nginx refuses it."""
+    for _ in range(6):  # spread over the three workers (pages, unlike the login form, may come from the page cache)
+        assert https(machine, "/admin/login/")[0] == 200
+    scrape = machine.run(
+        "python3 -c 'import urllib.request; print(urllib.request.urlopen(\"http://127.0.0.1:8000/metrics\", timeout=10).read().decode())'"
+    ).stdout
+    assert 'newsportal_import_runs{status="succeeded"} 1.0' in scrape
+    assert 'newsportal_task_queue_depth{backend="db"}' in scrape
+    assert re.search(r'^django_http_requests_total_by_view_transport_method_total\{[^}]*view="admin:login"[^}]*\} [1-9]', scrape, re.MULTILINE), scrape[:3000]
+    assert machine.run("ls /run/newsportal-metrics").stdout.split()  # the workers' counter files
     status, _, _ = https(machine, "/metrics")
     assert status == 404
+
+
+def test_only_nginx_is_reachable_from_outside(machine, site):
+    """gunicorn, PostgreSQL and Redis listen on the machine's loopback only: over its network
+    interface nothing answers but nginx."""
+    for port in (8000, 5432, 6379):
+        with pytest.raises(OSError):
+            socket.create_connection((machine.address, port), timeout=5).close()
+    socket.create_connection((machine.address, 443), timeout=5).close()
 
 
 def test_the_admin_logs_in_through_nginx(machine, site):
@@ -249,9 +310,3 @@ def test_the_admin_logs_in_through_nginx(machine, site):
     assert session["secure"] and session["httponly"]
     status, _, body = https(machine, "/admin/", Cookie=f"sessionid={session.value}")
     assert status == 200 and ADMIN.encode() in body
-
-
-def test_the_walk_took(site, record_property):
-    """Not an assertion on speed: the step timings, for docs/BENCHMARKS.md (-rA shows them)."""
-    record_property("timings", site["timings"])
-    print("walk timings (s):", site["timings"], "total", round(sum(site["timings"].values()), 1))

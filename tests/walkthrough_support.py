@@ -152,9 +152,11 @@ class Machine:
                 ["systemd-nspawn", "-D", str(self.root), "--register=no", "--keep-unit", "-b",
                  "--console=pipe", "-M", self.name, f"--network-namespace-path=/run/netns/{self.namespace}"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        # The container's systemd is nspawn's child once it has exec'd (before, the child is
+        # nspawn's own fork, whose namespaces are not yet the container's).
         deadline = time.monotonic() + 30
         while self.init_pid is None:
-            children = host_run("pgrep", "-P", str(self.nspawn.pid), check=False).stdout.split()
+            children = host_run("pgrep", "-P", str(self.nspawn.pid), "-x", "systemd", check=False).stdout.split()
             if children:
                 self.init_pid = int(children[0])
             elif self.nspawn.poll() is not None or time.monotonic() > deadline:

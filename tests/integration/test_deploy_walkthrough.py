@@ -94,16 +94,26 @@ def replacements() -> dict[str, dict[str, str]]:
 IMAGE_POST_TITLE = "走势图：部署演练"
 
 
-def write_post_with_image(feeds: Path) -> None:
-    """A post with a Hexo asset folder: its image is stored in NEWSPORTAL_MEDIA_ROOT, which
-    nginx must serve at /media/."""
+def write_feed_site(feeds: Path) -> None:
+    """A Hexo site with `post_asset_folder: true`: the seeds as its posts, and one post whose
+    image, in its asset folder, the import stores in NEWSPORTAL_MEDIA_ROOT for nginx to serve."""
     from PIL import Image
 
-    (feeds / "walk-chart.md").write_text(
+    posts = feeds / "source" / "_posts"
+    posts.mkdir(parents=True)
+    (feeds / "_config.yml").write_text("title: 演练\ntimezone: Asia/Shanghai\npost_asset_folder: true\n", encoding="utf-8")
+    for seed in seed_files():
+        shutil.copy(seed, posts / f"{seed.stem}.md")
+    (posts / "walk-chart.md").write_text(
         f"---\ntitle: {IMAGE_POST_TITLE}\ndate: 2026-12-01 09:30:00\ncategories:\n - 金融\n---\n\n"
         "![走势图](chart.png)\n\n部署演练的配图。\n", encoding="utf-8")
-    (feeds / "walk-chart").mkdir()
-    Image.new("RGB", (8, 8), (200, 30, 30)).save(feeds / "walk-chart" / "chart.png")
+    (posts / "walk-chart").mkdir()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(posts / "walk-chart" / "chart.png")
+
+
+def seed_files() -> list[Path]:
+    folder = SHARED_SEEDS if SHARED_SEEDS.is_dir() else SEEDS
+    return sorted(path for path in folder.iterdir() if path.is_file())
 
 
 @pytest.fixture(scope="module")
@@ -122,10 +132,9 @@ def machine(tmp_path_factory):
         subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True, timeout=60)
         subprocess.run(["git", "-C", str(PROJECT), "push", "-q", str(bare), f"HEAD:refs/tags/{RELEASE_TAG}"],
                        check=True, timeout=120)
-        # The posts the scheduled import reads.
-        feeds = box.root / "srv" / "feeds"
-        shutil.copytree(SHARED_SEEDS if SHARED_SEEDS.is_dir() else SEEDS, feeds)
-        write_post_with_image(feeds)
+        # The posts the scheduled import reads: a Hexo site (the seeds, and a post with an image
+        # in its asset folder).
+        write_feed_site(box.root / "srv" / "feeds")
         yield box
     finally:
         box.close()
@@ -198,9 +207,8 @@ def cookies_set(headers: http.client.HTTPMessage) -> SimpleCookie:
 
 
 def seeded_titles() -> list[str]:
-    folder = SHARED_SEEDS if SHARED_SEEDS.is_dir() else SEEDS
     return [re.search(r"^title: '?(.*?)'?$", path.read_text(encoding="utf-8"), re.MULTILINE).group(1)
-            for path in sorted(folder.iterdir())]
+            for path in seed_files()]
 
 
 # --- the site, monitored ---------------------------------------------------------------------

@@ -28,6 +28,7 @@ SEEDS = PROJECT / "seeds"
 DEPLOY_DOC = PROJECT / "docs" / "DEPLOY.md"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 SUITE = "bookworm"
+TEST_NETWORK = "10.251.0.0/16"  # each machine a /30 in it, routed by the host
 
 # What a root shell on the new machine starts with: a login's PATH and locale. DEBIAN_FRONTEND
 # only keeps debconf from looking for a terminal that is not there (an operator has one).
@@ -73,11 +74,13 @@ def shell_blocks(heading: str) -> list[str]:
     return re.findall(r"^```sh\n(.*?)^```$", section(heading), flags=re.DOTALL | re.MULTILINE)
 
 
-def substitute(block: str, replacements: dict[str, str]) -> str:
-    """`block` with each key replaced by its value; each key must occur in it exactly once, so a
-    changed document fails here instead of running something else."""
+def substitute(block: str, replacements: dict[str, str], *, every: bool = False) -> str:
+    """`block` with each key replaced by its value; each key must occur in it exactly once (or,
+    with `every`, at least once: an address used throughout), so a changed document fails here
+    instead of running something else."""
     for old, new in replacements.items():
-        assert block.count(old) == 1, f"expected {old!r} once in:\n{block}"
+        count = block.count(old)
+        assert count >= 1 if every else count == 1, f"expected {old!r} {'' if every else 'once '}in:\n{block}"
         block = block.replace(old, new)
     return block
 
@@ -104,7 +107,8 @@ class Machine:
         self.root = folder / name
         self.name = name
         self.namespace = f"{name}-ns"
-        self.host_link, self.guest_link = f"{name[:10]}h", f"{name[:10]}g"
+        assert len(name) <= 12, "network interface names are at most 15 characters"
+        self.host_link, self.guest_link = f"{name}h", f"{name}g"
         self.host_address, self.address = f"10.251.{subnet}.1", f"10.251.{subnet}.2"
         self.network = f"10.251.{subnet}.0/30"
         self.nspawn: subprocess.Popen | None = None
@@ -114,7 +118,9 @@ class Machine:
 
     # Every iptables rule added (table, chain, match) is removed again by close().
     RULES = (
-        (("-t", "nat"), "POSTROUTING", ("-s", "{network}", "-j", "MASQUERADE")),
+        # Masqueraded to the outside only: machines of one test reach each other (through the
+        # host's routing) by their own addresses, as app servers on a private network would.
+        (("-t", "nat"), "POSTROUTING", ("-s", "{network}", "!", "-d", TEST_NETWORK, "-j", "MASQUERADE")),
         ((), "FORWARD", ("-i", "{host_link}", "-j", "ACCEPT")),
         ((), "FORWARD", ("-o", "{host_link}", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT")),
     )
@@ -128,6 +134,13 @@ class Machine:
         cas.mkdir(parents=True, exist_ok=True)
         for ca in Path("/usr/local/share/ca-certificates").glob("*.crt"):
             shutil.copy(ca, cas / ca.name)
+
+    def copy_of(self, other: Machine) -> None:
+        """This machine's root as a copy of `other`'s freshly bootstrapped one (seconds, not a
+        second debootstrap), with its own name and machine id."""
+        host_run("cp", "-a", "--one-file-system", str(other.root), str(self.root), timeout=300)
+        (self.root / "etc" / "hostname").write_text(self.name + "\n")
+        (self.root / "etc" / "machine-id").write_text("")  # systemd makes a new one at boot
 
     def connect(self) -> None:
         host_run("ip", "netns", "add", self.namespace)

@@ -52,42 +52,53 @@ pytestmark = [
 ]
 
 DOMAIN = "news.walk.test"
-DB_PASSWORD = "walk-db-" + secrets.token_hex(8)  # URL-safe: it goes into DATABASE_URL as is
+# URL-safe secrets: they go into DATABASE_URL and CACHE_URL as they are.
+DB_PASSWORD = "walk-db-" + secrets.token_hex(8)
+REDIS_PASSWORD = "walk-redis-" + secrets.token_hex(8)
+SECRET_KEY = secrets.token_urlsafe(50)  # the same on every app server
 ADMIN, ADMIN_PASSWORD = "walkadmin", "walk-admin-" + secrets.token_hex(8)
 RELEASE_TAG = "walk-test"
 SHARED_SEEDS = PROJECT.parent / "shared" / "seeds"
 
 
-def replacements() -> dict[str, dict[str, str]]:
-    """What an operator types in place of the docs' placeholders, block by block."""
-    secret_key = secrets.token_urlsafe(50)
+def install_replacements(install: str, database_host: str = "127.0.0.1", cache_url: str | None = None,
+                         first_editor: bool = True) -> dict[str, str]:
+    """What an operator types in the install block: the release and its git URL, the env file's
+    values (the editor step), the first editor's name and password (or step 5 left out)."""
     env_values = {
-        "DJANGO_SECRET_KEY": secret_key,
+        "DJANGO_SECRET_KEY": SECRET_KEY,
         "DJANGO_ALLOWED_HOSTS": DOMAIN,
         "DJANGO_CSRF_TRUSTED_ORIGINS": f"https://{DOMAIN}",
-        "DATABASE_URL": f"postgres://newsportal:{DB_PASSWORD}@127.0.0.1:5432/newsportal",
+        "DATABASE_URL": f"postgres://newsportal:{DB_PASSWORD}@{database_host}:5432/newsportal",
+        **({"CACHE_URL": cache_url} if cache_url else {}),
     }
-    # The editor step: the values the env file's comments ask for, the rest as shipped.
     edit = " && ".join(f"sed -i 's|^{key}=.*|{key}={value}|' /etc/newsportal/env" for key, value in env_values.items())
+    replacements = {
+        "<release>": "2026-12-06-walk",
+        "--branch <release-tag> https://…/newsportal.git": f"--branch {RELEASE_TAG} file:///root/newsportal.git",
+        "editor /etc/newsportal/env": edit + " #",
+    }
+    if first_editor:
+        replacements["DJANGO_SUPERUSER_PASSWORD='<password>'"] = f"DJANGO_SUPERUSER_PASSWORD='{ADMIN_PASSWORD}'"
+        replacements["--username <name> --email <email>"] = f"--username {ADMIN} --email {ADMIN}@{DOMAIN}"
+    else:  # "without its step 5" (docs: Several app servers)
+        step_5 = next(line for line in install.splitlines() if line.startswith("DJANGO_SUPERUSER_PASSWORD="))
+        replacements[step_5] = "true  # step 5 left out: the first editor exists"
+    return replacements
+
+
+def nginx_replacements() -> dict[str, str]:
+    """The site's name, and a self-signed certificate where certbot's would be."""
     certificate = (
         "apt-get install -y --no-install-recommends openssl && "
         f"install -d -m 755 /etc/letsencrypt/live/{DOMAIN} && "
-        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN={d} -addext subjectAltName=DNS:{d} "
-        "-keyout /etc/letsencrypt/live/{d}/privkey.pem -out /etc/letsencrypt/live/{d}/fullchain.pem"
-    ).format(d=DOMAIN)
+        f"openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN={DOMAIN} -addext subjectAltName=DNS:{DOMAIN} "
+        f"-keyout /etc/letsencrypt/live/{DOMAIN}/privkey.pem -out /etc/letsencrypt/live/{DOMAIN}/fullchain.pem"
+    )
     return {
-        "install": {
-            "<release>": "2026-12-06-walk",
-            "--branch <release-tag> https://…/newsportal.git": f"--branch {RELEASE_TAG} file:///root/newsportal.git",
-            "editor /etc/newsportal/env": edit + " #",
-            "DJANGO_SUPERUSER_PASSWORD='<password>'": f"DJANGO_SUPERUSER_PASSWORD='{ADMIN_PASSWORD}'",
-            "--username <name> --email <email>": f"--username {ADMIN} --email {ADMIN}@{DOMAIN}",
-        },
-        "nginx": {
-            "# replace news.example.com (server_name, the certificate paths) with the site's name, then":
-                f"sed -i 's/news\\.example\\.com/{DOMAIN}/g' /etc/nginx/sites-available/newsportal.conf",
-            "certbot certonly --webroot -w /var/www/letsencrypt -d news.example.com": certificate + " #",
-        },
+        "# replace news.example.com (server_name, the certificate paths) with the site's name, then":
+            f"sed -i 's/news\\.example\\.com/{DOMAIN}/g' /etc/nginx/sites-available/newsportal.conf",
+        "certbot certonly --webroot -w /var/www/letsencrypt -d news.example.com": certificate + " #",
     }
 
 
@@ -117,54 +128,79 @@ def seed_files() -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def machine(tmp_path_factory):
-    """A fresh Debian 12 with systemd, on its own network; removed afterwards whatever happens."""
+def machines(tmp_path_factory):
+    """Two fresh Debian 12 machines with systemd, each on its own network, routed to each
+    other by the host; removed afterwards whatever happens."""
     folder = tmp_path_factory.mktemp("walk")
-    box = Machine(folder, f"walk{os.getpid() % 100000}", subnet=os.getpid() % 250 + 1)
+    tag, subnet = os.getpid() % 100000, os.getpid() % 120 * 2 + 1
+    first = Machine(folder, f"w{tag}a", subnet=subnet)
+    second = Machine(folder, f"w{tag}b", subnet=subnet + 1)
     try:
-        box.bootstrap()
-        box.connect()
-        box.boot()
-        # What any Debian server has, with this machine's egress CA (walkthrough_support).
-        box.run("apt-get update -q && apt-get install -y -q --no-install-recommends ca-certificates", timeout=300)
-        # The release: this checkout's HEAD, tagged, where the substituted git URL points.
-        bare = box.root / "root" / "newsportal.git"
-        subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True, timeout=60)
-        subprocess.run(["git", "-C", str(PROJECT), "push", "-q", str(bare), f"HEAD:refs/tags/{RELEASE_TAG}"],
-                       check=True, timeout=120)
+        first.bootstrap()
+        second.copy_of(first)
+        for box in (first, second):
+            box.connect()
+            box.boot()
+            # What any Debian server has, with this machine's egress CA (walkthrough_support).
+            box.run("apt-get update -q && apt-get install -y -q --no-install-recommends ca-certificates", timeout=300)
+            # The release: this checkout's HEAD, tagged, where the substituted git URL points.
+            bare = box.root / "root" / "newsportal.git"
+            subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True, timeout=60)
+            subprocess.run(["git", "-C", str(PROJECT), "push", "-q", str(bare), f"HEAD:refs/tags/{RELEASE_TAG}"],
+                           check=True, timeout=120)
         # The posts the scheduled import reads: a Hexo site (the seeds, and a post with an image
         # in its asset folder).
-        write_feed_site(box.root / "srv" / "feeds")
-        yield box
+        write_feed_site(first.root / "srv" / "feeds")
+        yield first, second
     finally:
-        box.close()
+        second.close()
+        first.close()
 
 
 @pytest.fixture(scope="module")
-def site(machine) -> dict:
-    """The walk, block by block, as DEPLOY.md has it; returns the timings."""
-    subs = replacements()
+def machine(machines) -> Machine:
+    """The first machine: nginx, PostgreSQL, Redis and the first app server."""
+    return machines[0]
+
+
+@pytest.fixture(scope="module")
+def site(machines) -> dict:
+    """The walk, block by block, as DEPLOY.md has it: one machine up to a monitored site, then a
+    second app server beside it ("Several app servers"). Yields the timings."""
+    first, second = machines
     timings: dict[str, float] = {}
 
-    def step(name: str, script: str, **options) -> None:
+    def step(name: str, box: Machine, script: str, **options) -> None:
         started = time.monotonic()
-        machine.run(script, **options)
+        box.run(script, **options)
         timings[name] = round(time.monotonic() - started, 1)
 
     postgres_install, provisioning = shell_blocks("### Provisioning: role, database, privileges")
-    step("postgresql", postgres_install)
+    step("postgresql", first, postgres_install)
     # createuser --pwprompt asks twice; with no terminal it reads the answers from stdin.
-    step("provisioning", provisioning, user="postgres", input=f"{DB_PASSWORD}\n{DB_PASSWORD}\n")
+    step("provisioning", first, provisioning, user="postgres", input=f"{DB_PASSWORD}\n{DB_PASSWORD}\n")
     (redis,) = shell_blocks("## Redis: the shared cache")
-    step("redis", redis)
+    step("redis", first, redis)
     install = shell_blocks("## Installing on a server")[0]
-    step("install", substitute(install, subs["install"]), timeout=900)
+    step("install", first, substitute(install, install_replacements(install)), timeout=900)
     (nginx,) = shell_blocks("## nginx and TLS")
-    step("nginx", substitute(nginx, subs["nginx"]))
+    step("nginx", first, substitute(nginx, nginx_replacements()))
     (imports,) = shell_blocks("## Imports as a scheduled job")
-    step("import", imports)
+    step("import", first, imports)
     (metrics,) = shell_blocks("## Metrics (Prometheus)")
-    step("metrics", metrics)
+    step("metrics", first, metrics)
+
+    # Several app servers: the docs' addresses are the machines'; the private network the
+    # database admits is the second machine alone (the host, on the same veths, stays out).
+    addresses = {"10.0.0.10": first.address, "10.0.0.11": second.address,
+                 "10.0.0.0/24": f"{second.address}/32", "<redis-password>": REDIS_PASSWORD}
+    shared, new_server, upstream = shell_blocks("## Several app servers")
+    step("second: shared services", first, substitute(shared, addresses, every=True))
+    step("second: install", second, substitute(install, install_replacements(
+        install, database_host=first.address, cache_url=f"redis://:{REDIS_PASSWORD}@{first.address}:6379/0",
+        first_editor=False)), timeout=900)
+    step("second: bind", second, substitute(new_server, addresses, every=True))
+    step("second: upstream", first, substitute(upstream, addresses, every=True))
     yield {"timings": timings}
     # The figures for docs/BENCHMARKS.md ("The deployment walk-through"); `pytest -s` shows them.
     print(f"\nwalk timings (s): {timings}, total {sum(timings.values()):.0f}")
@@ -294,12 +330,40 @@ def test_metrics_are_served_to_the_machine_itself_not_through_nginx(machine, sit
 
 
 def test_only_nginx_is_reachable_from_outside(machine, site):
-    """gunicorn, PostgreSQL and Redis listen on the machine's loopback only: over its network
-    interface nothing answers but nginx."""
-    for port in (8000, 5432, 6379):
-        with pytest.raises(OSError):
-            socket.create_connection((machine.address, port), timeout=5).close()
+    """From the host, over the first machine's network: nginx answers; gunicorn (loopback only)
+    does not; PostgreSQL admits only the second app server's address, Redis only with its
+    password."""
     socket.create_connection((machine.address, 443), timeout=5).close()
+    with pytest.raises(OSError):
+        socket.create_connection((machine.address, 8000), timeout=5).close()
+    import psycopg
+
+    with pytest.raises(psycopg.OperationalError, match="no pg_hba.conf entry"):
+        psycopg.connect(host=machine.address, dbname="newsportal", user="newsportal", password=DB_PASSWORD,
+                        connect_timeout=5).close()
+    with socket.create_connection((machine.address, 6379), timeout=5) as redis:
+        redis.sendall(b"GET anything\r\n")
+        assert redis.recv(200).startswith(b"-NOAUTH")
+
+
+def test_both_app_servers_answer_through_nginx(machines, site):
+    """nginx's upstream has both servers: requests are answered by each (their gunicorn access
+    logs, in the journal, show the marked requests), and the second one reaches the first's
+    PostgreSQL and Redis (its /readyz, asked on its private address)."""
+    first, second = machines
+    marker = "walk-probe-" + secrets.token_hex(4)
+    for number in range(12):
+        assert https(first, f"/?{marker}={number}")[0] == 200
+    for box in machines:
+        journal = box.run("journalctl -u newsportal.service --no-pager -o cat").stdout
+        assert marker in journal, f"{box.name} answered none of the requests"
+    ready = json.loads(second.run(
+        f"python3 -c 'import urllib.request; print(urllib.request.urlopen(\"http://{second.address}:8000/readyz\", timeout=10).read().decode())'"
+    ).stdout)
+    assert ready["status"] == "ready" and ready["checks"]["cache"]["ok"], ready
+    states = second.run("systemctl is-active newsportal.socket newsportal.service newsportal-worker.service "
+                        "newsportal-import.timer newsportal-prune.timer || true").stdout.split()
+    assert states == ["active", "active", "active", "inactive", "inactive"]
 
 
 def test_the_admin_logs_in_through_nginx(machine, site):

@@ -192,15 +192,15 @@ def site(machines) -> dict:
 
     # Several app servers: the docs' addresses are the machines'; the private network the
     # database admits is the second machine alone (the host, on the same veths, stays out).
-    addresses = {"10.0.0.10": first.address, "10.0.0.11": second.address,
-                 "10.0.0.0/24": f"{second.address}/32", "<redis-password>": REDIS_PASSWORD}
+    first_address, second_address = {"10.0.0.10": first.address}, {"10.0.0.11": second.address}
     shared, new_server, upstream = shell_blocks("## Several app servers")
-    step("second: shared services", first, substitute(shared, addresses, every=True))
+    step("second: shared services", first, substitute(shared, {
+        **first_address, "10.0.0.0/24": f"{second.address}/32", "<redis-password>": REDIS_PASSWORD}, every=True))
     step("second: install", second, substitute(install, install_replacements(
         install, database_host=first.address, cache_url=f"redis://:{REDIS_PASSWORD}@{first.address}:6379/0",
         first_editor=False)), timeout=900)
-    step("second: bind", second, substitute(new_server, addresses, every=True))
-    step("second: upstream", first, substitute(upstream, addresses, every=True))
+    step("second: bind", second, substitute(new_server, {**first_address, **second_address}, every=True))
+    step("second: upstream", first, substitute(upstream, second_address, every=True))
     yield {"timings": timings}
     # The figures for docs/BENCHMARKS.md ("The deployment walk-through"); `pytest -s` shows them.
     print(f"\nwalk timings (s): {timings}, total {sum(timings.values()):.0f}")

@@ -5,17 +5,21 @@ DEPLOY.md itself and run, as written, on a fresh minimal Debian 12 booted with s
 container (tests/walkthrough_support.py: debootstrap + systemd-nspawn, on a private veth):
 PostgreSQL's install and provisioning, Redis, the install (service user, release from a git
 tag, the lock file, the environment file, collectstatic, migrate, check --deploy, the first
-editor, the systemd units), nginx and TLS, the scheduled import. Only what an operator must
-fill in is replaced (`REPLACEMENTS` below: the release and its git URL — a clone of this
-checkout's HEAD —, the editor step, the site's name, passwords, certbot → a self-signed
-certificate). Then, from the host over the veth, through nginx: the seeded articles on the
-home page and their pages, /healthz, /readyz (database and cache), the http → https redirect,
-unknown hosts dropped, an admin login, /metrics not served; inside, the units active.
+editor, the systemd units), nginx and TLS, the scheduled import, metrics; then "Several app
+servers" on a second machine (PostgreSQL and Redis on the private interface, the install
+block again, the socket on the private address, nginx's upstream). Only what an operator
+fills in is replaced (`install_replacements`, `nginx_replacements` and the addresses in
+`site`: the release and its git URL — a clone of this checkout's HEAD, so commit first —,
+the editor step, the site's name, passwords, certbot → a self-signed certificate, the
+docs' 10.0.0.x → the machines'). Then, from the host over the veths, through nginx: the
+imported articles and their image, /healthz, /readyz (database and cache), the http → https
+redirect, unknown hosts dropped, an admin login, /metrics refused by nginx but served on the
+machine, both app servers answering; gunicorn, PostgreSQL and Redis closed to the host.
 
-Cost: ~35 s debootstrap, then apt (PostgreSQL, Redis, nginx, git, python3) and pip (the lock
-file) from the registries: about 3-4 minutes in all on this 2-core machine (docs/BENCHMARKS.md,
-"The deployment walk-through"). Root only (network namespaces, iptables, nspawn); skipped
-elsewhere, and without debootstrap or systemd-nspawn (.ci/run installs them).
+Cost: about 3 minutes on this 2-core machine (debootstrap ~35 s, apt and pip from the
+registries; docs/BENCHMARKS.md, "The deployment walk-through"). Root only (network
+namespaces, iptables, nspawn); skipped elsewhere, and without debootstrap or systemd-nspawn
+(.ci/run installs them).
 """
 
 from __future__ import annotations

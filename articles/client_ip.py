@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -28,23 +29,34 @@ from django.http import HttpRequest
 UNIX_SOCKET = "unix"  # gunicorn on a Unix socket gives an empty REMOTE_ADDR: only local users can connect
 
 
-@functools.lru_cache(maxsize=8)
-def _proxy_networks(spec: tuple[str, ...]) -> tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], bool]:
-    networks = tuple(ipaddress.ip_network(item, strict=False) for item in spec if item != UNIX_SOCKET)
-    return networks, UNIX_SOCKET in spec
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(listed: tuple[str, ...]) -> tuple[tuple[Network, ...], bool]:
+    """A list of addresses and networks, parsed once per process for each list (a setting
+    overridden in a test is another list, so it is parsed on its first use)."""
+    networks = tuple(ipaddress.ip_network(item, strict=False) for item in listed if item != UNIX_SOCKET)
+    return networks, UNIX_SOCKET in listed
+
+
+def address_listed(address: str, listed: Iterable[str]) -> bool:
+    """Whether `address` is in `listed` (addresses or networks like 10.0.0.0/24; `unix` for a peer
+    on a Unix socket, whose address is empty). The one check behind the trusted proxies
+    (NEWSPORTAL_TRUSTED_PROXY_ADDRESSES) and who may scrape metrics (NEWSPORTAL_METRICS_ALLOWED)."""
+    networks, unix = _parsed(tuple(listed))
+    if not address:
+        return unix
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in networks)
 
 
 def from_trusted_proxy(request: HttpRequest) -> bool:
     """Whether the request's peer (REMOTE_ADDR) is one of NEWSPORTAL_TRUSTED_PROXY_ADDRESSES."""
-    networks, unix = _proxy_networks(tuple(settings.NEWSPORTAL_TRUSTED_PROXY_ADDRESSES))
-    remote = request.META.get("REMOTE_ADDR", "")
-    if not remote:
-        return unix
-    try:
-        address = ipaddress.ip_address(remote)
-    except ValueError:
-        return False
-    return any(address in network for network in networks)
+    return address_listed(request.META.get("REMOTE_ADDR", ""), settings.NEWSPORTAL_TRUSTED_PROXY_ADDRESSES)
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Callable
 
 from django import forms
@@ -17,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
@@ -34,8 +35,11 @@ from importing.parse import PUBLICATION_YEARS
 from articles.models import (
     Article, ArticleByline, ArticleCategory, Author, Category, HeadlineSlot, LegacyURL, TagSuggestion, local_date,
 )
+from articles.task_queue import QueueUnavailable
 from articles.permissions import AUTHOR_STATUSES, can_edit, can_publish, can_view, visible_to
 from articles.slugs import SLUG_MAX_LENGTH, prepopulated_slug
+
+logger = logging.getLogger(__name__)
 
 
 def check_publication_time(moment: dt.datetime) -> None:
@@ -508,10 +512,20 @@ class ArticleAdmin(SimpleHistoryAdmin):
         self.message_user(request, ngettext(
             "%d article moved back to draft.", "%d articles moved back to draft.", count) % count, messages.SUCCESS)
 
+    def _queue_unavailable(self, request: HttpRequest, exc: QueueUnavailable) -> None:
+        """An action whose tasks could not be queued (RQ's Redis down): say so, not a 500."""
+        logger.warning("admin action %s not queued: %s", request.POST.get("action"), exc)
+        self.message_user(request, gettext(
+            "The task queue cannot be reached (is its Redis running?), so nothing, or only part, was queued. "
+            "Run the action again once it is back: that is safe."), messages.ERROR)
+
     @admin.action(description=_("Detect bylines again (discards corrections)"), permissions=["publish"])
     def redetect_bylines(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         # A task worker does it (newsroom.tasks): thousands of articles outlast a request.
-        count = enqueue_redetect_bylines(queryset.values_list("pk", flat=True), request.user)
+        try:
+            count = enqueue_redetect_bylines(queryset.values_list("pk", flat=True), request.user)
+        except QueueUnavailable as exc:
+            return self._queue_unavailable(request, exc)
         self.message_user(request, ngettext(
             "Byline detection queued for %(n)d article; a task worker does it in a moment.",
             "Byline detection queued for %(n)d articles; a task worker does it in a moment.", count,
@@ -520,7 +534,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
     @admin.action(description=_("Index the selected articles again for search"), permissions=["publish"])
     def reindex_for_search(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         # Saves keep the index current; this is for text changed behind Django's back. A task worker does it.
-        count = enqueue_reindex(queryset.values_list("pk", flat=True))
+        try:
+            count = enqueue_reindex(queryset.values_list("pk", flat=True))
+        except QueueUnavailable as exc:
+            return self._queue_unavailable(request, exc)
         self.message_user(request, ngettext(
             "Search indexing queued for %(n)d article; a task worker does it in a moment.",
             "Search indexing queued for %(n)d articles; a task worker does it in a moment.", count,

@@ -17,6 +17,7 @@ from migration 0008.
 
 from __future__ import annotations
 
+import logging
 import socket
 
 from django.conf import settings
@@ -34,8 +35,11 @@ from importing.error_lines import translated_lines, translated_reason
 from editorial.desk import FailuresFilter
 from importing.runs import mark_interrupted_runs
 from articles.models import Article, ImportRun
+from articles.task_queue import QueueUnavailable
 from importing.tasks import queue_upload, settle_runs
 from importing.upload import UploadImportForm
+
+logger = logging.getLogger(__name__)
 
 
 @admin.register(ImportRun)
@@ -216,7 +220,13 @@ class ImportRunAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return self._render_upload(request, form)
         # Stored and queued: a task worker imports it (importing.tasks); its page shows how it goes.
-        run = queue_upload(form.import_source(), form.import_options(), request.user)
+        try:
+            run = queue_upload(form.import_source(), form.import_options(), request.user)
+        except QueueUnavailable as exc:
+            logger.warning("import upload not queued: %s", exc)
+            return self._render_upload(request, UploadImportForm(), status=503, error=gettext(
+                "The task queue cannot be reached (is its Redis running?), so the upload was not queued and "
+                "nothing was imported. Upload the files again once it is back."))
         return HttpResponseRedirect(reverse(
             "admin:articles_importrun_change", args=[run.pk], current_app=self.admin_site.name), status=303)
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from csp.constants import SELF
 from django.contrib.admin.utils import unquote
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.text import Truncator
@@ -195,10 +197,14 @@ def _byline_groups(rows: list[dict]) -> list[tuple[str, list]]:
 
 
 def _tags_named(names: list[str]) -> list[Tag]:
-    """The tags as the page will list them: existing ones by name (any case), new ones with the slug they will get."""
-    existing = {tag.name.lower(): tag for tag in Tag.objects.filter(name__in=names)}
+    """The tags as the page will list them: existing ones by name (any case), new ones with the slug they will get.
+
+    One query whatever the number of names: by lower(name), the unique index of migration 0015 that
+    makes 'ETF' and 'etf' one tag, and by the exact name (SQLite's lower() folds ASCII only)."""
+    folded = {name.lower() for name in names}
+    found = Tag.objects.annotate(folded_name=Lower("name")).filter(Q(folded_name__in=folded) | Q(name__in=names))
+    existing = {tag.name.lower(): tag for tag in found}
     for name in names:
         if name.lower() not in existing:
-            match = Tag.objects.filter(name__iexact=name).first()
-            existing[name.lower()] = match or Tag(name=name, slug=unicode_slug(name, "tag"))
+            existing[name.lower()] = Tag(name=name, slug=unicode_slug(name, "tag"))
     return sorted({existing[n.lower()].name: existing[n.lower()] for n in names}.values(), key=lambda t: t.name)

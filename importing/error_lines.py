@@ -144,6 +144,7 @@ RUN_FAILURES = (
           "run the import again to finish it"),
     _noop("worker %(worker)s stopped while running this task (attempt %(n)s of %(limit)s)"),
     _noop("the uploaded files are gone from the import spool (%(detail)s); upload them again"),
+    _noop("the import could not be queued (%(detail)s); nothing was imported: upload the files again"),
     _noop("attempt %(n)s of %(limit)s failed (%(failure)s); it will be tried again"),
     _noop("%(failure)s; it will be tried again"),
     _noop("the import task failed for good: %(failure)s"),

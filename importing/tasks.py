@@ -34,6 +34,7 @@ from django_tasks import TaskContext, TaskResultStatus, default_task_backend, ta
 from django_tasks.exceptions import TaskResultDoesNotExist
 
 from articles.models import ImportRun
+from articles.task_queue import QueueUnavailable, enqueue
 from importing.runs import mark_interrupted_runs
 from importing.service import ImportOptions, run_import
 from importing.upload import Upload, UploadLimits, UploadRejected, UploadSource, inspect_upload
@@ -56,7 +57,10 @@ def spooled_names(run: ImportRun) -> list[str]:
 
 
 def queue_upload(source: UploadSource, options: ImportOptions, user) -> ImportRun:
-    """Store the checked uploads, record their run as queued and enqueue its import after commit."""
+    """Store the checked uploads, record their run as queued and enqueue its import after commit.
+
+    A queue that cannot be reached raises QueueUnavailable, the run recorded as failed and its
+    files removed."""
     storage = spool_storage()
     stored: list[str] = []
     try:
@@ -79,7 +83,13 @@ def queue_upload(source: UploadSource, options: ImportOptions, user) -> ImportRu
 
 
 def _enqueue(run: ImportRun) -> None:
-    result = import_upload.enqueue(run.pk)
+    try:
+        result = enqueue(import_upload, run.pk)
+    except QueueUnavailable as exc:
+        # No task will ever import it: the run says so (not "queued" for ever), and its files go.
+        _fail(run, f"the import could not be queued ({exc}); nothing was imported: upload the files again")
+        delete_spooled(run)
+        raise
     ImportRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
     run.task_id = str(result.id)
 

@@ -19,12 +19,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
+from django.db import connections
 from django.core.exceptions import ImproperlyConfigured
 
 WEAK_SECRET_KEY = "newsportal.E001"
 ANY_HOST = "newsportal.E002"
 NO_STATIC_MANIFEST = "newsportal.E003"
 DEBUG_UNDER_A_SERVER = "newsportal.E004"
+DATABASE_NOT_UTF8 = "newsportal.E005"
 
 # Django's own measure of a key worth its name (django.core.checks.security.base, W009).
 SECRET_KEY_MIN_LENGTH = 50
@@ -98,6 +100,32 @@ def check_production_settings(app_configs: Any = None, **kwargs: Any) -> list[Ch
 @register(Tags.staticfiles, deploy=True)
 def check_static_manifest(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     return static_manifest_errors()
+
+
+@register(Tags.database)
+def check_database_encoding(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A PostgreSQL database must be UTF8 (run by `migrate` and `check --database default`).
+
+    A database made without a locale (initdb in a bare container, say) is SQL_ASCII: it
+    stores Chinese as bytes and counts a varchar's length in bytes, so a 30-character title's
+    slug no longer fits its column and every import fails with "value too long".
+    """
+    errors: list[CheckMessage] = []
+    for alias in databases or ():
+        connection = connections[alias]
+        if connection.vendor != "postgresql":
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_encoding")
+            encoding = cursor.fetchone()[0]
+        if encoding.upper() not in ("UTF8", "UTF-8"):
+            errors.append(Error(
+                f"The database {connection.settings_dict['NAME']!r} (DATABASES[{alias!r}]) is encoded "
+                f"{encoding}, not UTF8: Chinese text would be stored as bytes and overflow its columns.",
+                hint="Create it as docs/DEPLOY.md, \"Provisioning\", says (createdb --encoding UTF8 "
+                     "--locale C.UTF-8 --template template0) and restore a dump into it.",
+                id=DATABASE_NOT_UTF8))
+    return errors
 
 
 def refuse_unsafe_start() -> None:

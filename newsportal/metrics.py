@@ -2,7 +2,9 @@
 
 Requests: django-prometheus's middleware (counts and latency histograms by view,
 method and status: `django_http_requests_total_by_view_transport_method`,
-`django_http_requests_latency_seconds_by_view_method`, …). Ours, in the same export:
+`django_http_requests_latency_seconds_by_view_method`, …), its per-view half
+(`PrometheusAfterMiddleware` below) counting the page cache's hits under their view
+too. Ours, in the same export:
 
 - `newsportal_page_cache_requests_total{result="hit"|"miss"}`: public pages answered
   from the page cache or rendered (the `X-Cache` header articles.page_cache sets);
@@ -26,10 +28,11 @@ imported when metrics are on.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
+
+import django_prometheus.middleware
 
 from django.conf import settings
 from django.db.models import Count, Max, Sum
@@ -38,7 +41,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from articles.client_ip import client_ip
+from articles.client_ip import address_listed, client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +121,28 @@ def may_scrape(request: HttpRequest) -> bool:
     client = client_ip(request)
     if "HTTP_X_FORWARDED_FOR" in request.META and client == peer:
         return False
-    try:
-        address = ipaddress.ip_address(client)
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(allowed, strict=False)
-               for allowed in settings.NEWSPORTAL_METRICS_ALLOWED)
+    return address_listed(client, settings.NEWSPORTAL_METRICS_ALLOWED)  # the list parsed once per process
+
+
+class PrometheusAfterMiddleware(django_prometheus.middleware.PrometheusAfterMiddleware):
+    """django-prometheus' per-view half, counting page-cache hits under their view too.
+
+    It sits outside articles.page_cache.CachedPageMiddleware (settings.py), which answers
+    hits before Django resolves the URL or calls a view: it sets request.resolver_match
+    from the resolution it has memoised anyway, so the status and latency metrics name
+    the view; and since no view runs, process_view does not count the request by view:
+    process_response does it here instead. Nothing is resolved a second time."""
+
+    def process_view(self, request: HttpRequest, view_func: Callable, *view_args: Any, **view_kwargs: Any) -> None:
+        request._counted_by_view = True
+        return super().process_view(request, view_func, *view_args, **view_kwargs)
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if getattr(request, "resolver_match", None) is not None and not getattr(request, "_counted_by_view", False):
+            self.label_metric(self.metrics.requests_by_view_transport_method, request,
+                              view=request.resolver_match.view_name or "<unnamed view>",
+                              transport=self._transport(request), method=self._method(request)).inc()
+        return super().process_response(request, response)
 
 
 class MetricsMiddleware:

@@ -15,6 +15,7 @@ No Django here: settings.py calls it before Django is set up.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 # What shapes a rendered page: our packages' code and data, the templates, the
@@ -27,17 +28,23 @@ PIN_FILES = ("pyproject.toml", "requirements")
 STATIC_MANIFEST = "staticfiles.json"
 
 
-def _files(base_dir: Path) -> list[Path]:
-    files = []
+def _files(base_dir: Path) -> list[str]:
+    """The shipped files' paths relative to `base_dir` ('/'-separated), sorted.
+
+    os.walk (scandir: the directory entries say which are folders, no stat per file),
+    never entering __pycache__: walking was most of the time when every compiled file
+    was listed and stat()ed only to be dropped."""
+    found = []
     for name in (*SOURCE_DIRS, *PIN_FILES):
-        root = base_dir / name
-        if root.is_file():
-            files.append(root)
-        elif root.is_dir():
-            files.extend(path for path in root.rglob("*")
-                         if path.is_file() and path.suffix in SOURCE_SUFFIXES
-                         and "__pycache__" not in path.parts)
-    return sorted(files)
+        root = os.path.join(base_dir, name)
+        if os.path.isfile(root):
+            found.append(name)
+            continue
+        for folder, subfolders, names in os.walk(root):
+            subfolders[:] = [sub for sub in subfolders if sub != "__pycache__"]
+            relative = os.path.relpath(folder, base_dir).replace(os.sep, "/")
+            found.extend(f"{relative}/{file}" for file in names if os.path.splitext(file)[1] in SOURCE_SUFFIXES)
+    return sorted(found)
 
 
 def computed_release(base_dir: Path, static_root: Path) -> str:
@@ -45,12 +52,14 @@ def computed_release(base_dir: Path, static_root: Path) -> str:
 
     The same files give the same name wherever they are installed (paths are taken
     relative to `base_dir`); any changed file, template, translation, pin or static
-    file gives another. About 20 ms for the ~200 files, once per process.
+    file gives another. Read at every process start (settings.py): about 3 ms for the
+    ~230 files, 1.3 MB (docs/BENCHMARKS.md, "Start-up: the release name").
     """
     digest = hashlib.sha256()
-    for path in _files(base_dir):
-        digest.update(path.relative_to(base_dir).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes())
+    for relative in _files(base_dir):
+        digest.update(relative.encode() + b"\0")
+        with open(os.path.join(base_dir, relative), "rb") as file:
+            digest.update(file.read())
         digest.update(b"\0")
     manifest = static_root / STATIC_MANIFEST
     if manifest.is_file():

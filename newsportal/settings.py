@@ -29,6 +29,10 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# `manage.py runserver` refuses DEBUG on an address other machines can reach (debug pages show
+# settings and code to the network; newsportal/management/commands/runserver.py), unless this says
+# it is meant. Loopback binds (`make run`) never need it.
+NEWSPORTAL_RUNSERVER_ALLOW_PUBLIC_DEBUG = env_bool("NEWSPORTAL_RUNSERVER_ALLOW_PUBLIC_DEBUG", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -516,7 +520,9 @@ if SENTRY_DSN:
 # newsportal.checks: a weak DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS '*', no static files
 # manifest in STATIC_ROOT are errors of `check --deploy`, and the WSGI/ASGI applications
 # refuse to start with them (docs/DEPLOY.md, "Before the first start").
-INSTALLED_APPS += ["newsportal.apps.ProjectConfig"]
+# Before whitenoise.runserver_nostatic: the first app with a command names it, and newsportal's
+# `runserver` (whitenoise's and staticfiles', refusing DEBUG on a public address) must be the one.
+INSTALLED_APPS.insert(INSTALLED_APPS.index("whitenoise.runserver_nostatic"), "newsportal.apps.ProjectConfig")
 # Stored media in an object store without editing this file (docs/DEPLOY.md, "Media files"):
 # NEWSPORTAL_MEDIA_STORAGE names the storage class (django-storages' S3Storage, …),
 # NEWSPORTAL_MEDIA_STORAGE_OPTIONS its OPTIONS as a JSON object.
@@ -580,9 +586,10 @@ NEWSPORTAL_METRICS = env_bool("NEWSPORTAL_METRICS", False)
 NEWSPORTAL_METRICS_ALLOWED = env_list("NEWSPORTAL_METRICS_ALLOWED", "127.0.0.1,::1")
 if NEWSPORTAL_METRICS:
     # After the request id and health checks; django-prometheus' pair around everything else,
-    # its "after" half inside AxesMiddleware so that it sees the lockout's 429.
+    # its "after" half (ours: newsportal.metrics) just outside the page cache's middleware so that
+    # it counts hits by view too, and outside AxesMiddleware so that it sees the lockout's 429.
     MIDDLEWARE.insert(MIDDLEWARE.index("newsportal.health.HealthCheckMiddleware") + 1, "newsportal.metrics.MetricsMiddleware")
     MIDDLEWARE.insert(MIDDLEWARE.index("newsportal.metrics.MetricsMiddleware") + 1,
                       "django_prometheus.middleware.PrometheusBeforeMiddleware")
-    MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
-                      "django_prometheus.middleware.PrometheusAfterMiddleware")
+    MIDDLEWARE.insert(MIDDLEWARE.index("articles.page_cache.CachedPageMiddleware"),
+                      "newsportal.metrics.PrometheusAfterMiddleware")

@@ -8,9 +8,11 @@ killed part-way — can share it. `probe` reads it back through tests/db_probe.p
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -85,6 +87,17 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class LoopbackHTTPS(http.client.HTTPSConnection):
+    """https to 127.0.0.1:`port`, with `server_name` as the TLS SNI (what a browser would send)."""
+
+    def __init__(self, port: int, server_name: str, context: ssl.SSLContext) -> None:
+        super().__init__(server_name, port, context=context, timeout=60)
+
+    def connect(self) -> None:
+        raw = socket.create_connection(("127.0.0.1", self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
 
 
 def wait_until_listening(port: int, server: subprocess.Popen, seconds: float = 60) -> None:

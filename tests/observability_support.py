@@ -92,6 +92,8 @@ from articles import hot
 
 client = Client()
 seen = {"pages": [client.get("/")["X-Cache"], client.get("/")["X-Cache"]]}
+# A reader's conditional request, answered by the page cache too (a 304).
+seen["revalidated"] = client.get("/", HTTP_IF_NONE_MATCH=client.get("/")["ETag"]).status_code
 call_command("import_articles", sys.argv[1], stdout=open("/dev/null", "w"))
 hot.flush_task.enqueue()  # waits in the task table: no worker runs here
 hot.flush_task.enqueue()

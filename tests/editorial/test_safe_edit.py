@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from taggit.models import Tag
 
 from articles.models import Article, ArticleCategory, Author, Category
 from tests.factories import add_form, chain, change_form, change_url, html, publish, staff
@@ -198,3 +201,26 @@ def test_the_preview_credits_the_reporters_the_save_will_detect_and_creates_none
         article, body="<p>中证网讯（记者 连润）债市走强。</p>")))
     assert "记者 <a" in page and ">连润</a>" in page
     assert not Author.objects.filter(name="连润").exists() and not article.bylines.exists()
+
+
+def preview_and_tag_queries(client, article: Article, tags: str) -> tuple[str, int]:
+    """The preview page for the form with `tags`, and how many of its queries read the tag table."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(preview_url(article), change_form(article, tags=tags))
+    assert response.status_code == 200
+    return html(response), sum('"taggit_tag"' in query["sql"] for query in captured.captured_queries)
+
+
+def test_the_previews_tags_are_looked_up_in_one_query_whatever_their_number(client, roles):
+    _, _, desk = roles
+    Tag.objects.create(name="ETF", slug="etf-tag")
+    Tag.objects.create(name="港股", slug="港股")
+    article = publish("标签预览")
+    client.force_login(desk)
+    few_page, few = preview_and_tag_queries(client, article, "etf, 港股, 新标签一")
+    many_page, many = preview_and_tag_queries(client, article, "etf, 港股, " + ", ".join(f"新标签{i}" for i in range(8)))
+    assert many == few
+    for page in (few_page, many_page):
+        assert "/etf-tag/" in page and ">ETF<" in page and ">etf<" not in page  # the stored tag, whatever the case
+        assert ">港股<" in page and ">新标签一<" in page or ">新标签0<" in page
+    assert not Tag.objects.filter(name__startswith="新标签").exists()

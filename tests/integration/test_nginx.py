@@ -25,7 +25,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.factories import PROJECT, production_env
-from tests.faults_support import free_port, stop_all, wait_until_listening
+from tests.faults_support import LoopbackHTTPS, free_port, stop_all, wait_until_listening
 
 slow = pytest.mark.slow  # the tests through nginx: nginx, gunicorn and manage.py in processes of their own
 
@@ -172,17 +171,6 @@ def site(module_scratch_db, tmp_path_factory):
 
 
 # --- clients -------------------------------------------------------------------------------
-
-
-class LoopbackHTTPS(http.client.HTTPSConnection):
-    """https to 127.0.0.1:`port`, with `server_name` as the TLS SNI (what a browser would send)."""
-
-    def __init__(self, port: int, server_name: str, context: ssl.SSLContext) -> None:
-        super().__init__(server_name, port, context=context, timeout=60)
-
-    def connect(self) -> None:
-        raw = socket.create_connection(("127.0.0.1", self.port), self.timeout)
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
 
 
 def tls_context(site: dict, **options) -> ssl.SSLContext:

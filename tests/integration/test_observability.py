@@ -80,12 +80,21 @@ def test_metrics_count_requests_cache_imports_and_the_task_queue(scratch_db):
     assert seen["through_proxy"] == 404  # not a reader forwarded by nginx on loopback
     assert seen["status"] == 200 and seen["content_type"].startswith("text/plain")  # by address: no host check
     metrics = seen["metrics"]
-    assert sample(metrics, 'newsportal_page_cache_requests_total{result="hit"}') == 1
+    assert sample(metrics, 'newsportal_page_cache_requests_total{result="hit"}') == 2  # and a 304
     assert sample(metrics, 'newsportal_page_cache_requests_total{result="miss"}') == 1
+    # Every request for the home page under its view's name: the one rendered, and the three the page
+    # cache answered before any view ran (two hits, the second for its ETag, and the 304), none as
+    # "<unnamed view>".
+    assert seen["revalidated"] == 304
     assert sample(metrics, 'django_http_requests_total_by_view_transport_method_total'
-                           '{method="GET",transport="http",view="articles:home"}') >= 1
+                           '{method="GET",transport="http",view="articles:home"}') == 4
     assert sample(metrics, 'django_http_requests_latency_seconds_by_view_method_count'
-                           '{method="GET",view="articles:home"}') >= 1
+                           '{method="GET",view="articles:home"}') == 4
+    assert sample(metrics, 'django_http_responses_total_by_status_view_method_total'
+                           '{method="GET",status="200",view="articles:home"}') == 3
+    assert sample(metrics, 'django_http_responses_total_by_status_view_method_total'
+                           '{method="GET",status="304",view="articles:home"}') == 1
+    assert 'view="<unnamed view>"' not in metrics
     assert sample(metrics, 'newsportal_import_runs{status="succeeded"}') == 1
     assert sample(metrics, 'newsportal_import_files{outcome="created"}') == len(list(SEEDS.glob("*.txt")))
     assert sample(metrics, "newsportal_import_last_finished_timestamp_seconds") > 0

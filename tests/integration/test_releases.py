@@ -69,6 +69,23 @@ def test_a_changed_template_or_static_file_is_another_release(tmp_path):
     assert len(names) == 4
 
 
+def test_a_new_or_removed_source_file_is_another_release_and_compiled_files_are_not(tmp_path):
+    release = copy_release(PROJECT, tmp_path / "release")
+    static_root = tmp_path / "staticfiles"
+    first = computed_release(release, static_root)
+    cache = release / "articles" / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    (cache / "views.cpython-311.pyc").write_bytes(b"compiled")  # what `compileall` or a first start writes
+    (release / "articles" / "notes.bak").write_text("an editor's leftover")  # not a shipped kind of file
+    assert computed_release(release, static_root) == first
+    added = release / "articles" / "management" / "commands" / "new_command.py"
+    added.write_text('"""A command the new release ships."""\n')
+    second = computed_release(release, static_root)
+    added.unlink()
+    (release / "templates" / "base.html").unlink()
+    assert len({first, second, computed_release(release, static_root)}) == 3
+
+
 def test_the_page_cache_prefix_carries_the_release_and_the_counters_do_not():
     """NEWSPORTAL_RELEASE names it; the rate-limit and most-read counters keep their prefix across releases."""
     env = production_env(NEWSPORTAL_RELEASE="2026-12-06.1", CACHE_KEY_PREFIX="site", CACHE_URL="redis://127.0.0.1:1/0")

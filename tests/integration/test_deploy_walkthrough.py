@@ -53,6 +53,10 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network namespaces, iptables, systemd-nspawn"),
     pytest.mark.skipif(bool(missing_tools()), reason=f"missing {', '.join(missing_tools())} (apt-get install debootstrap systemd-container)"),
+    # The machines run their own PostgreSQL: the suite's database plays no part, so CI's
+    # PostgreSQL pass (tests/with_postgres.sh) would repeat the same 3 minutes for nothing.
+    pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgres"),
+                       reason="independent of the suite's database: runs once, in the SQLite pass"),
 ]
 
 DOMAIN = "news.walk.test"

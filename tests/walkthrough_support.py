@@ -176,7 +176,13 @@ class Machine:
                 raise AssertionError(f"systemd-nspawn did not start systemd: {self.log.read_text()}")
             else:
                 time.sleep(0.2)
-        state = self.run("systemctl is-system-running --wait || true", timeout=timeout).stdout.strip()
+        # Until systemd has opened its bus, systemctl answers nothing (and says so on stderr).
+        deadline = time.monotonic() + timeout
+        state = ""
+        while not state and time.monotonic() < deadline:
+            state = self.run("systemctl is-system-running --wait || true", timeout=timeout).stdout.strip()
+            if not state:
+                time.sleep(0.5)
         assert state == "running", (state, self.run("systemctl --failed --no-legend || true").stdout)
 
     def run(self, script: str, *, user: str | None = None, input: str | None = None,

@@ -322,7 +322,7 @@ def test_the_app_runs_as_its_own_user_and_cannot_change_its_code(stack):
     compose, env, _ = stack
     probe = run([*compose, "exec", "-T", "app", "sh", "-c",
                  "id -u; touch /app/manage.py 2>/dev/null && echo writable || echo read-only; "
-                 "touch /srv/newsportal/media/probe && echo media-writable"], env=env).stdout.split()
+                 "touch /var/lib/newsportal/media/probe && echo media-writable"], env=env).stdout.split()
     assert probe == ["10001", "read-only", "media-writable"]
 
 

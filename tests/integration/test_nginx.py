@@ -89,7 +89,7 @@ def render_site(shipped: str, *, http_port: int, https_port: int, app_port: int,
     site = replace(site, "server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};", 1)
     site = replace(site, f"/etc/letsencrypt/live/{HOST}/", f"{folder}/tls/", 2)
     site = replace(site, "/var/log/nginx/newsportal/", f"{folder}/logs/nginx/", 2)
-    site = replace(site, "root /srv/newsportal;", f"root {folder}/srv;", 1)
+    site = replace(site, "root /var/lib/newsportal;", f"root {folder}/srv;", 1)
     return replace(site, "root /var/www/letsencrypt;", f"root {folder}/acme;", 1)
 
 

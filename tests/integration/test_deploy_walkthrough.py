@@ -33,7 +33,9 @@ import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
@@ -66,6 +68,7 @@ REDIS_PASSWORD = "walk-redis-" + secrets.token_hex(8)
 SECRET_KEY = secrets.token_urlsafe(50)  # the same on every app server
 ADMIN, ADMIN_PASSWORD = "walkadmin", "walk-admin-" + secrets.token_hex(8)
 RELEASE_TAG = "walk-test"
+FIRST_RELEASE = "2026-12-06-walk"  # the install's <release>
 SHARED_SEEDS = PROJECT.parent / "shared" / "seeds"
 
 
@@ -82,7 +85,7 @@ def install_replacements(install: str, database_host: str = "127.0.0.1", cache_u
     }
     edit = " && ".join(f"sed -i 's|^{key}=.*|{key}={value}|' /etc/newsportal/env" for key, value in env_values.items())
     replacements = {
-        "<release>": "2026-12-06-walk",
+        "<release>": FIRST_RELEASE,
         "--branch <release-tag> https://…/newsportal.git": f"--branch {RELEASE_TAG} file:///root/newsportal.git",
         "editor /etc/newsportal/env": edit + " #",
     }
@@ -374,7 +377,8 @@ def test_both_app_servers_answer_through_nginx(machines, site):
     assert states == ["active", "active", "active", "inactive", "inactive"]
 
 
-def test_the_admin_logs_in_through_nginx(machine, site):
+def admin_session(machine: Machine) -> str:
+    """An admin login through nginx, as a browser does it: the session cookie's value."""
     status, headers, body = https(machine, "/admin/login/?next=/admin/")
     assert status == 200
     csrf = cookies_set(headers)["csrftoken"]
@@ -390,3 +394,167 @@ def test_the_admin_logs_in_through_nginx(machine, site):
     assert session["secure"] and session["httponly"]
     status, _, body = https(machine, "/admin/", Cookie=f"sessionid={session.value}")
     assert status == 200 and ADMIN.encode() in body
+    return session.value
+
+
+def test_the_admin_logs_in_through_nginx(machine, site):
+    admin_session(machine)
+
+
+# --- keeping it: a release and its rollback, a backup and its restore ------------------------
+
+SECOND_RELEASE = "2026-12-07-walk"
+# The second release's one visible difference, made in its clone only: a comment in the base
+# template, so every page it renders shows it (and its computed release name differs).
+RELEASE_MARK = "<!-- walk: the second release -->"
+
+
+class Reader:
+    """A reader asking nginx for pages, one after another, from a thread of the host, until
+    stopped (at most `limit` requests): every answer's status, or the error instead of one."""
+
+    def __init__(self, machine: Machine, paths: list[str], limit: int = 2000) -> None:
+        self.machine, self.paths, self.limit = machine, paths, limit
+        self.outcomes: list[int | str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    def _read(self) -> None:
+        while not self._stop.is_set() and len(self.outcomes) < self.limit:
+            path = self.paths[len(self.outcomes) % len(self.paths)]
+            try:
+                self.outcomes.append(https(self.machine, path)[0])
+            except (OSError, http.client.HTTPException) as error:
+                self.outcomes.append(f"{path}: {error!r}")
+
+    def __enter__(self) -> Reader:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
+
+    def failures(self) -> list[int | str]:
+        return [outcome for outcome in self.outcomes if outcome != 200]
+
+
+def release_name(box: Machine, release: str) -> str:
+    """The name a release's processes give the page cache (DEPLOY.md shows how to see it)."""
+    return box.run(
+        f"cd /srv/newsportal/releases/{release} && set -a && . /etc/newsportal/env && set +a && "
+        "export NEWSPORTAL_ENV_FILE= && .venv/bin/python manage.py shell -c "
+        "'from django.conf import settings; print(settings.NEWSPORTAL_RELEASE)'").stdout.strip()
+
+
+def cached_pages(box: Machine, name: str) -> int:
+    """How many keys the release `name` has in the shared Redis (the first machine's)."""
+    return int(box.run(f"redis-cli -a '{REDIS_PASSWORD}' --no-auth-warning --scan --pattern 'newsportal:{name}:*' | wc -l").stdout)
+
+
+def marks(machine: Machine, path: str, times: int = 6) -> list[bool]:
+    """Whether each of `times` answers for `path` through nginx (both app servers in turn)
+    shows the second release's mark."""
+    answers = [https(machine, path) for _ in range(times)]
+    assert all(status == 200 for status, _, _ in answers), [status for status, _, _ in answers]
+    return [RELEASE_MARK in body.decode() for _, _, body in answers]
+
+
+def test_a_release_and_its_rollback_without_an_error(machines, site):
+    """DEPLOY.md, "Releases without downtime", as written: a second release built beside the
+    first on both app servers (step 1), migrated once (step 2), then switched to and reloaded
+    one server at a time (steps 3 and 4) while a reader asks nginx for pages; then the
+    rollback, the same way. No request fails; the new release's pages carry its mark and are
+    cached under its own name (the old release's cached pages are not served by it), and after
+    the rollback the first release serves again."""
+    first, second = machines
+    build, migrate, switch, reload, rollback = shell_blocks("## Releases without downtime")
+    build = substitute(build, {
+        "R=/srv/newsportal/releases/2026-12-06.1": f"R=/srv/newsportal/releases/{SECOND_RELEASE}",
+        "--branch v2026.12.06 https://git.example.com/newsportal.git \"$R\"":
+            f"--branch {RELEASE_TAG} file:///root/newsportal.git \"$R\" && "
+            f"sed -i 's|</body>|{RELEASE_MARK}</body>|' \"$R/templates/base.html\"",
+    })
+    _, _, home = https(first, "/")  # the first release's home page, now in the page cache
+    article = re.search(r'href="(/\d{4}/\d{2}/\d{2}/[^"]+)"', home.decode()).group(1)
+    assert RELEASE_MARK not in home.decode()
+
+    # Step 1 on both servers at once (the old release serving meanwhile), step 2 once.
+    started = time.monotonic()
+    with ThreadPoolExecutor(2) as pool:
+        built = [pool.submit(first.run, build + "\n" + migrate, timeout=900), pool.submit(second.run, build, timeout=900)]
+        for future in built:
+            future.result()
+    timings = site["timings"]
+    timings["release: build (both) and migrate"] = round(time.monotonic() - started, 1)
+    old, new = release_name(first, FIRST_RELEASE), release_name(first, SECOND_RELEASE)
+    assert old != new and release_name(second, SECOND_RELEASE) == new
+
+    def one_server_at_a_time(label: str, switch_block: str) -> list[int | str]:
+        started = time.monotonic()
+        with Reader(first, ["/", article]) as reader:
+            for box in (first, second):
+                box.run(switch_block)
+        timings[label] = round(time.monotonic() - started, 1)
+        return reader.outcomes
+
+    outcomes = one_server_at_a_time("release: switch and restart (both)", "cd / && R=/srv/newsportal/releases/"
+                                    f"{SECOND_RELEASE}\n{switch}\n{reload}")
+    assert outcomes and all(outcome == 200 for outcome in outcomes), [o for o in outcomes if o != 200]
+    requests_during_release = len(outcomes)
+    assert marks(first, "/") == [True] * 6 and all(marks(first, article, times=2))
+    assert cached_pages(first, new) > 0 and cached_pages(first, old) > 0  # side by side in Redis
+
+    rollback = substitute(rollback, {"R=/srv/newsportal/releases/2026-12-01.1": f"R=/srv/newsportal/releases/{FIRST_RELEASE}"})
+    outcomes = one_server_at_a_time("rollback: switch and restart (both)", rollback)
+    assert outcomes and all(outcome == 200 for outcome in outcomes), [o for o in outcomes if o != 200]
+    assert marks(first, "/") == [False] * 6
+    for box in machines:
+        assert box.run("readlink /srv/newsportal/current").stdout.strip() == f"/srv/newsportal/releases/{FIRST_RELEASE}"
+    print(f"\nrelease: {requests_during_release} requests during the release, {len(outcomes)} during the rollback, all 200; timings {timings}")
+
+
+def sql(box: Machine, database: str, query: str) -> str:
+    return box.run(f"runuser -u postgres -- psql -d {database} -tAc \"{query}\"").stdout.strip()
+
+
+def test_a_backup_restored_into_a_new_database_serves_the_same_site(machines, site):
+    """DEPLOY.md, "Backups", as written: the pg_dump while the site serves, the restore into a
+    new database, the restore drill's checks (nothing to migrate, the same article count),
+    then both app servers pointed at it: through nginx the same articles, and an admin login
+    whose session is written to the restored database, no connection left to the old one.
+    Afterwards the servers go back to the live database (the test's own clean-up)."""
+    first, second = machines
+    dump, restore, allow, point, _sqlite, drill = shell_blocks("## Backups")
+    timings = site["timings"]
+    started = time.monotonic()
+    first.run(dump)
+    restored = first.run(substitute(restore, {"2026-12-06.dump": "$(date +%F).dump"}) + "\n" + drill).stdout
+    timings["backup: pg_dump, restore, drill"] = round(time.monotonic() - started, 1)
+    live_count = first.run(
+        "cd /srv/newsportal/current && set -a && . /etc/newsportal/env && set +a && export NEWSPORTAL_ENV_FILE= && "
+        "runuser -u newsportal -- .venv/bin/python manage.py shell -c "
+        "'from articles.models import Article; print(Article.objects.count())'").stdout.split()[-1]
+    assert restored.split()[-1] == live_count and int(live_count) >= len(seeded_titles())
+
+    try:
+        first.run(allow)  # the second app server reaches the first's PostgreSQL over the network
+        for box in machines:
+            box.run(point)
+        assert {line.split("/")[-1] for box in machines
+                for line in box.run("grep ^DATABASE_URL= /etc/newsportal/env").stdout.split()} == {"newsportal_restored"}
+        status, _, body = https(first, "/")
+        assert status == 200
+        for title in seeded_titles():
+            assert title in body.decode()
+        for link in sorted(set(re.findall(r'href="(/\d{4}/\d{2}/\d{2}/[^"]+)"', body.decode()))):
+            assert https(first, link)[0] == 200
+        sessions = int(sql(first, "newsportal_restored", "SELECT count(*) FROM django_session"))
+        admin_session(first)
+        assert int(sql(first, "newsportal_restored", "SELECT count(*) FROM django_session")) == sessions + 1
+        assert sql(first, "postgres", "SELECT count(*) FROM pg_stat_activity WHERE usename = 'newsportal' AND datname = 'newsportal'") == "0"
+    finally:
+        for box in machines:
+            box.run("sed -i 's|^\\(DATABASE_URL=.*\\)/newsportal_restored$|\\1/newsportal|' /etc/newsportal/env && "
+                    "systemctl restart newsportal newsportal-worker")
+        first.run("runuser -u postgres -- dropdb --force newsportal_restored")

@@ -194,7 +194,7 @@ def site(machines) -> dict:
     step("redis", first, redis)
     install = shell_blocks("## Installing on a server")[0]
     step("install", first, substitute(install, install_replacements(install)), timeout=900)
-    (nginx,) = shell_blocks("## nginx and TLS")
+    nginx = shell_blocks("## nginx and TLS")[0]  # then its "Logs and logrotate" (test_logs_are_rotated)
     step("nginx", first, substitute(nginx, nginx_replacements()))
     (imports,) = shell_blocks("## Imports as a scheduled job")
     step("import", first, imports)
@@ -444,7 +444,7 @@ def release_name(box: Machine, release: str) -> str:
     return box.run(
         f"cd /srv/newsportal/releases/{release} && set -a && . /etc/newsportal/env && set +a && "
         "export NEWSPORTAL_ENV_FILE= && .venv/bin/python manage.py shell -c "
-        "'from django.conf import settings; print(settings.NEWSPORTAL_RELEASE)'").stdout.strip()
+        "'from django.conf import settings; print(settings.NEWSPORTAL_RELEASE)'").stdout.split()[-1]
 
 
 def cached_pages(box: Machine, name: str) -> int:
@@ -558,3 +558,20 @@ def test_a_backup_restored_into_a_new_database_serves_the_same_site(machines, si
             box.run("sed -i 's|^\\(DATABASE_URL=.*\\)/newsportal_restored$|\\1/newsportal|' /etc/newsportal/env && "
                     "systemctl restart newsportal newsportal-worker")
         first.run("runuser -u postgres -- dropdb --force newsportal_restored")
+
+
+def test_logs_are_rotated(machine, site):
+    """DEPLOY.md, "Logs and logrotate": the block installs the site's logrotate file and
+    `logrotate -d` reads it without an error; a forced rotation moves nginx's access log
+    aside and nginx writes its next lines into the fresh file."""
+    (block,) = shell_blocks("### Logs and logrotate")
+    dry_run = machine.run(block)
+    said = dry_run.stdout + dry_run.stderr
+    assert "rotating pattern: /var/log/nginx/newsportal/*.log" in said and "error:" not in said, said
+    assert https(machine, "/")[0] == 200  # something in the access log to rotate
+    machine.run("logrotate -f /etc/logrotate.d/newsportal")
+    marker = "walk-rotated-" + secrets.token_hex(4)
+    assert https(machine, f"/?{marker}=1")[0] == 200
+    logs = machine.run("ls /var/log/nginx/newsportal/").stdout.split()
+    assert any(re.fullmatch(r"access\.log-\d{8}", name) for name in logs), logs
+    assert marker in machine.run("cat /var/log/nginx/newsportal/access.log").stdout

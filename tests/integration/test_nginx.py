@@ -142,9 +142,20 @@ def site(module_scratch_db, tmp_path_factory):
     manage = [sys.executable, str(PROJECT / "manage.py")]
     run_checked([*manage, "collectstatic", "--noinput", "-v0"], env)
     run_checked([*manage, "createsuperuser", "--noinput", "--username", "editor", "--email", "e@example.com"], env)
-    app_port, http_port, https_port = free_port(), free_port(), free_port()
-    (folder / "sites-enabled" / "newsportal.conf").write_text(render_site(
-        SITE.read_text(), http_port=http_port, https_port=https_port, app_port=app_port, folder=folder))
+    app_port, new_port, http_port, https_port = free_port(), free_port(), free_port(), free_port()
+    # Two app servers as during a rolling release (docs/DEPLOY.md): the first still on the
+    # old release, without the new release's hashed stylesheets (and their .gz/.br), the
+    # second (a backup server, so that every request meets the old one first) upgraded.
+    old_static = folder / "static-old-release"
+    shutil.copytree(folder / "static", old_static)
+    for variant in old_static.rglob("*"):
+        if re.search(r"\.[0-9a-f]{12}\.css", variant.name):
+            variant.unlink()
+    site_file = render_site(SITE.read_text(), http_port=http_port, https_port=https_port, app_port=app_port,
+                            folder=folder)
+    site_file = replace(site_file, f"server 127.0.0.1:{app_port};",
+                        f"server 127.0.0.1:{app_port};\n    server 127.0.0.1:{new_port} backup;", 1)
+    (folder / "sites-enabled" / "newsportal.conf").write_text(site_file)
     # Root (CI) keeps root's workers, which can read this test's private folder; others run as themselves.
     user = "user root root;" if os.geteuid() == 0 else ""
     (folder / "nginx.conf").write_text(MAIN_CONF.format(prefix=folder, user=user))
@@ -156,8 +167,14 @@ def site(module_scratch_db, tmp_path_factory):
              "--bind", f"127.0.0.1:{app_port}", "--forwarded-allow-ips", "127.0.0.1", "--forwarder-headers", "",
              "--log-level", "warning", "--access-logfile", str(folder / "logs" / "app" / "gunicorn-access.log"),
              "--access-logformat", "%(r)s rid=%({x-request-id}i)s xff=%({x-forwarded-for}i)s"],
-            cwd=PROJECT, env=env))
+            cwd=PROJECT, env={**env, "DJANGO_STATIC_ROOT": str(old_static)}))
         wait_until_listening(app_port, processes[-1])
+        processes.append(subprocess.Popen(
+            [str(Path(sys.executable).with_name("gunicorn")), "newsportal.wsgi", "--workers", "1",
+             "--bind", f"127.0.0.1:{new_port}", "--forwarded-allow-ips", "127.0.0.1", "--forwarder-headers", "",
+             "--log-level", "warning"],
+            cwd=PROJECT, env=env))
+        wait_until_listening(new_port, processes[-1])
         test = subprocess.run(["/usr/sbin/nginx", "-t", "-p", str(folder), "-c", str(folder / "nginx.conf"),
                                "-e", "stderr"], capture_output=True, text=True, timeout=60, check=False)
         assert test.returncode == 0, test.stderr
@@ -288,6 +305,16 @@ def static_css_path(site: dict) -> str:
     paths = re.findall(rb'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', body)
     assert paths, "the home page links no hashed stylesheet"
     return paths[0].decode()
+
+
+@slow
+def test_a_static_file_the_old_release_lacks_is_fetched_from_the_new_one(site):
+    """The first server lacks the page's stylesheet: nginx passes its 404 over for the next server."""
+    path = static_css_path(site)
+    assert [https(site, path)[0] for _ in range(4)] == [200] * 4
+    logged_by_first = (site["folder"] / "logs" / "app" / "gunicorn-access.log").read_text()
+    assert f"GET {path} " in logged_by_first  # it was asked first, and said 404
+    assert https(site, "/static/no-such-file.0123456789ab.css")[0] == 404  # a file nobody has
 
 
 @slow

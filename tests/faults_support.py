@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import sys
 import time
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -90,14 +91,42 @@ def free_port() -> int:
 
 
 class LoopbackHTTPS(http.client.HTTPSConnection):
-    """https to 127.0.0.1:`port`, with `server_name` as the TLS SNI (what a browser would send)."""
+    """https to `address`:`port` (loopback by default), with `server_name` as the TLS SNI (what a browser would send)."""
 
-    def __init__(self, port: int, server_name: str, context: ssl.SSLContext) -> None:
-        super().__init__(server_name, port, context=context, timeout=60)
+    def __init__(self, port: int, server_name: str, context: ssl.SSLContext, address: str = "127.0.0.1",
+                 timeout: float = 60) -> None:
+        super().__init__(server_name, port, context=context, timeout=timeout)
+        self.address = address
 
     def connect(self) -> None:
-        raw = socket.create_connection(("127.0.0.1", self.port), self.timeout)
+        raw = socket.create_connection((self.address, self.port), self.timeout)
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+
+
+def unverified_tls() -> ssl.SSLContext:
+    """A client context for a test's self-signed certificate."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def fetch(connection: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None,
+          headers: dict | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One request on `connection`, closed afterwards: status, headers, body."""
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def cookies_set(headers: http.client.HTTPMessage) -> SimpleCookie:
+    jar = SimpleCookie()
+    for line in headers.get_all("Set-Cookie") or []:
+        jar.load(line)
+    return jar
 
 
 def wait_until_listening(port: int, server: subprocess.Popen, seconds: float = 60) -> None:

@@ -42,12 +42,12 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
+from tests.faults_support import LoopbackHTTPS, cookies_set, fetch, unverified_tls
 from tests.walkthrough_support import (
     PROJECT,
     SEEDS,
@@ -226,37 +226,14 @@ def site(machines) -> dict:
 # --- clients (from the host, over the veth) --------------------------------------------------
 
 
-class SiteHTTPS(http.client.HTTPSConnection):
+def site_https(address: str, server_name: str = DOMAIN) -> LoopbackHTTPS:
     """https to the machine's address with the site's name as SNI, as a browser would."""
-
-    def __init__(self, address: str, server_name: str = DOMAIN) -> None:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE  # the self-signed certificate in place of certbot's
-        super().__init__(server_name, 443, context=context, timeout=30)
-        self.address = address
-
-    def connect(self) -> None:
-        raw = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+    return LoopbackHTTPS(443, server_name, unverified_tls(), address=address, timeout=30)  # self-signed
 
 
 def https(machine: Machine, path: str, method: str = "GET", body: bytes | None = None,
           **headers: str) -> tuple[int, http.client.HTTPMessage, bytes]:
-    connection = SiteHTTPS(machine.address)
-    try:
-        connection.request(method, path, body=body, headers={"Host": DOMAIN, **headers})
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        connection.close()
-
-
-def cookies_set(headers: http.client.HTTPMessage) -> SimpleCookie:
-    jar = SimpleCookie()
-    for line in headers.get_all("Set-Cookie") or []:
-        jar.load(line)
-    return jar
+    return fetch(site_https(machine.address), method, path, body, {"Host": DOMAIN, **headers})
 
 
 def seeded_titles() -> list[str]:
@@ -325,7 +302,7 @@ def test_http_is_redirected_and_unknown_hosts_are_dropped(machine, site):
     connection.close()
     # Another name in the TLS handshake: refused before any certificate.
     with pytest.raises(ssl.SSLError):
-        https_other = SiteHTTPS(machine.address, server_name="other.example")
+        https_other = site_https(machine.address, server_name="other.example")
         https_other.request("GET", "/", headers={"Host": "other.example"})
         https_other.getresponse()
 

@@ -40,7 +40,7 @@ import pytest
 from django.conf import settings
 
 from tests.factories import PROJECT
-from tests.faults_support import LoopbackHTTPS, free_port
+from tests.faults_support import LoopbackHTTPS, free_port, unverified_tls
 
 pytestmark = pytest.mark.slow
 
@@ -212,10 +212,7 @@ def stack(docker, tmp_path_factory):
 
 def https(port: int, method: str, path: str, *, host: str = HOST, body: bytes | None = None,
           headers: dict | None = None) -> http.client.HTTPResponse:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE  # the test's self-signed certificate
-    conn = LoopbackHTTPS(port, host, context)
+    conn = LoopbackHTTPS(port, host, unverified_tls())  # the test's self-signed certificate
     conn.request(method, path, body=body, headers={"Host": host, **(headers or {})})
     response = conn.getresponse()
     response.text = response.read().decode("utf-8", "replace")

@@ -30,14 +30,13 @@ import subprocess
 import sys
 import time
 import uuid
-from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from tests.factories import PROJECT, production_env
-from tests.faults_support import LoopbackHTTPS, free_port, stop_all, wait_until_listening
+from tests.faults_support import LoopbackHTTPS, cookies_set, fetch, free_port, stop_all, wait_until_listening
 
 slow = pytest.mark.slow  # the tests through nginx: nginx, gunicorn and manage.py in processes of their own
 
@@ -200,29 +199,12 @@ def tls_context(site: dict, **options) -> ssl.SSLContext:
 def https(site: dict, path: str, method: str = "GET", body: bytes | None = None, *, server_name: str = HOST,
           context: ssl.SSLContext | None = None, **headers: str) -> tuple[int, http.client.HTTPMessage, bytes]:
     connection = LoopbackHTTPS(site["https"], server_name, context or tls_context(site))
-    try:
-        connection.request(method, path, body=body, headers={"Host": HOST, **headers})
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        connection.close()
+    return fetch(connection, method, path, body, {"Host": HOST, **headers})
 
 
 def plain_http(site: dict, path: str, host: str = HOST) -> tuple[int, http.client.HTTPMessage, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", site["http"], timeout=60)
-    try:
-        connection.request("GET", path, headers={"Host": host})
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        connection.close()
-
-
-def cookies_set(headers: http.client.HTTPMessage) -> SimpleCookie:
-    jar = SimpleCookie()
-    for line in headers.get_all("Set-Cookie") or []:
-        jar.load(line)
-    return jar
+    return fetch(http.client.HTTPConnection("127.0.0.1", site["http"], timeout=60), "GET", path,
+                 headers={"Host": host})
 
 
 def logged(site: dict, marker: str) -> tuple[list[str], list[str]]:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
 import zoneinfo
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.contrib.auth.models import Group, User
@@ -29,6 +31,17 @@ SEEDS = PROJECT / "seeds"
 CORPUS = PROJECT.parent / "shared" / "corpus" / "real"
 HEXO_SITE = PROJECT.parent / "shared" / "corpus" / "hexo-site"
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def post_titles(posts: Iterable[Path]) -> list[str]:
+    """The `title:` of each post's front matter (quotes dropped), in file-name order: what a
+    page listing the imported posts shows."""
+    titles = []
+    for post in sorted(path for path in posts if path.is_file()):
+        match = re.search(r"^title:\s*['\"]?(.+?)['\"]?\s*$", post.read_text(encoding="utf-8"), re.M)
+        if match:
+            titles.append(match.group(1))
+    return titles
 
 
 def post(title: str = "'测试文章'", date: str = "Sat, 30 Apr 2022 01:33:09 GMT", body: str = "<p>正文</p>",

@@ -47,6 +47,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.factories import post_titles
 from tests.faults_support import LoopbackHTTPS, cookies_set, fetch, unverified_tls
 from tests.walkthrough_support import (
     PROJECT,
@@ -237,8 +238,7 @@ def https(machine: Machine, path: str, method: str = "GET", body: bytes | None =
 
 
 def seeded_titles() -> list[str]:
-    return [re.search(r"^title: '?(.*?)'?$", path.read_text(encoding="utf-8"), re.MULTILINE).group(1)
-            for path in seed_files()]
+    return post_titles(seed_files())
 
 
 # --- the site, monitored ---------------------------------------------------------------------

@@ -39,15 +39,14 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 
-from tests.factories import PROJECT
-from tests.faults_support import LoopbackHTTPS, free_port, unverified_tls
+from tests.factories import PROJECT, SEEDS, post_titles
+from tests.faults_support import LoopbackHTTPS, free_port, self_signed_certificate, unverified_tls
 
 pytestmark = pytest.mark.slow
 
 DOCKER_DIR = PROJECT / "deploy" / "docker"
 COMPOSE_FILE = DOCKER_DIR / "compose.yaml"
 STANDINS = Path(__file__).parent / "docker_standins"
-SEEDS = PROJECT / "seeds"
 HOST = "news.example.com"
 ADMIN_PASSWORD = "pw-docker-" + secrets.token_hex(8)
 # Where a base image made by debootstrap is kept between local runs (CI starts without it).
@@ -166,25 +165,13 @@ def make_base_images(env: dict, work: Path) -> None:
         run(["docker", "build", "-q", "-t", tag, str(STANDINS / name)], env=env, timeout=BUILD_TIMEOUT)
 
 
-def self_signed_certificate(tls_dir: Path) -> None:
-    """live/<HOST>/{fullchain,privkey}.pem, where compose.yaml mounts Let's Encrypt's folder."""
-    live = tls_dir / "live" / HOST
-    live.mkdir(parents=True)
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", f"/CN={HOST}", "-addext", f"subjectAltName=DNS:{HOST}",
-         "-keyout", str(live / "privkey.pem"), "-out", str(live / "fullchain.pem")],
-        check=True, capture_output=True, timeout=60)
-    for pem in live.iterdir():
-        pem.chmod(0o644)  # read by nginx's workers in the container
-
-
 @pytest.fixture(scope="module")
 def stack(docker, tmp_path_factory):
     """compose.yaml up, built from this checkout; yields (compose command prefix, env, ports)."""
     work = tmp_path_factory.mktemp("compose")
     make_base_images(docker, work)
-    self_signed_certificate(work / "tls")
+    # Where compose.yaml mounts Let's Encrypt's folder: live/<HOST>/{fullchain,privkey}.pem.
+    self_signed_certificate(work / "tls" / "live" / HOST, HOST)
     http_port, https_port = free_port(), free_port()
     env_file = work / "env"
     # deploy/docker/env.example's variables, filled in as an operator would.
@@ -228,15 +215,6 @@ def manage(stack, *args: str, extra_env: dict | None = None) -> str:
                env=env, timeout=300).stdout
 
 
-def seed_titles() -> list[str]:
-    titles = []
-    for post in sorted(p for p in SEEDS.iterdir() if p.is_file()):
-        match = re.search(r"^title:\s*['\"]?(.+?)['\"]?\s*$", post.read_text(encoding="utf-8"), re.M)
-        if match:
-            titles.append(match.group(1))
-    return titles
-
-
 def test_every_service_is_up_and_the_app_is_healthy(stack):
     compose, env, _ = stack
     states = {row["Service"]: row for row in map(json.loads, run(
@@ -266,7 +244,7 @@ def test_nginx_redirects_drops_unknown_hosts_and_serves_the_site(stack):
 
 def test_imported_seeds_appear_and_the_worker_runs_their_tasks(stack):
     _, _, ports = stack
-    titles = seed_titles()
+    titles = post_titles(SEEDS.iterdir())
     assert titles, "seeds/ has no posts with a title"
     output = manage(stack, "import_articles", "seeds")
     assert f"created {len(titles)}, updated 0, unchanged 0, failed 0" in output, output

@@ -36,7 +36,9 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.factories import PROJECT, production_env
-from tests.faults_support import LoopbackHTTPS, cookies_set, fetch, free_port, stop_all, wait_until_listening
+from tests.faults_support import (
+    LoopbackHTTPS, cookies_set, fetch, free_port, self_signed_certificate, stop_all, wait_until_listening,
+)
 
 slow = pytest.mark.slow  # the tests through nginx: nginx, gunicorn and manage.py in processes of their own
 
@@ -102,16 +104,6 @@ def nginx_missing() -> str | None:
     return None
 
 
-def self_signed_certificate(folder: Path) -> Path:
-    folder.mkdir()
-    done = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={HOST}",
-         "-addext", f"subjectAltName=DNS:{HOST}", "-keyout", str(folder / "privkey.pem"),
-         "-out", str(folder / "fullchain.pem")], capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    return folder / "fullchain.pem"
-
-
 def run_checked(args: list[str], env: dict) -> str:
     done = subprocess.run(args, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
@@ -128,7 +120,7 @@ def site(module_scratch_db, tmp_path_factory):
     for sub in ("logs/nginx", "logs/app", "tmp", "sites-enabled", "srv/media", "acme/.well-known/acme-challenge"):
         (folder / sub).mkdir(parents=True)
     (folder / "acme/.well-known/acme-challenge/token-1").write_text("token-1.key")
-    certificate = self_signed_certificate(folder / "tls")
+    certificate = self_signed_certificate(folder / "tls", HOST)
     env = production_env(
         DATABASE_URL=module_scratch_db, DJANGO_ALLOWED_HOSTS=HOST,
         DJANGO_SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO", NEWSPORTAL_TRUSTED_PROXIES="1",
